@@ -1,0 +1,332 @@
+using Akka.Actor;
+using Akka.Event;
+using Fabric.Control.Entities;
+using Fabric.Messages;
+using Fabric.Messages.Attachments;
+using Fabric.Messages.Devices;
+using Fabric.Messages.Errors;
+using Fabric.Messages.Placement;
+using Fabric.Messages.Profiles;
+using Fabric.Messages.Sharding;
+
+namespace Fabric.Control.Attachments;
+
+/// <summary>
+/// The <c>Attachment</c> entity. Plain commands are decided by <see cref="AttachmentState"/>; binding, rebinding
+/// and deleting are short sagas with <c>Device</c> entities: candidates come from the capacity read model, the
+/// device accepts or refuses the reservation, a refusal moves on to the next candidate. While a saga runs, other
+/// commands wait in the stash; queries are answered at once.
+/// </summary>
+public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
+{
+    private static readonly TimeSpan ReleaseRetryDelay = TimeSpan.FromSeconds(5);
+
+    private readonly AttachmentDependencies _deps;
+    private IActorRef _requester = ActorRefs.Nobody;
+    private string _requestId = "";
+    private Queue<string>? _candidates;
+    private readonly List<string> _tried = [];
+    private string _lastRefusal = "";
+
+    public AttachmentActor(string attachmentId, AttachmentDependencies deps)
+        : base(EntityTypes.Attachment, attachmentId, AttachmentState.Empty(attachmentId))
+    {
+        _deps = deps;
+        Ready();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(string attachmentId, AttachmentDependencies deps) =>
+        Akka.Actor.Props.Create(() => new AttachmentActor(attachmentId, deps));
+
+    protected override AttachmentState Apply(AttachmentState state, IFabricEvent e) => state.Apply(e);
+
+    protected override RequestLog RequestsOf(AttachmentState state) => state.Requests;
+
+    protected override AttachmentState WithRequests(AttachmentState state, RequestLog requests) => state with { Requests = requests };
+
+    protected override object ReplyFor(AttachmentState state, IFabricEvent e) => state.ToView();
+
+    protected override void OnReplaySuccess()
+    {
+        // Restarted in the middle of a bind or with releases owed: finish them before taking commands.
+        if (State.Binding || !State.ReleasePending.IsEmpty)
+        {
+            Self.Tell(ResumeSaga.Instance);
+        }
+    }
+
+    private void Ready()
+    {
+        Command<GetAttachment>(_ => ReplyView());
+        Command<CreateAttachment>(cmd =>
+        {
+            if (AnsweredBefore(cmd))
+            {
+                return;
+            }
+
+            var validation = State.Validate(cmd);
+            if (validation.IsRejected || State.Exists)
+            {
+                Carry(validation, ReplyView);
+                return;
+            }
+
+            StartSaga(cmd.RequestId);
+            _deps.Profiles.Ask<object>(new GetProfile(cmd.Profile), _deps.AskTimeout)
+                .PipeTo(Self, success: r => new ProfileLookedUp(cmd, r), failure: ex => new ProfileLookedUp(cmd, TimedOut("profile " + cmd.Profile, ex)));
+        });
+        Command<BindAttachment>(cmd =>
+        {
+            if (AnsweredBefore(cmd))
+            {
+                return;
+            }
+
+            if (State.CanBind(cmd) is { } rejected)
+            {
+                Sender.Tell(rejected);
+                return;
+            }
+
+            StartSaga(cmd.RequestId);
+            FindCandidates(cmd.Host);
+        });
+        Command<RebindAttachment>(cmd =>
+        {
+            if (AnsweredBefore(cmd))
+            {
+                return;
+            }
+
+            if (State.CanRebind(cmd) is { } rejected)
+            {
+                Sender.Tell(rejected);
+                return;
+            }
+
+            StartSaga(cmd.RequestId);
+            PersistEvents([new AttachmentRebindStarted(EntityId, cmd.Host, cmd.Reason ?? "", cmd.RequestId)], Continue);
+        });
+        Command<MarkAttached>(cmd => Decide(cmd, State.Decide(cmd)));
+        Command<DetachAttachment>(cmd => Decide(cmd, State.Decide(cmd)));
+        Command<FailAttachment>(cmd => Decide(cmd, State.Decide(cmd)));
+        Command<DeleteAttachment>(cmd =>
+        {
+            if (AnsweredBefore(cmd))
+            {
+                return;
+            }
+
+            var decision = State.Decide(cmd);
+            if (decision.IsRejected || decision.Events.Count == 0)
+            {
+                Carry(decision, ReplyView);
+                return;
+            }
+
+            StartSaga(cmd.RequestId);
+            PersistEvents(decision.Events, Continue);
+        });
+        Command<ResumeSaga>(_ =>
+        {
+            if (State.Binding || !State.ReleasePending.IsEmpty)
+            {
+                StartSaga(State.Requests.Order.LastOrDefault() ?? "resume");
+                _requester = ActorRefs.Nobody;
+                Continue();
+            }
+        });
+    }
+
+    private void Decide(IFabricCommand cmd, Decision decision)
+    {
+        if (!AnsweredBefore(cmd))
+        {
+            Carry(decision, ReplyView);
+        }
+    }
+
+    private void ReplyView() => Sender.Tell(State.ToView());
+
+    private void StartSaga(string requestId)
+    {
+        _requester = Sender;
+        _requestId = requestId;
+        _candidates = null;
+        _tried.Clear();
+        _lastRefusal = "";
+        Become(Working);
+    }
+
+    /// <summary>The behaviour while a saga runs: outcomes of the asks, queries; everything else waits.</summary>
+    private void Working()
+    {
+        Command<GetAttachment>(_ => ReplyView());
+        Command<ProfileLookedUp>(msg =>
+        {
+            if (msg.Reply is ProfileView { Exists: true } profile)
+            {
+                PersistEvents(State.Decide(msg.Command, profile).Events, Finish);
+                return;
+            }
+
+            var rejected = msg.Reply as Rejected
+                ?? new Rejected(RejectReason.NotFound, $"profile {msg.Command.Profile} does not exist");
+            _requester.Tell(rejected.Reason == RejectReason.NotFound
+                ? new Rejected(RejectReason.NotFound, $"attachment {EntityId}: profile {msg.Command.Profile} does not exist; create it first")
+                : rejected);
+            _requester = ActorRefs.Nobody;
+            Finish();
+        });
+        Command<CandidatesFound>(msg =>
+        {
+            _candidates = new Queue<string>(msg.DeviceIds.Where(d => !_tried.Contains(d)));
+            TryNextCandidate(msg.Host);
+        });
+        Command<ReserveOutcome>(msg =>
+        {
+            if (msg.Reply is CapacityReserved reserved)
+            {
+                _deps.Placement.Tell(new CapacityObserved(reserved.Device));
+                PersistEvents(
+                    [new AttachmentBound(EntityId, msg.DeviceId, reserved.Device.Node, reserved.Device.Functions.ToArray(), _requestId)],
+                    Continue);
+                return;
+            }
+
+            var refusal = msg.Reply as Rejected ?? new Rejected(RejectReason.Timeout, $"unexpected answer {msg.Reply.GetType().Name}");
+            if (refusal.Reason == RejectReason.Timeout)
+            {
+                // The device may have taken the reservation after all; give it back (idempotent) and move on.
+                _deps.Devices.Tell(new ReleaseCapacity(msg.DeviceId, EntityId, $"{_requestId}:timeout:{msg.DeviceId}"));
+            }
+
+            _deps.Placement.Tell(new DeviceRefused(msg.DeviceId, refusal.Reason));
+            _lastRefusal = refusal.Message;
+            _tried.Add(msg.DeviceId);
+            if (_candidates is null)
+            {
+                // Resumed after a restart: no candidate list yet.
+                FindCandidates(State.TargetHost);
+                return;
+            }
+
+            TryNextCandidate(State.TargetHost);
+        });
+        Command<ReleaseOutcome>(msg =>
+        {
+            if (msg.Reply is CapacityReleased || msg.Reply is Rejected { Reason: RejectReason.NotFound })
+            {
+                if (msg.Reply is CapacityReleased released)
+                {
+                    _deps.Placement.Tell(new CapacityObserved(released.Device));
+                }
+
+                PersistEvents([new AttachmentDeviceReleased(EntityId, msg.DeviceId, _requestId)], Continue);
+                return;
+            }
+
+            Log.Warning("{0}: release of {1} failed ({2}); retrying in {3}", PersistenceId, msg.DeviceId, msg.Reply, ReleaseRetryDelay);
+            Timers.StartSingleTimer(ResumeSaga.Instance, ResumeSaga.Instance, ReleaseRetryDelay);
+            Finish();
+        });
+        Command<ResumeSaga>(_ => { });
+        CommandAny(_ => Stash.Stash());
+    }
+
+    /// <summary>Take the next step the state calls for, or finish.</summary>
+    private void Continue()
+    {
+        if (State.Binding)
+        {
+            if (State.PendingDevice is { } pending)
+            {
+                Reserve(pending);
+            }
+            else
+            {
+                FindCandidates(State.TargetHost);
+            }
+
+            return;
+        }
+
+        if (!State.ReleasePending.IsEmpty)
+        {
+            var deviceId = State.ReleasePending[0];
+            _deps.Devices.Ask<object>(new ReleaseCapacity(deviceId, EntityId, $"{_requestId}:release:{deviceId}"), _deps.AskTimeout)
+                .PipeTo(Self, success: r => new ReleaseOutcome(deviceId, r), failure: ex => new ReleaseOutcome(deviceId, TimedOut("device " + deviceId, ex)));
+            return;
+        }
+
+        Finish();
+    }
+
+    private void FindCandidates(string? host)
+    {
+        var exclude = _tried.Concat(State.Status == AttachmentStatus.Rebinding && State.DeviceId is { } current ? [current] : Array.Empty<string>()).ToArray();
+        _deps.Placement.Ask<Candidates>(new FindCandidates(State.Functions, State.QueuePairs, host, exclude), _deps.AskTimeout)
+            .PipeTo(Self, success: c => new CandidatesFound(c.DeviceIds, host), failure: _ => new CandidatesFound([], host));
+    }
+
+    private void TryNextCandidate(string? host)
+    {
+        if (_candidates is { Count: > 0 })
+        {
+            var deviceId = _candidates.Dequeue();
+            PersistEvents([new AttachmentDeviceChosen(EntityId, deviceId, host, _requestId)], () => Reserve(deviceId));
+            return;
+        }
+
+        var where = host is null ? "on any host" : $"on host {host}";
+        var message = $"no device {where} runs {string.Join(", ", State.Functions)} with {State.QueuePairs} free queue pair(s)"
+            + (_lastRefusal.Length > 0 ? $" (last refusal: {_lastRefusal})" : "");
+        PersistEvents([new AttachmentBindFailed(EntityId, RejectReason.NoCapacity, message, _requestId)], Continue);
+    }
+
+    private void Reserve(string deviceId)
+    {
+        var reserve = new ReserveCapacity(deviceId, EntityId, State.Functions.ToArray(), State.QueuePairs, $"{_requestId}:reserve:{deviceId}");
+        _deps.Devices.Ask<object>(reserve, _deps.AskTimeout)
+            .PipeTo(Self, success: r => new ReserveOutcome(deviceId, r), failure: ex => new ReserveOutcome(deviceId, TimedOut("device " + deviceId, ex)));
+    }
+
+    private void Finish()
+    {
+        if (!_requester.IsNobody())
+        {
+            _requester.Tell(State.Requests.TryGet(_requestId, out var reply) ? reply : State.ToView());
+        }
+
+        _requester = ActorRefs.Nobody;
+        _candidates = null;
+        Become(Ready);
+        Stash.UnstashAll();
+    }
+
+    protected override void OnPersistenceFailed()
+    {
+        // The requester was told by the base class; a rejected write leaves this actor running, so stop waiting.
+        _requester = ActorRefs.Nobody;
+        Finish();
+    }
+
+    private static Rejected TimedOut(string what, Exception ex) =>
+        new(RejectReason.Timeout, $"{what} did not answer in time ({ex.GetType().Name})");
+
+    private sealed record ProfileLookedUp(CreateAttachment Command, object Reply);
+
+    private sealed record CandidatesFound(IReadOnlyList<string> DeviceIds, string? Host);
+
+    private sealed record ReserveOutcome(string DeviceId, object Reply);
+
+    private sealed record ReleaseOutcome(string DeviceId, object Reply);
+
+    private sealed record ResumeSaga
+    {
+        public static ResumeSaga Instance { get; } = new();
+    }
+}

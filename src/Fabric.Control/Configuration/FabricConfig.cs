@@ -1,0 +1,64 @@
+using System.Text;
+using Akka.Configuration;
+
+namespace Fabric.Control.Configuration;
+
+/// <summary>
+/// Builds the actor system's configuration: the files of <c>hocon/</c> in order, then the options laid over them.
+/// The files are read as one document, so substitutions in them see the options (e.g. the SQLite path).
+/// </summary>
+public static class FabricConfig
+{
+    private static readonly string[] BaseFiles = ["fabric.conf", "serialization.conf", "sharding.conf", "sbr.conf"];
+
+    public static string HoconDirectory
+    {
+        get
+        {
+            var next = Path.Combine(AppContext.BaseDirectory, "hocon");
+            return Directory.Exists(next) ? next : Path.Combine(Directory.GetCurrentDirectory(), "hocon");
+        }
+    }
+
+    public static Config Build(FabricOptions options)
+    {
+        var text = new StringBuilder();
+        var persistence = options.Store == StoreKind.Sqlite ? "persistence-sqlite.conf" : "persistence-postgres.conf";
+        foreach (var file in BaseFiles.Append(persistence))
+        {
+            var path = Path.Combine(HoconDirectory, file);
+            if (!File.Exists(path))
+            {
+                throw new FabricConfigurationException($"configuration file {path} is missing; the hocon/ folder must sit beside the program");
+            }
+
+            text.AppendLine(File.ReadAllText(path));
+        }
+
+        text.AppendLine(Overrides(options));
+        text.AppendLine(options.ExtraHocon);
+        return ConfigurationFactory.ParseString(text.ToString());
+    }
+
+    private static string Overrides(FabricOptions options)
+    {
+        var roles = string.Join(", ", options.Roles.Select(Quote));
+        var seeds = string.Join(", ", options.Seeds.Select(Quote));
+        var store = options.Store == StoreKind.Sqlite
+            ? $"fabric.persistence.sqlite-path = {Quote(options.Database)}"
+            : $"fabric.persistence.postgres-connection-string = {Quote(options.Database)}";
+        return $$"""
+            fabric {
+              roles = [{{roles}}]
+              hostname = {{Quote(options.Hostname)}}
+              port = {{options.Port}}
+              seed-nodes = [{{seeds}}]
+              node-name = {{Quote(options.NodeName)}}
+            }
+            akka.loglevel = {{options.LogLevel}}
+            {{store}}
+            """;
+    }
+
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+}

@@ -1,0 +1,48 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Fabric.Control.Attachments;
+using Fabric.Control.Devices;
+using Fabric.Control.Pipelines;
+using Fabric.Control.Placement;
+using Fabric.Control.Profiles;
+using Fabric.Messages.Sharding;
+
+namespace Fabric.Control;
+
+/// <summary>
+/// The AML on one node: the four shard regions (hosting entities on <c>control</c> nodes, proxies elsewhere) and,
+/// on control nodes, the capacity read model that placement asks.
+/// </summary>
+public sealed record ControlPlane(IActorRef Devices, IActorRef Profiles, IActorRef Attachments, IActorRef Pipelines, IActorRef? Placement)
+{
+    public const string ControlRole = "control";
+    public const string ReadJournalId = "akka.persistence.query.journal.sql";
+
+    /// <summary>How long an entity waits for another entity (or the read model) before it counts a timeout.</summary>
+    public static readonly TimeSpan EntityAskTimeout = TimeSpan.FromSeconds(5);
+
+    public static ControlPlane Start(ActorSystem system)
+    {
+        var sharding = ClusterSharding.Get(system);
+        var extractor = new FabricMessageExtractor();
+        if (!Cluster.Get(system).SelfRoles.Contains(ControlRole))
+        {
+            return new ControlPlane(
+                sharding.StartProxy(EntityTypes.Device, ControlRole, extractor),
+                sharding.StartProxy(EntityTypes.Profile, ControlRole, extractor),
+                sharding.StartProxy(EntityTypes.Attachment, ControlRole, extractor),
+                sharding.StartProxy(EntityTypes.Pipeline, ControlRole, extractor),
+                null);
+        }
+
+        var settings = ClusterShardingSettings.Create(system).WithRole(ControlRole);
+        var devices = sharding.Start(EntityTypes.Device, DeviceActor.Props, settings, extractor);
+        var profiles = sharding.Start(EntityTypes.Profile, ProfileActor.Props, settings, extractor);
+        var placement = system.ActorOf(CapacityReadModel.Props(ReadJournalId), "placement");
+        var deps = new AttachmentDependencies(devices, profiles, placement, EntityAskTimeout);
+        var attachments = sharding.Start(EntityTypes.Attachment, id => AttachmentActor.Props(id, deps), settings, extractor);
+        var pipelines = sharding.Start(EntityTypes.Pipeline, id => PipelineActor.Props(id, attachments, EntityAskTimeout), settings, extractor);
+        return new ControlPlane(devices, profiles, attachments, pipelines, placement);
+    }
+}

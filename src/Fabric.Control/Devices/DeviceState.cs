@@ -1,0 +1,187 @@
+using System.Collections.Immutable;
+using Fabric.Control.Entities;
+using Fabric.Messages;
+using Fabric.Messages.Devices;
+using Fabric.Messages.Errors;
+using Fabric.Messages.Functions;
+
+namespace Fabric.Control.Devices;
+
+/// <summary>
+/// One accelerator device: what it can do, how many queue pairs it has and who holds them. The device entity is
+/// the only writer of this state, so a queue pair can never be given out twice.
+/// </summary>
+public sealed record DeviceState(
+    string DeviceId,
+    bool Registered,
+    string Node,
+    string Type,
+    ImmutableSortedSet<string> Functions,
+    int Capacity,
+    ImmutableDictionary<string, int> Holders,
+    DeviceHealth Health,
+    string HealthReason,
+    RequestLog Requests) : IFabricMessage
+{
+    public const int MaxCapacity = 65536;
+
+    public static DeviceState Empty(string deviceId) => new(
+        deviceId, false, "", "", ImmutableSortedSet<string>.Empty, 0,
+        ImmutableDictionary<string, int>.Empty, DeviceHealth.Healthy, "", RequestLog.Empty);
+
+    public int Reserved => Holders.Values.Sum();
+
+    public int Free => Capacity - Reserved;
+
+    public bool Available => Health is DeviceHealth.Healthy or DeviceHealth.Degraded;
+
+    public DeviceView ToView() => new(
+        DeviceId, Node, Type, Functions.ToArray(), Capacity, Reserved, Health, HealthReason,
+        Holders.ToImmutableSortedDictionary(StringComparer.Ordinal));
+
+    public Decision Decide(RegisterDevice cmd)
+    {
+        if (string.IsNullOrWhiteSpace(cmd.Node) || string.IsNullOrWhiteSpace(cmd.Type))
+        {
+            return Decision.Reject(RejectReason.InvalidArgument, $"device {cmd.DeviceId}: node and type are required");
+        }
+
+        if (cmd.DeviceId != $"{cmd.Node}/{DeviceNamePart(cmd.DeviceId)}" || DeviceNamePart(cmd.DeviceId).Length == 0)
+        {
+            return Decision.Reject(RejectReason.InvalidArgument, $"device id '{cmd.DeviceId}' must be '{cmd.Node}/<device>'");
+        }
+
+        if (cmd.CapacityQueuePairs is < 1 or > MaxCapacity)
+        {
+            return Decision.Reject(RejectReason.InvalidArgument,
+                $"device {cmd.DeviceId}: capacity must be 1..{MaxCapacity} queue pairs, was {cmd.CapacityQueuePairs}");
+        }
+
+        if (cmd.Functions is null || cmd.Functions.Count == 0)
+        {
+            return Decision.Reject(RejectReason.InvalidArgument, $"device {cmd.DeviceId}: at least one function is required");
+        }
+
+        var unknown = cmd.Functions.Where(f => !AccelerationFunctions.All.Contains(f)).ToArray();
+        if (unknown.Length > 0)
+        {
+            return Decision.Reject(RejectReason.UnknownFunction,
+                $"device {cmd.DeviceId}: unknown function(s) {string.Join(", ", unknown)}; known: {string.Join(", ", AccelerationFunctions.All)}");
+        }
+
+        if (Registered && cmd.CapacityQueuePairs < Reserved)
+        {
+            return Decision.Reject(RejectReason.IllegalState,
+                $"device {cmd.DeviceId}: {Reserved} queue pairs are held; capacity cannot drop to {cmd.CapacityQueuePairs}");
+        }
+
+        var functions = cmd.Functions.ToImmutableSortedSet(StringComparer.Ordinal);
+        var missing = Holders.Count > 0 ? Functions.Except(functions) : ImmutableSortedSet<string>.Empty;
+        if (missing.Count > 0)
+        {
+            return Decision.Reject(RejectReason.IllegalState,
+                $"device {cmd.DeviceId}: attachments hold it; function(s) {string.Join(", ", missing)} cannot be withdrawn");
+        }
+
+        var events = new List<IFabricEvent>();
+        if (!Registered || Node != cmd.Node || Type != cmd.Type || Capacity != cmd.CapacityQueuePairs || !Functions.SetEquals(functions))
+        {
+            events.Add(new DeviceRegistered(cmd.DeviceId, cmd.Node, cmd.Type, functions.ToArray(), cmd.CapacityQueuePairs, cmd.RequestId));
+        }
+
+        // A node that registers its device again is back: a device lost with its node is healthy again.
+        if (Registered && Health == DeviceHealth.Lost)
+        {
+            events.Add(new DeviceHealthChanged(cmd.DeviceId, DeviceHealth.Healthy, "registered again by its node", cmd.RequestId));
+        }
+
+        return new Decision(events, null);
+    }
+
+    public Decision Decide(SetDeviceHealth cmd)
+    {
+        if (!Registered)
+        {
+            return NotRegistered();
+        }
+
+        if (!Enum.IsDefined(cmd.Health))
+        {
+            return Decision.Reject(RejectReason.InvalidArgument, $"device {DeviceId}: unknown health value {(int)cmd.Health}");
+        }
+
+        return Health == cmd.Health && HealthReason == (cmd.Reason ?? "")
+            ? Decision.Unchanged
+            : Decision.Persist(new DeviceHealthChanged(DeviceId, cmd.Health, cmd.Reason ?? "", cmd.RequestId));
+    }
+
+    public Decision Decide(ReserveCapacity cmd)
+    {
+        if (!Registered)
+        {
+            return NotRegistered();
+        }
+
+        if (Holders.ContainsKey(cmd.AttachmentId))
+        {
+            return Decision.Unchanged;
+        }
+
+        if (string.IsNullOrWhiteSpace(cmd.AttachmentId) || cmd.QueuePairs < 1)
+        {
+            return Decision.Reject(RejectReason.InvalidArgument,
+                $"device {DeviceId}: a reservation needs an attachment id and at least one queue pair");
+        }
+
+        if (!Available)
+        {
+            return Decision.Reject(RejectReason.DeviceUnavailable, $"device {DeviceId} is {Health}: {HealthReason}");
+        }
+
+        var unsupported = (cmd.Functions ?? []).Where(f => !Functions.Contains(f)).ToArray();
+        if (unsupported.Length > 0)
+        {
+            return Decision.Reject(RejectReason.FunctionNotSupported,
+                $"device {DeviceId} does not run {string.Join(", ", unsupported)}");
+        }
+
+        if (Free < cmd.QueuePairs)
+        {
+            return Decision.Reject(RejectReason.NoCapacity,
+                $"device {DeviceId}: {Free} of {Capacity} queue pairs free, {cmd.QueuePairs} asked");
+        }
+
+        return Decision.Persist(new DeviceCapacityReserved(DeviceId, cmd.AttachmentId, cmd.QueuePairs, cmd.RequestId));
+    }
+
+    public Decision Decide(ReleaseCapacity cmd) =>
+        !Registered ? NotRegistered()
+        : Holders.TryGetValue(cmd.AttachmentId, out var held)
+            ? Decision.Persist(new DeviceCapacityReleased(DeviceId, cmd.AttachmentId, held, cmd.RequestId))
+            : Decision.Unchanged;
+
+    public DeviceState Apply(IFabricEvent e) => e switch
+    {
+        DeviceRegistered r => this with
+        {
+            Registered = true,
+            Node = r.Node,
+            Type = r.Type,
+            Functions = r.Functions.ToImmutableSortedSet(StringComparer.Ordinal),
+            Capacity = r.CapacityQueuePairs,
+        },
+        DeviceHealthChanged h => this with { Health = h.Health, HealthReason = h.Reason },
+        DeviceCapacityReserved r => this with { Holders = Holders.SetItem(r.AttachmentId, r.QueuePairs) },
+        DeviceCapacityReleased r => this with { Holders = Holders.Remove(r.AttachmentId) },
+        _ => this,
+    };
+
+    private Decision NotRegistered() =>
+        Decision.Reject(RejectReason.NotFound, $"device {DeviceId} is not registered");
+
+    private static string DeviceNamePart(string deviceId)
+    {
+        var slash = deviceId.LastIndexOf('/');
+        return slash < 0 ? "" : deviceId[(slash + 1)..];
+    }
+}

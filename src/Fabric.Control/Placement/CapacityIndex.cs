@@ -1,0 +1,96 @@
+using Fabric.Messages;
+using Fabric.Messages.Devices;
+using Fabric.Messages.Errors;
+using Fabric.Messages.Placement;
+
+namespace Fabric.Control.Placement;
+
+/// <summary>
+/// Free capacity of every device as far as this node has read the journal (plus fresher hints from devices'
+/// own answers). It only proposes: the <c>Device</c> entity accepts or refuses, so a stale index costs a retry,
+/// never a double allocation.
+/// </summary>
+public sealed class CapacityIndex
+{
+    private readonly Dictionary<string, DeviceCapacity> _devices = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, int>> _holders = new(StringComparer.Ordinal);
+
+    public int Count => _devices.Count;
+
+    public IReadOnlyList<DeviceCapacity> Devices => _devices.Values.OrderBy(d => d.DeviceId, StringComparer.Ordinal).ToArray();
+
+    public void Apply(IFabricEvent e)
+    {
+        switch (e)
+        {
+            case DeviceRegistered r:
+                var reserved = _devices.TryGetValue(r.DeviceId, out var known) ? known.Reserved : 0;
+                var health = known?.Health ?? DeviceHealth.Healthy;
+                _devices[r.DeviceId] = new DeviceCapacity(r.DeviceId, r.Node, r.Functions.ToArray(), r.CapacityQueuePairs, reserved, health);
+                break;
+            case DeviceHealthChanged h when _devices.TryGetValue(h.DeviceId, out var d):
+                _devices[h.DeviceId] = d with { Health = h.Health };
+                break;
+            case DeviceCapacityReserved r when _devices.TryGetValue(r.DeviceId, out var d):
+                HoldersOf(r.DeviceId)[r.AttachmentId] = r.QueuePairs;
+                _devices[r.DeviceId] = d with { Reserved = HoldersOf(r.DeviceId).Values.Sum() };
+                break;
+            case DeviceCapacityReleased r when _devices.TryGetValue(r.DeviceId, out var d):
+                HoldersOf(r.DeviceId).Remove(r.AttachmentId);
+                _devices[r.DeviceId] = d with { Reserved = HoldersOf(r.DeviceId).Values.Sum() };
+                break;
+        }
+    }
+
+    /// <summary>A device's own answer: exact at the moment it was given.</summary>
+    public void Observe(DeviceView view)
+    {
+        _holders[view.DeviceId] = new Dictionary<string, int>(view.Holders, StringComparer.Ordinal);
+        _devices[view.DeviceId] = new DeviceCapacity(view.DeviceId, view.Node, view.Functions.ToArray(), view.CapacityQueuePairs, view.ReservedQueuePairs, view.Health);
+    }
+
+    /// <summary>A device refused a reservation: stop proposing it until newer facts arrive.</summary>
+    public void Refused(string deviceId, RejectReason reason)
+    {
+        if (!_devices.TryGetValue(deviceId, out var d))
+        {
+            return;
+        }
+
+        _devices[deviceId] = reason switch
+        {
+            RejectReason.NoCapacity => d with { Reserved = d.Capacity },
+            RejectReason.DeviceUnavailable => d with { Health = DeviceHealth.Failed },
+            _ => d,
+        };
+    }
+
+    /// <summary>Devices that could take the request: healthy before degraded, most free first, ties shuffled.</summary>
+    public IReadOnlyList<string> Candidates(FindCandidates query, Random random)
+    {
+        var exclude = new HashSet<string>(query.Exclude ?? [], StringComparer.Ordinal);
+        return _devices.Values
+            .Where(d => d.Health is DeviceHealth.Healthy or DeviceHealth.Degraded)
+            .Where(d => query.Host is null || d.Node == query.Host)
+            .Where(d => !exclude.Contains(d.DeviceId))
+            .Where(d => d.Capacity - d.Reserved >= query.QueuePairs)
+            .Where(d => query.Functions.All(f => d.Functions.Contains(f)))
+            .Select(d => (Device: d, Tie: random.Next()))
+            .OrderBy(x => x.Device.Health)
+            .ThenByDescending(x => x.Device.Capacity - x.Device.Reserved)
+            .ThenBy(x => x.Tie)
+            .Select(x => x.Device.DeviceId)
+            .ToArray();
+    }
+
+    private Dictionary<string, int> HoldersOf(string deviceId)
+    {
+        if (!_holders.TryGetValue(deviceId, out var holders))
+        {
+            holders = new Dictionary<string, int>(StringComparer.Ordinal);
+            _holders[deviceId] = holders;
+        }
+
+        return holders;
+    }
+}

@@ -1,0 +1,64 @@
+using Akka;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Fabric.Control.Devices;
+using Fabric.Messages;
+using Fabric.Messages.Placement;
+
+namespace Fabric.Control.Placement;
+
+/// <summary>
+/// This node's read model of free capacity: follows the <c>device</c> tag of the journal through
+/// Akka.Persistence.Query and answers placement queries from memory. Every control node runs its own.
+/// The stream restarts with backoff from the last offset it read if the database goes away.
+/// </summary>
+public sealed class CapacityReadModel : ReceiveActor
+{
+    private readonly CapacityIndex _index = new();
+    private readonly Random _random = new();
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly string _readJournalId;
+    private long _offset;
+    private UniqueKillSwitch? _killSwitch;
+
+    public CapacityReadModel(string readJournalId)
+    {
+        _readJournalId = readJournalId;
+        Receive<EventEnvelope>(envelope =>
+        {
+            if (envelope.Event is IFabricEvent e)
+            {
+                _index.Apply(e);
+            }
+
+            if (envelope.Offset is Sequence sequence && sequence.Value > _offset)
+            {
+                _offset = sequence.Value;
+            }
+        });
+        Receive<FindCandidates>(query => Sender.Tell(new Candidates(_index.Candidates(query, _random))));
+        Receive<CapacityObserved>(observed => _index.Observe(observed.Device));
+        Receive<DeviceRefused>(refused => _index.Refused(refused.DeviceId, refused.Reason));
+        Receive<GetCapacity>(_ => Sender.Tell(new CapacitySnapshot(_index.Devices, _offset)));
+    }
+
+    public static Props Props(string readJournalId) => Akka.Actor.Props.Create(() => new CapacityReadModel(readJournalId));
+
+    protected override void PreStart()
+    {
+        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<IEventsByTagQuery>(_readJournalId);
+        var self = Self;
+        var settings = RestartSettings.Create(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2);
+        _killSwitch = RestartSource
+            .OnFailuresWithBackoff(() => journal.EventsByTag(DeviceActor.Tag, Offset.Sequence(_offset)), settings)
+            .ViaMaterialized(KillSwitches.Single<EventEnvelope>(), Keep.Right)
+            .ToMaterialized(Sink.ForEach<EventEnvelope>(e => self.Tell(e)), Keep.Left)
+            .Run(Context.Materializer());
+        _log.Info("capacity read model following tag '{0}' of {1}", DeviceActor.Tag, _readJournalId);
+    }
+
+    protected override void PostStop() => _killSwitch?.Shutdown();
+}

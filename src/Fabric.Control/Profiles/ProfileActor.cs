@@ -1,0 +1,44 @@
+using Akka.Actor;
+using Fabric.Control.Entities;
+using Fabric.Messages;
+using Fabric.Messages.Errors;
+using Fabric.Messages.Profiles;
+using Fabric.Messages.Sharding;
+
+namespace Fabric.Control.Profiles;
+
+/// <summary>The <c>DeviceProfile</c> entity, one per profile name.</summary>
+public sealed class ProfileActor : FabricEntity<ProfileState>
+{
+    public ProfileActor(string name)
+        : base(EntityTypes.Profile, name, ProfileState.Empty(name))
+    {
+        Command<CreateProfile>(cmd =>
+        {
+            if (!AnsweredBefore(cmd))
+            {
+                Carry(State.Decide(cmd), () => Sender.Tell(State.ToView()));
+            }
+        });
+        Command<DeleteProfile>(cmd =>
+        {
+            if (!AnsweredBefore(cmd))
+            {
+                Carry(State.Decide(cmd), () => Sender.Tell(State.ToView()));
+            }
+        });
+        Command<GetProfile>(_ => Sender.Tell(State.Exists
+            ? State.ToView()
+            : new Rejected(RejectReason.NotFound, $"profile {EntityId} does not exist")));
+    }
+
+    public static Props Props(string name) => Akka.Actor.Props.Create(() => new ProfileActor(name));
+
+    protected override ProfileState Apply(ProfileState state, IFabricEvent e) => state.Apply(e);
+
+    protected override RequestLog RequestsOf(ProfileState state) => state.Requests;
+
+    protected override ProfileState WithRequests(ProfileState state, RequestLog requests) => state with { Requests = requests };
+
+    protected override object ReplyFor(ProfileState state, IFabricEvent e) => state.ToView();
+}

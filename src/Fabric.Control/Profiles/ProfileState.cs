@@ -1,0 +1,82 @@
+using System.Collections.Immutable;
+using System.Text.RegularExpressions;
+using Fabric.Control.Entities;
+using Fabric.Messages;
+using Fabric.Messages.Errors;
+using Fabric.Messages.Functions;
+using Fabric.Messages.Profiles;
+
+namespace Fabric.Control.Profiles;
+
+/// <summary>A device profile (Cyborg's device_profile): named request groups, validated on create.</summary>
+public sealed partial record ProfileState(
+    string Name,
+    bool Exists,
+    ImmutableArray<ProfileGroup> Groups,
+    RequestLog Requests) : IFabricMessage
+{
+    public const int MaxGroups = 16;
+    public const int MaxQueuePairsPerGroup = 64;
+
+    public static ProfileState Empty(string name) => new(name, false, [], RequestLog.Empty);
+
+    public ProfileView ToView() => new(Name, Groups.ToArray(), Exists);
+
+    public Decision Decide(CreateProfile cmd)
+    {
+        if (!NamePattern().IsMatch(cmd.Name ?? ""))
+        {
+            return Decision.Reject(RejectReason.InvalidArgument,
+                $"profile name '{cmd.Name}' is not valid: 1-64 characters of a-z, A-Z, 0-9, '.', '_' and '-', starting with a letter or digit");
+        }
+
+        if (cmd.Groups is null || cmd.Groups.Count == 0)
+        {
+            return Decision.Reject(RejectReason.InvalidArgument, $"profile {cmd.Name}: at least one group is required");
+        }
+
+        if (cmd.Groups.Count > MaxGroups)
+        {
+            return Decision.Reject(RejectReason.InvalidArgument, $"profile {cmd.Name}: at most {MaxGroups} groups, {cmd.Groups.Count} given");
+        }
+
+        for (var i = 0; i < cmd.Groups.Count; i++)
+        {
+            var group = cmd.Groups[i];
+            if (group is null || !AccelerationFunctions.All.Contains(group.Function))
+            {
+                return Decision.Reject(RejectReason.UnknownFunction,
+                    $"profile {cmd.Name}, group {i}: unknown function '{group?.Function}'; known: {string.Join(", ", AccelerationFunctions.All)}");
+            }
+
+            if (group.QueuePairs is < 1 or > MaxQueuePairsPerGroup)
+            {
+                return Decision.Reject(RejectReason.InvalidArgument,
+                    $"profile {cmd.Name}, group {i} ({group.Function}): queue pairs must be 1..{MaxQueuePairsPerGroup}, was {group.QueuePairs}");
+            }
+        }
+
+        if (Exists)
+        {
+            return Groups.SequenceEqual(cmd.Groups)
+                ? Decision.Unchanged
+                : Decision.Reject(RejectReason.AlreadyExists, $"profile {cmd.Name} exists already with other groups; delete it first");
+        }
+
+        return Decision.Persist(new ProfileCreated(cmd.Name!, cmd.Groups.ToArray(), cmd.RequestId));
+    }
+
+    public Decision Decide(DeleteProfile cmd) =>
+        Exists ? Decision.Persist(new ProfileDeleted(Name, cmd.RequestId))
+        : Decision.Reject(RejectReason.NotFound, $"profile {Name} does not exist");
+
+    public ProfileState Apply(IFabricEvent e) => e switch
+    {
+        ProfileCreated c => this with { Exists = true, Groups = [.. c.Groups] },
+        ProfileDeleted => this with { Exists = false, Groups = [] },
+        _ => this,
+    };
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex NamePattern();
+}

@@ -1,0 +1,76 @@
+using System.Security.Cryptography;
+using Fabric.Dataplane.Channel;
+
+namespace Fabric.Dataplane.Drivers;
+
+/// <summary>
+/// Shared shape of digest and checksum drivers. Forward: output = digest of input.
+/// Inverse (verify): input = data || digest; Ok when it matches (constant-time compare), no output.
+/// </summary>
+public abstract class DigestDriver : IGDriver
+{
+    public abstract string Function { get; }
+
+    public DriverKind Kind => DriverKind.Digest;
+
+    public abstract int DigestSize { get; }
+
+    public virtual bool RequiresSession => false;
+
+    public virtual OpStatus OpenSession(ReadOnlySpan<byte> key, out object? session)
+    {
+        // Keyless: a session is accepted (so guests can treat every queue alike) and carries nothing.
+        session = null;
+        return OpStatus.Ok;
+    }
+
+    public virtual void CloseSession(object? session)
+    {
+    }
+
+    /// <summary>Writes exactly <see cref="DigestSize"/> bytes.</summary>
+    protected abstract OpStatus Compute(object? session, ReadOnlySpan<byte> data, Span<byte> digest);
+
+    public OpStatus Execute(in DriverOp op, ReadOnlySpan<byte> input, Span<byte> output, out int written)
+    {
+        written = 0;
+        if (RequiresSession && op.Session is null)
+        {
+            return OpStatus.BadSession;
+        }
+        if (op.Code == OpCode.Forward)
+        {
+            if (output.Length < DigestSize)
+            {
+                return OpStatus.OutputTooSmall;
+            }
+            var status = Compute(op.Session, input, output[..DigestSize]);
+            if (status == OpStatus.Ok)
+            {
+                written = DigestSize;
+            }
+            return status;
+        }
+        if (op.Code == OpCode.Inverse)
+        {
+            if (input.Length < DigestSize)
+            {
+                return OpStatus.BadInput;
+            }
+            Span<byte> actual = stackalloc byte[64];
+            actual = actual[..DigestSize];
+            var dataLength = input.Length - DigestSize;
+            var status = Compute(op.Session, input[..dataLength], actual);
+            if (status != OpStatus.Ok)
+            {
+                return status;
+            }
+            return CryptographicOperations.FixedTimeEquals(actual, input[dataLength..]) ? OpStatus.Ok : OpStatus.AuthFailed;
+        }
+        return OpStatus.Unsupported;
+    }
+
+    public virtual void Dispose()
+    {
+    }
+}

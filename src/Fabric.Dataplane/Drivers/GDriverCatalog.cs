@@ -1,0 +1,52 @@
+using Fabric.Dataplane.Pipeline;
+
+namespace Fabric.Dataplane.Drivers;
+
+/// <summary>Creates software g-drivers by the function names the control plane uses.</summary>
+public static class GDriverCatalog
+{
+    public static IReadOnlyList<string> Functions { get; } =
+        ["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256", "crc32c", "deflate", "brotli"];
+
+    /// <summary>
+    /// A driver for one function ("aes-256-gcm"), or a pipeline when stages are joined by "->"
+    /// ("deflate->aes-256-gcm->sha256"). Throws <see cref="ArgumentException"/> naming the known functions.
+    /// </summary>
+    public static IGDriver Create(string function, int pipelineScratchCapacity = 256 * 1024)
+    {
+        if (function.Contains("->", StringComparison.Ordinal))
+        {
+            var names = function.Split("->", StringSplitOptions.TrimEntries);
+            var stages = new List<IGDriver>(names.Length);
+            try
+            {
+                foreach (var name in names)
+                {
+                    stages.Add(CreateSingle(name));
+                }
+            }
+            catch
+            {
+                foreach (var s in stages)
+                {
+                    s.Dispose();
+                }
+                throw;
+            }
+            return new PipelineDriver(stages, pipelineScratchCapacity);
+        }
+        return CreateSingle(function.Trim());
+    }
+
+    private static IGDriver CreateSingle(string name) => name switch
+    {
+        "aes-256-gcm" => new AesGcmDriver(),
+        "chacha20-poly1305" => new ChaCha20Poly1305Driver(),
+        "sha256" => new Sha256Driver(),
+        "hmac-sha256" => new HmacSha256Driver(),
+        "crc32c" => new Crc32CDriver(),
+        "deflate" => new DeflateDriver(),
+        "brotli" => new BrotliDriver(),
+        _ => throw new ArgumentException($"unknown g-driver function '{name}'; known: {string.Join(", ", Functions)} (join with '->' for a pipeline)", nameof(name)),
+    };
+}

@@ -1,0 +1,28 @@
+namespace Fabric.Dataplane.Engine;
+
+/// <summary>Settings of an <see cref="AccelerationEngine"/>.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Worker threads (each a dedicated, busy-polling thread).</summary>
+    public int Workers { get; init; } = 1;
+
+    /// <summary>
+    /// Core for each worker (index i pins worker i). Null: no pinning. Pinning failures are reported
+    /// in <see cref="WorkerStatus.PinMessage"/>, never thrown.
+    /// </summary>
+    public IReadOnlyList<int>? Cores { get; init; }
+
+    /// <summary>Most descriptors one queue serves per visit before the worker moves to the next queue.</summary>
+    public int Burst { get; init; } = 32;
+
+    /// <summary>Empty polls spent spinning before yielding the core.</summary>
+    public int IdleSpinPolls { get; init; } = 20_000;
+
+    /// <summary>Empty polls spent yielding before sleeping.</summary>
+    public int IdleYieldPolls { get; init; } = 2_000;
+
+    /// <summary>Sleep between polls once idle that long (bounds the wake-up latency of an idle worker).</summary>
+    public TimeSpan IdleSleep { get; init; } = TimeSpan.FromMilliseconds(1);
+
+    public QueueOptions Queue { get; init; } = QueueOptions.Default;
+}

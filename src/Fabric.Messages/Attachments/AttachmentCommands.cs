@@ -1,0 +1,34 @@
+namespace Fabric.Messages.Attachments;
+
+/// <summary>Everything addressed to one <c>Attachment</c> entity (an accelerator request, Cyborg's ARQ).</summary>
+public interface IAttachmentMessage : IFabricMessage
+{
+    string AttachmentId { get; }
+}
+
+public interface IAttachmentCommand : IAttachmentMessage, IFabricCommand
+{
+}
+
+/// <summary>Create the request for a VM from a device profile. The profile's groups are copied in.</summary>
+public sealed record CreateAttachment(string AttachmentId, string VmId, string Profile, string RequestId) : IAttachmentCommand;
+
+/// <summary>Pick a device with free capacity for the profile on <paramref name="Host"/> (any host when null) and reserve it.</summary>
+public sealed record BindAttachment(string AttachmentId, string? Host, string RequestId) : IAttachmentCommand;
+
+/// <summary>The node realized the attachment: the channel exists and the AC serves it.</summary>
+public sealed record MarkAttached(string AttachmentId, AttachHandle Handle, string RequestId) : IAttachmentCommand;
+
+/// <summary>The channel was removed (VM stopped); the device reservation is kept until delete.</summary>
+public sealed record DetachAttachment(string AttachmentId, string RequestId) : IAttachmentCommand;
+
+/// <summary>Move to another device: on <paramref name="Host"/> when given, else on the current host if it has one, else anywhere.</summary>
+public sealed record RebindAttachment(string AttachmentId, string? Host, string Reason, string RequestId) : IAttachmentCommand;
+
+/// <summary>The attachment can no longer be served (e.g. its node was lost).</summary>
+public sealed record FailAttachment(string AttachmentId, string Reason, string RequestId) : IAttachmentCommand;
+
+/// <summary>Delete the request and release its capacity. Refused while attached: detach first.</summary>
+public sealed record DeleteAttachment(string AttachmentId, string RequestId) : IAttachmentCommand;
+
+public sealed record GetAttachment(string AttachmentId) : IAttachmentMessage;

@@ -1,0 +1,41 @@
+using Fabric.Messages.Errors;
+using Fabric.Messages.Profiles;
+
+namespace Fabric.Messages.Attachments;
+
+public interface IAttachmentEvent : IFabricEvent
+{
+    string AttachmentId { get; }
+}
+
+public sealed record AttachmentCreated(
+    string AttachmentId,
+    string VmId,
+    string Profile,
+    IReadOnlyList<ProfileGroup> Groups,
+    string RequestId) : IAttachmentEvent;
+
+/// <summary>Written before the device is asked, so a restarted entity knows which reservation it may hold.</summary>
+public sealed record AttachmentDeviceChosen(string AttachmentId, string DeviceId, string? Host, string RequestId) : IAttachmentEvent;
+
+public sealed record AttachmentBound(
+    string AttachmentId,
+    string DeviceId,
+    string Host,
+    IReadOnlyList<string> DeviceFunctions,
+    string RequestId) : IAttachmentEvent;
+
+public sealed record AttachmentBindFailed(string AttachmentId, RejectReason Reason, string Message, string RequestId) : IAttachmentEvent;
+
+public sealed record AttachmentAttached(string AttachmentId, AttachHandle Handle, string RequestId) : IAttachmentEvent;
+
+public sealed record AttachmentDetached(string AttachmentId, string RequestId) : IAttachmentEvent;
+
+public sealed record AttachmentRebindStarted(string AttachmentId, string? Host, string Reason, string RequestId) : IAttachmentEvent;
+
+public sealed record AttachmentFailed(string AttachmentId, string Reason, string RequestId) : IAttachmentEvent;
+
+public sealed record AttachmentDeleted(string AttachmentId, string RequestId) : IAttachmentEvent;
+
+/// <summary>A device that no longer serves this attachment acknowledged the release of its queue pairs.</summary>
+public sealed record AttachmentDeviceReleased(string AttachmentId, string DeviceId, string RequestId) : IAttachmentEvent;

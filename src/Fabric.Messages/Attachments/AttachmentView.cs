@@ -1,0 +1,18 @@
+using Fabric.Messages.Errors;
+using Fabric.Messages.Profiles;
+
+namespace Fabric.Messages.Attachments;
+
+/// <summary>An attachment as queries and commands answer it. A failed bind is a view with status <c>BindFailed</c> and its reason.</summary>
+public sealed record AttachmentView(
+    string AttachmentId,
+    string VmId,
+    string Profile,
+    AttachmentStatus Status,
+    IReadOnlyList<ProfileGroup> Groups,
+    string? DeviceId,
+    string? Host,
+    IReadOnlyList<string> DeviceFunctions,
+    AttachHandle? Handle,
+    RejectReason? FailureReason,
+    string? FailureMessage) : IFabricMessage;

@@ -1,0 +1,35 @@
+namespace Fabric.Messages.Devices;
+
+/// <summary>Everything addressed to one <c>Device</c> entity; the id is <c>node/device</c>.</summary>
+public interface IDeviceMessage : IFabricMessage
+{
+    string DeviceId { get; }
+}
+
+public interface IDeviceCommand : IDeviceMessage, IFabricCommand
+{
+}
+
+/// <summary>A host announces a device (again after restarts: registration is idempotent).</summary>
+public sealed record RegisterDevice(
+    string DeviceId,
+    string Node,
+    string Type,
+    IReadOnlyList<string> Functions,
+    int CapacityQueuePairs,
+    string RequestId) : IDeviceCommand;
+
+public sealed record SetDeviceHealth(string DeviceId, DeviceHealth Health, string Reason, string RequestId) : IDeviceCommand;
+
+/// <summary>Reserve queue pairs for one attachment. The device is the only writer of its capacity.</summary>
+public sealed record ReserveCapacity(
+    string DeviceId,
+    string AttachmentId,
+    IReadOnlyList<string> Functions,
+    int QueuePairs,
+    string RequestId) : IDeviceCommand;
+
+/// <summary>Give back what <paramref name="AttachmentId"/> holds; releasing nothing is not an error.</summary>
+public sealed record ReleaseCapacity(string DeviceId, string AttachmentId, string RequestId) : IDeviceCommand;
+
+public sealed record GetDevice(string DeviceId) : IDeviceMessage;

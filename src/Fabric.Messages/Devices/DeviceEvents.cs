@@ -1,0 +1,20 @@
+namespace Fabric.Messages.Devices;
+
+public interface IDeviceEvent : IFabricEvent
+{
+    string DeviceId { get; }
+}
+
+public sealed record DeviceRegistered(
+    string DeviceId,
+    string Node,
+    string Type,
+    IReadOnlyList<string> Functions,
+    int CapacityQueuePairs,
+    string RequestId) : IDeviceEvent;
+
+public sealed record DeviceHealthChanged(string DeviceId, DeviceHealth Health, string Reason, string RequestId) : IDeviceEvent;
+
+public sealed record DeviceCapacityReserved(string DeviceId, string AttachmentId, int QueuePairs, string RequestId) : IDeviceEvent;
+
+public sealed record DeviceCapacityReleased(string DeviceId, string AttachmentId, int QueuePairs, string RequestId) : IDeviceEvent;

@@ -1,0 +1,86 @@
+using Akka.Actor;
+using Akka.Serialization;
+using Fabric.Messages.Attachments;
+using Fabric.Messages.Devices;
+using Fabric.Messages.Errors;
+using Fabric.Messages.Pipelines;
+using Fabric.Messages.Placement;
+using Fabric.Messages.Profiles;
+
+namespace Fabric.Messages.Serialization;
+
+/// <summary>
+/// Types Hyperion pre-registers: their manifest on the wire and in the journal is then a short index instead of
+/// a type name. The index is the position in this list, so the list is append-only: a type removed or reordered
+/// would make old journal rows unreadable. A test checks that every message type is listed.
+/// Named in hocon/serialization.conf as <c>known-types-provider</c>.
+/// </summary>
+public sealed class FabricKnownTypes : IKnownTypesProvider
+{
+    public FabricKnownTypes(ExtendedActorSystem system)
+    {
+        _ = system;
+    }
+
+    public IEnumerable<Type> GetKnownTypes() => All;
+
+    public static IReadOnlyList<Type> All { get; } =
+    [
+        typeof(Rejected),
+        typeof(RejectReason),
+        typeof(RegisterDevice),
+        typeof(SetDeviceHealth),
+        typeof(ReserveCapacity),
+        typeof(ReleaseCapacity),
+        typeof(GetDevice),
+        typeof(DeviceRegistered),
+        typeof(DeviceHealthChanged),
+        typeof(DeviceCapacityReserved),
+        typeof(DeviceCapacityReleased),
+        typeof(DeviceView),
+        typeof(DeviceHealth),
+        typeof(CapacityReserved),
+        typeof(CapacityReleased),
+        typeof(ProfileGroup),
+        typeof(CreateProfile),
+        typeof(DeleteProfile),
+        typeof(GetProfile),
+        typeof(ProfileCreated),
+        typeof(ProfileDeleted),
+        typeof(ProfileView),
+        typeof(AttachHandle),
+        typeof(AttachmentStatus),
+        typeof(CreateAttachment),
+        typeof(BindAttachment),
+        typeof(MarkAttached),
+        typeof(DetachAttachment),
+        typeof(RebindAttachment),
+        typeof(FailAttachment),
+        typeof(DeleteAttachment),
+        typeof(GetAttachment),
+        typeof(AttachmentCreated),
+        typeof(AttachmentDeviceChosen),
+        typeof(AttachmentBound),
+        typeof(AttachmentBindFailed),
+        typeof(AttachmentAttached),
+        typeof(AttachmentDetached),
+        typeof(AttachmentRebindStarted),
+        typeof(AttachmentFailed),
+        typeof(AttachmentDeleted),
+        typeof(AttachmentDeviceReleased),
+        typeof(AttachmentView),
+        typeof(DefinePipeline),
+        typeof(DeletePipeline),
+        typeof(GetPipeline),
+        typeof(PipelineDefined),
+        typeof(PipelineDeleted),
+        typeof(PipelineView),
+        typeof(FindCandidates),
+        typeof(Candidates),
+        typeof(CapacityObserved),
+        typeof(GetCapacity),
+        typeof(DeviceCapacity),
+        typeof(CapacitySnapshot),
+        typeof(DeviceRefused),
+    ];
+}
