@@ -94,6 +94,8 @@ internal sealed unsafe class AcQueue
 
     public bool IsDraining => _state == (int)ChannelState.Draining;
 
+    public bool HasRemovalPending => _removal is not null;
+
     private void SetState(ChannelState state)
     {
         Volatile.Write(ref _state, (int)state);

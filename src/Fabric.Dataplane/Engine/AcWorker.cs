@@ -153,7 +153,6 @@ internal sealed class AcWorker
         switch (command)
         {
             case AddQueueCommand add:
-                add.Queue.WorkerIndex = Index;
                 add.Queue.Activate();
                 _queues = [.. _queues, add.Queue];
                 add.Added.TrySetResult();
