@@ -1,5 +1,6 @@
 using System.Text;
 using Akka.Configuration;
+using Akka.Persistence.Sql;
 
 namespace Fabric.Control.Configuration;
 
@@ -37,7 +38,8 @@ public static class FabricConfig
 
         text.AppendLine(Overrides(options));
         text.AppendLine(options.ExtraHocon);
-        return ConfigurationFactory.ParseString(text.ToString());
+        // The SQL plugin's own defaults (query journal class, table layout) under ours.
+        return ConfigurationFactory.ParseString(text.ToString()).WithFallback(SqlPersistence.DefaultConfiguration);
     }
 
     private static string Overrides(FabricOptions options)
