@@ -1,0 +1,125 @@
+using Fabric.Dataplane.Channel;
+using Fabric.Dataplane.Drivers;
+using Fabric.Dataplane.Engine;
+using static Fabric.Dataplane.Tests.TestSupport;
+
+namespace Fabric.Dataplane.Tests.Engine;
+
+public class FaultTests
+{
+    private static readonly byte[] Key = new byte[32];
+
+    [Fact]
+    public void A_throwing_driver_fails_only_its_op_and_the_worker_carries_on()
+    {
+        var faulty = new FaultInjectingDriver(new Sha256Driver());
+        using var rig = new Rig(faulty);
+        var g = rig.Guest;
+        faulty.Arm(FaultKind.Throw, count: 3);
+        var batch = Enumerable.Range(0, 10).Select(i => Data((ulong)i, OpCode.Forward, 0, 0, 100, 1, 32)).ToArray();
+        Assert.Equal(10, g.SubmitBatch(batch));
+        var statuses = new List<OpStatus>();
+        for (var i = 0; i < 10; i++)
+        {
+            var c = Next(g);
+            Assert.Equal((ulong)i, c.Tag);
+            statuses.Add(c.Status);
+        }
+        Assert.Equal([.. Enumerable.Repeat(OpStatus.DriverFault, 3), .. Enumerable.Repeat(OpStatus.Ok, 7)], statuses);
+        var stats = rig.Engine.GetStats("q")!;
+        Assert.Equal(3, stats.DriverFaults);
+        Assert.True(rig.Engine.Workers[0].Running);
+    }
+
+    [Fact]
+    public void A_hung_driver_completes_its_op_as_deadline_exceeded_and_the_next_op_succeeds()
+    {
+        var faulty = new FaultInjectingDriver(new AesGcmDriver(), hangBeyondDeadline: TimeSpan.FromMilliseconds(5));
+        using var rig = new Rig(faulty, queue: new QueueOptions { OpDeadline = TimeSpan.FromMilliseconds(20) });
+        var g = rig.Guest;
+        var s = g.OpenSession(Key, 0, Patience);
+        faulty.Arm(FaultKind.Hang);
+        var hung = g.SubmitAndWait(Data(1, OpCode.Forward, s, 1, 64, 2, 128), Patience);
+        Assert.Equal(OpStatus.DeadlineExceeded, hung.Status);
+        Assert.Equal(0u, hung.OutLength);
+        Assert.True(hung.ServiceNanos >= 20_000_000);
+        Assert.Equal(OpStatus.Ok, g.SubmitAndWait(Data(2, OpCode.Forward, s, 1, 64, 2, 128), Patience).Status);
+        Assert.Equal(1, rig.Engine.GetStats("q")!.DeadlinesExceeded);
+    }
+
+    [Fact]
+    public void A_hung_pipeline_stage_is_caught_at_the_stage_boundary()
+    {
+        var hangingDeflate = new FaultInjectingDriver(new DeflateDriver());
+        var pipeline = new Pipeline.PipelineDriver([hangingDeflate, new AesGcmDriver(), new Sha256Driver()]);
+        using var rig = new Rig(pipeline, queue: new QueueOptions { OpDeadline = TimeSpan.FromMilliseconds(20) });
+        var g = rig.Guest;
+        var s = g.OpenSession(Key, 0, Patience);
+        hangingDeflate.Arm(FaultKind.Hang);
+        Assert.Equal(OpStatus.DeadlineExceeded, g.SubmitAndWait(Data(1, OpCode.Forward, s, 1, 4096, 2, 8192), Patience).Status);
+        Assert.Equal(OpStatus.Ok, g.SubmitAndWait(Data(2, OpCode.Forward, s, 1, 4096, 2, 8192), Patience).Status);
+    }
+
+    [Fact]
+    public void Corrupted_output_is_caught_by_the_inverse_pipeline()
+    {
+        var corruptingAes = new FaultInjectingDriver(new AesGcmDriver());
+        var pipeline = new Pipeline.PipelineDriver([new DeflateDriver(), corruptingAes, new Sha256Driver()]);
+        using var rig = new Rig(pipeline);
+        var g = rig.Guest;
+        var s = g.OpenSession(Key, 0, Patience);
+        new Random(5).NextBytes(g.Slot(1)[..4096]);
+
+        var good = g.SubmitAndWait(Data(1, OpCode.Forward, s, 1, 4096, 2, 8192), Patience);
+        Assert.Equal(OpStatus.Ok, good.Status);
+        Assert.Equal(OpStatus.Ok, g.SubmitAndWait(Data(2, OpCode.Inverse, s, 2, (int)good.OutLength, 3, 8192), Patience).Status);
+        Assert.Equal(g.Slot(1)[..4096].ToArray(), g.Slot(3)[..4096].ToArray());
+
+        corruptingAes.Arm(FaultKind.Corrupt);
+        var bad = g.SubmitAndWait(Data(3, OpCode.Forward, s, 1, 4096, 2, 8192), Patience);
+        Assert.Equal(OpStatus.Ok, bad.Status); // silent corruption: the driver claims success
+        // The digest was taken over the corrupted ciphertext, so it verifies; the AEAD tag does not.
+        Assert.Equal(OpStatus.AuthFailed, g.SubmitAndWait(Data(4, OpCode.Inverse, s, 2, (int)bad.OutLength, 3, 8192), Patience).Status);
+        Assert.Equal(1, corruptingAes.Injected);
+    }
+
+    [Fact]
+    public void Under_a_storm_of_faults_every_submitted_op_gets_exactly_one_completion()
+    {
+        var faulty = new FaultInjectingDriver(new Crc32CDriver(), hangBeyondDeadline: TimeSpan.FromMilliseconds(1));
+        using var rig = new Rig(faulty, new ChannelGeometry(32, 32, 4, 4096), queue: new QueueOptions { OpDeadline = TimeSpan.FromMilliseconds(2) });
+        var g = rig.Guest;
+        var random = new Random(11);
+        var seen = new bool[3000];
+        var completions = new CompletionEntry[32];
+        var batch = new SubmissionDescriptor[8];
+        ulong next = 0;
+        var reaped = 0;
+        while (reaped < seen.Length)
+        {
+            if (random.Next(10) == 0)
+            {
+                faulty.Arm((FaultKind)random.Next(1, 4), random.Next(1, 4));
+            }
+            var want = (int)Math.Min(8ul, (ulong)seen.Length - next);
+            for (var i = 0; i < want; i++)
+            {
+                batch[i] = Data(next + (ulong)i, OpCode.Forward, 0, 0, 50, 1, 4);
+            }
+            next += (ulong)g.SubmitBatch(batch.AsSpan(0, want));
+            var n = g.Wait(completions, Patience);
+            Assert.True(n > 0, "the worker stopped answering");
+            for (var i = 0; i < n; i++)
+            {
+                Assert.False(seen[completions[i].Tag], $"tag {completions[i].Tag} completed twice");
+                seen[completions[i].Tag] = true;
+                Assert.Contains(completions[i].Status, new[] { OpStatus.Ok, OpStatus.DriverFault, OpStatus.DeadlineExceeded });
+            }
+            reaped += n;
+        }
+        Assert.All(seen, Assert.True);
+        var stats = rig.Engine.GetStats("q")!;
+        Assert.Equal(seen.Length, stats.Ops);
+        Assert.True(stats.DriverFaults > 0 && stats.DeadlinesExceeded > 0);
+    }
+}
