@@ -1,0 +1,90 @@
+using Fabric.Dataplane.Channel;
+using Fabric.Dataplane.Drivers;
+using Fabric.Dataplane.Guest;
+using Xunit.Abstractions;
+using static Fabric.Dataplane.Tests.TestSupport;
+
+namespace Fabric.Dataplane.Tests.Engine;
+
+/// <summary>The data path allocates nothing: neither the AC worker nor the guest library, per operation.</summary>
+public class AllocationTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("aes-256-gcm", 100_000, 1024)]
+    [InlineData("chacha20-poly1305", 20_000, 1024)]
+    [InlineData("sha256", 20_000, 1024)]
+    [InlineData("hmac-sha256", 20_000, 1024)]
+    [InlineData("crc32c", 20_000, 1024)]
+    [InlineData("deflate", 10_000, 1024)]
+    [InlineData("brotli", 5_000, 1024)]
+    [InlineData("deflate->aes-256-gcm->sha256", 10_000, 4096)]
+    public void Operations_allocate_nothing_on_the_worker_or_the_guest(string function, int operations, int size)
+    {
+        var driver = GDriverCatalog.Create(function);
+        var keyed = driver.RequiresSession;
+        using var rig = new Rig(driver, new ChannelGeometry(256, 256, 8, 64 * 1024));
+        var g = rig.Guest;
+        var session = keyed ? g.OpenSession(new byte[32], 0, Patience) : 0u;
+        var data = g.Slot(1)[..size];
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i] = (byte)(i % 61);
+        }
+        var batch = new SubmissionDescriptor[32];
+        for (var i = 0; i < batch.Length; i++)
+        {
+            batch[i] = Data((ulong)i, OpCode.Forward, session, 1, size, 2 + (i % 6), 64 * 1024);
+        }
+        var completions = new CompletionEntry[32];
+
+        Run(g, batch, completions, 3_000); // warm up: JIT, static constructors, OpenSSL contexts
+        var workerBefore = WorkerAllocated(rig);
+        var guestBefore = GC.GetAllocatedBytesForCurrentThread();
+        var errors = Run(g, batch, completions, operations);
+        var guestAllocated = GC.GetAllocatedBytesForCurrentThread() - guestBefore;
+        var workerAllocated = WorkerAllocated(rig) - workerBefore;
+
+        output.WriteLine($"{function}: {operations} ops, worker allocated {workerAllocated} B, guest {guestAllocated} B");
+        Assert.Equal(0, errors);
+        Assert.Equal(0, workerAllocated);
+        Assert.Equal(0, guestAllocated);
+    }
+
+    private static int Run(GuestChannel g, SubmissionDescriptor[] batch, CompletionEntry[] completions, int operations)
+    {
+        var errors = 0;
+        var done = 0;
+        while (done < operations)
+        {
+            var n = Math.Min(batch.Length, operations - done);
+            var posted = g.SubmitBatch(batch.AsSpan(0, n));
+            var got = 0;
+            while (got < posted)
+            {
+                var k = g.Wait(completions.AsSpan(0, posted - got), Patience);
+                if (k == 0)
+                {
+                    return -1;
+                }
+                for (var i = 0; i < k; i++)
+                {
+                    if (completions[i].Status != OpStatus.Ok)
+                    {
+                        errors++;
+                    }
+                }
+                got += k;
+            }
+            done += posted;
+        }
+        return errors;
+    }
+
+    /// <summary>The worker's allocation counter, read after it has run two more loops (so it covers all done work).</summary>
+    private static long WorkerAllocated(Rig rig)
+    {
+        var loops = rig.Engine.Workers[0].Loops;
+        Until(() => rig.Engine.Workers[0].Loops >= loops + 2, "the worker to loop");
+        return rig.Engine.Workers[0].AllocatedBytes;
+    }
+}
