@@ -59,7 +59,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 
     private void Ready()
     {
-        Command<GetAttachment>(_ => ReplyView());
+        Command<GetAttachment>(_ => ReplyQuery());
         Command<CreateAttachment>(cmd =>
         {
             if (AnsweredBefore(cmd))
@@ -151,6 +151,10 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 
     private void ReplyView() => Sender.Tell(State.ToView());
 
+    private void ReplyQuery() => Sender.Tell(State.Exists
+        ? State.ToView()
+        : new Rejected(RejectReason.NotFound, $"attachment {EntityId} does not exist"));
+
     private void StartSaga(string requestId)
     {
         _requester = Sender;
@@ -164,7 +168,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
     /// <summary>The behaviour while a saga runs: outcomes of the asks, queries; everything else waits.</summary>
     private void Working()
     {
-        Command<GetAttachment>(_ => ReplyView());
+        Command<GetAttachment>(_ => ReplyQuery());
         Command<ProfileLookedUp>(msg =>
         {
             if (msg.Reply is ProfileView { Exists: true } profile)
