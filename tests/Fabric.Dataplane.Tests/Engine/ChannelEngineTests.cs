@@ -145,6 +145,8 @@ public class ChannelEngineTests
         using var guest = GuestChannel.Open(path);
         Assert.Equal(OpStatus.Ok, guest.SubmitAndWait(new SubmissionDescriptor { Op = OpCode.Nop }, Patience).Status);
         Assert.Equal(1, engine.GetStats("q")!.Worker);
+        guest.Dispose();
+        await engine.RemoveQueueAsync("q", TimeSpan.FromSeconds(1));
     }
 
     [Fact]
