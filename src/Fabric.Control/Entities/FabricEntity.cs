@@ -35,6 +35,14 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
             }
         });
         Recover<IFabricEvent>(e => State = ApplyAndLog(State, e));
+        // Journals that keep tags with the payload (the in-memory ones) replay the Tagged wrapper.
+        Recover<Tagged>(t =>
+        {
+            if (t.Payload is IFabricEvent e)
+            {
+                State = ApplyAndLog(State, e);
+            }
+        });
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => Log.Warning(f.Cause, "{0}: snapshot failed; recovery replays more events", PersistenceId));
         Command<DeleteSnapshotsSuccess>(_ => { });

@@ -1,0 +1,89 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using Akka.Persistence.TestKit;
+using Fabric.Control.Devices;
+using Fabric.Control.Profiles;
+using Fabric.Messages.Devices;
+using Fabric.Messages.Errors;
+using Fabric.Messages.Profiles;
+using Xunit;
+
+namespace Fabric.Control.Tests.Persistence;
+
+/// <summary>Entities on Akka.Persistence.TestKit's journal, which fails writes on command.</summary>
+public sealed class JournalFailureTests : Akka.TestKit.Xunit2.TestKit
+{
+    private static readonly Config TestJournalConfig = ConfigurationFactory.ParseString("""
+        akka.loglevel = WARNING
+        akka.persistence {
+          journal {
+            plugin = "akka.persistence.journal.test"
+            auto-start-journals = ["akka.persistence.journal.test"]
+            test {
+              class = "Akka.Persistence.TestKit.TestJournal, Akka.Persistence.TestKit"
+              plugin-dispatcher = "akka.actor.default-dispatcher"
+            }
+          }
+          snapshot-store {
+            plugin = "akka.persistence.snapshot-store.test"
+            auto-start-snapshot-stores = ["akka.persistence.snapshot-store.test"]
+            test {
+              class = "Akka.Persistence.TestKit.TestSnapshotStore, Akka.Persistence.TestKit"
+              plugin-dispatcher = "akka.actor.default-dispatcher"
+            }
+          }
+        }
+        """);
+
+    public JournalFailureTests()
+        : base(TestJournalConfig)
+    {
+    }
+
+    private ITestJournal Journal => TestJournal.FromRef(Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null));
+
+    [Fact]
+    public async Task A_failed_journal_write_answers_persistence_failed_and_the_entity_recovers_its_last_persisted_state()
+    {
+        var device = Sys.ActorOf(DeviceActor.Props("host-f/sw0"));
+        device.Tell(new RegisterDevice("host-f/sw0", "host-f", "software", ["sha256"], 4, "r1"));
+        ExpectMsg<DeviceView>();
+        device.Tell(new ReserveCapacity("host-f/sw0", "att-1", ["sha256"], 1, "r2"));
+        ExpectMsg<CapacityReserved>();
+
+        await Journal.OnWrite.Fail();
+        Watch(device);
+        device.Tell(new ReserveCapacity("host-f/sw0", "att-2", ["sha256"], 2, "r3"));
+        var rejected = ExpectMsg<Rejected>();
+        Assert.Equal(RejectReason.PersistenceFailed, rejected.Reason);
+        ExpectTerminated(device);
+
+        await Journal.OnWrite.Pass();
+        var recovered = Sys.ActorOf(DeviceActor.Props("host-f/sw0"));
+        recovered.Tell(new GetDevice("host-f/sw0"));
+        var view = ExpectMsg<DeviceView>();
+        Assert.Equal(1, view.ReservedQueuePairs);
+        Assert.Equal(["att-1"], view.Holders.Keys);
+
+        // The failed request was not recorded: retried once the journal works, it goes through.
+        recovered.Tell(new ReserveCapacity("host-f/sw0", "att-2", ["sha256"], 2, "r3"));
+        Assert.Equal(2, ExpectMsg<CapacityReserved>().QueuePairs);
+    }
+
+    [Fact]
+    public async Task A_rejected_journal_write_answers_persistence_failed_and_keeps_the_entity_running_unchanged()
+    {
+        var profile = Sys.ActorOf(ProfileActor.Props("p1"));
+        await Journal.OnWrite.Reject();
+
+        profile.Tell(new CreateProfile("p1", [new ProfileGroup("sha256", 1)], "r1"));
+        Assert.Equal(RejectReason.PersistenceFailed, ExpectMsg<Rejected>().Reason);
+        profile.Tell(new GetProfile("p1"));
+        Assert.Equal(RejectReason.NotFound, ExpectMsg<Rejected>().Reason);
+
+        await Journal.OnWrite.Pass();
+        profile.Tell(new CreateProfile("p1", [new ProfileGroup("sha256", 1)], "r1"));
+        Assert.True(ExpectMsg<ProfileView>().Exists);
+    }
+}
