@@ -31,6 +31,7 @@ internal sealed unsafe class AcQueue
     private readonly int _maxKeyBytes;
     private readonly long _deadlineTicks;
     private readonly SessionTable _sessions;
+    private static readonly double s_nanosPerTick = 1_000_000_000.0 / Stopwatch.Frequency;
 
     private ulong _sqHeadLocal;
     private ulong _cqTailLocal;
@@ -139,14 +140,23 @@ internal sealed unsafe class AcQueue
             Counters.RecordCqFull();
             return 0;
         }
+        // One clock read per op: the end of one op is the start of the next.
+        var now = Stopwatch.GetTimestamp();
         for (ulong i = 0; i < n; i++)
         {
             // Copy first, check the copy: the guest may rewrite the entry while we work.
             var d = Unsafe.ReadUnaligned<SubmissionDescriptor>(_sq + (long)((_sqHeadLocal & _sqMask) * ChannelLayout.SubmissionEntrySize));
             _sqHeadLocal++;
-            var start = Stopwatch.GetTimestamp();
+            var start = now;
             var status = Execute(ref d, start, out var written, out var value);
-            var nanos = (long)((Stopwatch.GetTimestamp() - start) * (1_000_000_000.0 / Stopwatch.Frequency));
+            now = Stopwatch.GetTimestamp();
+            if (status == OpStatus.Ok && now - start > _deadlineTicks && d.Op is OpCode.Forward or OpCode.Inverse)
+            {
+                // Finished, but too late: a hung device's late answer is not trusted.
+                status = OpStatus.DeadlineExceeded;
+                written = 0;
+            }
+            var nanos = (long)((now - start) * s_nanosPerTick);
             CompletionEntry c;
             c.Tag = d.Tag;
             c.Status = status;
@@ -251,10 +261,6 @@ internal sealed unsafe class AcQueue
             // The one place an exception is expected: a faulty driver. The op fails, the worker lives.
             written = 0;
             return OpStatus.DriverFault;
-        }
-        if (status == OpStatus.Ok && Stopwatch.GetTimestamp() > deadline)
-        {
-            status = OpStatus.DeadlineExceeded;
         }
         if (status != OpStatus.Ok || (uint)written > d.OutCapacity)
         {
