@@ -29,11 +29,12 @@ public sealed class TestNode : IAsyncDisposable
     public static string NewDatabasePath() =>
         Path.Combine(Path.GetTempPath(), "fabric-tests", Guid.NewGuid().ToString("N"), "fabric.db");
 
-    public static async Task<TestNode> StartAsync(string? database = null)
+    public static async Task<TestNode> StartAsync(string? database = null, StoreKind store = StoreKind.Sqlite)
     {
         database ??= NewDatabasePath();
         var options = new FabricOptions
         {
+            Store = store,
             Port = 0,
             NodeName = "test-host",
             Database = database,
@@ -102,6 +103,11 @@ public sealed class TestNode : IAsyncDisposable
 
     public static void TryDelete(string database)
     {
+        if (!File.Exists(database))
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(Path.GetDirectoryName(database)!, recursive: true);

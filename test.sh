@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Runs every Fabric test on a fresh machine of this kind: installs what the tests need (PostgreSQL server),
+# starts a throwaway PostgreSQL cluster on 127.0.0.1 in a temp folder, builds, runs each test project, stops
+# and removes the cluster, and ends with one line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")"
+
+log() { printf '[test.sh] %s\n' "$*" >&2; }
+
+if ! command -v dotnet >/dev/null 2>&1; then
+    log "the .NET SDK (dotnet) is not on PATH; this project needs .NET 10"
+    exit 2
+fi
+
+# --- PostgreSQL: the store of a multi-node cluster; the tests start their own throwaway instance -----------
+pg_bin=""
+find_pg() { pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1); }
+find_pg
+if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
+    log "installing the PostgreSQL server (Debian package postgresql)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || log "could not install postgresql"
+    find_pg
+fi
+
+pg_dir=""
+cleanup() {
+    if [ -n "$pg_dir" ] && [ -d "$pg_dir" ]; then
+        runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+        rm -rf "$pg_dir"
+    fi
+}
+trap cleanup EXIT INT TERM
+
+if [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] && id postgres >/dev/null 2>&1; then
+    pg_dir=$(mktemp -d /tmp/fabric-pg.XXXXXX)
+    chown postgres "$pg_dir"
+    pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    if runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust >"$pg_dir/initdb.log" 2>&1 \
+        && runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
+            -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null \
+        && runuser -u postgres -- psql -h 127.0.0.1 -p "$pg_port" -U postgres -q -c "CREATE ROLE fabric LOGIN PASSWORD 'fabric'" \
+            -c "CREATE DATABASE fabric_test OWNER fabric" >"$pg_dir/psql.log" 2>&1; then
+        export FABRIC_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Database=fabric_test;Username=fabric;Password=fabric"
+        log "throwaway PostgreSQL on 127.0.0.1:$pg_port ($pg_dir)"
+    else
+        log "PostgreSQL could not be started; its tests will be skipped (see $pg_dir)"
+        cat "$pg_dir"/*.log >&2 || true
+    fi
+else
+    log "no PostgreSQL server here; its tests will be skipped"
+fi
+
+# --- build and test ----------------------------------------------------------------------------------------
+log "building"
+if ! dotnet build Fabric.sln -c Release -nologo -v quiet; then
+    log "build failed"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+passed=0
+failed=0
+skipped=0
+for project in tests/*/*.csproj; do
+    name=$(basename "$project" .csproj)
+    log "running $name"
+    out=$(mktemp)
+    dotnet test "$project" -c Release --no-build -nologo --blame-hang-timeout 10m 2>&1 | tee "$out"
+    summary=$(grep -E '(Passed|Failed)!\s+- Failed:' "$out" | tail -n 1)
+    if [ -z "$summary" ]; then
+        log "$name: the test run ended without a summary (crash or hang)"
+        failed=$((failed + 1))
+    else
+        f=$(sed -E 's/.*Failed:\s*([0-9]+).*/\1/' <<<"$summary")
+        p=$(sed -E 's/.*Passed:\s*([0-9]+).*/\1/' <<<"$summary")
+        s=$(sed -E 's/.*Skipped:\s*([0-9]+).*/\1/' <<<"$summary")
+        passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+    fi
+    rm -f "$out"
+done
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
