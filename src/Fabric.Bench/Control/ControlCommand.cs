@@ -2,7 +2,32 @@ using System.CommandLine;
 
 namespace Fabric.Bench.Control;
 
+/// <summary><c>fabric-bench control</c>: the AML on SQLite against raw SQLite, in one run.</summary>
 public static class ControlCommand
 {
-    public static Command Create() => new("control", "control-plane bench (not built yet)");
+    public static Command Create()
+    {
+        var attachments = new Option<int>("--attachments") { Description = "attachments to create, bind and delete", DefaultValueFactory = _ => 2000 };
+        var clients = new Option<int>("--clients") { Description = "concurrent VIM-like clients", DefaultValueFactory = _ => 64 };
+        var devices = new Option<int>("--devices") { Description = "devices to spread the binds over", DefaultValueFactory = _ => 4 };
+        var json = new Option<bool>("--json") { Description = "print one JSON object (and nothing else) on stdout" };
+        var dir = new Option<string?>("--dir") { Description = "folder for the SQLite files (default: a new temp folder, removed after)" };
+        var command = new Command("control", "bind/delete throughput and latency of the AML on SQLite, with raw SQLite baselines")
+        {
+            attachments, clients, devices, json, dir,
+        };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var settings = new ControlBenchSettings(
+                parse.GetValue(attachments), parse.GetValue(clients), parse.GetValue(devices), parse.GetValue(dir));
+            if (settings.Attachments < 1 || settings.Clients < 1 || settings.Devices < 1)
+            {
+                Console.Error.WriteLine("fabric-bench control: --attachments, --clients and --devices must be at least 1");
+                return 2;
+            }
+
+            return await ControlBench.RunAsync(settings, parse.GetValue(json), cancellation);
+        });
+        return command;
+    }
 }

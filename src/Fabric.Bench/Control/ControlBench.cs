@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Persistence.Query;
+using Akka.Streams;
+using Fabric.Control;
+using Fabric.Control.Devices;
+using Fabric.Control.Hosting;
+using Fabric.Control.Configuration;
+using Fabric.Messages.Attachments;
+using Fabric.Messages.Devices;
+using Fabric.Messages.Placement;
+using Fabric.Messages.Profiles;
+using HdrHistogram;
+using Microsoft.Data.Sqlite;
+
+namespace Fabric.Bench.Control;
+
+/// <summary>
+/// Runs a one-process fabric on a fresh SQLite file, creates, binds and deletes attachments from concurrent
+/// clients, checks the books (no double allocation, nothing lost), then measures raw SQLite on the same disk.
+/// </summary>
+public static class ControlBench
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
+
+    public static async Task<int> RunAsync(ControlBenchSettings settings, bool json, CancellationToken cancellation)
+    {
+        var stdout = Console.Out;
+        if (json)
+        {
+            // Logs and progress go to stderr so stdout carries only the JSON object.
+            Console.SetOut(Console.Error);
+        }
+
+        var ownDirectory = settings.Directory is null;
+        var directory = settings.Directory ?? Path.Combine(Path.GetTempPath(), "fabric-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(directory);
+        var database = Path.Combine(directory, "fabric.db");
+        try
+        {
+            var figures = await MeasureFabric(settings, database, cancellation);
+            Console.Error.WriteLine("fabric-bench control: measuring raw SQLite on the same disk");
+            var (rowTx, batched) = SqliteBaseline.Measure(directory, (int)(long)figures["journal_row_bytes"], TimeSpan.FromSeconds(3));
+            figures["sqlite_row_tx_per_s"] = Math.Round(rowTx, 1);
+            figures["sqlite_batched_rows_per_s"] = Math.Round(batched, 1);
+            figures["ratio"] = Math.Round((double)figures["events_per_s"] / rowTx, 3);
+
+            if (json)
+            {
+                stdout.WriteLine(JsonSerializer.Serialize(figures));
+            }
+            else
+            {
+                foreach (var (key, value) in figures)
+                {
+                    stdout.WriteLine($"{key,-28} {value}");
+                }
+            }
+
+            var ok = (long)figures["double_allocations"] == 0 && (long)figures["lost"] == 0;
+            return ok ? 0 : 1;
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+            if (ownDirectory)
+            {
+                try
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+    }
+
+    private static async Task<Dictionary<string, object>> MeasureFabric(ControlBenchSettings settings, string database, CancellationToken cancellation)
+    {
+        var options = new FabricOptions { Port = 0, NodeName = "bench", Database = database, LogLevel = "WARNING" };
+        await using var node = await FabricNode.StartAsync(options, TimeSpan.FromSeconds(30), cancellation);
+        var control = node.Control;
+
+        var perDevice = settings.Clients / settings.Devices + 1;
+        var deviceIds = new List<string>();
+        for (var i = 0; i < settings.Devices; i++)
+        {
+            var view = await control.Devices.Ask<DeviceView>(
+                new RegisterDevice($"bench/sw{i}", "bench", "software", ["aes-256-gcm", "sha256"], perDevice, Guid.NewGuid().ToString("N")), AskTimeout);
+            deviceIds.Add(view.DeviceId);
+        }
+
+        await control.Profiles.Ask<ProfileView>(new CreateProfile("bench", [new ProfileGroup("aes-256-gcm", 1)], "bench-profile"), AskTimeout);
+        await AwaitPlacement(control, settings.Devices, cancellation);
+
+        var rowsBefore = JournalRows(database);
+        Console.Error.WriteLine($"fabric-bench control: {settings.Attachments} attachments, {settings.Clients} clients, {settings.Devices} devices x {perDevice} queue pairs");
+        var next = -1;
+        var bindFailed = 0;
+        var errors = 0;
+        var histograms = new LongHistogram[settings.Clients];
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, settings.Clients).Select(async client =>
+        {
+            var histogram = histograms[client] = new LongHistogram(TimeStamp.Seconds(60), 3);
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < settings.Attachments)
+            {
+                var id = $"bench-{i}";
+                try
+                {
+                    await control.Attachments.Ask<AttachmentView>(new CreateAttachment(id, $"vm-{i}", "bench", $"{id}-c"), AskTimeout);
+                    var start = Stopwatch.GetTimestamp();
+                    var bound = await control.Attachments.Ask<AttachmentView>(new BindAttachment(id, null, $"{id}-b"), AskTimeout);
+                    histogram.RecordValue(Stopwatch.GetTimestamp() - start);
+                    if (bound.Status != AttachmentStatus.Bound)
+                    {
+                        Interlocked.Increment(ref bindFailed);
+                    }
+
+                    await control.Attachments.Ask<AttachmentView>(new DeleteAttachment(id, $"{id}-d"), AskTimeout);
+                }
+                catch (Exception ex) when (ex is AskTimeoutException or InvalidCastException)
+                {
+                    Interlocked.Increment(ref errors);
+                }
+            }
+        }));
+        var elapsed = clock.Elapsed;
+        var rowsAfter = JournalRows(database);
+
+        var latency = new LongHistogram(TimeStamp.Seconds(60), 3);
+        foreach (var h in histograms)
+        {
+            latency.Add(h);
+        }
+
+        Console.Error.WriteLine("fabric-bench control: checking the books");
+        var lost = 0L;
+        foreach (var chunk in Enumerable.Range(0, settings.Attachments).Chunk(256))
+        {
+            var views = await Task.WhenAll(chunk.Select(i => control.Attachments.Ask<object>(new GetAttachment($"bench-{i}"), AskTimeout)));
+            lost += views.Count(v => v is not AttachmentView { Status: AttachmentStatus.Deleted });
+        }
+
+        var devices = await Task.WhenAll(deviceIds.Select(d => control.Devices.Ask<DeviceView>(new GetDevice(d), AskTimeout)));
+        lost += devices.Sum(d => d.ReservedQueuePairs);
+        var doubleAllocations = await CountDoubleAllocations(node, cancellation);
+
+        double Ms(double percentile) => Math.Round(latency.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency, 3);
+        return new Dictionary<string, object>
+        {
+            ["attachments"] = settings.Attachments,
+            ["clients"] = settings.Clients,
+            ["devices"] = settings.Devices,
+            ["seconds"] = Math.Round(elapsed.TotalSeconds, 3),
+            ["binds_per_s"] = Math.Round((settings.Attachments - errors) / elapsed.TotalSeconds, 1),
+            ["bind_p50_ms"] = Ms(50),
+            ["bind_p99_ms"] = Ms(99),
+            ["bind_max_ms"] = Math.Round(latency.GetMaxValue() * 1000.0 / Stopwatch.Frequency, 3),
+            ["bind_failed"] = (long)bindFailed,
+            ["errors"] = (long)errors,
+            ["journal_events"] = rowsAfter - rowsBefore,
+            ["events_per_s"] = Math.Round((rowsAfter - rowsBefore) / elapsed.TotalSeconds, 1),
+            ["journal_row_bytes"] = JournalRowBytes(database),
+            ["double_allocations"] = doubleAllocations,
+            ["lost"] = lost,
+        };
+    }
+
+    private static async Task AwaitPlacement(ControlPlane control, int devices, CancellationToken cancellation)
+    {
+        while (true)
+        {
+            var snapshot = await control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, AskTimeout);
+            if (snapshot.Devices.Count >= devices)
+            {
+                return;
+            }
+
+            await Task.Delay(20, cancellation);
+        }
+    }
+
+    /// <summary>
+    /// Replays every device event of the journal: a reservation beyond capacity, or an attachment held by two
+    /// devices at once, is a double allocation.
+    /// </summary>
+    private static async Task<long> CountDoubleAllocations(FabricNode node, CancellationToken cancellation)
+    {
+        var journal = PersistenceQuery.Get(node.System).ReadJournalFor<ICurrentEventsByTagQuery>(ControlPlane.ReadJournalId);
+        var capacity = new Dictionary<string, int>();
+        var held = new Dictionary<string, Dictionary<string, int>>();
+        var holderOf = new Dictionary<string, string>();
+        var doubles = 0L;
+        await journal.CurrentEventsByTag(DeviceActor.Tag, Offset.NoOffset()).RunForeach(envelope =>
+        {
+            switch (envelope.Event)
+            {
+                case DeviceRegistered r:
+                    capacity[r.DeviceId] = r.CapacityQueuePairs;
+                    held.TryAdd(r.DeviceId, []);
+                    break;
+                case DeviceCapacityReserved r:
+                    if (holderOf.TryGetValue(r.AttachmentId, out var other) && other != r.DeviceId)
+                    {
+                        doubles++;
+                    }
+
+                    holderOf[r.AttachmentId] = r.DeviceId;
+                    held[r.DeviceId][r.AttachmentId] = r.QueuePairs;
+                    if (held[r.DeviceId].Values.Sum() > capacity[r.DeviceId])
+                    {
+                        doubles++;
+                    }
+
+                    break;
+                case DeviceCapacityReleased r:
+                    held[r.DeviceId].Remove(r.AttachmentId);
+                    holderOf.Remove(r.AttachmentId);
+                    break;
+            }
+        }, node.System.Materializer());
+        _ = cancellation;
+        return doubles;
+    }
+
+    private static long JournalRows(string database) => Scalar(database, "SELECT COUNT(*) FROM journal");
+
+    private static long JournalRowBytes(string database) => Scalar(database, "SELECT CAST(AVG(LENGTH(message)) AS INTEGER) FROM journal");
+
+    private static long Scalar(string database, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={database};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar() is long value ? value : 0;
+    }
+}
