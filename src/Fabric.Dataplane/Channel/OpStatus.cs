@@ -18,7 +18,7 @@ public enum OpStatus : int
     DriverFault = 6,
     /// <summary>The op (or one pipeline stage) ran past its deadline; output discarded.</summary>
     DeadlineExceeded = 7,
-    /// <summary>The queue is being removed; the op was not run.</summary>
+    /// <summary>The queue was removed (its drain time ran out) before the op could run; the op was not run.</summary>
     QueueClosing = 8,
     /// <summary>Input that cannot be decoded (bad compressed stream, bad AEAD layout).</summary>
     BadInput = 9,

@@ -323,8 +323,8 @@ internal sealed unsafe class AcQueue
     /// <summary>Closes the queue for good: no more service, sessions wiped, removal reported.</summary>
     internal void Close()
     {
-        var left = Volatile.Read(ref *_sqTail) - _sqHeadLocal;
         var faulted = State == ChannelState.Faulted;
+        var left = faulted ? ulong.MaxValue : AnswerLeftovers();
         if (!faulted)
         {
             SetState(ChannelState.Closed);
@@ -338,6 +338,34 @@ internal sealed unsafe class AcQueue
             // A faulty driver cannot keep the queue from closing.
         }
         _removal?.TrySetResult(new QueueRemoval(Id, Counters.Ops - _drainStartOps, left > _sqEntries ? -1 : (long)left, FaultReason));
+    }
+
+    /// <summary>
+    /// Descriptors still posted when the drain ends are not run, but answered QueueClosing as far as the
+    /// completion ring has room, so the guest learns their fate. Returns how many stay unanswered.
+    /// </summary>
+    private ulong AnswerLeftovers()
+    {
+        var available = Volatile.Read(ref *_sqTail) - _sqHeadLocal;
+        var inUse = _cqTailLocal - Volatile.Read(ref *_cqHead);
+        if (available > _sqEntries || inUse > _cqEntries)
+        {
+            return ulong.MaxValue;
+        }
+        var n = Math.Min(available, _cqEntries - inUse);
+        for (ulong i = 0; i < n; i++)
+        {
+            var tag = Unsafe.ReadUnaligned<ulong>(_sq + (long)((_sqHeadLocal & _sqMask) * ChannelLayout.SubmissionEntrySize));
+            _sqHeadLocal++;
+            CompletionEntry c = default;
+            c.Tag = tag;
+            c.Status = OpStatus.QueueClosing;
+            Unsafe.WriteUnaligned(_cq + (long)((_cqTailLocal & _cqMask) * ChannelLayout.CompletionEntrySize), c);
+            Volatile.Write(ref *_cqTail, ++_cqTailLocal);
+            Counters.Record(OpStatus.QueueClosing, 0, 0, 0);
+        }
+        Volatile.Write(ref *_sqHead, _sqHeadLocal);
+        return available - n;
     }
 
     internal IGDriver Swap(IGDriver next)

@@ -122,4 +122,31 @@ public class FaultTests
         Assert.Equal(seen.Length, stats.Ops);
         Assert.True(stats.DriverFaults > 0 && stats.DeadlinesExceeded > 0);
     }
+
+    [Fact]
+    public async Task Ops_left_when_the_drain_time_runs_out_are_answered_QueueClosing_not_dropped()
+    {
+        var faulty = new FaultInjectingDriver(new Sha256Driver(), hangBeyondDeadline: TimeSpan.FromMilliseconds(10));
+        var engine = new AccelerationEngine(QuickOptions() with { Burst = 1 });
+        await using var _ = engine;
+        var path = NewChannelPath();
+        await engine.AddQueue("q", ChannelFile.Create(path, new ChannelGeometry(8, 8, 2, 4096)), faulty, options: new QueueOptions { OpDeadline = TimeSpan.FromMilliseconds(30) });
+        using var g = Fabric.Dataplane.Guest.GuestChannel.Open(path);
+        faulty.Arm(FaultKind.Hang, count: -1);
+        Assert.Equal(5, g.SubmitBatch(Enumerable.Range(0, 5).Select(i => Data((ulong)i, OpCode.Forward, 0, 0, 10, 1, 32)).ToArray()));
+
+        var removal = await engine.RemoveQueueAsync("q", TimeSpan.FromMilliseconds(5));
+
+        Assert.Equal(0, removal.LeftUnserved);
+        var statuses = new List<OpStatus>();
+        while (g.TryPoll(out var c))
+        {
+            Assert.Equal((ulong)statuses.Count, c.Tag);
+            statuses.Add(c.Status);
+        }
+        Assert.Equal(5, statuses.Count);
+        Assert.Equal(OpStatus.DeadlineExceeded, statuses[0]);
+        Assert.Equal(OpStatus.QueueClosing, statuses[^1]);
+        Assert.All(statuses, s => Assert.True(s is OpStatus.DeadlineExceeded or OpStatus.QueueClosing));
+    }
 }
