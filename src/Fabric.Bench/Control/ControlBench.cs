@@ -79,7 +79,7 @@ public static class ControlBench
 
     private static async Task<Dictionary<string, object>> MeasureFabric(ControlBenchSettings settings, string database, CancellationToken cancellation)
     {
-        var options = new FabricOptions { Port = 0, NodeName = "bench", Database = database, LogLevel = "WARNING" };
+        var options = new FabricOptions { Port = 0, NodeName = "bench", Database = database, LogLevel = "WARNING", ExtraHocon = settings.ExtraHocon };
         await using var node = await FabricNode.StartAsync(options, TimeSpan.FromSeconds(30), cancellation);
         var control = node.Control;
 

@@ -47,7 +47,7 @@ public static class FabricConfig
         var roles = string.Join(", ", options.Roles.Select(Quote));
         var seeds = string.Join(", ", options.Seeds.Select(Quote));
         var store = options.Store == StoreKind.Sqlite
-            ? $"fabric.persistence.sqlite-path = {Quote(options.Database)}"
+            ? $"fabric.persistence.sqlite-path = {Quote(options.Database)}\nfabric.persistence.sqlite-snapshot-path = {Quote(SqliteStore.SnapshotPath(options.Database))}"
             : $"fabric.persistence.postgres-connection-string = {Quote(options.Database)}";
         return $$"""
             fabric {

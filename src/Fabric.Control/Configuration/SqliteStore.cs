@@ -11,6 +11,16 @@ public static class SqliteStore
     /// </summary>
     public static void Prepare(string path)
     {
+        PrepareFile(path);
+        PrepareFile(SnapshotPath(path));
+    }
+
+    /// <summary>The snapshot file beside the journal file: <c>fabric.db</c> -> <c>fabric-snapshots.db</c>.</summary>
+    public static string SnapshotPath(string journalPath) =>
+        Path.Combine(Path.GetDirectoryName(journalPath) ?? ".", Path.GetFileNameWithoutExtension(journalPath) + "-snapshots" + Path.GetExtension(journalPath));
+
+    private static void PrepareFile(string path)
+    {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full }.ToString());

@@ -1,3 +1,4 @@
+using Fabric.Control.Configuration;
 using Fabric.Control.Tests.Support;
 using Fabric.Messages.Attachments;
 using Fabric.Messages.Devices;
@@ -110,7 +111,7 @@ public sealed class RecoveryTests
 
     private static long SnapshotRows(string database, string persistenceId)
     {
-        using var connection = new SqliteConnection($"Data Source={database}");
+        using var connection = new SqliteConnection($"Data Source={SqliteStore.SnapshotPath(database)}");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM snapshot WHERE persistence_id = $id";
