@@ -55,7 +55,8 @@ internal sealed class DataplaneBench(TimeSpan perCase, TextWriter log)
         Figures nop;
         string acPin;
         string guestPin = "";
-        var engine = new AccelerationEngine(new EngineOptions { Workers = 1, Cores = [acCore] });
+        // A generous op deadline: on a shared 2-core machine a descheduled worker must not turn into failed ops.
+        var engine = new AccelerationEngine(new EngineOptions { Workers = 1, Cores = [acCore], Queue = new QueueOptions { OpDeadline = TimeSpan.FromSeconds(30) } });
         await using (engine.ConfigureAwait(false))
         {
             await engine.Started;
@@ -183,5 +184,10 @@ internal sealed class DataplaneBench(TimeSpan perCase, TextWriter log)
 
     private static long ChannelLayoutSlot(int capacity) => (capacity + 63) / 64 * 64;
 
-    public static string Format(JsonObject json) => json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    // Relaxed escaping keeps "->" readable in pipeline names; the output is not embedded in HTML.
+    public static string Format(JsonObject json) => json.ToJsonString(new JsonSerializerOptions
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 }

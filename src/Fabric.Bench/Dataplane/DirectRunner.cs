@@ -20,8 +20,16 @@ internal static class DirectRunner
         // Warm up, then throughput without per-op clock reads, then latency with them.
         Loop(driver, session, input, output, deadline, TimeSpan.FromMilliseconds(200));
         var sw = Stopwatch.StartNew();
-        var ops = Loop(driver, session, input, output, deadline, duration);
-        var opsPerSec = ops / sw.Elapsed.TotalSeconds;
+        long ops = 0;
+        double best = 0;
+        for (var w = 0; w < Figures.Windows; w++)
+        {
+            var window = Stopwatch.StartNew();
+            var n = Loop(driver, session, input, output, deadline, duration / Figures.Windows);
+            best = Math.Max(best, n / window.Elapsed.TotalSeconds);
+            ops += n;
+        }
+        var mean = ops / sw.Elapsed.TotalSeconds;
 
         var histogram = new LongHistogram(10_000_000_000L, 3);
         var end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds / 2 * Stopwatch.Frequency);
@@ -33,7 +41,7 @@ internal static class DirectRunner
             histogram.RecordValue((long)((Stopwatch.GetTimestamp() - t0) * nanosPerTick));
         }
         driver.CloseSession(session);
-        return new Figures(opsPerSec, histogram.GetValueAtPercentile(50), histogram.GetValueAtPercentile(99), ops, 1);
+        return new Figures(best, mean, histogram.GetValueAtPercentile(50), histogram.GetValueAtPercentile(99), ops, 1);
     }
 
     private static long Loop(IGDriver driver, object? session, byte[] input, byte[] output, long deadline, TimeSpan duration)

@@ -75,10 +75,18 @@ internal static class UdsSidecar
         RoundTrips(socket, frame, reply, TimeSpan.FromMilliseconds(300), null);
         var histogram = new LongHistogram(10_000_000_000L, 3);
         var sw = Stopwatch.StartNew();
-        var ops = RoundTrips(socket, frame, reply, duration, histogram);
-        var opsPerSec = ops / sw.Elapsed.TotalSeconds;
+        long ops = 0;
+        double best = 0;
+        for (var w = 0; w < Figures.Windows; w++)
+        {
+            var window = Stopwatch.StartNew();
+            var n = RoundTrips(socket, frame, reply, duration / Figures.Windows, histogram);
+            best = Math.Max(best, n / window.Elapsed.TotalSeconds);
+            ops += n;
+        }
+        var mean = ops / sw.Elapsed.TotalSeconds;
         socket.Shutdown(SocketShutdown.Both);
-        return new Figures(opsPerSec, histogram.GetValueAtPercentile(50), histogram.GetValueAtPercentile(99), ops, 1);
+        return new Figures(best, mean, histogram.GetValueAtPercentile(50), histogram.GetValueAtPercentile(99), ops, 1);
     }
 
     private static long RoundTrips(Socket socket, byte[] frame, byte[] reply, TimeSpan duration, LongHistogram? histogram)

@@ -4,7 +4,7 @@ namespace Fabric.Dataplane.Engine;
 public sealed record QueueOptions
 {
     /// <summary>An op (or pipeline stage) past this completes DeadlineExceeded.</summary>
-    public TimeSpan OpDeadline { get; init; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan OpDeadline { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Largest key OpenSession accepts.</summary>
     public int MaxKeyBytes { get; init; } = 1024;
