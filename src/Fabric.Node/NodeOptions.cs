@@ -1,0 +1,70 @@
+using System.CommandLine;
+using Fabric.Control.Configuration;
+
+namespace Fabric.Node;
+
+/// <summary>The command-line options of fabric-node, laid over the FABRIC_* environment and the defaults.</summary>
+public sealed class NodeOptions
+{
+    private readonly Option<string?> _roles = new("--roles") { Description = "control and/or compute, comma separated [env FABRIC_ROLES; default control,compute]", Recursive = true };
+    private readonly Option<string?> _hostname = new("--hostname") { Description = "address to bind and advertise [env FABRIC_HOSTNAME; default 127.0.0.1]", Recursive = true };
+    private readonly Option<int?> _port = new("--port") { Description = "cluster port, 0 for any free one [env FABRIC_PORT; default 4053]", Recursive = true };
+    private readonly Option<string?> _seeds = new("--seeds") { Description = "seed nodes akka.tcp://fabric@host:port, comma separated; none: join itself [env FABRIC_SEEDS]", Recursive = true };
+    private readonly Option<string?> _nodeName = new("--node-name") { Description = "name of this host for devices and placement [env FABRIC_NODE_NAME; default machine name]", Recursive = true };
+    private readonly Option<string?> _store = new("--store") { Description = "sqlite (embedded) or postgres [env FABRIC_STORE; default sqlite]", Recursive = true };
+    private readonly Option<string?> _db = new("--db") { Description = "SQLite file, or PostgreSQL connection string [env FABRIC_DB; default ./data/fabric.db]", Recursive = true };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _roles, _hostname, _port, _seeds, _nodeName, _store, _db })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>Defaults, then environment, then command line; a malformed value throws <see cref="FabricConfigurationException"/>.</summary>
+    public FabricOptions Bind(ParseResult parse)
+    {
+        var options = FabricOptions.FromEnvironment();
+        if (parse.GetValue(_roles) is { } roles)
+        {
+            options = options with { Roles = FabricOptions.ParseRoles(roles, "--roles") };
+        }
+
+        if (parse.GetValue(_hostname) is { } hostname)
+        {
+            options = options with { Hostname = hostname };
+        }
+
+        if (parse.GetValue(_port) is { } port)
+        {
+            options = options with { Port = FabricOptions.ParsePort(port.ToString(), "--port") };
+        }
+
+        if (parse.GetValue(_seeds) is { } seeds)
+        {
+            options = options with { Seeds = FabricOptions.ParseSeeds(seeds, "--seeds") };
+        }
+
+        if (parse.GetValue(_nodeName) is { } nodeName)
+        {
+            options = options with { NodeName = nodeName };
+        }
+
+        if (parse.GetValue(_store) is { } store)
+        {
+            options = options with { Store = FabricOptions.ParseStore(store, "--store") };
+        }
+
+        if (parse.GetValue(_db) is { } db)
+        {
+            options = options with { Database = db };
+        }
+        else if (options.Store == StoreKind.Postgres && Environment.GetEnvironmentVariable("FABRIC_DB") is null)
+        {
+            throw new FabricConfigurationException("--store postgres needs a connection string: --db \"Host=...;Database=...;Username=...\" or FABRIC_DB");
+        }
+
+        return options;
+    }
+}
