@@ -85,7 +85,6 @@ public class ChannelEngineTests
             batch[i] = new SubmissionDescriptor { Tag = (ulong)i, Op = OpCode.Nop };
         }
         Assert.Equal(16, g.SubmitBatch(batch));
-        Assert.Equal(0, g.SubmitBatch(batch.AsSpan(0, 1)));
 
         // The AC answers 4 (all the completion ring holds) and leaves 12 waiting.
         Until(() => rig.Engine.GetCounters("q")!.CqFullStalls > 0, "the AC to find the completion ring full");
@@ -101,6 +100,30 @@ public class ChannelEngineTests
             seen.AddRange(buffer[..n].Select(c => c.Tag));
         }
         Assert.Equal(Enumerable.Range(0, 16).Select(i => (ulong)i), seen);
+    }
+
+    [Fact]
+    public void A_burst_posts_only_what_fits_in_the_submission_ring()
+    {
+        // No AC on this channel: nothing is consumed, so the ring's capacity is all there is.
+        var path = NewChannelPath();
+        using var file = ChannelFile.Create(path, new ChannelGeometry(8, 8, 1, 64));
+        try
+        {
+            using var g = GuestChannel.Open(path);
+            var batch = Enumerable.Range(0, 5).Select(i => new SubmissionDescriptor { Tag = (ulong)i }).ToArray();
+            Assert.Equal(5, g.SubmitBatch(batch));
+            Assert.Equal(3, g.SubmitBatch(batch));
+            Assert.Equal(0, g.SubmitBatch(batch));
+            Assert.False(g.TrySubmit(batch[0]));
+            Assert.Equal(8, g.PendingSubmissions);
+            Assert.Equal(0, g.FreeSubmissionEntries);
+            Assert.False(g.TryPoll(out _));
+        }
+        finally
+        {
+            file.DisposeAndDelete();
+        }
     }
 
     [Fact]
