@@ -95,40 +95,22 @@ public static class ControlBench
         await control.Profiles.Ask<ProfileView>(new CreateProfile("bench", [new ProfileGroup("aes-256-gcm", 1)], "bench-profile"), AskTimeout);
         await AwaitPlacement(control, settings.Devices, cancellation);
 
+        // Warm up (JIT tiering, connection pools, shard allocation) before anything is measured.
+        await RunClients(control, settings.Clients, settings.Warmup, "warm", null);
         var rowsBefore = JournalRows(database);
         Console.Error.WriteLine($"fabric-bench control: {settings.Attachments} attachments, {settings.Clients} clients, {settings.Devices} devices x {perDevice} queue pairs");
-        var next = -1;
-        var bindFailed = 0;
-        var errors = 0;
         var histograms = new LongHistogram[settings.Clients];
+        var jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var gen2Before = GC.CollectionCount(2);
+        var pauseBefore = GC.GetTotalPauseDuration();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, settings.Clients).Select(async client =>
-        {
-            var histogram = histograms[client] = new LongHistogram(TimeStamp.Seconds(60), 3);
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < settings.Attachments)
-            {
-                var id = $"bench-{i}";
-                try
-                {
-                    await control.Attachments.Ask<AttachmentView>(new CreateAttachment(id, $"vm-{i}", "bench", $"{id}-c"), AskTimeout);
-                    var start = Stopwatch.GetTimestamp();
-                    var bound = await control.Attachments.Ask<AttachmentView>(new BindAttachment(id, null, $"{id}-b"), AskTimeout);
-                    histogram.RecordValue(Stopwatch.GetTimestamp() - start);
-                    if (bound.Status != AttachmentStatus.Bound)
-                    {
-                        Interlocked.Increment(ref bindFailed);
-                    }
-
-                    await control.Attachments.Ask<AttachmentView>(new DeleteAttachment(id, $"{id}-d"), AskTimeout);
-                }
-                catch (Exception ex) when (ex is AskTimeoutException or InvalidCastException)
-                {
-                    Interlocked.Increment(ref errors);
-                }
-            }
-        }));
+        var (bindFailed, errors) = await RunClients(control, settings.Clients, settings.Attachments, "bench", histograms);
         var elapsed = clock.Elapsed;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var pause = GC.GetTotalPauseDuration() - pauseBefore;
+        var gen2 = GC.CollectionCount(2) - gen2Before;
+        var jitted = System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore;
         var rowsAfter = JournalRows(database);
 
         var latency = new LongHistogram(TimeStamp.Seconds(60), 3);
@@ -155,19 +137,64 @@ public static class ControlBench
             ["attachments"] = settings.Attachments,
             ["clients"] = settings.Clients,
             ["devices"] = settings.Devices,
+            ["warmup_attachments"] = settings.Warmup,
             ["seconds"] = Math.Round(elapsed.TotalSeconds, 3),
             ["binds_per_s"] = Math.Round((settings.Attachments - errors) / elapsed.TotalSeconds, 1),
             ["bind_p50_ms"] = Ms(50),
             ["bind_p99_ms"] = Ms(99),
             ["bind_max_ms"] = Math.Round(latency.GetMaxValue() * 1000.0 / Stopwatch.Frequency, 3),
-            ["bind_failed"] = (long)bindFailed,
-            ["errors"] = (long)errors,
+            ["bind_failed"] = bindFailed,
+            ["errors"] = errors,
             ["journal_events"] = rowsAfter - rowsBefore,
             ["events_per_s"] = Math.Round((rowsAfter - rowsBefore) / elapsed.TotalSeconds, 1),
             ["journal_row_bytes"] = JournalRowBytes(database),
+            ["cpu_ms_per_bind_cycle"] = Math.Round(cpu.TotalMilliseconds / settings.Attachments, 3),
+            ["gc_gen2_collections"] = (long)gen2,
+            ["gc_pause_ms"] = Math.Round(pause.TotalMilliseconds, 1),
+            ["methods_jitted"] = jitted,
             ["double_allocations"] = doubleAllocations,
             ["lost"] = lost,
         };
+    }
+
+    /// <summary>Clients create, bind and delete <paramref name="count"/> attachments between them; bind latency per client.</summary>
+    private static async Task<(long BindFailed, long Errors)> RunClients(ControlPlane control, int clients, int count, string prefix, LongHistogram[]? histograms)
+    {
+        var next = -1;
+        var bindFailed = 0L;
+        var errors = 0L;
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async client =>
+        {
+            var histogram = new LongHistogram(TimeStamp.Seconds(60), 3);
+            if (histograms is not null)
+            {
+                histograms[client] = histogram;
+            }
+
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                var id = $"{prefix}-{i}";
+                try
+                {
+                    await control.Attachments.Ask<AttachmentView>(new CreateAttachment(id, $"vm-{i}", "bench", $"{id}-c"), AskTimeout);
+                    var start = Stopwatch.GetTimestamp();
+                    var bound = await control.Attachments.Ask<AttachmentView>(new BindAttachment(id, null, $"{id}-b"), AskTimeout);
+                    histogram.RecordValue(Stopwatch.GetTimestamp() - start);
+                    if (bound.Status != AttachmentStatus.Bound)
+                    {
+                        Interlocked.Increment(ref bindFailed);
+                    }
+
+                    await control.Attachments.Ask<AttachmentView>(new DeleteAttachment(id, $"{id}-d"), AskTimeout);
+                }
+                catch (Exception ex) when (ex is AskTimeoutException or InvalidCastException)
+                {
+                    Interlocked.Increment(ref errors);
+                }
+            }
+        }));
+        return (bindFailed, errors);
     }
 
     private static async Task AwaitPlacement(ControlPlane control, int devices, CancellationToken cancellation)

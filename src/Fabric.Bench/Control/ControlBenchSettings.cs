@@ -1,3 +1,3 @@
 namespace Fabric.Bench.Control;
 
-public sealed record ControlBenchSettings(int Attachments, int Clients, int Devices, string? Directory, string ExtraHocon);
+public sealed record ControlBenchSettings(int Attachments, int Clients, int Devices, int Warmup, string? Directory, string ExtraHocon);

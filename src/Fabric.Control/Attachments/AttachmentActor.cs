@@ -38,7 +38,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(string attachmentId, AttachmentDependencies deps) =>
-        Akka.Actor.Props.Create(() => new AttachmentActor(attachmentId, deps));
+        Akka.Actor.Props.Create<AttachmentActor>(attachmentId, deps);
 
     protected override AttachmentState Apply(AttachmentState state, IFabricEvent e) => state.Apply(e);
 

@@ -52,7 +52,7 @@ public sealed class DeviceActor : FabricEntity<DeviceState>
             : new Messages.Errors.Rejected(Messages.Errors.RejectReason.NotFound, $"device {EntityId} is not registered")));
     }
 
-    public static Props Props(string deviceId) => Akka.Actor.Props.Create(() => new DeviceActor(deviceId));
+    public static Props Props(string deviceId) => Akka.Actor.Props.Create<DeviceActor>(deviceId);
 
     protected override DeviceState Apply(DeviceState state, IFabricEvent e) => state.Apply(e);
 

@@ -24,7 +24,7 @@ public sealed class PipelineActor : FabricEntity<PipelineState>
     }
 
     public static Props Props(string pipelineId, IActorRef attachments, TimeSpan askTimeout) =>
-        Akka.Actor.Props.Create(() => new PipelineActor(pipelineId, attachments, askTimeout));
+        Akka.Actor.Props.Create<PipelineActor>(pipelineId, attachments, askTimeout);
 
     private void Ready()
     {

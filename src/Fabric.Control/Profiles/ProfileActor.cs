@@ -32,7 +32,7 @@ public sealed class ProfileActor : FabricEntity<ProfileState>
             : new Rejected(RejectReason.NotFound, $"profile {EntityId} does not exist")));
     }
 
-    public static Props Props(string name) => Akka.Actor.Props.Create(() => new ProfileActor(name));
+    public static Props Props(string name) => Akka.Actor.Props.Create<ProfileActor>(name);
 
     protected override ProfileState Apply(ProfileState state, IFabricEvent e) => state.Apply(e);
 
