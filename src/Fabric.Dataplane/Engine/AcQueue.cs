@@ -36,6 +36,7 @@ internal sealed unsafe class AcQueue
 
     private readonly SubmissionDescriptor* _burst;
     private readonly SubmissionDescriptor[] _burstBuffer;
+    private static readonly long PublishTicks = Stopwatch.Frequency / 500_000; // 2 us
     private static readonly double s_nanosPerTick = 1_000_000_000.0 / Stopwatch.Frequency;
 
     private ulong _sqHeadLocal;
@@ -163,6 +164,7 @@ internal sealed unsafe class AcQueue
 
         // One clock read per op: the end of one op is the start of the next.
         var now = Stopwatch.GetTimestamp();
+        var published = now;
         for (var i = 0; i < count; i++)
         {
             ref var d = ref _burst[i];
@@ -183,8 +185,15 @@ internal sealed unsafe class AcQueue
             c.Value = value;
             c.ServiceNanos = (ulong)nanos;
             Unsafe.WriteUnaligned(_cq + (long)((_cqTailLocal & _cqMask) * ChannelLayout.CompletionEntrySize), c);
-            // Publication point: the entry is complete before the guest can see the new tail.
-            Volatile.Write(ref *_cqTail, ++_cqTailLocal);
+            _cqTailLocal++;
+            // Publication point: entries are complete before the guest can see the new tail. Publish at the
+            // end of the burst, or sooner once a couple of microseconds of work piled up: every store to a
+            // line the guest is polling costs a cache-line round trip, so cheap ops share one.
+            if (i == count - 1 || now - published >= PublishTicks)
+            {
+                Volatile.Write(ref *_cqTail, _cqTailLocal);
+                published = now;
+            }
             Counters.Record(status, status == OpStatus.Ok ? d.InLength : 0, written, nanos);
         }
         return count;
