@@ -105,6 +105,9 @@ internal sealed unsafe class AcQueue
 
     public bool HasRemovalPending => _removal is not null;
 
+    /// <summary>Set once by the first remove request; later requests wait on the same outcome.</summary>
+    internal TaskCompletionSource<QueueRemoval>? RemovalRequest;
+
     private void SetState(ChannelState state)
     {
         Volatile.Write(ref _state, (int)state);

@@ -88,6 +88,12 @@ public sealed class AccelerationEngine : IDisposable, IAsyncDisposable
             throw new KeyNotFoundException($"no queue '{queueId}' on this engine");
         }
         var removed = new TaskCompletionSource<QueueRemoval>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var earlier = Interlocked.CompareExchange(ref queue.RemovalRequest, removed, null);
+        if (earlier is not null)
+        {
+            // Removal already under way (a retried request): share its outcome.
+            return await earlier.Task.ConfigureAwait(false);
+        }
         var worker = _workers[queue.WorkerIndex];
         worker.Post(new RemoveQueueCommand(queue, drainTimeout, removed));
         var result = await removed.Task.ConfigureAwait(false);
