@@ -52,7 +52,7 @@ public sealed partial record AttachmentState(
         if (!IdPattern().IsMatch(cmd.AttachmentId ?? ""))
         {
             return Decision.Reject(RejectReason.InvalidArgument,
-                $"attachment id '{cmd.AttachmentId}' is not valid: 1-128 characters of a-z, A-Z, 0-9, '.', '_', ':' and '-'");
+                $"attachment id '{cmd.AttachmentId}' is not valid: 1-128 characters of a-z, A-Z, 0-9, '.', '_' and '-'");
         }
 
         if (string.IsNullOrWhiteSpace(cmd.VmId) || cmd.VmId.Length > 128)
@@ -239,6 +239,6 @@ public sealed partial record AttachmentState(
         : Status == AttachmentStatus.Deleted ? new Rejected(RejectReason.NotFound, $"attachment {AttachmentId} was deleted")
         : null;
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
     private static partial Regex IdPattern();
 }

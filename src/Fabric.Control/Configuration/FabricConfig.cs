@@ -10,7 +10,7 @@ namespace Fabric.Control.Configuration;
 /// </summary>
 public static class FabricConfig
 {
-    private static readonly string[] BaseFiles = ["fabric.conf", "serialization.conf", "sharding.conf", "sbr.conf"];
+    private static readonly string[] BaseFiles = ["fabric.conf", "serialization.conf", "sharding.conf", "sbr.conf", "node.conf"];
 
     public static string HoconDirectory
     {

@@ -3,6 +3,7 @@ using Akka.Serialization;
 using Fabric.Messages.Attachments;
 using Fabric.Messages.Devices;
 using Fabric.Messages.Errors;
+using Fabric.Messages.Node;
 using Fabric.Messages.Pipelines;
 using Fabric.Messages.Placement;
 using Fabric.Messages.Profiles;
@@ -82,5 +83,17 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         typeof(DeviceCapacity),
         typeof(CapacitySnapshot),
         typeof(DeviceRefused),
+        typeof(VmAccelerator),
+        typeof(SpawnVm),
+        typeof(AddVmAccelerator),
+        typeof(StopVm),
+        typeof(VmRealized),
+        typeof(VmStopped),
+        typeof(GetNodeStatus),
+        typeof(NodeDevice),
+        typeof(NodeQueue),
+        typeof(NodeStatus),
+        typeof(InjectDeviceFault),
+        typeof(RepairDevice),
     ];
 }

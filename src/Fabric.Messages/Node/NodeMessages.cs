@@ -1,0 +1,36 @@
+namespace Fabric.Messages.Node;
+
+/// <summary>What one node agent runs: its devices (as the host found them) and its dataplane queues.</summary>
+public sealed record GetNodeStatus : IFabricMessage
+{
+    public static GetNodeStatus Instance { get; } = new();
+}
+
+public sealed record NodeDevice(
+    string DeviceId,
+    string Type,
+    string Backing,
+    bool Usable,
+    string? Reason,
+    IReadOnlyList<string> Functions,
+    int QueuePairs,
+    string Supervision);
+
+public sealed record NodeQueue(
+    string QueueId,
+    string VmId,
+    string DeviceId,
+    string Driver,
+    long Ops,
+    long Errors,
+    long DriverFaults,
+    long LatencyP50Nanos,
+    long LatencyP99Nanos);
+
+public sealed record NodeStatus(string Node, IReadOnlyList<NodeDevice> Devices, IReadOnlyList<NodeQueue> Queues) : IFabricMessage;
+
+/// <summary>Operators and tests: make a device's g-driver fail (Throw, Hang, Corrupt) until <see cref="RepairDevice"/>.</summary>
+public sealed record InjectDeviceFault(string DeviceId, string Fault, string RequestId) : IFabricCommand;
+
+/// <summary>The device is fixed: faults stop, and once its probe passes it is healthy again and takes new attachments.</summary>
+public sealed record RepairDevice(string DeviceId, string RequestId) : IFabricCommand;

@@ -1,0 +1,36 @@
+using Akka.Configuration;
+
+namespace Fabric.Node.Compute;
+
+/// <summary>The compute role's settings, from <c>fabric.node</c> in hocon/node.conf.</summary>
+public sealed record ComputeSettings(
+    int Workers,
+    IReadOnlyList<int>? Cores,
+    int SoftwareQueuePairs,
+    bool FaultInjectionDevice,
+    string SysfsRoot,
+    TimeSpan FaultCheckInterval,
+    TimeSpan RestartMinBackoff,
+    TimeSpan RestartMaxBackoff,
+    int RestartBudget,
+    TimeSpan DrainTimeout,
+    TimeSpan AskTimeout)
+{
+    public static ComputeSettings From(Config config)
+    {
+        var node = config.GetConfig("fabric.node") ?? Config.Empty;
+        var cores = node.HasPath("ac.cores") ? node.GetIntList("ac.cores") : [];
+        return new ComputeSettings(
+            Workers: Math.Max(1, node.GetInt("ac.workers", 1)),
+            Cores: cores.Count == 0 ? null : cores.ToArray(),
+            SoftwareQueuePairs: node.GetInt("software-queue-pairs", 16),
+            FaultInjectionDevice: node.GetBoolean("fault-injection-device", true),
+            SysfsRoot: node.GetString("sysfs-root", "/sys"),
+            FaultCheckInterval: node.GetTimeSpan("supervision.fault-check-interval", TimeSpan.FromMilliseconds(10)),
+            RestartMinBackoff: node.GetTimeSpan("supervision.restart-min-backoff", TimeSpan.FromMilliseconds(5)),
+            RestartMaxBackoff: node.GetTimeSpan("supervision.restart-max-backoff", TimeSpan.FromSeconds(1)),
+            RestartBudget: node.GetInt("supervision.restart-budget", 3),
+            DrainTimeout: node.GetTimeSpan("drain-timeout", TimeSpan.FromSeconds(2)),
+            AskTimeout: node.GetTimeSpan("ask-timeout", TimeSpan.FromSeconds(10)));
+    }
+}

@@ -1,0 +1,41 @@
+using Fabric.Dataplane.Channel;
+using Fabric.Dataplane.Drivers;
+using Fabric.Dataplane.Engine;
+
+namespace Fabric.Node.Compute;
+
+// In-process messages of the compute role: they carry live driver objects and never leave the node.
+
+/// <summary>Create the attachment's channel file and serve it with <paramref name="Driver"/>.</summary>
+public sealed record AddQueue(string QueueId, IGDriver Driver, ChannelGeometry Geometry);
+
+public sealed record QueueAdded(string QueueId, string ChannelPath, ChannelGeometry Geometry, int Worker);
+
+public sealed record QueueNotAdded(string QueueId, string Reason);
+
+/// <summary>Drain the queue (completing what the guest posted), remove it and delete its channel file.</summary>
+public sealed record RemoveQueue(string QueueId, TimeSpan DrainTimeout);
+
+public sealed record QueueRemoved(string QueueId, QueueRemoval Removal);
+
+/// <summary>Put another driver behind a queue; the old one is disposed. The guest keeps its channel.</summary>
+public sealed record SwapDriver(string QueueId, IGDriver Driver);
+
+public sealed record DriverSwapped(string QueueId);
+
+public sealed record GetQueueStats
+{
+    public static GetQueueStats Instance { get; } = new();
+}
+
+public sealed record QueueStatsReport(IReadOnlyList<QueueStats> Queues);
+
+/// <summary>To a g-driver actor: a driver instance of its device for one queue.</summary>
+public sealed record OpenDriver(string QueueId, string Chain);
+
+public sealed record DriverOpened(string QueueId, IGDriver Driver);
+
+public sealed record DriverNotOpened(string QueueId, string Reason);
+
+/// <summary>To a g-driver actor: the queue no longer runs on it.</summary>
+public sealed record ForgetQueue(string QueueId);

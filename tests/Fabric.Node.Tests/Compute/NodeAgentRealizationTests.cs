@@ -1,0 +1,89 @@
+using System.Security.Cryptography;
+using Fabric.Dataplane.Channel;
+using Fabric.Dataplane.Guest;
+using Fabric.Messages.Attachments;
+using Fabric.Messages.Devices;
+using Fabric.Messages.Errors;
+using Fabric.Messages.Node;
+using Fabric.Messages.Profiles;
+using Xunit;
+
+namespace Fabric.Node.Tests.Compute;
+
+public sealed class NodeAgentRealizationTests
+{
+    [Fact]
+    public async Task A_spawned_VM_gets_a_working_channel_and_a_deleted_VM_gives_everything_back()
+    {
+        await using var fabric = await TwoNodeFabric.StartAsync();
+        var control = fabric.ControlNode.Control;
+        await fabric.Ask<ProfileView>(control.Profiles, new CreateProfile("seal", [new ProfileGroup("aes-256-gcm", 1)], TwoNodeFabric.NewId()));
+        await fabric.Ask<AttachmentView>(control.Attachments, new CreateAttachment("arq-r1", "vm-r1", "seal", TwoNodeFabric.NewId()));
+
+        var realized = await fabric.Ask<VmRealized>(fabric.Agent, new SpawnVm("vm-r1", [new VmAccelerator("arq-r1", null)], TwoNodeFabric.NewId()));
+
+        var view = Assert.Single(realized.Attachments);
+        Assert.Equal(AttachmentStatus.Attached, view.Status);
+        Assert.Equal(fabric.Host, view.Host);
+        var handle = view.Handle!;
+        Assert.True(File.Exists(handle.ChannelPath));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(handle.ChannelPath));
+
+        // The guest seals a block through the channel; the test opens it with the same key.
+        var key = RandomNumberGenerator.GetBytes(32);
+        var nonce = RandomNumberGenerator.GetBytes(12);
+        var plaintext = RandomNumberGenerator.GetBytes(1024);
+        byte[] sealedBytes;
+        using (var guest = GuestChannel.Open(handle.ChannelPath))
+        {
+            var session = guest.OpenSession(key, 0, TwoNodeFabric.Timeout);
+            plaintext.CopyTo(guest.Slot(1));
+            var d = new SubmissionDescriptor
+            {
+                Tag = 7, Op = OpCode.Forward, Session = session, InSlot = 1, InLength = (uint)plaintext.Length,
+                OutSlot = 2, OutCapacity = (uint)guest.SlotSize,
+            };
+            nonce.CopyTo(d.Param);
+            var completion = guest.SubmitAndWait(d, TwoNodeFabric.Timeout);
+            Assert.Equal(OpStatus.Ok, completion.Status);
+            Assert.Equal(7UL, completion.Tag);
+            sealedBytes = guest.Slot(2)[..(int)completion.OutLength].ToArray();
+        }
+
+        var opened = new byte[plaintext.Length];
+        using (var aes = new AesGcm(key, 16))
+        {
+            aes.Decrypt(nonce, sealedBytes[..^16], sealedBytes[^16..], opened);
+        }
+
+        Assert.Equal(plaintext, opened);
+
+        var stopped = await fabric.Ask<VmStopped>(fabric.Agent, new StopVm("vm-r1", DeleteAttachments: true, TwoNodeFabric.NewId()));
+        Assert.Equal(["arq-r1"], stopped.Attachments);
+        Assert.False(File.Exists(handle.ChannelPath));
+        var after = await fabric.Ask<AttachmentView>(control.Attachments, new GetAttachment("arq-r1"));
+        Assert.Equal(AttachmentStatus.Deleted, after.Status);
+        var device = await fabric.Ask<DeviceView>(control.Devices, new GetDevice(view.DeviceId!));
+        Assert.Equal(0, device.ReservedQueuePairs);
+    }
+
+    [Fact]
+    public async Task A_VM_whose_attachment_cannot_be_bound_is_refused_and_nothing_stays_realized()
+    {
+        await using var fabric = await TwoNodeFabric.StartAsync();
+        var control = fabric.ControlNode.Control;
+        await fabric.Ask<ProfileView>(control.Profiles, new CreateProfile("big", [new ProfileGroup("aes-256-gcm", 40)], TwoNodeFabric.NewId()));
+        await fabric.Ask<ProfileView>(control.Profiles, new CreateProfile("small", [new ProfileGroup("sha256", 1)], TwoNodeFabric.NewId()));
+        await fabric.Ask<AttachmentView>(control.Attachments, new CreateAttachment("arq-ok", "vm-x", "small", TwoNodeFabric.NewId()));
+        await fabric.Ask<AttachmentView>(control.Attachments, new CreateAttachment("arq-big", "vm-x", "big", TwoNodeFabric.NewId()));
+
+        var rejected = await fabric.Ask<Rejected>(fabric.Agent, new SpawnVm("vm-x",
+            [new VmAccelerator("arq-ok", null), new VmAccelerator("arq-big", null)], TwoNodeFabric.NewId()));
+
+        Assert.Equal(RejectReason.NoCapacity, rejected.Reason);
+        var status = await fabric.Ask<NodeStatus>(fabric.Agent, GetNodeStatus.Instance);
+        Assert.Empty(status.Queues);
+        var ok = await fabric.Ask<AttachmentView>(control.Attachments, new GetAttachment("arq-ok"));
+        Assert.Equal(AttachmentStatus.Detached, ok.Status);
+    }
+}

@@ -1,0 +1,100 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Fabric.Control.Configuration;
+using Fabric.Control.Hosting;
+using Fabric.Messages.Errors;
+using Fabric.Messages.Placement;
+using Fabric.Node.Compute;
+
+namespace Fabric.Node.Tests.Compute;
+
+/// <summary>
+/// A control node and a compute node, two actor systems joined on 127.0.0.1, each with its own temp store;
+/// the compute node runs a node agent over the software devices and the fault-injecting one.
+/// </summary>
+public sealed class TwoNodeFabric : IAsyncDisposable
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    private readonly string _folder;
+
+    private TwoNodeFabric(FabricNode control, FabricNode compute, IActorRef agent, string folder, ComputeSettings settings)
+    {
+        ControlNode = control;
+        ComputeNode = compute;
+        Agent = agent;
+        _folder = folder;
+        Settings = settings;
+    }
+
+    public FabricNode ControlNode { get; }
+
+    public FabricNode ComputeNode { get; }
+
+    public IActorRef Agent { get; }
+
+    public ComputeSettings Settings { get; }
+
+    public string Host => ComputeNode.Options.NodeName;
+
+    public static async Task<TwoNodeFabric> StartAsync(string extraHocon = "")
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "fabric-node-tests", Guid.NewGuid().ToString("N"));
+        var control = await FabricNode.StartAsync(new FabricOptions
+        {
+            Roles = ["control"], Port = 0, NodeName = "control-a", Database = Path.Combine(folder, "a", "fabric.db"), LogLevel = "WARNING",
+        }, Timeout);
+        var host = "host-" + Guid.NewGuid().ToString("N")[..6];
+        var compute = await FabricNode.StartAsync(new FabricOptions
+        {
+            Roles = ["compute"], Port = 0, NodeName = host, Database = Path.Combine(folder, "b", "fabric.db"), LogLevel = "WARNING",
+            Seeds = [control.Address.ToString()], ExtraHocon = extraHocon,
+        }, Timeout);
+        var settings = ComputeSettings.From(compute.System.Settings.Config);
+        var agent = ComputeRole.Start(compute, ComputeRole.SoftwareDevices(host, settings), settings);
+        var fabric = new TwoNodeFabric(control, compute, agent, folder, settings);
+        await fabric.AwaitPlacement(s => s.Devices.Count(d => d.Node == host) == 3);
+        return fabric;
+    }
+
+    public async Task AwaitPlacement(Func<CapacitySnapshot, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (true)
+        {
+            var snapshot = await ControlNode.Control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, Timeout);
+            if (condition(snapshot))
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"placement did not reach the expected state; it knows {string.Join(", ", snapshot.Devices.Select(d => $"{d.DeviceId}:{d.Health}:{d.Reserved}/{d.Capacity}"))}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    public async Task<T> Ask<T>(IActorRef actor, object message)
+    {
+        var reply = await actor.Ask<object>(message, Timeout);
+        return reply is T typed ? typed : throw new Xunit.Sdk.XunitException($"expected {typeof(T).Name}, got {(reply is Rejected r ? r.ToString() : reply)}");
+    }
+
+    public static string NewId() => Guid.NewGuid().ToString("N");
+
+    public async ValueTask DisposeAsync()
+    {
+        await ComputeNode.DisposeAsync();
+        await ControlNode.DisposeAsync();
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
