@@ -3,6 +3,7 @@ using Akka.Actor;
 using Fabric.Control.Configuration;
 using Fabric.Control.Hosting;
 using Fabric.Node;
+using Fabric.Node.Compute;
 using Fabric.Node.Demo;
 using Spectre.Console;
 
@@ -64,6 +65,20 @@ async Task<FabricNode?> Start(ParseResult parse, CancellationToken cancellation)
         var node = await FabricNode.StartAsync(options, TimeSpan.FromSeconds(30), cancellation);
         var where = options.Store == StoreKind.Sqlite ? $"SQLite {Path.GetFullPath(options.Database)}" : "PostgreSQL";
         Console.WriteLine($"fabric-node {options.NodeName} up at {node.Address}, roles [{string.Join(", ", options.Roles)}], store {where}");
+        if (options.HasRole("compute"))
+        {
+            var settings = ComputeSettings.From(node.System.Settings.Config);
+            var hio = ComputeRole.Discover(settings);
+            foreach (var line in hio.ToLines())
+            {
+                Console.WriteLine($"hio: {line}");
+            }
+
+            var devices = ComputeRole.Devices(options.NodeName, hio, settings);
+            ComputeRole.Start(node, devices, settings);
+            Console.WriteLine($"compute: node agent serving {string.Join(", ", devices.Select(d => d.Name))} with {settings.Workers} AC worker(s)");
+        }
+
         return node;
     }
     catch (Exception ex) when (ex is FabricConfigurationException or TimeoutException)

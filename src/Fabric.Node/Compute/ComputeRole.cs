@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Fabric.Control.Hosting;
-using Fabric.Messages.Functions;
+using Fabric.Node.Hio;
 
 namespace Fabric.Node.Compute;
 
@@ -12,21 +12,27 @@ public static class ComputeRole
     public static IActorRef Start(FabricNode node, IReadOnlyList<DeviceSpec> devices, ComputeSettings settings) =>
         node.System.ActorOf(NodeAgent.Props(node.Options.NodeName, devices, node.Control, settings), NodeAgent.Name);
 
-    /// <summary>The software devices every host has, plus the fault-injecting one when configured.</summary>
-    public static IReadOnlyList<DeviceSpec> SoftwareDevices(string node, ComputeSettings settings)
+    /// <summary>
+    /// The devices this node serves: every device hio found usable (today the software g-drivers; hardware without a
+    /// Fabric frontend is reported, not served), plus the fault-injecting crypto device when configured.
+    /// </summary>
+    public static IReadOnlyList<DeviceSpec> Devices(string node, HioReport hio, ComputeSettings settings)
     {
-        string[] crypto = [AccelerationFunctions.Aes256Gcm, AccelerationFunctions.ChaCha20Poly1305, AccelerationFunctions.Sha256, AccelerationFunctions.HmacSha256, AccelerationFunctions.Crc32C];
-        var devices = new List<DeviceSpec>
-        {
-            new($"{node}/sw-crypto-0", "sw-crypto-0", "sw-crypto", crypto, settings.SoftwareQueuePairs, false),
-            new($"{node}/sw-compression-0", "sw-compression-0", "sw-compression",
-                [AccelerationFunctions.Deflate, AccelerationFunctions.Brotli, AccelerationFunctions.Crc32C], settings.SoftwareQueuePairs, false),
-        };
+        var devices = hio.Devices
+            .Where(d => d.Usable)
+            .Select(d => new DeviceSpec($"{node}/{d.Name}", d.Name, d.Type, d.Functions, d.QueuePairs, FaultInjecting: false))
+            .ToList();
         if (settings.FaultInjectionDevice)
         {
-            devices.Add(new DeviceSpec($"{node}/{FaultInjectingDeviceName}", FaultInjectingDeviceName, "fault-injecting-crypto", crypto, settings.SoftwareQueuePairs, true));
+            var crypto = hio.Devices.First(d => d.Type == HostDeviceTypes.SoftwareCrypto);
+            devices.Add(new DeviceSpec($"{node}/{FaultInjectingDeviceName}", FaultInjectingDeviceName, "fault-injecting-crypto",
+                crypto.Functions, settings.FaultInjectionQueuePairs, FaultInjecting: true));
         }
 
         return devices;
     }
+
+    /// <summary>hio on the configured sysfs root, with the configured software capacity.</summary>
+    public static HioReport Discover(ComputeSettings settings) =>
+        new HioScanner(settings.SysfsRoot).Discover(settings.SoftwareQueuePairs);
 }

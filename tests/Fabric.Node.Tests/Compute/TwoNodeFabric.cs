@@ -39,6 +39,7 @@ public sealed class TwoNodeFabric : IAsyncDisposable
 
     public static async Task<TwoNodeFabric> StartAsync(string extraHocon = "")
     {
+        extraHocon = "fabric.node.fault-injection-device = on\n" + extraHocon;
         var folder = Path.Combine(Path.GetTempPath(), "fabric-node-tests", Guid.NewGuid().ToString("N"));
         var control = await FabricNode.StartAsync(new FabricOptions
         {
@@ -51,7 +52,8 @@ public sealed class TwoNodeFabric : IAsyncDisposable
             Seeds = [control.Address.ToString()], ExtraHocon = extraHocon,
         }, Timeout);
         var settings = ComputeSettings.From(compute.System.Settings.Config);
-        var agent = ComputeRole.Start(compute, ComputeRole.SoftwareDevices(host, settings), settings);
+        var hio = new Fabric.Node.Hio.HioScanner(Path.Combine(folder, "no-sysfs")).Discover(settings.SoftwareQueuePairs);
+        var agent = ComputeRole.Start(compute, ComputeRole.Devices(host, hio, settings), settings);
         var fabric = new TwoNodeFabric(control, compute, agent, folder, settings);
         await fabric.AwaitPlacement(s => s.Devices.Count(d => d.Node == host) == 3);
         return fabric;
