@@ -20,6 +20,7 @@ internal sealed class DataplaneBench(TimeSpan perCase, TextWriter log)
     {
         var (guestCore, acCore) = Pinned.Cores;
         var cases = BenchCase.All;
+        var loadBefore = LoadAverage();
 
         // 1. Direct, on the core the AC will use, before any AC thread exists.
         var direct = new Figures[cases.Count];
@@ -134,6 +135,9 @@ internal sealed class DataplaneBench(TimeSpan perCase, TextWriter log)
                 ["ac_pin"] = acPin,
                 ["guest_pin"] = guestPin,
                 ["direct_pin"] = directPin,
+                // Other work on a 2-core machine skews the channel (which needs both cores) the most.
+                ["loadavg_1m_before"] = loadBefore,
+                ["loadavg_1m_after"] = LoadAverage(),
             },
         };
         var caseArray = new JsonArray();
@@ -180,6 +184,19 @@ internal sealed class DataplaneBench(TimeSpan perCase, TextWriter log)
         };
         json["targets_met"] = allMet;
         return json;
+    }
+
+    private static double LoadAverage()
+    {
+        try
+        {
+            var text = File.ReadAllText("/proc/loadavg");
+            return double.Parse(text[..text.IndexOf(' ')], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
     }
 
     private static long ChannelLayoutSlot(int capacity) => (capacity + 63) / 64 * 64;
