@@ -31,12 +31,25 @@ root.SetAction(async (parse, cancellation) =>
     return 0;
 });
 
-var demo = new Command("demo", "start a one-host fabric and walk two VMs through the accelerator life cycle, then stop");
+var duration = new Option<int>("--duration") { Description = "seconds of guest traffic before the demo ends by itself", DefaultValueFactory = _ => 30 };
+var demo = new Command("demo", "a one-host fabric: two VMs offload through the AC, a device fails and recovers; ends with a summary")
+{
+    duration,
+};
 demo.SetAction(async (parse, cancellation) =>
 {
-    var node = await Start(parse, cancellation);
-    if (node is null)
+    var seconds = parse.GetValue(duration);
+    if (seconds < 3)
     {
+        Console.Error.WriteLine("fabric-node demo: --duration must be at least 3 seconds");
+        return 2;
+    }
+
+    // The demo breaks a device on purpose: it needs the fault-injecting one.
+    var node = await Start(parse, cancellation, "fabric.node.fault-injection-device = on");
+    if (node is null || !node.Options.HasRole("compute"))
+    {
+        Console.Error.WriteLine("fabric-node demo: needs the compute role on this node");
         return 1;
     }
 
@@ -44,7 +57,8 @@ demo.SetAction(async (parse, cancellation) =>
     {
         try
         {
-            return await new ControlPlaneDemo(node, AnsiConsole.Console).RunAsync() ? 0 : 1;
+            var agent = await node.System.ActorSelection($"/user/{NodeAgent.Name}").ResolveOne(TimeSpan.FromSeconds(10));
+            return await new FabricDemo(node, agent, AnsiConsole.Console, TimeSpan.FromSeconds(seconds)).RunAsync() ? 0 : 1;
         }
         catch (Exception ex) when (ex is DemoFailedException or AskTimeoutException)
         {
@@ -57,11 +71,11 @@ root.Subcommands.Add(demo);
 
 return await root.Parse(args).InvokeAsync();
 
-async Task<FabricNode?> Start(ParseResult parse, CancellationToken cancellation)
+async Task<FabricNode?> Start(ParseResult parse, CancellationToken cancellation, string extraHocon = "")
 {
     try
     {
-        var options = nodeOptions.Bind(parse);
+        var options = nodeOptions.Bind(parse) with { ExtraHocon = extraHocon };
         var node = await FabricNode.StartAsync(options, TimeSpan.FromSeconds(30), cancellation);
         var where = options.Store == StoreKind.Sqlite ? $"SQLite {Path.GetFullPath(options.Database)}" : "PostgreSQL";
         Console.WriteLine($"fabric-node {options.NodeName} up at {node.Address}, roles [{string.Join(", ", options.Roles)}], store {where}");

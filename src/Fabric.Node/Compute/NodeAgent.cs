@@ -87,8 +87,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         var props = GDriverActor.Props(slot.Spec, _core, _deviceQueues, slot.Fault, _settings.FaultCheckInterval);
         var options = Backoff
             .OnFailure(props, "g-driver", _settings.RestartMinBackoff, _settings.RestartMaxBackoff, 0.2, _settings.RestartBudget)
-            .WithAutoReset(TimeSpan.FromSeconds(30))
-            .WithDefaultStoppingStrategy();
+            .WithAutoReset(TimeSpan.FromSeconds(30));
         slot.Supervisor = Context.Watch(Context.ActorOf(BackoffSupervisor.Props(options), $"device-{slot.Spec.Name}-{++slot.Incarnation}"));
         slot.Failed = false;
     }

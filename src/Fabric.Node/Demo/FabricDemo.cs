@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Fabric.Control;
+using Fabric.Control.Hosting;
+using Fabric.Messages.Attachments;
+using Fabric.Messages.Devices;
+using Fabric.Messages.Errors;
+using Fabric.Messages.Functions;
+using Fabric.Messages.Node;
+using Fabric.Messages.Placement;
+using Fabric.Messages.Profiles;
+using Fabric.Node.Compute;
+using Spectre.Console;
+
+namespace Fabric.Node.Demo;
+
+/// <summary>
+/// The one-host demo: two VMs get accelerators through the AML, their guests stream a seal-and-hash chain through
+/// shared-memory channels to the AC, a device fails and the AC moves their queues to the software g-driver while
+/// they run, the device is repaired, and the VMs are deleted. Ends with a summary; succeeds when nothing was lost
+/// and every queue pair is free again.
+/// </summary>
+public sealed class FabricDemo(FabricNode node, IActorRef agent, IAnsiConsole console, TimeSpan duration)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private readonly ControlPlane _control = node.Control;
+    private readonly string _host = node.Options.NodeName;
+
+    public async Task<bool> RunAsync()
+    {
+        var run = Guid.NewGuid().ToString("N")[..6];
+        var faulty = $"{_host}/{ComputeRole.FaultInjectingDeviceName}";
+        console.Write(new Rule($"[bold]Fabric demo[/] on host [cyan]{_host}[/], {duration.TotalSeconds:0} s of traffic").LeftJustified());
+
+        Step(1, "The node agent found this host's devices (hio) and registered them with the AML");
+        await AwaitPlacement(s => s.Devices.Count(d => d.Node == _host) >= 3);
+        await ShowDevices();
+
+        Step(2, "A device profile: AES-256-GCM then SHA-256, one queue pair each");
+        var profile = $"seal-and-hash-{run}";
+        await Ask<ProfileView>(_control.Profiles, new CreateProfile(profile,
+            [new ProfileGroup(AccelerationFunctions.Aes256Gcm, 1), new ProfileGroup(AccelerationFunctions.Sha256, 1)], NewId()));
+        var refused = await _control.Profiles.Ask<object>(new CreateProfile($"broken-{run}", [new ProfileGroup("rot13", 1)], NewId()), Timeout);
+        console.MarkupLine($"   a bad profile is refused: [yellow]{Markup.Escape(refused.ToString() ?? "")}[/]");
+
+        Step(3, "Two VMs start: each accelerator request is bound, its channel created and served by the AC");
+        var guests = new List<DemoGuest>();
+        var vms = new[] { $"vm-a-{run}", $"vm-b-{run}" };
+        foreach (var vm in vms)
+        {
+            var id = $"arq-{vm}";
+            await Ask<AttachmentView>(_control.Attachments, new CreateAttachment(id, vm, profile, NewId()));
+            var realized = await Ask<VmRealized>(agent, new SpawnVm(vm, [new VmAccelerator(id, null)], NewId()));
+            guests.Add(new DemoGuest(vm, realized.Attachments[0].Handle!.ChannelPath));
+        }
+
+        await ShowAttachments(vms);
+
+        using var stop = new CancellationTokenSource();
+        var running = guests.Select(g => g.Run(stop.Token)).ToArray();
+        var phase = duration / 3;
+        Step(4, $"The guests stream 4 KiB seal-and-hash operations through their channels ({phase.TotalSeconds:0} s)");
+        await Watch(guests, phase);
+
+        Step(5, $"Device {faulty} breaks: its g-driver is reset, fails again, and past its budget the queues move to software");
+        var clock = Stopwatch.StartNew();
+        await Ask<NodeDevice>(agent, new InjectDeviceFault(faulty, "throw", NewId()));
+        await Until(async () => (await Attachments(vms)).All(a => a.DeviceId != faulty && a.Status == AttachmentStatus.Attached));
+        console.MarkupLine($"   queues moved [green]{clock.ElapsedMilliseconds} ms[/] after the fault; the guests kept their channels");
+        await ShowAttachments(vms);
+        await ShowDevices();
+        await Watch(guests, phase);
+
+        Step(6, "The device is repaired: its probe passes and it takes new work again");
+        await Ask<NodeDevice>(agent, new RepairDevice(faulty, NewId()));
+        await Until(async () => (await Ask<DeviceView>(_control.Devices, new GetDevice(faulty))).Health == DeviceHealth.Healthy);
+        await ShowDevices();
+        await Watch(guests, duration - 2 * phase);
+
+        Step(7, "The VMs are deleted: queues drained, channels removed, requests deleted, capacity released");
+        stop.Cancel();
+        await Task.WhenAll(running);
+        foreach (var vm in vms)
+        {
+            await Ask<VmStopped>(agent, new StopVm(vm, DeleteAttachments: true, NewId()));
+        }
+
+        var devices = await ShowDevices();
+        var summary = new Table().AddColumns("VM", "submitted", "ok", "errors", "lost");
+        foreach (var g in guests)
+        {
+            summary.AddRow(g.VmId, $"{g.Submitted:N0}", $"{g.Ok:N0}", $"{g.Errors:N0}", g.Lost == 0 ? "0" : $"[red]{g.Lost}[/]");
+        }
+
+        console.Write(summary);
+        var lost = guests.Sum(g => g.Lost + g.Submitted - g.Ok - g.Errors);
+        var held = devices.Sum(d => d.ReservedQueuePairs);
+        var ok = lost == 0 && held == 0;
+        console.MarkupLine(ok
+            ? $"[green]Done: {guests.Sum(g => g.Ok):N0} operations ok, {guests.Sum(g => g.Errors):N0} failed with an error status during the fault, none lost; every queue pair is free.[/]"
+            : $"[red]{lost} operation(s) lost, {held} queue pair(s) still held.[/]");
+        return ok;
+    }
+
+    private void Step(int n, string text) => console.MarkupLine($"[bold]{n}.[/] {Markup.Escape(text)}");
+
+    /// <summary>Shows the node's queues (ops, rate, errors, latency) every second for <paramref name="time"/>.</summary>
+    private async Task Watch(IReadOnlyList<DemoGuest> guests, TimeSpan time)
+    {
+        var end = DateTime.UtcNow + time;
+        var last = new Dictionary<string, (long Ops, DateTime At)>();
+        Table Render(NodeStatus status)
+        {
+            var table = new Table().AddColumns("queue (attachment)", "VM", "device", "chain", "ops", "ops/s", "errors", "p50 µs", "p99 µs");
+            foreach (var q in status.Queues.OrderBy(q => q.VmId))
+            {
+                var now = DateTime.UtcNow;
+                var rate = last.TryGetValue(q.QueueId, out var prev) ? (q.Ops - prev.Ops) / Math.Max(0.001, (now - prev.At).TotalSeconds) : 0;
+                last[q.QueueId] = (q.Ops, now);
+                table.AddRow(q.QueueId, q.VmId, q.DeviceId.Split('/').Last(), q.Driver, $"{q.Ops:N0}", $"{rate:N0}",
+                    q.Errors == 0 ? "0" : $"[yellow]{q.Errors:N0}[/]", $"{q.LatencyP50Nanos / 1000.0:N1}", $"{q.LatencyP99Nanos / 1000.0:N1}");
+            }
+
+            return table;
+        }
+
+        if (console.Profile.Capabilities.Interactive)
+        {
+            await console.Live(Render(await Ask<NodeStatus>(agent, GetNodeStatus.Instance))).StartAsync(async live =>
+            {
+                while (DateTime.UtcNow < end)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1));
+                    live.UpdateTarget(Render(await Ask<NodeStatus>(agent, GetNodeStatus.Instance)));
+                }
+            });
+        }
+        else
+        {
+            Render(await Ask<NodeStatus>(agent, GetNodeStatus.Instance));
+            await Task.Delay(time);
+            console.Write(Render(await Ask<NodeStatus>(agent, GetNodeStatus.Instance)));
+        }
+    }
+
+    private async Task<IReadOnlyList<DeviceView>> ShowDevices()
+    {
+        var snapshot = await _control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, Timeout);
+        var ids = snapshot.Devices.Where(d => d.Node == _host).Select(d => d.DeviceId).Order().ToArray();
+        var devices = await Task.WhenAll(ids.Select(id => Ask<DeviceView>(_control.Devices, new GetDevice(id))));
+        var table = new Table().AddColumns("device", "type", "health", "queue pairs used", "functions");
+        foreach (var d in devices)
+        {
+            var health = d.Health == DeviceHealth.Healthy ? "[green]Healthy[/]" : $"[red]{d.Health}[/] {Markup.Escape(d.HealthReason)}";
+            table.AddRow(d.DeviceId, d.Type, health, $"{d.ReservedQueuePairs}/{d.CapacityQueuePairs}", string.Join(" ", d.Functions));
+        }
+
+        console.Write(table);
+        return devices;
+    }
+
+    private async Task ShowAttachments(IEnumerable<string> vms)
+    {
+        var table = new Table().AddColumns("attachment", "VM", "state", "device", "channel");
+        foreach (var a in await Attachments(vms))
+        {
+            table.AddRow(a.AttachmentId, a.VmId, a.Status.ToString(), a.DeviceId ?? "-", a.Handle?.ChannelPath ?? "-");
+        }
+
+        console.Write(table);
+    }
+
+    private Task<AttachmentView[]> Attachments(IEnumerable<string> vms) =>
+        Task.WhenAll(vms.Select(vm => Ask<AttachmentView>(_control.Attachments, new GetAttachment($"arq-{vm}"))));
+
+    private async Task AwaitPlacement(Func<CapacitySnapshot, bool> condition) =>
+        await Until(async () => condition(await _control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, Timeout)));
+
+    private static async Task Until(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new DemoFailedException("a step did not complete within 30 s");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    private static async Task<T> Ask<T>(IActorRef target, object message)
+    {
+        var reply = await target.Ask<object>(message, Timeout);
+        return reply switch
+        {
+            T typed => typed,
+            Rejected rejected => throw new DemoFailedException($"{message.GetType().Name} was refused: {rejected}"),
+            _ => throw new DemoFailedException($"{message.GetType().Name}: unexpected answer {reply}"),
+        };
+    }
+
+    private static string NewId() => Guid.NewGuid().ToString("N");
+}
+
+public sealed class DemoFailedException(string message) : Exception(message);
