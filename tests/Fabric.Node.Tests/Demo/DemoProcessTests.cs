@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace Fabric.Node.Tests.Demo;
+
+/// <summary>The README's first command, run as a real process: it must finish by itself with exit code 0 and its summary.</summary>
+public sealed class DemoProcessTests
+{
+    [Fact]
+    public async Task The_demo_finishes_by_itself_with_exit_code_zero_and_a_summary_with_nothing_lost()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "fabric-demo-test", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "fabric-node.dll"), "demo", "--duration", "6", "--port", "0", "--node-name", "demo-test" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        try
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await process.WaitForExitAsync(timeout.Token);
+            var output = await stdout;
+
+            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}\n{output}\n{await stderr}");
+            Assert.Contains("Done:", output);
+            Assert.Contains("none lost", output);
+            Assert.Contains("moved", output);
+            Assert.True(File.Exists(Path.Combine(folder, "data", "fabric.db")), "the demo ran on the embedded SQLite store in ./data");
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}
