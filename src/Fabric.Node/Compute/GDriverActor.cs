@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Akka.Pattern;
 using Fabric.Dataplane.Drivers;
 
 namespace Fabric.Node.Compute;
@@ -97,6 +98,20 @@ public sealed class GDriverActor : ReceiveActor, IWithTimers
 
     public static Props Props(DeviceSpec device, IActorRef core, DeviceQueues queues, DeviceFaultSwitch fault, TimeSpan checkInterval) =>
         Akka.Actor.Props.Create<GDriverActor>(device, core, queues, fault, checkInterval);
+
+    /// <summary>
+    /// The g-driver under its supervisor: a fault restarts (resets) it after a backoff that doubles from
+    /// <see cref="ComputeSettings.RestartMinBackoff"/>; more than <see cref="ComputeSettings.RestartBudget"/> restarts
+    /// within 30 s and the supervisor stops, which its watcher takes as the device having failed.
+    /// </summary>
+    public static Props Supervised(DeviceSpec device, IActorRef core, DeviceQueues queues, DeviceFaultSwitch fault, ComputeSettings settings)
+    {
+        var options = Backoff
+            .OnFailure(Props(device, core, queues, fault, settings.FaultCheckInterval), "g-driver",
+                settings.RestartMinBackoff, settings.RestartMaxBackoff, 0.2, settings.RestartBudget)
+            .WithAutoReset(TimeSpan.FromSeconds(30));
+        return BackoffSupervisor.Props(options);
+    }
 
     protected override void PreStart()
     {

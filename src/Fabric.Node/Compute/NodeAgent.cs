@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Event;
-using Akka.Pattern;
 using Fabric.Control;
 using Fabric.Dataplane.Channel;
 using Fabric.Dataplane.Drivers;
@@ -84,11 +83,8 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     private void StartGDriver(DeviceSlot slot)
     {
-        var props = GDriverActor.Props(slot.Spec, _core, _deviceQueues, slot.Fault, _settings.FaultCheckInterval);
-        var options = Backoff
-            .OnFailure(props, "g-driver", _settings.RestartMinBackoff, _settings.RestartMaxBackoff, 0.2, _settings.RestartBudget)
-            .WithAutoReset(TimeSpan.FromSeconds(30));
-        slot.Supervisor = Context.Watch(Context.ActorOf(BackoffSupervisor.Props(options), $"device-{slot.Spec.Name}-{++slot.Incarnation}"));
+        var props = GDriverActor.Supervised(slot.Spec, _core, _deviceQueues, slot.Fault, _settings);
+        slot.Supervisor = Context.Watch(Context.ActorOf(props, $"device-{slot.Spec.Name}-{++slot.Incarnation}"));
         slot.Failed = false;
     }
 
