@@ -58,7 +58,8 @@ internal sealed class DataplaneBench(TimeSpan perCase, TextWriter log)
         string guestPin = "";
         // A generous op deadline: on a shared 2-core machine a descheduled worker must not turn into failed ops.
         var engine = new AccelerationEngine(new EngineOptions { Workers = 1, Cores = [acCore], Queue = new QueueOptions { OpDeadline = TimeSpan.FromSeconds(30) } });
-        await using (engine.ConfigureAwait(false))
+        var channelPaths = new List<string>();
+        try
         {
             await engine.Started;
             acPin = engine.Workers[0].PinMessage;
@@ -66,13 +67,15 @@ internal sealed class DataplaneBench(TimeSpan perCase, TextWriter log)
             for (var i = 0; i < cases.Count; i++)
             {
                 var c = cases[i];
-                var geometry = new ChannelGeometry(256, 256, c.Depth + 1, (int)ChannelLayoutSlot(c.OutCapacity));
+                var geometry = new ChannelGeometry(1024, 1024, c.Depth + 1, (int)ChannelLayoutSlot(c.OutCapacity));
                 var file = ChannelFile.Create(ChannelFile.PathFor($"bench-{Environment.ProcessId}-{i}"), geometry);
+                channelPaths.Add(file.Path);
                 var driver = c.CreateDriver();
                 await engine.AddQueue("case-" + i, file, driver);
                 specs.Add(new ChannelGuest.Spec(file.Path, c.Size, c.Depth, c.OutCapacity, driver.RequiresSession, Nop: false).ToString());
             }
             var nopFile = ChannelFile.Create(ChannelFile.PathFor($"bench-{Environment.ProcessId}-nop"), new ChannelGeometry(256, 256, 2, 4096));
+            channelPaths.Add(nopFile.Path);
             await engine.AddQueue("nop", nopFile, new Crc32CDriver());
             specs.Add(new ChannelGuest.Spec(nopFile.Path, 0, 64, 0, Keyed: false, Nop: true).ToString());
 
@@ -114,6 +117,14 @@ internal sealed class DataplaneBench(TimeSpan perCase, TextWriter log)
                 await engine.RemoveQueueAsync("case-" + i, TimeSpan.FromSeconds(1));
             }
             await engine.RemoveQueueAsync("nop", TimeSpan.FromSeconds(1));
+        }
+        finally
+        {
+            await engine.StopAsync();
+            foreach (var path in channelPaths)
+            {
+                File.Delete(path);
+            }
         }
 
         // 4. Raw ring handoff between the two cores.
