@@ -1,6 +1,8 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.Singleton;
+using Fabric.Control.Nodes;
 using Fabric.Control.Attachments;
 using Fabric.Control.Devices;
 using Fabric.Control.Pipelines;
@@ -43,6 +45,10 @@ public sealed record ControlPlane(IActorRef Devices, IActorRef Profiles, IActorR
         var deps = new AttachmentDependencies(devices, profiles, placement, EntityAskTimeout);
         var attachments = sharding.Start(EntityTypes.Attachment, id => AttachmentActor.Props(id, deps), settings, extractor);
         var pipelines = sharding.Start(EntityTypes.Pipeline, id => PipelineActor.Props(id, attachments, EntityAskTimeout), settings, extractor);
-        return new ControlPlane(devices, profiles, attachments, pipelines, placement);
+        var control = new ControlPlane(devices, profiles, attachments, pipelines, placement);
+        system.ActorOf(ClusterSingletonManager.Props(
+            NodeLossWatcher.Props(control), PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system).WithRole(ControlRole)),
+            "node-loss-watcher");
+        return control;
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Akka.Configuration;
 using Akka.Persistence.Sql;
+using Fabric.Control.Nodes;
 
 namespace Fabric.Control.Configuration;
 
@@ -44,7 +45,11 @@ public static class FabricConfig
 
     private static string Overrides(FabricOptions options)
     {
-        var roles = string.Join(", ", options.Roles.Select(Quote));
+        // A compute node also carries its node name as a role, so the control plane can tell which devices a
+        // member that left had.
+        var roles = string.Join(", ", options.Roles
+            .Concat(options.HasRole("compute") ? [NodeLossWatcher.NodeRolePrefix + options.NodeName] : [])
+            .Select(Quote));
         var seeds = string.Join(", ", options.Seeds.Select(Quote));
         var store = options.Store == StoreKind.Sqlite
             ? $"fabric.persistence.sqlite-path = {Quote(options.Database)}\nfabric.persistence.sqlite-snapshot-path = {Quote(SqliteStore.SnapshotPath(options.Database))}"

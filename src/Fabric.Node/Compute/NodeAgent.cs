@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Event;
 using Fabric.Control;
 using Fabric.Dataplane.Channel;
@@ -47,7 +48,25 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         ReceiveAsync<StopVm>(Stop);
         ReceiveAsync<Terminated>(DeviceGaveUp);
         Receive<RegisterDevices>(_ => RegisterAll());
-        Receive<DeviceView>(view => _unregistered.Remove(view.DeviceId));
+        Receive<ClusterEvent.MemberUp>(up =>
+        {
+            // A control node (re)joined: the AML may have restarted; registering again is idempotent.
+            if (up.Member.HasRole(ControlPlane.ControlRole))
+            {
+                _unregistered.UnionWith(_devices.Keys);
+                RegisterAll();
+            }
+        });
+        Receive<DeviceView>(view =>
+        {
+            _unregistered.Remove(view.DeviceId);
+            // The AML remembers a failure from before this agent started; a device this agent serves is healthy.
+            if (view.Health is DeviceHealth.Failed && _devices.TryGetValue(view.DeviceId, out var slot) && !slot.Failed)
+            {
+                _control.Devices.Tell(new SetDeviceHealth(view.DeviceId, DeviceHealth.Healthy, $"served again by node agent of {_node}",
+                    $"healthy:{view.DeviceId}:{Guid.NewGuid():N}"), ActorRefs.NoSender);
+            }
+        });
         Receive<Rejected>(rejected => _log.Error("device registration refused: {0}", rejected));
         ReceiveAsync<ProbeFailedDevices>(_ => ProbeFailed());
         Receive<InjectDeviceFault>(Inject);
@@ -70,11 +89,13 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
         _unregistered.UnionWith(_devices.Keys);
         Self.Tell(RegisterDevices.Instance);
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberUp));
         Timers.StartPeriodicTimer(ProbeFailedDevices.Instance, ProbeFailedDevices.Instance, TimeSpan.FromSeconds(1));
     }
 
     protected override void PostStop()
     {
+        Cluster.Get(Context.System).Unsubscribe(Self);
         foreach (var queue in _queues.Keys)
         {
             _log.Info("node stopping: queue {0} ends with the AC", queue);
