@@ -1,11 +1,13 @@
 using System.CommandLine;
 using Fabric.Bench.Control;
 using Fabric.Bench.Dataplane;
+using Fabric.Bench.Failover;
 
 // fabric-bench: side-by-side measurements. Each topic measures Fabric and its baseline in the same run
 // and prints one JSON object with both sides and their ratio.
 var root = new RootCommand("fabric-bench: measure Fabric against its baselines, in one run, JSON out");
 root.Subcommands.Add(ControlCommand.Create());
+root.Subcommands.Add(FailoverCommand.Create());
 foreach (var command in DataplaneCommand.Create())
 {
     root.Subcommands.Add(command);

@@ -38,7 +38,8 @@ public sealed class AccelerationCoreActor : ReceiveActor
                     .PipeTo(Sender, success: old =>
                     {
                         old.Dispose();
-                        return new DriverSwapped(cmd.QueueId);
+                        var stats = _engine.GetStats(cmd.QueueId);
+                        return new DriverSwapped(cmd.QueueId, stats is null ? 0 : stats.DriverFaults + stats.DeadlinesExceeded);
                     }, failure: ex => new Status.Failure(ex));
             }
             catch (KeyNotFoundException ex)

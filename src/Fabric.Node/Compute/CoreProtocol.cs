@@ -21,7 +21,8 @@ public sealed record QueueRemoved(string QueueId, QueueRemoval Removal);
 /// <summary>Put another driver behind a queue; the old one is disposed. The guest keeps its channel.</summary>
 public sealed record SwapDriver(string QueueId, IGDriver Driver);
 
-public sealed record DriverSwapped(string QueueId);
+/// <param name="FaultsAtSwap">The queue's driver-fault and deadline counters right after the swap: the new driver's baseline.</param>
+public sealed record DriverSwapped(string QueueId, long FaultsAtSwap);
 
 public sealed record GetQueueStats
 {

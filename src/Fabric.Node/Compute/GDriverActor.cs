@@ -21,6 +21,7 @@ public sealed class GDriverActor : ReceiveActor, IWithTimers
     private readonly TimeSpan _checkInterval;
     private readonly Dictionary<string, long> _faultsSeen = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FaultInjectingDriver> _injectable = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _resetting = new(StringComparer.Ordinal);
     private bool _checking;
 
     public GDriverActor(DeviceSpec device, IActorRef core, DeviceQueues queues, DeviceFaultSwitch fault, TimeSpan checkInterval)
@@ -77,8 +78,12 @@ public sealed class GDriverActor : ReceiveActor, IWithTimers
                 var faults = stats.DriverFaults + stats.DeadlinesExceeded;
                 if (!_faultsSeen.TryGetValue(stats.QueueId, out var seen))
                 {
-                    // First reading since this g-driver (re)started: the baseline.
-                    _faultsSeen[stats.QueueId] = faults;
+                    // A queue this g-driver did not reset (a new queue, or its reset not yet in place): the
+                    // first reading is the baseline.
+                    if (!_resetting.Contains(stats.QueueId))
+                    {
+                        _faultsSeen[stats.QueueId] = faults;
+                    }
                 }
                 else if (faults > seen)
                 {
@@ -86,6 +91,12 @@ public sealed class GDriverActor : ReceiveActor, IWithTimers
                         $"{faults - seen} operation(s) of queue {stats.QueueId} failed in the driver ({stats.FaultReason ?? "fault"})");
                 }
             }
+        });
+        // The reset is in place: faults from here on are the new driver's.
+        Receive<DriverSwapped>(swapped =>
+        {
+            _resetting.Remove(swapped.QueueId);
+            _faultsSeen[swapped.QueueId] = swapped.FaultsAtSwap;
         });
         Receive<Status.Failure>(failure =>
         {
@@ -120,7 +131,8 @@ public sealed class GDriverActor : ReceiveActor, IWithTimers
         {
             try
             {
-                _core.Tell(new SwapDriver(queueId, Create(queueId, chain)));
+                _resetting.Add(queueId);
+                _core.Ask<DriverSwapped>(new SwapDriver(queueId, Create(queueId, chain)), TimeSpan.FromSeconds(5)).PipeTo(Self);
             }
             catch (ArgumentException ex)
             {

@@ -275,11 +275,9 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         slot.Failed = true;
         var deviceId = slot.Spec.DeviceId;
         _log.Warning("device {0} failed past its restart budget; moving its queues", deviceId);
+        // The guests wait on the queues, the books can wait on the guests: move first (all at once), then mark.
+        await Task.WhenAll(_deviceQueues.On(deviceId).Select(q => MoveQueue(q.QueueId, q.Chain, deviceId)));
         await TryControl(_control.Devices, new SetDeviceHealth(deviceId, DeviceHealth.Failed, "g-driver restart budget spent", $"failed:{deviceId}:{Guid.NewGuid():N}"));
-        foreach (var (queueId, chain) in _deviceQueues.On(deviceId))
-        {
-            await MoveQueue(queueId, chain, deviceId);
-        }
     }
 
     private async Task MoveQueue(string queueId, string chain, string fromDevice)

@@ -42,7 +42,7 @@ public sealed class GDriverSupervisionTests : Akka.TestKit.Xunit2.TestKit
                 case SwapDriver swap:
                     Interlocked.Increment(ref _resets);
                     swap.Driver.Dispose();
-                    sender.Tell(new DriverSwapped(swap.QueueId));
+                    sender.Tell(new DriverSwapped(swap.QueueId, Interlocked.Read(ref _faults)));
                     break;
             }
 
