@@ -57,7 +57,7 @@ internal sealed class DataplaneBench(TimeSpan perCase, TextWriter log)
         string acPin;
         string guestPin = "";
         // A generous op deadline: on a shared 2-core machine a descheduled worker must not turn into failed ops.
-        var engine = new AccelerationEngine(new EngineOptions { Workers = 1, Cores = [acCore], Queue = new QueueOptions { OpDeadline = TimeSpan.FromSeconds(30) } });
+        var engine = new AccelerationEngine(new EngineOptions { Workers = 1, Cores = [acCore], Nice = Pinned.Nice, Queue = new QueueOptions { OpDeadline = TimeSpan.FromSeconds(30) } });
         var channelPaths = new List<string>();
         try
         {

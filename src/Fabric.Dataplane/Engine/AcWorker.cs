@@ -67,6 +67,11 @@ internal sealed class AcWorker
         {
             _pinMessage = "not pinned: no core configured";
         }
+        if (_options.Nice is { } nice)
+        {
+            var problem = ThreadAffinity.SetCurrentThreadNice(nice);
+            _pinMessage += problem is null ? $", nice {nice}" : "; " + problem;
+        }
         _started.TrySetResult();
         try
         {

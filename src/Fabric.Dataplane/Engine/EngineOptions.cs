@@ -12,6 +12,13 @@ public sealed record EngineOptions
     /// </summary>
     public IReadOnlyList<int>? Cores { get; init; }
 
+    /// <summary>
+    /// Nice value for the worker threads (-20..19), or null to leave it. A dedicated AC core is best done
+    /// with isolated CPUs; a negative nice keeps other work on a shared machine from starving the AC.
+    /// Failures are reported in <see cref="WorkerStatus.PinMessage"/>, never thrown.
+    /// </summary>
+    public int? Nice { get; init; }
+
     /// <summary>Most descriptors one queue serves per visit before the worker moves to the next queue.</summary>
     public int Burst { get; init; } = 32;
 

@@ -11,6 +11,12 @@ internal static unsafe partial class ThreadAffinity
     [LibraryImport("libc", EntryPoint = "sched_setaffinity", SetLastError = true)]
     private static partial int SchedSetAffinity(int pid, nint cpuSetSize, ulong* mask);
 
+    [LibraryImport("libc", EntryPoint = "setpriority", SetLastError = true)]
+    private static partial int SetPriority(int which, int who, int priority);
+
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    private static partial int GetTid();
+
     [LibraryImport("libc", EntryPoint = "sched_getcpu")]
     private static partial int SchedGetCpu();
 
@@ -51,6 +57,34 @@ internal static unsafe partial class ThreadAffinity
             EPERM => $"not pinned: not permitted to set the affinity (errno EPERM)",
             _ => $"not pinned: sched_setaffinity failed with errno {errno}",
         };
+    }
+
+    /// <summary>
+    /// Sets the nice value of the calling thread (Linux threads have their own); returns null on success
+    /// or a sentence saying why not. Negative values need CAP_SYS_NICE.
+    /// </summary>
+    public static string? SetCurrentThreadNice(int nice)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return "priority unchanged: implemented for Linux only";
+        }
+        try
+        {
+            const int PRIO_PROCESS = 0;
+            if (SetPriority(PRIO_PROCESS, GetTid(), nice) == 0)
+            {
+                return null;
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return "priority unchanged: setpriority/gettid not found in libc";
+        }
+        var errno = Marshal.GetLastPInvokeError();
+        return errno is EPERM or 13
+            ? $"priority unchanged: not permitted to set nice {nice} (needs CAP_SYS_NICE)"
+            : $"priority unchanged: setpriority failed with errno {errno}";
     }
 
     /// <summary>The CPU the calling thread runs on now, or -1 where unknown.</summary>

@@ -173,6 +173,21 @@ public class ChannelEngineTests
     }
 
     [Fact]
+    public async Task Workers_take_the_configured_nice_value()
+    {
+        using var engine = new AccelerationEngine(QuickOptions() with { Nice = 5 });
+        await engine.Started.WaitAsync(Patience);
+        Assert.EndsWith(", nice 5", engine.Workers[0].PinMessage);
+        // Field 19 of /proc/<pid>/task/<tid>/stat is the nice value; find the worker by its name.
+        var nice = Directory.GetDirectories("/proc/self/task")
+            .Where(t => File.ReadAllText(Path.Combine(t, "comm")).Trim() == "fabric-ac-0")
+            .Select(t => File.ReadAllText(Path.Combine(t, "stat")))
+            .Select(stat => stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16])
+            .Single();
+        Assert.Equal("5", nice);
+    }
+
+    [Fact]
     public void Counters_count_ops_bytes_errors_and_latency_while_the_worker_runs()
     {
         using var rig = new Rig(new Sha256Driver());
