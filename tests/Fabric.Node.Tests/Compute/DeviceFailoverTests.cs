@@ -41,8 +41,12 @@ public sealed class DeviceFailoverTests
             return view.DeviceId == software && view.Status == AttachmentStatus.Attached ? view : null;
         });
         Interlocked.Exchange(ref movedAt, 1);
-        var failed = await fabric.Ask<DeviceView>(control.Devices, new GetDevice(faulty));
-        Assert.Equal(DeviceHealth.Failed, failed.Health);
+        // The queues move first; the device is marked Failed right after.
+        await Eventually(async () =>
+        {
+            var device = await fabric.Ask<DeviceView>(control.Devices, new GetDevice(faulty));
+            return device.Health == DeviceHealth.Failed ? device : null;
+        });
         Assert.Equal(moved.Handle, realized.Attachments[0].Handle);
 
         var counts = await guest;
