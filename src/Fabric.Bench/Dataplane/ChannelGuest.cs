@@ -138,16 +138,8 @@ internal static class ChannelGuest
                 {
                     throw new InvalidOperationException("channel " + g.State);
                 }
-                // Plenty queued: give the core away rather than spin (a guest has other work; on a busy
-                // 2-core host this also leaves the AC's core to the AC).
-                if (inflight >= depth / 2 && depth >= 128)
-                {
-                    Thread.Yield();
-                }
-                else
-                {
-                    Thread.SpinWait(1);
-                }
+                // Spin, not yield: a yield on a busy machine can hand the core away for a whole scheduler tick.
+                Thread.SpinWait(1);
             }
         }
     }
