@@ -153,12 +153,13 @@ public class ChannelEngineTests
     [Fact]
     public async Task Workers_pin_where_allowed_and_report_instead_of_crashing_where_not()
     {
-        var options = QuickOptions(workers: 2) with { Cores = [0, 4000] };
+        var allowed = FirstAllowedCpu();
+        var options = QuickOptions(workers: 2) with { Cores = [allowed, 4000] };
         using var engine = new AccelerationEngine(options);
         await engine.Started.WaitAsync(Patience);
         var workers = engine.Workers;
         Assert.True(workers[0].Pinned, workers[0].PinMessage);
-        Assert.Equal("pinned to core 0", workers[0].PinMessage);
+        Assert.Equal($"pinned to core {allowed}", workers[0].PinMessage);
         Assert.False(workers[1].Pinned);
         Assert.Contains("not pinned", workers[1].PinMessage);
 
@@ -170,6 +171,14 @@ public class ChannelEngineTests
         Assert.Equal(1, engine.GetStats("q")!.Worker);
         guest.Dispose();
         await engine.RemoveQueueAsync("q", TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>The first CPU this process may run on (a container's cpuset need not include CPU 0).</summary>
+    private static int FirstAllowedCpu()
+    {
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal));
+        var first = line["Cpus_allowed_list:".Length..].Trim().Split(',', '-')[0];
+        return int.Parse(first, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]
