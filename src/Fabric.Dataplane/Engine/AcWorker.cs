@@ -116,7 +116,7 @@ internal sealed class AcWorker
             for (var i = 0; i < queues.Length; i++)
             {
                 work += queues[i].Poll(burst);
-                draining |= queues[i].IsDraining;
+                draining |= queues[i].HasRemovalPending;
             }
             if (draining)
             {
@@ -188,7 +188,7 @@ internal sealed class AcWorker
         for (var i = 0; i < queues.Length; i++)
         {
             var q = queues[i];
-            if ((q.IsDraining || q.HasRemovalPending) && q.DrainFinished(now))
+            if (q.HasRemovalPending && q.DrainFinished(now))
             {
                 q.Close();
                 _queues = Array.FindAll(_queues, x => !ReferenceEquals(x, q));

@@ -149,4 +149,30 @@ public class FaultTests
         Assert.Equal(OpStatus.QueueClosing, statuses[^1]);
         Assert.All(statuses, s => Assert.True(s is OpStatus.DeadlineExceeded or OpStatus.QueueClosing));
     }
+
+    [Fact]
+    public async Task A_channel_that_faults_while_draining_still_gets_removed()
+    {
+        var faulty = new FaultInjectingDriver(new Sha256Driver(), hangBeyondDeadline: TimeSpan.FromMilliseconds(20));
+        var engine = new AccelerationEngine(QuickOptions() with { Burst = 1 });
+        await using var _ = engine;
+        var path = NewChannelPath();
+        await engine.AddQueue("q", ChannelFile.Create(path, new ChannelGeometry(8, 8, 2, 4096)), faulty, options: new QueueOptions { OpDeadline = TimeSpan.FromMilliseconds(20) });
+        using var g = Fabric.Dataplane.Guest.GuestChannel.Open(path);
+        faulty.Arm(FaultKind.Hang, count: -1);
+        Assert.Equal(3, g.SubmitBatch(Enumerable.Range(0, 3).Select(i => Data((ulong)i, OpCode.Forward, 0, 0, 10, 1, 32)).ToArray()));
+        Until(() => faulty.Injected > 0, "the first op to start");
+
+        var removing = engine.RemoveQueueAsync("q", TimeSpan.FromSeconds(30));
+        Until(() => g.State == ChannelState.Draining, "the drain to begin");
+        using (var raw = ChannelFile.OpenExisting(path))
+        {
+            // The guest scribbles over its submission tail mid-drain.
+            BitConverter.TryWriteBytes(raw.AsSpan()[ChannelLayout.SqTailOffset..], 1_000_000UL);
+        }
+
+        var removal = await removing.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(removal.FaultReason);
+        Assert.Equal(-1, removal.LeftUnserved);
+    }
 }
