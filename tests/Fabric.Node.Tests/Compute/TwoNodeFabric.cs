@@ -59,6 +59,22 @@ public sealed class TwoNodeFabric : IAsyncDisposable
         return fabric;
     }
 
+    /// <summary>Another compute host joined to the same control node (the caller disposes it).</summary>
+    public async Task<(FabricNode Node, IActorRef Agent)> StartAnotherComputeNode()
+    {
+        var host = "host-" + Guid.NewGuid().ToString("N")[..6];
+        var node = await FabricNode.StartAsync(new FabricOptions
+        {
+            Roles = ["compute"], Port = 0, NodeName = host, Database = Path.Combine(_folder, host, "fabric.db"), LogLevel = "WARNING",
+            Seeds = [ControlNode.Address.ToString()],
+        }, Timeout);
+        var settings = ComputeSettings.From(node.System.Settings.Config);
+        var hio = new Fabric.Node.Hio.HioScanner(Path.Combine(_folder, "no-sysfs")).Discover(settings.SoftwareQueuePairs);
+        var agent = ComputeRole.Start(node, ComputeRole.Devices(host, hio, settings), settings);
+        await AwaitPlacement(s => s.Devices.Count(d => d.Node == host) == 2);
+        return (node, agent);
+    }
+
     public async Task AwaitPlacement(Func<CapacitySnapshot, bool> condition)
     {
         var deadline = DateTime.UtcNow + Timeout;
