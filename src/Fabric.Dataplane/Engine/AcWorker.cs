@@ -140,7 +140,9 @@ internal sealed class AcWorker
             idle++;
             if (idle < spin)
             {
-                Thread.SpinWait(8);
+                // One short pause per empty poll: a longer one is added straight onto the round trip
+                // of the next op the guest posts.
+                Thread.SpinWait(1);
             }
             else if (idle < yieldUntil)
             {

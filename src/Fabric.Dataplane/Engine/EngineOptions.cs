@@ -22,8 +22,8 @@ public sealed record EngineOptions
     /// <summary>Most descriptors one queue serves per visit before the worker moves to the next queue.</summary>
     public int Burst { get; init; } = 32;
 
-    /// <summary>Empty polls spent spinning before yielding the core.</summary>
-    public int IdleSpinPolls { get; init; } = 20_000;
+    /// <summary>Empty polls spent spinning (one short pause each, a few milliseconds in all) before yielding the core.</summary>
+    public int IdleSpinPolls { get; init; } = 100_000;
 
     /// <summary>Empty polls spent yielding before sleeping.</summary>
     public int IdleYieldPolls { get; init; } = 2_000;

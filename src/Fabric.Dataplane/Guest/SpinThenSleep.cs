@@ -20,13 +20,14 @@ public struct SpinThenSleep
         if (_iterations++ == 0)
         {
             _start = Stopwatch.GetTimestamp();
-            Thread.SpinWait(4);
+            Thread.SpinWait(1);
             return;
         }
         var elapsed = Stopwatch.GetTimestamp() - _start;
         if (elapsed < SpinTicks)
         {
-            Thread.SpinWait(16);
+            // Short pauses: the completion is likely a few hundred nanoseconds away.
+            Thread.SpinWait(1);
         }
         else if (elapsed < YieldTicks)
         {
