@@ -2,7 +2,12 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Singleton;
+using Akka.Cluster.Tools.Client;
+using Fabric.Control.Gateway;
+using Fabric.Control.Indexes;
 using Fabric.Control.Nodes;
+using Fabric.Messages.Attachments;
+using Fabric.Messages.Profiles;
 using Fabric.Control.Attachments;
 using Fabric.Control.Devices;
 using Fabric.Control.Pipelines;
@@ -18,6 +23,12 @@ namespace Fabric.Control;
 /// </summary>
 public sealed record ControlPlane(IActorRef Devices, IActorRef Profiles, IActorRef Attachments, IActorRef Pipelines, IActorRef? Placement)
 {
+    /// <summary>Control nodes only: which profiles exist.</summary>
+    public IActorRef? ProfileIndex { get; init; }
+
+    /// <summary>Control nodes only: which attachments exist, by VM.</summary>
+    public IActorRef? AttachmentIndex { get; init; }
+
     public const string ControlRole = "control";
     public const string ReadJournalId = "akka.persistence.query.journal.sql";
 
@@ -45,10 +56,26 @@ public sealed record ControlPlane(IActorRef Devices, IActorRef Profiles, IActorR
         var deps = new AttachmentDependencies(devices, profiles, placement, EntityAskTimeout);
         var attachments = sharding.Start(EntityTypes.Attachment, id => AttachmentActor.Props(id, deps), settings, extractor);
         var pipelines = sharding.Start(EntityTypes.Pipeline, id => PipelineActor.Props(id, attachments, EntityAskTimeout), settings, extractor);
-        var control = new ControlPlane(devices, profiles, attachments, pipelines, placement);
+        var control = new ControlPlane(devices, profiles, attachments, pipelines, placement)
+        {
+            ProfileIndex = system.ActorOf(EntityIndex.Props(ReadJournalId, ProfileActor.IndexTag, e => e switch
+            {
+                ProfileCreated c => new IndexChange(c.Name, "", true),
+                ProfileDeleted d => new IndexChange(d.Name, "", false),
+                _ => null,
+            }), "profile-index"),
+            AttachmentIndex = system.ActorOf(EntityIndex.Props(ReadJournalId, AttachmentActor.IndexTag, e => e switch
+            {
+                AttachmentCreated c => new IndexChange(c.AttachmentId, c.VmId, true),
+                AttachmentDeleted d => new IndexChange(d.AttachmentId, "", false),
+                _ => null,
+            }), "attachment-index"),
+        };
         system.ActorOf(ClusterSingletonManager.Props(
             NodeLossWatcher.Props(control), PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system).WithRole(ControlRole)),
             "node-loss-watcher");
+        var gateway = system.ActorOf(VimGateway.Props(control), VimGateway.Name);
+        ClusterClientReceptionist.Get(system).RegisterService(gateway);
         return control;
     }
 }

@@ -1,6 +1,8 @@
 using Akka.Actor;
 using Akka.Event;
 using Fabric.Control.Entities;
+using Fabric.Control.Events;
+using Fabric.Messages.Vim;
 using Fabric.Messages;
 using Fabric.Messages.Attachments;
 using Fabric.Messages.Devices;
@@ -47,6 +49,29 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
     protected override AttachmentState WithRequests(AttachmentState state, RequestLog requests) => state with { Requests = requests };
 
     protected override object ReplyFor(AttachmentState state, IFabricEvent e) => state.ToView();
+
+    /// <summary>Tag of attachment creations and deletions: the attachment index (by VM) follows it.</summary>
+    public const string IndexTag = "attachment-index";
+
+    private static readonly IReadOnlySet<string> IndexTags = new HashSet<string> { IndexTag };
+
+    protected override IReadOnlySet<string> TagsOf(IFabricEvent e) =>
+        e is AttachmentCreated or AttachmentDeleted ? IndexTags : base.TagsOf(e);
+
+    protected override void OnPersisted(IFabricEvent e)
+    {
+        FabricEvent? published = e switch
+        {
+            AttachmentBound b => new AttachmentBoundEvent(EntityId, State.VmId, b.DeviceId, b.Host),
+            AttachmentBindFailed f => new AttachmentBindFailedEvent(EntityId, State.VmId, f.Reason, f.Message),
+            AttachmentFailed f => new AttachmentFailedEvent(EntityId, State.VmId, f.Reason),
+            _ => null,
+        };
+        if (published is not null)
+        {
+            FabricEventBus.Publish(Context.System, published);
+        }
+    }
 
     protected override void OnReplaySuccess()
     {

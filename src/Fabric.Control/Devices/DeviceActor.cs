@@ -1,5 +1,7 @@
 using Akka.Actor;
 using Fabric.Control.Entities;
+using Fabric.Control.Events;
+using Fabric.Messages.Vim;
 using Fabric.Messages;
 using Fabric.Messages.Devices;
 using Fabric.Messages.Sharding;
@@ -31,6 +33,13 @@ public sealed class DeviceActor : FabricEntity<DeviceState>
                 Carry(State.Decide(cmd), () => Sender.Tell(State.ToView()));
             }
         });
+        Command<SetDeviceEnabled>(cmd =>
+        {
+            if (!AnsweredBefore(cmd))
+            {
+                Carry(State.Decide(cmd), () => Sender.Tell(State.ToView()));
+            }
+        });
         Command<ReserveCapacity>(cmd =>
         {
             if (!AnsweredBefore(cmd))
@@ -55,6 +64,14 @@ public sealed class DeviceActor : FabricEntity<DeviceState>
     public static Props Props(string deviceId) => Akka.Actor.Props.Create<DeviceActor>(deviceId);
 
     protected override DeviceState Apply(DeviceState state, IFabricEvent e) => state.Apply(e);
+
+    protected override void OnPersisted(IFabricEvent e)
+    {
+        if (e is DeviceHealthChanged h)
+        {
+            FabricEventBus.Publish(Context.System, new DeviceHealthEvent(EntityId, State.Node, h.Health, h.Reason));
+        }
+    }
 
     protected override RequestLog RequestsOf(DeviceState state) => state.Requests;
 

@@ -21,7 +21,9 @@ public sealed record DeviceState(
     ImmutableDictionary<string, int> Holders,
     DeviceHealth Health,
     string HealthReason,
-    RequestLog Requests) : IFabricMessage
+    RequestLog Requests,
+    bool Enabled = true,
+    string DisabledReason = "") : IFabricMessage
 {
     public const int MaxCapacity = 65536;
 
@@ -33,11 +35,11 @@ public sealed record DeviceState(
 
     public int Free => Capacity - Reserved;
 
-    public bool Available => Health is DeviceHealth.Healthy or DeviceHealth.Degraded;
+    public bool Available => Enabled && Health is DeviceHealth.Healthy or DeviceHealth.Degraded;
 
     public DeviceView ToView() => new(
         DeviceId, Node, Type, Functions.ToArray(), Capacity, Reserved, Health, HealthReason,
-        Holders.ToImmutableSortedDictionary(StringComparer.Ordinal));
+        Holders.ToImmutableSortedDictionary(StringComparer.Ordinal), Enabled);
 
     public Decision Decide(RegisterDevice cmd)
     {
@@ -135,7 +137,9 @@ public sealed record DeviceState(
 
         if (!Available)
         {
-            return Decision.Reject(RejectReason.DeviceUnavailable, $"device {DeviceId} is {Health}: {HealthReason}");
+            return Decision.Reject(RejectReason.DeviceUnavailable, Enabled
+                ? $"device {DeviceId} is {Health}: {HealthReason}"
+                : $"device {DeviceId} is disabled for maintenance: {DisabledReason}");
         }
 
         var unsupported = (cmd.Functions ?? []).Where(f => !Functions.Contains(f)).ToArray();
@@ -154,6 +158,11 @@ public sealed record DeviceState(
         return Decision.Persist(new DeviceCapacityReserved(DeviceId, cmd.AttachmentId, cmd.QueuePairs, cmd.RequestId));
     }
 
+    public Decision Decide(SetDeviceEnabled cmd) =>
+        !Registered ? NotRegistered()
+        : Enabled == cmd.Enabled ? Decision.Unchanged
+        : Decision.Persist(new DeviceEnabledChanged(DeviceId, cmd.Enabled, cmd.Reason ?? "", cmd.RequestId));
+
     public Decision Decide(ReleaseCapacity cmd) =>
         !Registered ? NotRegistered()
         : Holders.TryGetValue(cmd.AttachmentId, out var held)
@@ -171,6 +180,7 @@ public sealed record DeviceState(
             Capacity = r.CapacityQueuePairs,
         },
         DeviceHealthChanged h => this with { Health = h.Health, HealthReason = h.Reason },
+        DeviceEnabledChanged en => this with { Enabled = en.Enabled, DisabledReason = en.Enabled ? "" : en.Reason },
         DeviceCapacityReserved r => this with { Holders = Holders.SetItem(r.AttachmentId, r.QueuePairs) },
         DeviceCapacityReleased r => this with { Holders = Holders.Remove(r.AttachmentId) },
         _ => this,

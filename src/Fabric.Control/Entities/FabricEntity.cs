@@ -69,7 +69,7 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
     /// <summary>Journal tags of an event (for read models); none by default.</summary>
     protected virtual IReadOnlySet<string> TagsOf(IFabricEvent e) => NoTags;
 
-    private static readonly IReadOnlySet<string> NoTags = new HashSet<string>();
+    protected static readonly IReadOnlySet<string> NoTags = new HashSet<string>();
 
     /// <summary>A retry of a request already answered: answer it again and skip the command.</summary>
     protected bool AnsweredBefore(IFabricCommand command)
@@ -117,6 +117,7 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
         {
             var e = (IFabricEvent)(persisted is Tagged t ? t.Payload : persisted);
             State = ApplyAndLog(State, e);
+            OnPersisted(e);
             if (++_eventsSinceSnapshot >= SnapshotEvery)
             {
                 _eventsSinceSnapshot = 0;
@@ -153,6 +154,11 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
             $"{PersistenceId}: the journal rejected the change ({cause.Message}); nothing was changed"));
         OnPersistenceFailed();
         base.OnPersistRejected(cause, @event, sequenceNr);
+    }
+
+    /// <summary>Called once per event after it is persisted and applied (not on recovery): tell the world.</summary>
+    protected virtual void OnPersisted(IFabricEvent e)
+    {
     }
 
     /// <summary>Hook for entities with work in flight when a write fails.</summary>

@@ -25,11 +25,14 @@ public sealed class CapacityIndex
         {
             case DeviceRegistered r:
                 var reserved = _devices.TryGetValue(r.DeviceId, out var known) ? known.Reserved : 0;
-                var health = known?.Health ?? DeviceHealth.Healthy;
-                _devices[r.DeviceId] = new DeviceCapacity(r.DeviceId, r.Node, r.Functions.ToArray(), r.CapacityQueuePairs, reserved, health);
+                _devices[r.DeviceId] = new DeviceCapacity(r.DeviceId, r.Node, r.Functions.ToArray(), r.CapacityQueuePairs, reserved,
+                    known?.Health ?? DeviceHealth.Healthy, known?.Enabled ?? true);
                 break;
             case DeviceHealthChanged h when _devices.TryGetValue(h.DeviceId, out var d):
                 _devices[h.DeviceId] = d with { Health = h.Health };
+                break;
+            case DeviceEnabledChanged en when _devices.TryGetValue(en.DeviceId, out var d):
+                _devices[en.DeviceId] = d with { Enabled = en.Enabled };
                 break;
             case DeviceCapacityReserved r when _devices.TryGetValue(r.DeviceId, out var d):
                 HoldersOf(r.DeviceId)[r.AttachmentId] = r.QueuePairs;
@@ -46,7 +49,7 @@ public sealed class CapacityIndex
     public void Observe(DeviceView view)
     {
         _holders[view.DeviceId] = new Dictionary<string, int>(view.Holders, StringComparer.Ordinal);
-        _devices[view.DeviceId] = new DeviceCapacity(view.DeviceId, view.Node, view.Functions.ToArray(), view.CapacityQueuePairs, view.ReservedQueuePairs, view.Health);
+        _devices[view.DeviceId] = new DeviceCapacity(view.DeviceId, view.Node, view.Functions.ToArray(), view.CapacityQueuePairs, view.ReservedQueuePairs, view.Health, view.Enabled);
     }
 
     /// <summary>A device refused a reservation: stop proposing it until newer facts arrive.</summary>
@@ -70,7 +73,7 @@ public sealed class CapacityIndex
     {
         var exclude = new HashSet<string>(query.Exclude ?? [], StringComparer.Ordinal);
         return _devices.Values
-            .Where(d => d.Health is DeviceHealth.Healthy or DeviceHealth.Degraded)
+            .Where(d => d.Enabled && d.Health is DeviceHealth.Healthy or DeviceHealth.Degraded)
             .Where(d => query.Host is null || d.Node == query.Host)
             .Where(d => !exclude.Contains(d.DeviceId))
             .Where(d => d.Capacity - d.Reserved >= query.QueuePairs)

@@ -1,10 +1,9 @@
-using Akka;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence.Query;
 using Akka.Streams;
-using Akka.Streams.Dsl;
 using Fabric.Control.Devices;
+using Fabric.Control.Events;
 using Fabric.Messages;
 using Fabric.Messages.Placement;
 
@@ -36,7 +35,7 @@ public sealed class CapacityReadModel : ReceiveActor
 
             if (envelope.Offset is Sequence sequence && sequence.Value > _offset)
             {
-                _offset = sequence.Value;
+                Interlocked.Exchange(ref _offset, sequence.Value);
             }
         });
         Receive<FindCandidates>(query => Sender.Tell(new Candidates(_index.Candidates(query, _random))));
@@ -49,14 +48,7 @@ public sealed class CapacityReadModel : ReceiveActor
 
     protected override void PreStart()
     {
-        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<IEventsByTagQuery>(_readJournalId);
-        var self = Self;
-        var settings = RestartSettings.Create(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2);
-        _killSwitch = RestartSource
-            .OnFailuresWithBackoff(() => journal.EventsByTag(DeviceActor.Tag, Offset.Sequence(_offset)), settings)
-            .ViaMaterialized(KillSwitches.Single<EventEnvelope>(), Keep.Right)
-            .ToMaterialized(Sink.ForEach<EventEnvelope>(e => self.Tell(e)), Keep.Left)
-            .Run(Context.Materializer());
+        _killSwitch = TagStream.Follow(Context, _readJournalId, DeviceActor.Tag, () => Interlocked.Read(ref _offset));
         _log.Info("capacity read model following tag '{0}' of {1}", DeviceActor.Tag, _readJournalId);
     }
 

@@ -41,4 +41,12 @@ public sealed class ProfileActor : FabricEntity<ProfileState>
     protected override ProfileState WithRequests(ProfileState state, RequestLog requests) => state with { Requests = requests };
 
     protected override object ReplyFor(ProfileState state, IFabricEvent e) => state.ToView();
+
+    /// <summary>Tag of profile creations and deletions: the profile index follows it.</summary>
+    public const string IndexTag = "profile-index";
+
+    private static readonly IReadOnlySet<string> IndexTags = new HashSet<string> { IndexTag };
+
+    protected override IReadOnlySet<string> TagsOf(IFabricEvent e) =>
+        e is ProfileCreated or ProfileDeleted ? IndexTags : base.TagsOf(e);
 }

@@ -32,4 +32,7 @@ public sealed record ReserveCapacity(
 /// <summary>Give back what <paramref name="AttachmentId"/> holds; releasing nothing is not an error.</summary>
 public sealed record ReleaseCapacity(string DeviceId, string AttachmentId, string RequestId) : IDeviceCommand;
 
+/// <summary>Maintenance: a disabled device keeps what it holds but takes no new reservations.</summary>
+public sealed record SetDeviceEnabled(string DeviceId, bool Enabled, string Reason, string RequestId) : IDeviceCommand;
+
 public sealed record GetDevice(string DeviceId) : IDeviceMessage;

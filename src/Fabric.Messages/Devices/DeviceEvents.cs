@@ -15,6 +15,8 @@ public sealed record DeviceRegistered(
 
 public sealed record DeviceHealthChanged(string DeviceId, DeviceHealth Health, string Reason, string RequestId) : IDeviceEvent;
 
+public sealed record DeviceEnabledChanged(string DeviceId, bool Enabled, string Reason, string RequestId) : IDeviceEvent;
+
 public sealed record DeviceCapacityReserved(string DeviceId, string AttachmentId, int QueuePairs, string RequestId) : IDeviceEvent;
 
 public sealed record DeviceCapacityReleased(string DeviceId, string AttachmentId, int QueuePairs, string RequestId) : IDeviceEvent;

@@ -10,7 +10,8 @@ public sealed record DeviceView(
     int ReservedQueuePairs,
     DeviceHealth Health,
     string HealthReason,
-    IReadOnlyDictionary<string, int> Holders) : IFabricMessage
+    IReadOnlyDictionary<string, int> Holders,
+    bool Enabled = true) : IFabricMessage
 {
     public int FreeQueuePairs => CapacityQueuePairs - ReservedQueuePairs;
 }

@@ -22,7 +22,7 @@ public sealed record GetCapacity : IFabricMessage
     public static GetCapacity Instance { get; } = new();
 }
 
-public sealed record DeviceCapacity(string DeviceId, string Node, IReadOnlyList<string> Functions, int Capacity, int Reserved, DeviceHealth Health);
+public sealed record DeviceCapacity(string DeviceId, string Node, IReadOnlyList<string> Functions, int Capacity, int Reserved, DeviceHealth Health, bool Enabled = true);
 
 /// <summary>The read model's view of every device it knows, and the journal offset it has read up to.</summary>
 public sealed record CapacitySnapshot(IReadOnlyList<DeviceCapacity> Devices, long Offset) : IFabricMessage;

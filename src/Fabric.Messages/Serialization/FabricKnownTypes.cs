@@ -7,6 +7,7 @@ using Fabric.Messages.Node;
 using Fabric.Messages.Pipelines;
 using Fabric.Messages.Placement;
 using Fabric.Messages.Profiles;
+using Fabric.Messages.Vim;
 
 namespace Fabric.Messages.Serialization;
 
@@ -95,5 +96,24 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         typeof(NodeStatus),
         typeof(InjectDeviceFault),
         typeof(RepairDevice),
+        typeof(ListProfiles),
+        typeof(ProfileList),
+        typeof(ListAttachments),
+        typeof(AttachmentList),
+        typeof(ListDevices),
+        typeof(DeviceList),
+        typeof(VmSpawnRequested),
+        typeof(VmDeleteRequested),
+        typeof(VmMoveRequested),
+        typeof(SubscribeEvents),
+        typeof(EventsSubscribed),
+        typeof(GatewayInfo),
+        typeof(GetGatewayInfo),
+        typeof(AttachmentBoundEvent),
+        typeof(AttachmentBindFailedEvent),
+        typeof(AttachmentFailedEvent),
+        typeof(DeviceHealthEvent),
+        typeof(SetDeviceEnabled),
+        typeof(DeviceEnabledChanged),
     ];
 }

@@ -1,0 +1,196 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Event;
+using Fabric.Control.Indexes;
+using Fabric.Control.Nodes;
+using Fabric.Messages;
+using Fabric.Messages.Attachments;
+using Fabric.Messages.Devices;
+using Fabric.Messages.Errors;
+using Fabric.Messages.Node;
+using Fabric.Messages.Pipelines;
+using Fabric.Messages.Placement;
+using Fabric.Messages.Profiles;
+using Fabric.Messages.Vim;
+
+namespace Fabric.Control.Gateway;
+
+/// <summary>
+/// The door of the fabric for VIMs and operators, on every control node, registered with the cluster client
+/// receptionist at <c>/user/vim-gateway</c>. Entity commands a VIM may send are forwarded to their entities (which
+/// validate them and answer with a view or a typed <see cref="Rejected"/>); lists are answered from the indexes;
+/// VM life-cycle requests go to the node agent of the host; <see cref="FabricEvent"/>s are passed to subscribers.
+/// </summary>
+public sealed class VimGateway : ReceiveActor
+{
+    public const string Name = "vim-gateway";
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ControlPlane _control;
+    private readonly Dictionary<string, Address> _computeNodes = new(StringComparer.Ordinal);
+    private readonly Dictionary<IActorRef, DateTime> _subscribers = new();
+
+    public VimGateway(ControlPlane control)
+    {
+        _control = control;
+
+        // Entity commands a VIM may send; the rest belong to node agents (MarkAttached, Reserve, ...).
+        Receive<CreateProfile>(m => _control.Profiles.Forward(m));
+        Receive<DeleteProfile>(m => _control.Profiles.Forward(m));
+        Receive<GetProfile>(m => _control.Profiles.Forward(m));
+        Receive<CreateAttachment>(m => _control.Attachments.Forward(m));
+        Receive<BindAttachment>(m => _control.Attachments.Forward(m));
+        Receive<RebindAttachment>(m => _control.Attachments.Forward(m));
+        Receive<GetAttachment>(m => _control.Attachments.Forward(m));
+        Receive<DeleteAttachment>(m => _control.Attachments.Forward(m));
+        Receive<GetDevice>(m => _control.Devices.Forward(m));
+        Receive<SetDeviceEnabled>(m => _control.Devices.Forward(m));
+        Receive<DefinePipeline>(m => _control.Pipelines.Forward(m));
+        Receive<GetPipeline>(m => _control.Pipelines.Forward(m));
+        Receive<DeletePipeline>(m => _control.Pipelines.Forward(m));
+
+        Receive<ListProfiles>(_ => ListProfiles().PipeTo(Sender));
+        Receive<ListAttachments>(q => ListAttachments(q.VmId).PipeTo(Sender));
+        Receive<ListDevices>(q => ListDevices(q.Node).PipeTo(Sender));
+
+        Receive<VmSpawnRequested>(r => ToNode(r.Host, new SpawnVm(r.VmId, r.Accelerators, r.RequestId)));
+        Receive<VmDeleteRequested>(r => ToNode(r.Host, new StopVm(r.VmId, DeleteAttachments: true, r.RequestId)));
+        Receive<VmMoveRequested>(Move);
+        Receive<GetNodeStatus>(_ => Sender.Tell(new Rejected(RejectReason.InvalidArgument, "ask a node: send GetNodeStatus inside a request for a host")));
+        Receive<GetGatewayInfo>(_ => Sender.Tell(Info()));
+
+        Receive<SubscribeEvents>(_ =>
+        {
+            _subscribers[Sender] = DateTime.UtcNow + Lease;
+            Sender.Tell(new EventsSubscribed(Lease));
+        });
+        Receive<FabricEvent>(Publish);
+        Receive<SubscribeAck>(_ => { });
+
+        Receive<ClusterEvent.MemberUp>(up => Track(up.Member));
+        Receive<ClusterEvent.MemberRemoved>(removed =>
+        {
+            if (NodeLossWatcher.NodeNameOf(removed.Member) is { } node && _computeNodes.TryGetValue(node, out var a) && a == removed.Member.Address)
+            {
+                _computeNodes.Remove(node);
+            }
+        });
+        Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
+
+        // Anything else from outside is refused with a reason, never dropped in silence.
+        Receive<IFabricMessage>(m => Sender.Tell(new Rejected(RejectReason.InvalidArgument,
+            $"{m.GetType().Name} is not accepted from a VIM or operator; see the gateway's protocol in Fabric.Messages.Vim")));
+    }
+
+    public static Props Props(ControlPlane control) => Akka.Actor.Props.Create(() => new VimGateway(control));
+
+    protected override void PreStart()
+    {
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved));
+        DistributedPubSub.Get(Context.System).Mediator.Tell(new Subscribe(FabricEvent.Topic, Self));
+    }
+
+    protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
+
+    private void Track(Member member)
+    {
+        if (NodeLossWatcher.NodeNameOf(member) is { } node)
+        {
+            _computeNodes[node] = member.Address;
+        }
+    }
+
+    private GatewayInfo Info()
+    {
+        var state = Cluster.Get(Context.System).State;
+        return new GatewayInfo(
+            _computeNodes.Keys.Order(StringComparer.Ordinal).ToArray(),
+            state.Members.Where(m => m.HasRole(ControlPlane.ControlRole)).Select(m => m.Address.ToString()).ToArray());
+    }
+
+    private void ToNode(string host, object command)
+    {
+        if (!_computeNodes.TryGetValue(host ?? "", out var address))
+        {
+            Sender.Tell(UnknownHost(host));
+            return;
+        }
+
+        Context.ActorSelection(new RootActorPath(address) / "user" / "node-agent").Tell(command, Sender);
+    }
+
+    private Rejected UnknownHost(string? host) => new(RejectReason.NotFound,
+        $"no compute node named '{host}' is in the cluster; compute nodes: {(_computeNodes.Count == 0 ? "none" : string.Join(", ", _computeNodes.Keys.Order()))}");
+
+    private void Move(VmMoveRequested r)
+    {
+        if (!_computeNodes.TryGetValue(r.ToHost ?? "", out var to))
+        {
+            Sender.Tell(UnknownHost(r.ToHost));
+            return;
+        }
+
+        var from = _computeNodes.TryGetValue(r.FromHost ?? "", out var a) ? a : null;
+        var replyTo = Sender;
+        MoveAsync(Context.System, r, from, to).PipeTo(replyTo);
+    }
+
+    /// <summary>Runs off the actor's thread: it touches only its arguments.</summary>
+    private static async Task<object> MoveAsync(ActorSystem system, VmMoveRequested r, Address? from, Address to)
+    {
+        if (from is not null)
+        {
+            // The old host may be gone (that is often why a VM moves): then its queues went with it.
+            var stopped = await system.ActorSelection(new RootActorPath(from) / "user" / "node-agent")
+                .Ask<object>(new StopVm(r.VmId, DeleteAttachments: false, $"{r.RequestId}:stop"), Timeout);
+            if (stopped is Rejected rejected)
+            {
+                return rejected;
+            }
+        }
+
+        return await system.ActorSelection(new RootActorPath(to) / "user" / "node-agent")
+            .Ask<object>(new SpawnVm(r.VmId, r.Accelerators, $"{r.RequestId}:spawn"), Timeout);
+    }
+
+    private void Publish(FabricEvent e)
+    {
+        var now = DateTime.UtcNow;
+        foreach (var (subscriber, until) in _subscribers.ToArray())
+        {
+            if (until < now)
+            {
+                _subscribers.Remove(subscriber);
+                continue;
+            }
+
+            subscriber.Tell(e);
+        }
+    }
+
+    private async Task<object> ListProfiles()
+    {
+        var ids = await _control.ProfileIndex!.Ask<IndexEntries>(new QueryIndex(null), Timeout);
+        var views = await Task.WhenAll(ids.Ids.Select(id => _control.Profiles.Ask<object>(new GetProfile(id), Timeout)));
+        return new ProfileList(views.OfType<ProfileView>().ToArray());
+    }
+
+    private async Task<object> ListAttachments(string? vmId)
+    {
+        var ids = await _control.AttachmentIndex!.Ask<IndexEntries>(new QueryIndex(vmId), Timeout);
+        var views = await Task.WhenAll(ids.Ids.Select(id => _control.Attachments.Ask<object>(new GetAttachment(id), Timeout)));
+        return new AttachmentList(views.OfType<AttachmentView>().Where(v => v.Status != AttachmentStatus.Deleted).ToArray());
+    }
+
+    private async Task<object> ListDevices(string? node)
+    {
+        var snapshot = await _control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, Timeout);
+        var ids = snapshot.Devices.Where(d => node is null || d.Node == node).Select(d => d.DeviceId);
+        var views = await Task.WhenAll(ids.Select(id => _control.Devices.Ask<object>(new GetDevice(id), Timeout)));
+        return new DeviceList(views.OfType<DeviceView>().OrderBy(d => d.DeviceId, StringComparer.Ordinal).ToArray());
+    }
+}

@@ -1,0 +1,52 @@
+using Fabric.Messages.Attachments;
+using Fabric.Messages.Devices;
+using Fabric.Messages.Node;
+using Fabric.Messages.Profiles;
+
+namespace Fabric.Messages.Vim;
+
+// What a VIM (or an operator tool) sends the gateway besides the entity commands themselves, which it forwards
+// (CreateProfile, GetProfile, DeleteProfile, CreateAttachment, BindAttachment, GetAttachment, DeleteAttachment,
+// GetDevice, DefinePipeline, GetPipeline, DeletePipeline).
+
+public sealed record ListProfiles : IFabricMessage
+{
+    public static ListProfiles Instance { get; } = new();
+}
+
+public sealed record ProfileList(IReadOnlyList<ProfileView> Profiles) : IFabricMessage;
+
+/// <summary>Attachments of one VM, or all of them when <paramref name="VmId"/> is null.</summary>
+public sealed record ListAttachments(string? VmId) : IFabricMessage;
+
+public sealed record AttachmentList(IReadOnlyList<AttachmentView> Attachments) : IFabricMessage;
+
+/// <summary>Devices of one host, or all of them when <paramref name="Node"/> is null.</summary>
+public sealed record ListDevices(string? Node) : IFabricMessage;
+
+public sealed record DeviceList(IReadOnlyList<DeviceView> Devices) : IFabricMessage;
+
+/// <summary>A VM starts on <paramref name="Host"/>: its accelerators are bound and realized before the VM runs.</summary>
+public sealed record VmSpawnRequested(string VmId, string Host, IReadOnlyList<VmAccelerator> Accelerators, string RequestId) : IFabricCommand;
+
+/// <summary>A VM is deleted: its accelerators are detached, deleted and their capacity released.</summary>
+public sealed record VmDeleteRequested(string VmId, string Host, string RequestId) : IFabricCommand;
+
+/// <summary>Cold migration: stopped on <paramref name="FromHost"/> keeping its reservations, then re-bound and realized on <paramref name="ToHost"/>.</summary>
+public sealed record VmMoveRequested(string VmId, string FromHost, string ToHost, IReadOnlyList<VmAccelerator> Accelerators, string RequestId) : IFabricCommand;
+
+/// <summary>Subscribe the sender to <see cref="FabricEvent"/>s. Repeat it now and then: a subscription lapses after a minute.</summary>
+public sealed record SubscribeEvents : IFabricMessage
+{
+    public static SubscribeEvents Instance { get; } = new();
+}
+
+public sealed record EventsSubscribed(TimeSpan Lease) : IFabricMessage;
+
+/// <summary>The gateway's reply when it cannot reach what the request needs (e.g. no node agent for a host).</summary>
+public sealed record GatewayInfo(IReadOnlyList<string> ComputeNodes, IReadOnlyList<string> ControlNodes) : IFabricMessage;
+
+public sealed record GetGatewayInfo : IFabricMessage
+{
+    public static GetGatewayInfo Instance { get; } = new();
+}

@@ -1,0 +1,174 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster.Tools.Client;
+using Akka.Configuration;
+using Fabric.Messages.Attachments;
+using Fabric.Messages.Devices;
+using Fabric.Messages.Errors;
+using Fabric.Messages.Node;
+using Fabric.Messages.Pipelines;
+using Fabric.Messages.Profiles;
+using Fabric.Messages.Vim;
+
+namespace Fabric.Vim.Client;
+
+/// <summary>
+/// Lists in requests are sent as arrays: the wire carries the runtime type of a list, and the fabric cannot load a
+/// collection type that only exists in the caller's assembly (what a C# collection expression creates).
+/// A VIM's connection to the fabric: a cluster client to the gateways of the control nodes. Every command carries
+/// a request id and is retried with the same id when no answer comes in time, so a retry gets the first answer;
+/// refusals surface as <see cref="FabricRejectedException"/>, an unreachable fabric as <see cref="FabricUnreachableException"/>.
+/// </summary>
+public sealed class FabricVimClient : IAsyncDisposable
+{
+    private const string GatewayPath = "/user/vim-gateway";
+    private readonly ActorSystem _system;
+    private readonly IActorRef _client;
+
+    private FabricVimClient(ActorSystem system, IActorRef client, TimeSpan timeout, int attempts)
+    {
+        _system = system;
+        _client = client;
+        Timeout = timeout;
+        Attempts = attempts;
+    }
+
+    public TimeSpan Timeout { get; }
+
+    public int Attempts { get; }
+
+    /// <summary>Connects and checks that a gateway answers; throws <see cref="FabricUnreachableException"/> if none does within <paramref name="timeout"/>.</summary>
+    public static async Task<FabricVimClient> ConnectAsync(string contacts, TimeSpan timeout, int attempts = 3, CancellationToken cancellation = default)
+    {
+        var paths = ContactPoints.Parse(contacts);
+        var system = ActorSystem.Create("fabric-vim", ClientConfig());
+        try
+        {
+            var settings = ClusterClientSettings.Create(system).WithInitialContacts(paths.ToImmutableHashSet());
+            var client = system.ActorOf(ClusterClient.Props(settings), "cluster-client");
+            var connection = new FabricVimClient(system, client, timeout, attempts);
+            try
+            {
+                await connection.Request<GatewayInfo>(GetGatewayInfo.Instance, cancellation);
+            }
+            catch (FabricUnreachableException)
+            {
+                throw new FabricUnreachableException(
+                    $"no fabric gateway answered at {contacts} within {timeout.TotalSeconds * attempts:0}s; is a fabric-node with the control role running there?");
+            }
+
+            return connection;
+        }
+        catch
+        {
+            await system.Terminate();
+            throw;
+        }
+    }
+
+    /// <summary>Sends a request to a gateway and waits for its typed answer, retrying on silence.</summary>
+    public async Task<T> Request<T>(object message, CancellationToken cancellation = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            object reply;
+            try
+            {
+                reply = await _client.Ask<object>(new ClusterClient.Send(GatewayPath, message, localAffinity: false), Timeout, cancellation);
+            }
+            catch (AskTimeoutException) when (attempt < Attempts)
+            {
+                continue;
+            }
+            catch (AskTimeoutException)
+            {
+                throw new FabricUnreachableException($"no answer to {message.GetType().Name} after {Attempts} attempt(s) of {Timeout.TotalSeconds:0}s");
+            }
+
+            return reply switch
+            {
+                T typed => typed,
+                Rejected rejected => throw new FabricRejectedException(rejected),
+                _ => throw new InvalidOperationException($"unexpected answer {reply.GetType().Name} to {message.GetType().Name}"),
+            };
+        }
+    }
+
+    public static string NewRequestId() => Guid.NewGuid().ToString("N");
+
+    public Task<ProfileView> CreateProfile(string name, IReadOnlyList<ProfileGroup> groups, string? requestId = null) =>
+        Request<ProfileView>(new CreateProfile(name, groups.ToArray(), requestId ?? NewRequestId()));
+
+    public async Task<IReadOnlyList<ProfileView>> ListProfiles() => (await Request<ProfileList>(Messages.Vim.ListProfiles.Instance)).Profiles;
+
+    public Task<ProfileView> GetProfile(string name) => Request<ProfileView>(new GetProfile(name));
+
+    public Task<ProfileView> DeleteProfile(string name, string? requestId = null) => Request<ProfileView>(new DeleteProfile(name, requestId ?? NewRequestId()));
+
+    public Task<AttachmentView> CreateAttachment(string id, string vmId, string profile, string? requestId = null) =>
+        Request<AttachmentView>(new CreateAttachment(id, vmId, profile, requestId ?? NewRequestId()));
+
+    public Task<AttachmentView> Bind(string id, string? host, string? requestId = null) =>
+        Request<AttachmentView>(new BindAttachment(id, host, requestId ?? NewRequestId()));
+
+    public Task<AttachmentView> GetAttachment(string id) => Request<AttachmentView>(new GetAttachment(id));
+
+    public async Task<IReadOnlyList<AttachmentView>> ListAttachments(string? vmId) => (await Request<AttachmentList>(new ListAttachments(vmId))).Attachments;
+
+    public Task<AttachmentView> DeleteAttachment(string id, string? requestId = null) => Request<AttachmentView>(new DeleteAttachment(id, requestId ?? NewRequestId()));
+
+    public async Task<IReadOnlyList<DeviceView>> ListDevices(string? node) => (await Request<DeviceList>(new ListDevices(node))).Devices;
+
+    public Task<DeviceView> GetDevice(string id) => Request<DeviceView>(new GetDevice(id));
+
+    public Task<DeviceView> SetDeviceEnabled(string id, bool enabled, string reason, string? requestId = null) =>
+        Request<DeviceView>(new SetDeviceEnabled(id, enabled, reason, requestId ?? NewRequestId()));
+
+    public Task<PipelineView> DefinePipeline(string attachmentId, string name, IReadOnlyList<string> stages, string? requestId = null) =>
+        Request<PipelineView>(new DefinePipeline($"{attachmentId}/{name}", attachmentId, stages.ToArray(), requestId ?? NewRequestId()));
+
+    public Task<VmRealized> SpawnVm(string vmId, string host, IReadOnlyList<VmAccelerator> accelerators, string? requestId = null) =>
+        Request<VmRealized>(new VmSpawnRequested(vmId, host, accelerators.ToArray(), requestId ?? NewRequestId()));
+
+    public Task<VmStopped> DeleteVm(string vmId, string host, string? requestId = null) =>
+        Request<VmStopped>(new VmDeleteRequested(vmId, host, requestId ?? NewRequestId()));
+
+    public Task<VmRealized> MoveVm(string vmId, string fromHost, string toHost, IReadOnlyList<VmAccelerator> accelerators, string? requestId = null) =>
+        Request<VmRealized>(new VmMoveRequested(vmId, fromHost, toHost, accelerators.ToArray(), requestId ?? NewRequestId()));
+
+    public Task<GatewayInfo> Info() => Request<GatewayInfo>(GetGatewayInfo.Instance);
+
+    /// <summary>Receives <see cref="FabricEvent"/>s (bind results, failed devices, lost nodes) until disposed.</summary>
+    public IDisposable Subscribe(Action<FabricEvent> handler)
+    {
+        var subscriber = _system.ActorOf(Akka.Actor.Props.Create(() => new EventSubscriber(_client, GatewayPath, handler)));
+        return new Unsubscriber(subscriber);
+    }
+
+    public async ValueTask DisposeAsync() => await _system.Terminate();
+
+    private static Config ClientConfig()
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "hocon");
+        var serialization = File.ReadAllText(Path.Combine(folder, "serialization.conf"));
+        return ConfigurationFactory.ParseString($$"""
+            akka {
+              loglevel = WARNING
+              stdout-loglevel = OFF
+              actor.provider = remote
+              remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0, maximum-frame-size = 1 MiB }
+              cluster.client {
+                establishing-get-contacts-interval = 1s
+                refresh-contacts-interval = 10s
+                reconnect-timeout = off
+              }
+            }
+            """).WithFallback(ConfigurationFactory.ParseString(serialization));
+    }
+
+    private sealed class Unsubscriber(IActorRef subscriber) : IDisposable
+    {
+        public void Dispose() => subscriber.Tell(PoisonPill.Instance);
+    }
+}
