@@ -190,8 +190,18 @@ public static class GuestCli
         return root;
     }
 
-    private static IAnsiConsole CreateConsole(TextWriter writer) =>
-        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer) });
+    private static IAnsiConsole CreateConsole(TextWriter writer)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer) });
+        var toTerminal = ReferenceEquals(writer, Console.Out) ? !Console.IsOutputRedirected
+            : ReferenceEquals(writer, Console.Error) && !Console.IsErrorRedirected;
+        if (!toTerminal)
+        {
+            // Redirected output has no width; Spectre would wrap at 80 and split every progress line in a log.
+            console.Profile.Width = 200;
+        }
+        return console;
+    }
 
     /// <summary>Reads a key file: 64 hex digits (a 32-byte key typed by a person) or raw bytes.</summary>
     public static byte[]? ReadKey(string path, out string? problem)

@@ -487,9 +487,8 @@ public sealed class GuestWorkload
             }
             ReportIfDue(now, intervalTicks);
         }
-        var end = Stopwatch.GetTimestamp();
-        ReportIfDue(end, 0);
-        _endTs = end;
+        // No last partial-interval line: the summary covers the whole run.
+        _endTs = Stopwatch.GetTimestamp();
     }
 
     private long _endTs;
@@ -705,7 +704,7 @@ public sealed class GuestWorkload
 
     private void ReportIfDue(long now, long intervalTicks)
     {
-        if (_sink is null || now < _nextReportTs && intervalTicks > 0)
+        if (_sink is null || now < _nextReportTs)
         {
             return;
         }
@@ -728,7 +727,12 @@ public sealed class GuestWorkload
         _lastReportTs = now;
         _lastReportCompleted = _completed;
         _lastReportBytes = _bytes;
-        _nextReportTs = intervalTicks > 0 ? Math.Max(_nextReportTs + intervalTicks, now + 1) : long.MaxValue;
+        _nextReportTs += intervalTicks;
+        if (_nextReportTs <= now)
+        {
+            // Fell behind (a long wait): report on the interval from now rather than several at once.
+            _nextReportTs = now + intervalTicks;
+        }
         _sink.Report(progress);
     }
 
