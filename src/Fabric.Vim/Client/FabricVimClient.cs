@@ -154,8 +154,10 @@ public sealed class FabricVimClient : IAsyncDisposable
         var serialization = File.ReadAllText(Path.Combine(folder, "serialization.conf"));
         return ConfigurationFactory.ParseString($$"""
             akka {
-              loglevel = WARNING
+              # A client's own transport chatter is not the user's business; failures surface as exceptions.
+              loglevel = ERROR
               stdout-loglevel = OFF
+              log-dead-letters = off
               actor.provider = remote
               remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0, maximum-frame-size = 1 MiB }
               cluster.client {

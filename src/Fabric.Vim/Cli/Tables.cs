@@ -1,0 +1,54 @@
+using Fabric.Messages.Attachments;
+using Fabric.Messages.Devices;
+using Fabric.Messages.Profiles;
+using Spectre.Console;
+
+namespace Fabric.Vim.Cli;
+
+/// <summary>How fabric-vim shows the fabric's answers to people.</summary>
+public static class Tables
+{
+    public static Table Profiles(IEnumerable<ProfileView> profiles)
+    {
+        var table = new Table().AddColumns("profile", "groups");
+        foreach (var p in profiles)
+        {
+            table.AddRow(Markup.Escape(p.Name), Markup.Escape(string.Join(", ", p.Groups.Select(g => $"{g.Function} x{g.QueuePairs}"))));
+        }
+
+        return table;
+    }
+
+    public static Table Attachments(IEnumerable<AttachmentView> attachments)
+    {
+        var table = new Table().AddColumns("attachment", "VM", "profile", "state", "host", "device", "channel", "why");
+        foreach (var a in attachments)
+        {
+            table.AddRow(Markup.Escape(a.AttachmentId), Markup.Escape(a.VmId), Markup.Escape(a.Profile), State(a.Status),
+                Markup.Escape(a.Host ?? "-"), Markup.Escape(a.DeviceId ?? "-"), Markup.Escape(a.Handle?.ChannelPath ?? "-"),
+                Markup.Escape(a.FailureMessage ?? ""));
+        }
+
+        return table;
+    }
+
+    public static Table Devices(IEnumerable<DeviceView> devices)
+    {
+        var table = new Table().AddColumns("device", "type", "health", "enabled", "queue pairs used", "functions");
+        foreach (var d in devices)
+        {
+            var health = d.Health == DeviceHealth.Healthy ? "[green]Healthy[/]" : $"[red]{d.Health}[/] {Markup.Escape(d.HealthReason)}";
+            table.AddRow(Markup.Escape(d.DeviceId), Markup.Escape(d.Type), health, d.Enabled ? "yes" : "[yellow]no[/]",
+                $"{d.ReservedQueuePairs}/{d.CapacityQueuePairs}", Markup.Escape(string.Join(" ", d.Functions)));
+        }
+
+        return table;
+    }
+
+    private static string State(AttachmentStatus status) => status switch
+    {
+        AttachmentStatus.Attached or AttachmentStatus.Bound => $"[green]{status}[/]",
+        AttachmentStatus.BindFailed or AttachmentStatus.Failed => $"[red]{status}[/]",
+        _ => status.ToString(),
+    };
+}
