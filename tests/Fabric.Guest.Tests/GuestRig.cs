@@ -14,13 +14,18 @@ internal sealed class GuestRig : IAsyncDisposable
     private bool _removed;
 
     public GuestRig(string chain, ChannelGeometry? geometry = null)
+        : this(GDriverCatalog.Create(chain), geometry)
+    {
+    }
+
+    public GuestRig(IGDriver driver, ChannelGeometry? geometry = null, QueueOptions? queue = null)
     {
         // Backs off quickly when idle so waiting tests do not burn the second core.
         Engine = new AccelerationEngine(new EngineOptions { Workers = 1, IdleSpinPolls = 2_000, IdleYieldPolls = 200 });
         QueueId = "guest-test-" + Guid.NewGuid().ToString("N");
         var channel = AccelerationEngine.CreateChannel(QueueId, geometry);
         Path = channel.Path;
-        Assert.True(Engine.AddQueue(QueueId, channel, GDriverCatalog.Create(chain)).Wait(Patience), "the AC did not take the queue");
+        Assert.True(Engine.AddQueue(QueueId, channel, driver, options: queue).Wait(Patience), "the AC did not take the queue");
     }
 
     public AccelerationEngine Engine { get; }
