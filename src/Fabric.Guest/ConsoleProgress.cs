@@ -6,11 +6,23 @@ namespace Fabric.Guest;
 public sealed class ConsoleProgress : IGuestProgressSink
 {
     private readonly IAnsiConsole _console;
+    private string? _banner;
 
-    public ConsoleProgress(IAnsiConsole console) => _console = console;
+    /// <param name="banner">Markup printed above the first line: only once the run is under way, so a
+    /// run that never starts (bad channel) leaves stdout empty.</param>
+    public ConsoleProgress(IAnsiConsole console, string? banner = null)
+    {
+        _console = console;
+        _banner = banner;
+    }
 
     public void Report(in GuestProgress p)
     {
+        if (_banner is not null)
+        {
+            _console.MarkupLine(_banner);
+            _banner = null;
+        }
         var errors = p.Errors > 0 ? $"[red]{p.Errors:N0}[/]" : "0";
         var integrity = p.IntegrityFailures > 0 ? $"  [red]integrity failures {p.IntegrityFailures:N0}[/]" : "";
         _console.MarkupLine(

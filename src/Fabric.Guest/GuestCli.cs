@@ -149,12 +149,9 @@ public static class GuestCli
 
                 var asJson = parse.GetValue(json);
                 var console = CreateConsole(stdout);
-                var workload = new GuestWorkload(options, asJson ? null : new ConsoleProgress(console));
-                if (!asJson)
-                {
-                    console.MarkupLine($"[grey]fabric-guest: {GuestOps.NameOf(options.Op)} of {options.Size:N0} bytes, {options.Batch} in flight, "
-                        + $"{(options.Rate > 0 ? options.Rate.ToString("N0", CultureInfo.InvariantCulture) + " ops/s" : "unlimited rate")} on {Markup.Escape(options.ChannelPath)}; Ctrl+C stops[/]");
-                }
+                var banner = $"[grey]fabric-guest: {GuestOps.NameOf(options.Op)} of {options.Size:N0} bytes, {options.Batch} in flight, "
+                    + $"{(options.Rate > 0 ? options.Rate.ToString("N0", CultureInfo.InvariantCulture) + " ops/s" : "unlimited rate")} on {Markup.Escape(options.ChannelPath)}; Ctrl+C stops[/]";
+                var workload = new GuestWorkload(options, asJson ? null : new ConsoleProgress(console, banner));
                 var result = await workload.RunAsync(cancel);
                 if (result.StoppedBy == StopReason.NotStarted || (result.StoppedBy == StopReason.SessionFailed && result.ExitCode == GuestExitCodes.BadInput))
                 {

@@ -37,6 +37,12 @@ public sealed class GuestWorkload
 
     private const int KeySlot = 0;
 
+    /// <summary>Size of the key made for a run without a key file (what AEAD stages need; keyless stages ignore it).</summary>
+    private const int AesKeySize = 32;
+
+    // Statuses 0..11 by value; the last slot counts any value the ABI does not define.
+    private const int StatusSlots = (int)OpStatus.BadKey + 2;
+
     /// <summary>Room left in an output slot for AEAD tags, appended digests and compression framing.</summary>
     public const int Headroom = 256;
 
@@ -91,9 +97,8 @@ public sealed class GuestWorkload
     private long _lastReportTs;
     private long _lastReportCompleted;
     private long _lastReportBytes;
+    private long _endTs;
 
-    // Statuses 0..11 by value; the last slot counts any value the ABI does not define.
-    private const int StatusSlots = (int)OpStatus.BadKey + 2;
 
     public GuestWorkload(GuestWorkloadOptions options, IGuestProgressSink? sink = null)
     {
@@ -240,8 +245,6 @@ public sealed class GuestWorkload
         }
         return null;
     }
-
-    private const int AesKeySize = 32;
 
     /// <summary>
     /// Posts OpenSession with the key in slot 0, waits for the answer with this run's tag, and wipes the
@@ -490,8 +493,6 @@ public sealed class GuestWorkload
         // No last partial-interval line: the summary covers the whole run.
         _endTs = Stopwatch.GetTimestamp();
     }
-
-    private long _endTs;
 
     private void Stop(StopReason reason)
     {
