@@ -5,6 +5,7 @@ using Fabric.Control.Hosting;
 using Fabric.Node;
 using Fabric.Node.Compute;
 using Fabric.Node.Demo;
+using Fabric.Vim.Client;
 using Spectre.Console;
 
 // fabric-node: one host process of the fabric. With no arguments it is a one-process fabric
@@ -58,9 +59,10 @@ demo.SetAction(async (parse, cancellation) =>
         try
         {
             var agent = await node.System.ActorSelection($"/user/{NodeAgent.Name}").ResolveOne(TimeSpan.FromSeconds(10));
-            return await new FabricDemo(node, agent, AnsiConsole.Console, TimeSpan.FromSeconds(seconds)).RunAsync() ? 0 : 1;
+            await using var vim = await FabricVimClient.ConnectAsync($"{node.Address.Host}:{node.Address.Port}", TimeSpan.FromSeconds(10), cancellation: cancellation);
+            return await new FabricDemo(node, agent, vim, AnsiConsole.Console, TimeSpan.FromSeconds(seconds)).RunAsync() ? 0 : 1;
         }
-        catch (Exception ex) when (ex is DemoFailedException or AskTimeoutException)
+        catch (Exception ex) when (ex is DemoFailedException or AskTimeoutException or FabricRejectedException or FabricUnreachableException or TimeoutException)
         {
             AnsiConsole.MarkupLine($"[red]demo failed:[/] {Markup.Escape(ex.Message)}");
             return 1;

@@ -9,6 +9,9 @@ using Xunit;
 
 [assembly: SupportedOSPlatform("linux")]
 
+// Whole fabrics with busy-polling AC workers: one test class at a time on a 2-core machine.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
 namespace Fabric.Vim.Tests;
 
 /// <summary>A one-process fabric (control + compute) on a free port, for clients to connect to.</summary>

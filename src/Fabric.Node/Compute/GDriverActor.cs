@@ -120,7 +120,9 @@ public sealed class GDriverActor : ReceiveActor, IWithTimers
         var options = Backoff
             .OnFailure(Props(device, core, queues, fault, settings.FaultCheckInterval), "g-driver",
                 settings.RestartMinBackoff, settings.RestartMaxBackoff, 0.2, settings.RestartBudget)
-            .WithAutoReset(TimeSpan.FromSeconds(30));
+            .WithAutoReset(TimeSpan.FromSeconds(30))
+            // Each fault is logged once, by the actor that failed; the strategy adds nothing to it.
+            .WithSupervisorStrategy(new OneForOneStrategy(settings.RestartBudget, -1, _ => Directive.Restart, loggingEnabled: false));
         return BackoffSupervisor.Props(options);
     }
 

@@ -10,17 +10,19 @@ using Fabric.Messages.Node;
 using Fabric.Messages.Placement;
 using Fabric.Messages.Profiles;
 using Fabric.Node.Compute;
+using Fabric.Vim.Client;
 using Spectre.Console;
 
 namespace Fabric.Node.Demo;
 
 /// <summary>
-/// The one-host demo: two VMs get accelerators through the AML, their guests stream a seal-and-hash chain through
-/// shared-memory channels to the AC, a device fails and the AC moves their queues to the software g-driver while
-/// they run, the device is repaired, and the VMs are deleted. Ends with a summary; succeeds when nothing was lost
-/// and every queue pair is free again.
+/// The one-host demo, driven the way a VIM drives the fabric: through the gateway with the VIM client. Two VMs get
+/// accelerators; each runs a fabric-guest process that streams seal-and-hash round trips through its shared-memory
+/// channel to the AC; a device fails and the node agent moves their queues to the software g-driver while they run;
+/// the device is repaired; the VMs are deleted. Ends with a summary; succeeds when nothing was lost, every round
+/// trip that succeeded gave its bytes back, and every queue pair is free again.
 /// </summary>
-public sealed class FabricDemo(FabricNode node, IActorRef agent, IAnsiConsole console, TimeSpan duration)
+public sealed class FabricDemo(FabricNode node, IActorRef agent, FabricVimClient vim, IAnsiConsole console, TimeSpan duration)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly ControlPlane _control = node.Control;
@@ -36,31 +38,33 @@ public sealed class FabricDemo(FabricNode node, IActorRef agent, IAnsiConsole co
         await AwaitPlacement(s => s.Devices.Count(d => d.Node == _host) >= 3);
         await ShowDevices();
 
-        Step(2, "A device profile: AES-256-GCM then SHA-256, one queue pair each");
+        Step(2, "A device profile: AES-256-GCM then SHA-256, one queue pair each (through the VIM gateway)");
         var profile = $"seal-and-hash-{run}";
-        await Ask<ProfileView>(_control.Profiles, new CreateProfile(profile,
-            [new ProfileGroup(AccelerationFunctions.Aes256Gcm, 1), new ProfileGroup(AccelerationFunctions.Sha256, 1)], NewId()));
-        var refused = await _control.Profiles.Ask<object>(new CreateProfile($"broken-{run}", [new ProfileGroup("rot13", 1)], NewId()), Timeout);
-        console.MarkupLine($"   a bad profile is refused: [yellow]{Markup.Escape(refused.ToString() ?? "")}[/]");
+        await vim.CreateProfile(profile, [new ProfileGroup(AccelerationFunctions.Aes256Gcm, 1), new ProfileGroup(AccelerationFunctions.Sha256, 1)]);
+        try
+        {
+            await vim.CreateProfile($"broken-{run}", [new ProfileGroup("rot13", 1)]);
+        }
+        catch (FabricRejectedException ex)
+        {
+            console.MarkupLine($"   a bad profile is refused: [yellow]{Markup.Escape(ex.Rejected.ToString())}[/]");
+        }
 
-        Step(3, "Two VMs start: each accelerator request is bound, its channel created and served by the AC");
-        var guests = new List<DemoGuest>();
+        Step(3, "Two VMs spawn: each accelerator request is bound and realized as a channel, then its guest starts");
         var vms = new[] { $"vm-a-{run}", $"vm-b-{run}" };
         foreach (var vm in vms)
         {
             var id = $"arq-{vm}";
-            await Ask<AttachmentView>(_control.Attachments, new CreateAttachment(id, vm, profile, NewId()));
-            var realized = await Ask<VmRealized>(agent, new SpawnVm(vm, [new VmAccelerator(id, null)], NewId()));
-            guests.Add(new DemoGuest(vm, realized.Attachments[0].Handle!.ChannelPath));
+            await vim.CreateAttachment(id, vm, profile);
+            var realized = await vim.SpawnVm(vm, _host, [new VmAccelerator(id, null)]);
+            var pid = GuestProcesses.Start(vm, id, realized.Attachments[0].Handle!.ChannelPath, "roundtrip", $"{duration.TotalSeconds:0}s");
+            console.MarkupLine($"   {vm}: fabric-guest pid {pid} on {Markup.Escape(realized.Attachments[0].Handle!.ChannelPath)}");
         }
 
         await ShowAttachments(vms);
-
-        using var stop = new CancellationTokenSource();
-        var running = guests.Select(g => g.Run(stop.Token)).ToArray();
         var phase = duration / 3;
-        Step(4, $"The guests stream 4 KiB seal-and-hash operations through their channels ({phase.TotalSeconds:0} s)");
-        await Watch(guests, phase);
+        Step(4, $"The guests stream 4 KiB seal-and-hash round trips (seal, then open and compare) through the AC ({phase.TotalSeconds:0} s)");
+        await Watch(phase);
 
         Step(5, $"Device {faulty} breaks: its g-driver is reset, fails again, and past its budget the queues move to software");
         var clock = Stopwatch.StartNew();
@@ -69,43 +73,44 @@ public sealed class FabricDemo(FabricNode node, IActorRef agent, IAnsiConsole co
         console.MarkupLine($"   queues moved [green]{clock.ElapsedMilliseconds} ms[/] after the fault; the guests kept their channels");
         await ShowAttachments(vms);
         await ShowDevices();
-        await Watch(guests, phase);
+        await Watch(phase);
 
         Step(6, "The device is repaired: its probe passes and it takes new work again");
         await Ask<NodeDevice>(agent, new RepairDevice(faulty, NewId()));
         await Until(async () => (await Ask<DeviceView>(_control.Devices, new GetDevice(faulty))).Health == DeviceHealth.Healthy);
         await ShowDevices();
-        await Watch(guests, duration - 2 * phase);
+        await Watch(duration - 2 * phase);
 
-        Step(7, "The VMs are deleted: queues drained, channels removed, requests deleted, capacity released");
-        stop.Cancel();
-        await Task.WhenAll(running);
+        Step(7, "The guests finish; the VMs are deleted: queues drained, channels removed, requests deleted, capacity released");
+        var summary = new Table().AddColumns("VM", "submitted", "ok", "errors", "lost", "integrity failures");
+        long lost = 0, failures = 0, ok = 0, errors = 0;
         foreach (var vm in vms)
         {
-            await Ask<VmStopped>(agent, new StopVm(vm, DeleteAttachments: true, NewId()));
+            var result = await GuestProcesses.AwaitSummary(vm, $"arq-{vm}", duration + Timeout);
+            long Get(string name) => result.GetProperty(name).GetInt64();
+            lost += Get("ops_lost");
+            failures += Get("integrity_failures");
+            ok += Get("ops_ok");
+            errors += Get("ops_error");
+            summary.AddRow(vm, $"{Get("ops_submitted"):N0}", $"{Get("ops_ok"):N0}", $"{Get("ops_error"):N0}",
+                Get("ops_lost") == 0 ? "0" : $"[red]{Get("ops_lost")}[/]", Get("integrity_failures") == 0 ? "0" : $"[red]{Get("integrity_failures")}[/]");
+            await vim.DeleteVm(vm, _host);
         }
 
         var devices = await ShowDevices();
-        var summary = new Table().AddColumns("VM", "submitted", "ok", "errors", "lost");
-        foreach (var g in guests)
-        {
-            summary.AddRow(g.VmId, $"{g.Submitted:N0}", $"{g.Ok:N0}", $"{g.Errors:N0}", g.Lost == 0 ? "0" : $"[red]{g.Lost}[/]");
-        }
-
         console.Write(summary);
-        var lost = guests.Sum(g => g.Lost + g.Submitted - g.Ok - g.Errors);
         var held = devices.Sum(d => d.ReservedQueuePairs);
-        var ok = lost == 0 && held == 0;
-        console.MarkupLine(ok
-            ? $"[green]Done: {guests.Sum(g => g.Ok):N0} operations ok, {guests.Sum(g => g.Errors):N0} failed with an error status during the fault, none lost; every queue pair is free.[/]"
-            : $"[red]{lost} operation(s) lost, {held} queue pair(s) still held.[/]");
-        return ok;
+        var success = lost == 0 && failures == 0 && held == 0;
+        console.MarkupLine(success
+            ? $"[green]Done: {ok:N0} operations ok, {errors:N0} failed with an error status during the fault, none lost, no corrupt round trip; every queue pair is free.[/]"
+            : $"[red]{lost} operation(s) lost, {failures} integrity failure(s), {held} queue pair(s) still held.[/]");
+        return success;
     }
 
     private void Step(int n, string text) => console.MarkupLine($"[bold]{n}.[/] {Markup.Escape(text)}");
 
     /// <summary>Shows the node's queues (ops, rate, errors, latency) every second for <paramref name="time"/>.</summary>
-    private async Task Watch(IReadOnlyList<DemoGuest> guests, TimeSpan time)
+    private async Task Watch(TimeSpan time)
     {
         var end = DateTime.UtcNow + time;
         var last = new Dictionary<string, (long Ops, DateTime At)>();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Fabric.Messages.Node;
+using Fabric.Vim.Client;
 using Spectre.Console;
 
 namespace Fabric.Vim.Cli;
@@ -30,8 +31,8 @@ public static class VmCommands
             {
                 foreach (var a in realized.Attachments)
                 {
-                    var pid = GuestLauncher.Start(vmId, a.AttachmentId, a.Handle!.ChannelPath, parse.GetValue(guestOp)!, parse.GetValue(guestDuration)!);
-                    guests.Add((a.AttachmentId, pid, Path.Combine(GuestLauncher.Folder(vmId), a.AttachmentId + ".log")));
+                    var pid = GuestProcesses.Start(vmId, a.AttachmentId, a.Handle!.ChannelPath, parse.GetValue(guestOp)!, parse.GetValue(guestDuration)!);
+                    guests.Add((a.AttachmentId, pid, GuestProcesses.LogOf(vmId, a.AttachmentId)));
                 }
             }
 
@@ -64,7 +65,7 @@ public static class VmCommands
         delete.SetAction((parse, ct) => cli.Run(parse, async (vim, json) =>
         {
             var vmId = parse.GetValue(deleteVm)!;
-            var guests = GuestLauncher.Stop(vmId);
+            var guests = GuestProcesses.Stop(vmId);
             var stopped = await vim.DeleteVm(vmId, parse.GetValue(deleteHost)!);
             if (json)
             {
