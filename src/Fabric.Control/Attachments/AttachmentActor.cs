@@ -336,9 +336,15 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         Stash.UnstashAll();
     }
 
-    protected override void OnPersistenceFailed()
+    protected override void OnPersistenceFailed(Rejected rejected, IActorRef told)
     {
-        // The requester was told by the base class; a rejected write leaves this actor running, so stop waiting.
+        // Mid-saga the write is persisted from a piped message, so the requester has not been told yet.
+        if (!_requester.IsNobody() && !_requester.Equals(told))
+        {
+            _requester.Tell(rejected);
+        }
+
+        // A rejected write leaves this actor running: stop waiting.
         _requester = ActorRefs.Nobody;
         Finish();
     }

@@ -140,19 +140,17 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
-        _persistingFor.Tell(new Rejected(
+        PersistenceFailed(new Rejected(
             RejectReason.PersistenceFailed,
             $"{PersistenceId}: the journal could not write the change ({cause.Message}); nothing was changed, retry later"));
-        OnPersistenceFailed();
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
-        _persistingFor.Tell(new Rejected(
+        PersistenceFailed(new Rejected(
             RejectReason.PersistenceFailed,
             $"{PersistenceId}: the journal rejected the change ({cause.Message}); nothing was changed"));
-        OnPersistenceFailed();
         base.OnPersistRejected(cause, @event, sequenceNr);
     }
 
@@ -161,8 +159,19 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
     {
     }
 
-    /// <summary>Hook for entities with work in flight when a write fails.</summary>
-    protected virtual void OnPersistenceFailed()
+    /// <summary>
+    /// Hook for entities with work in flight when a write fails; <paramref name="told"/> (the sender of the message
+    /// whose handling persisted) already got <paramref name="rejected"/>.
+    /// </summary>
+    protected virtual void OnPersistenceFailed(Rejected rejected, IActorRef told)
     {
+    }
+
+    private void PersistenceFailed(Rejected rejected)
+    {
+        var told = _persistingFor;
+        told.Tell(rejected);
+        _persistingFor = ActorRefs.Nobody;
+        OnPersistenceFailed(rejected, told);
     }
 }

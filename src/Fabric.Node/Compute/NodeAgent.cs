@@ -143,12 +143,8 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         }
         catch (RealizationException ex)
         {
-            // All or nothing: what this request realized is taken back before the VM is refused.
-            foreach (var view in done.Where(v => _queues.TryGetValue(v.AttachmentId, out var q) && q.RequestId == cmd.RequestId))
-            {
-                await Unrealize(view.AttachmentId, delete: false, cmd.RequestId);
-            }
-
+            // All or nothing: every queue this request created (also one whose attach report failed) is taken back.
+            await UnrealizeRequest(cmd.RequestId);
             replyTo.Tell(ex.Rejected);
         }
     }
@@ -163,7 +159,16 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         }
         catch (RealizationException ex)
         {
+            await UnrealizeRequest(cmd.RequestId);
             replyTo.Tell(ex.Rejected);
+        }
+    }
+
+    private async Task UnrealizeRequest(string requestId)
+    {
+        foreach (var queue in _queues.Values.Where(q => q.RequestId == requestId).ToArray())
+        {
+            await Unrealize(queue.AttachmentId, delete: false, requestId);
         }
     }
 
