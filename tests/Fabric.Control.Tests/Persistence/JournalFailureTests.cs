@@ -2,9 +2,12 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.TestKit;
+using Fabric.Control.Attachments;
 using Fabric.Control.Devices;
 using Fabric.Control.Profiles;
+using Fabric.Messages.Attachments;
 using Fabric.Messages.Devices;
+using Fabric.Messages.Placement;
 using Fabric.Messages.Errors;
 using Fabric.Messages.Profiles;
 using Xunit;
@@ -69,6 +72,37 @@ public sealed class JournalFailureTests : Akka.TestKit.Xunit2.TestKit
         // The failed request was not recorded: retried once the journal works, it goes through.
         recovered.Tell(new ReserveCapacity("host-f/sw0", "att-2", ["sha256"], 2, "r3"));
         Assert.Equal(2, ExpectMsg<CapacityReserved>().QueuePairs);
+    }
+
+    [Fact]
+    public async Task A_write_that_fails_in_the_middle_of_a_bind_answers_the_requester_and_the_attachment_recovers_unbound()
+    {
+        var devices = CreateTestProbe();
+        var profiles = CreateTestProbe();
+        var placement = CreateTestProbe();
+        var deps = new AttachmentDependencies(devices, profiles, placement, TimeSpan.FromSeconds(5));
+        var attachment = Sys.ActorOf(AttachmentActor.Props("arq-jf", deps));
+        attachment.Tell(new CreateAttachment("arq-jf", "vm-jf", "p", "c1"));
+        profiles.ExpectMsg<GetProfile>();
+        profiles.Reply(new ProfileView("p", [new ProfileGroup("sha256", 1)], true));
+        Assert.Equal(AttachmentStatus.Initial, ExpectMsg<AttachmentView>().Status);
+
+        Watch(attachment);
+        attachment.Tell(new BindAttachment("arq-jf", null, "b1"));
+        placement.ExpectMsg<FindCandidates>();
+        await Journal.OnWrite.Fail();
+        placement.Reply(new Candidates(["h/d0"]));
+
+        Assert.Equal(RejectReason.PersistenceFailed, ExpectMsg<Rejected>().Reason);
+        ExpectTerminated(attachment);
+        devices.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        await Journal.OnWrite.Pass();
+        var recovered = Sys.ActorOf(AttachmentActor.Props("arq-jf", deps));
+        recovered.Tell(new GetAttachment("arq-jf"));
+        var view = ExpectMsg<AttachmentView>();
+        Assert.Equal(AttachmentStatus.Initial, view.Status);
+        Assert.Null(view.DeviceId);
     }
 
     [Fact]
