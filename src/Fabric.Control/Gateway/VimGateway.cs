@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
-using Fabric.Control.Indexes;
 using Fabric.Control.Nodes;
 using Fabric.Messages;
 using Fabric.Messages.Attachments;
@@ -10,7 +9,6 @@ using Fabric.Messages.Devices;
 using Fabric.Messages.Errors;
 using Fabric.Messages.Node;
 using Fabric.Messages.Pipelines;
-using Fabric.Messages.Placement;
 using Fabric.Messages.Profiles;
 using Fabric.Messages.Vim;
 
@@ -52,9 +50,9 @@ public sealed class VimGateway : ReceiveActor
         Receive<GetPipeline>(m => _control.Pipelines.Forward(m));
         Receive<DeletePipeline>(m => _control.Pipelines.Forward(m));
 
-        Receive<ListProfiles>(_ => ListProfiles().PipeTo(Sender));
-        Receive<ListAttachments>(q => ListAttachments(q.VmId).PipeTo(Sender));
-        Receive<ListDevices>(q => ListDevices(q.Node).PipeTo(Sender));
+        Receive<ListProfiles>(_ => GatewayLists.Profiles(_control, Timeout).PipeTo(Sender));
+        Receive<ListAttachments>(q => GatewayLists.Attachments(_control, q.VmId, Timeout).PipeTo(Sender));
+        Receive<ListDevices>(q => GatewayLists.Devices(_control, q.Node, Timeout).PipeTo(Sender));
 
         Receive<VmSpawnRequested>(r => ToNode(r.Host, new SpawnVm(r.VmId, r.Accelerators, r.RequestId)));
         Receive<VmDeleteRequested>(r => ToNode(r.Host, new StopVm(r.VmId, DeleteAttachments: true, r.RequestId)));
@@ -170,27 +168,5 @@ public sealed class VimGateway : ReceiveActor
 
             subscriber.Tell(e);
         }
-    }
-
-    private async Task<object> ListProfiles()
-    {
-        var ids = await _control.ProfileIndex!.Ask<IndexEntries>(new QueryIndex(null), Timeout);
-        var views = await Task.WhenAll(ids.Ids.Select(id => _control.Profiles.Ask<object>(new GetProfile(id), Timeout)));
-        return new ProfileList(views.OfType<ProfileView>().ToArray());
-    }
-
-    private async Task<object> ListAttachments(string? vmId)
-    {
-        var ids = await _control.AttachmentIndex!.Ask<IndexEntries>(new QueryIndex(vmId), Timeout);
-        var views = await Task.WhenAll(ids.Ids.Select(id => _control.Attachments.Ask<object>(new GetAttachment(id), Timeout)));
-        return new AttachmentList(views.OfType<AttachmentView>().Where(v => v.Status != AttachmentStatus.Deleted).ToArray());
-    }
-
-    private async Task<object> ListDevices(string? node)
-    {
-        var snapshot = await _control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, Timeout);
-        var ids = snapshot.Devices.Where(d => node is null || d.Node == node).Select(d => d.DeviceId);
-        var views = await Task.WhenAll(ids.Select(id => _control.Devices.Ask<object>(new GetDevice(id), Timeout)));
-        return new DeviceList(views.OfType<DeviceView>().OrderBy(d => d.DeviceId, StringComparer.Ordinal).ToArray());
     }
 }

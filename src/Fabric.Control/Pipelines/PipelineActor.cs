@@ -95,5 +95,13 @@ public sealed class PipelineActor : FabricEntity<PipelineState>
 
     protected override object ReplyFor(PipelineState state, IFabricEvent e) => state.ToView();
 
+    /// <summary>Tag of pipeline definitions and deletions: the pipeline index (by attachment) follows it.</summary>
+    public const string IndexTag = "pipeline-index";
+
+    private static readonly IReadOnlySet<string> IndexTags = new HashSet<string> { IndexTag };
+
+    protected override IReadOnlySet<string> TagsOf(IFabricEvent e) =>
+        e is PipelineDefined or PipelineDeleted ? IndexTags : base.TagsOf(e);
+
     private sealed record AttachmentLookedUp(DefinePipeline Command, object Reply);
 }

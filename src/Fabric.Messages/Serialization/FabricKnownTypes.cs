@@ -4,6 +4,7 @@ using Fabric.Messages.Attachments;
 using Fabric.Messages.Devices;
 using Fabric.Messages.Errors;
 using Fabric.Messages.Node;
+using Fabric.Messages.Operator;
 using Fabric.Messages.Pipelines;
 using Fabric.Messages.Placement;
 using Fabric.Messages.Profiles;
@@ -115,5 +116,22 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         typeof(DeviceHealthEvent),
         typeof(SetDeviceEnabled),
         typeof(DeviceEnabledChanged),
+        typeof(GetClusterState),
+        typeof(ClusterMemberView),
+        typeof(ClusterStateView),
+        typeof(LeaveMember),
+        typeof(DownMember),
+        typeof(MemberCommandAccepted),
+        typeof(SubscribeClusterEvents),
+        typeof(ClusterEventsSubscribed),
+        typeof(ClusterMemberEvent),
+        typeof(GetShardingStats),
+        typeof(ShardView),
+        typeof(ShardRegionView),
+        typeof(EntityTypeShards),
+        typeof(ShardingStatsView),
+        typeof(GetNodeStatusOf),
+        typeof(ListPipelines),
+        typeof(PipelineList),
     ];
 }

@@ -24,11 +24,13 @@ public sealed class FabricVimClient : IAsyncDisposable
     private const string GatewayPath = "/user/vim-gateway";
     private readonly ActorSystem _system;
     private readonly IActorRef _client;
+    private readonly string _gatewayPath;
 
-    private FabricVimClient(ActorSystem system, IActorRef client, TimeSpan timeout, int attempts)
+    private FabricVimClient(ActorSystem system, IActorRef client, string gatewayPath, TimeSpan timeout, int attempts)
     {
         _system = system;
         _client = client;
+        _gatewayPath = gatewayPath;
         Timeout = timeout;
         Attempts = attempts;
     }
@@ -38,7 +40,14 @@ public sealed class FabricVimClient : IAsyncDisposable
     public int Attempts { get; }
 
     /// <summary>Connects and checks that a gateway answers; throws <see cref="FabricUnreachableException"/> if none does within <paramref name="timeout"/>.</summary>
-    public static async Task<FabricVimClient> ConnectAsync(string contacts, TimeSpan timeout, int attempts = 3, CancellationToken cancellation = default)
+    public static Task<FabricVimClient> ConnectAsync(string contacts, TimeSpan timeout, int attempts = 3, CancellationToken cancellation = default) =>
+        ConnectAsync(contacts, GatewayPath, timeout, attempts, cancellation);
+
+    /// <summary>
+    /// Connects to another gateway the control nodes register with the receptionist (e.g. <c>/user/operator-gateway</c>);
+    /// it must answer <see cref="GetGatewayInfo"/>, which is how the connection is checked.
+    /// </summary>
+    public static async Task<FabricVimClient> ConnectAsync(string contacts, string gatewayPath, TimeSpan timeout, int attempts, CancellationToken cancellation = default)
     {
         var paths = ContactPoints.Parse(contacts);
         var system = ActorSystem.Create("fabric-vim", ClientConfig());
@@ -46,7 +55,7 @@ public sealed class FabricVimClient : IAsyncDisposable
         {
             var settings = ClusterClientSettings.Create(system).WithInitialContacts(paths.ToImmutableHashSet());
             var client = system.ActorOf(ClusterClient.Props(settings), "cluster-client");
-            var connection = new FabricVimClient(system, client, timeout, attempts);
+            var connection = new FabricVimClient(system, client, gatewayPath, timeout, attempts);
             try
             {
                 await connection.Request<GatewayInfo>(GetGatewayInfo.Instance, cancellation);
@@ -75,7 +84,7 @@ public sealed class FabricVimClient : IAsyncDisposable
             object reply;
             try
             {
-                reply = await _client.Ask<object>(new ClusterClient.Send(GatewayPath, message, localAffinity: false), Timeout, cancellation);
+                reply = await _client.Ask<object>(new ClusterClient.Send(_gatewayPath, message, localAffinity: false), Timeout, cancellation);
             }
             catch (AskTimeoutException) when (attempt < Attempts)
             {
@@ -142,8 +151,18 @@ public sealed class FabricVimClient : IAsyncDisposable
     /// <summary>Receives <see cref="FabricEvent"/>s (bind results, failed devices, lost nodes) until disposed.</summary>
     public IDisposable Subscribe(Action<FabricEvent> handler)
     {
-        var subscriber = _system.ActorOf(Akka.Actor.Props.Create(() => new EventSubscriber(_client, GatewayPath, handler)));
+        var subscriber = _system.ActorOf(Akka.Actor.Props.Create(() => new EventSubscriber(_client, _gatewayPath, handler)));
         return new Unsubscriber(subscriber);
+    }
+
+    /// <summary>
+    /// Starts an actor beside the connection, made from the cluster client and the gateway path (e.g. one that keeps
+    /// a subscription's lease alive, as <see cref="Subscribe"/> does); disposing the result stops it.
+    /// </summary>
+    public IDisposable StartActor(Func<IActorRef, string, Props> props)
+    {
+        var actor = _system.ActorOf(props(_client, _gatewayPath));
+        return new Unsubscriber(actor);
     }
 
     public async ValueTask DisposeAsync() => await _system.Terminate();

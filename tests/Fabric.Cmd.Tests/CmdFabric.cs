@@ -1,0 +1,54 @@
+using System.Runtime.Versioning;
+using Akka.Actor;
+using Fabric.Control.Configuration;
+using Fabric.Control.Hosting;
+using Fabric.Messages.Placement;
+using Fabric.Node.Compute;
+using Fabric.Node.Hio;
+using Xunit;
+
+[assembly: SupportedOSPlatform("linux")]
+
+namespace Fabric.Cmd.Tests;
+
+/// <summary>A one-process fabric (control + compute) on a free port for fabric-cmd to inspect, started as tests/Fabric.Vim.Tests does.</summary>
+public sealed class CmdFabric : IAsyncLifetime
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "fabric-cmd-tests", Guid.NewGuid().ToString("N"));
+
+    public FabricNode Node { get; private set; } = null!;
+
+    public string Contact => $"127.0.0.1:{Node.Address.Port}";
+
+    public string Host => Node.Options.NodeName;
+
+    public string Folder => _folder;
+
+    public async Task InitializeAsync()
+    {
+        Node = await FabricNode.StartAsync(new FabricOptions
+        {
+            Port = 0, NodeName = "ops-host", Database = Path.Combine(_folder, "fabric.db"), LogLevel = "WARNING",
+        }, TimeSpan.FromSeconds(30));
+        var settings = ComputeSettings.From(Node.System.Settings.Config);
+        var hio = new HioScanner(Path.Combine(_folder, "no-sysfs")).Discover(settings.SoftwareQueuePairs);
+        ComputeRole.Start(Node, ComputeRole.Devices(Host, hio, settings), settings);
+        await Wait.Until(async () => (await Node.Control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, TimeSpan.FromSeconds(5))).Devices.Count >= 2,
+            "the node agent's devices did not register");
+    }
+
+    /// <summary>Runs fabric-cmd in this process against the fabric.</summary>
+    public Task<CmdResult> Cmd(params string[] args) => CmdResult.Run(["--contact", Contact, .. args]);
+
+    public async Task DisposeAsync()
+    {
+        await Node.DisposeAsync();
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Fabric.Messages.Node;
+using Fabric.Messages.Profiles;
+using Fabric.Messages.Vim;
+using Fabric.Vim.Client;
+using Xunit;
+
+namespace Fabric.Cmd.Tests;
+
+/// <summary>The fabric-cmd binary against a real fabric-node process: stdout, --json and exit codes as a script sees them.</summary>
+public sealed class ProcessTests
+{
+    private static readonly TimeSpan CommandLimit = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Fabric_cmd_inspects_a_running_fabric_node_and_steers_a_device()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "fabric-cmd-process-test", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var port = FreePort();
+        var contact = $"127.0.0.1:{port}";
+        const string host = "cmd-proc-host";
+        using var node = Start(folder, "fabric-node.dll", "--port", port.ToString(), "--node-name", host);
+        var nodeOutput = new ProcessOutput(node);
+        try
+        {
+            // The node prints its address once it is an Up member; its devices register right after.
+            await Wait.Until(() => nodeOutput.Stdout.Contains($"fabric-node {host} up at") || node.HasExited, "fabric-node did not come up");
+            Assert.False(node.HasExited, $"fabric-node exited with {(node.HasExited ? node.ExitCode : 0)}: {nodeOutput}");
+            var devices = await Wait.For(() => Cmd(folder, "--contact", contact, "devices", "list", "--json"),
+                r => r.ExitCode == 0 && r.Json.GetArrayLength() >= 2, "the node's devices did not register");
+            var device = devices.Json.EnumerateArray().Select(d => d.GetProperty("device_id").GetString()!).First(d => d.EndsWith("/sw-compression-0", StringComparison.Ordinal));
+
+            var cluster = await Cmd(folder, "--contact", contact, "cluster", "show", "--json");
+            Assert.True(cluster.ExitCode == 0, cluster.ToString());
+            Assert.Equal(host, cluster.Json.GetProperty("members")[0].GetProperty("node_name").GetString());
+
+            var disabled = await Cmd(folder, "--contact", contact, "devices", "disable", device, "--json");
+            Assert.True(disabled.ExitCode == 0, disabled.ToString());
+            Assert.False(disabled.Json.GetProperty("enabled").GetBoolean());
+            var enabled = await Cmd(folder, "--contact", contact, "devices", "enable", device, "--json");
+            Assert.True(enabled.Json.GetProperty("enabled").GetBoolean());
+
+            // A VM spawned through the VIM gateway gives the node's AC a queue to report.
+            var arq = $"arq-proc-{Guid.NewGuid():N}"[..17];
+            await using (var vim = await FabricVimClient.ConnectAsync(contact, TimeSpan.FromSeconds(10)))
+            {
+                await vim.CreateProfile("proc-seal", [new ProfileGroup("aes-256-gcm", 1)]);
+                await vim.CreateAttachment(arq, "vm-proc", "proc-seal");
+                await vim.SpawnVm("vm-proc", host, [new VmAccelerator(arq, null)]);
+            }
+
+            var stats = await Cmd(folder, "--contact", contact, "dataplane", "stats", "--interval", "0.2", "--json");
+            Assert.True(stats.ExitCode == 0, stats.ToString());
+            var queue = stats.Json.GetProperty("queues").EnumerateArray().Single(q => q.GetProperty("queue_id").GetString() == arq);
+            Assert.Equal("vm-proc", queue.GetProperty("vm_id").GetString());
+
+            var attachments = await Wait.For(() => Cmd(folder, "--contact", contact, "attachments", "list", "--json"),
+                r => r.ExitCode == 0 && r.Json.GetArrayLength() == 1, "the attachment was not listed");
+            Assert.Equal("Attached", attachments.Json[0].GetProperty("status").GetString());
+
+            var sharding = await Cmd(folder, "--contact", contact, "sharding", "stats", "--json");
+            Assert.True(sharding.ExitCode == 0, sharding.ToString());
+            Assert.Equal(4, sharding.Json.GetProperty("types").GetArrayLength());
+
+            var unknown = await Cmd(folder, "--contact", contact, "devices", "show", $"{host}/no-such-device");
+            Assert.Equal(1, unknown.ExitCode);
+            Assert.Contains("no-such-device", unknown.Stderr);
+            var malformed = await Cmd(folder, "--contact", "127.0.0.1:notaport", "cluster", "show");
+            Assert.Equal(2, malformed.ExitCode);
+            var unreachable = await Cmd(folder, "--contact", "127.0.0.1:1", "--timeout", "0.5", "cluster", "show", "--json");
+            Assert.Equal(3, unreachable.ExitCode);
+        }
+        finally
+        {
+            if (!node.HasExited)
+            {
+                node.Kill(entireProcessTree: true);
+            }
+
+            await node.WaitForExitAsync();
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Runs the fabric-cmd binary to its end (bounded), killing it if it overstays.</summary>
+    private static async Task<CmdResult> Cmd(string folder, params string[] args)
+    {
+        using var process = Start(folder, "fabric-cmd.dll", args);
+        try
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var limit = new CancellationTokenSource(CommandLimit);
+            await process.WaitForExitAsync(limit.Token);
+            return new CmdResult(process.ExitCode, await stdout, await stderr);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static Process Start(string folder, string dll, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start)!;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
