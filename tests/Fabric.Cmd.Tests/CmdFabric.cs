@@ -33,8 +33,18 @@ public sealed class CmdFabric : IAsyncLifetime
         var settings = ComputeSettings.From(Node.System.Settings.Config);
         var hio = new HioScanner(Path.Combine(_folder, "no-sysfs")).Discover(settings.SoftwareQueuePairs);
         ComputeRole.Start(Node, ComputeRole.Devices(Host, hio, settings), settings);
-        await Wait.Until(async () => (await Node.Control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, TimeSpan.FromSeconds(5))).Devices.Count >= 2,
-            "the node agent's devices did not register");
+        await Wait.Until(async () =>
+        {
+            try
+            {
+                return (await Node.Control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, TimeSpan.FromSeconds(5))).Devices.Count >= 2;
+            }
+            catch (AskTimeoutException)
+            {
+                // A busy machine starts slowly: a silent read model is not there yet, not broken.
+                return false;
+            }
+        }, "the node agent's devices did not register", TimeSpan.FromSeconds(60));
     }
 
     /// <summary>Runs fabric-cmd in this process against the fabric.</summary>

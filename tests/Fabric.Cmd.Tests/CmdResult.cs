@@ -6,7 +6,21 @@ namespace Fabric.Cmd.Tests;
 /// <summary>What one fabric-cmd run printed and its exit code.</summary>
 public sealed record CmdResult(int ExitCode, string Stdout, string Stderr)
 {
-    public JsonElement Json => JsonDocument.Parse(Stdout).RootElement;
+    /// <summary>Stdout as JSON; a run that printed none fails the test with everything it printed.</summary>
+    public JsonElement Json
+    {
+        get
+        {
+            try
+            {
+                return JsonDocument.Parse(Stdout).RootElement;
+            }
+            catch (JsonException ex)
+            {
+                throw new Xunit.Sdk.XunitException($"fabric-cmd printed no JSON ({ex.Message})\n{this}");
+            }
+        }
+    }
 
     /// <summary>Runs fabric-cmd in-process with its output captured.</summary>
     public static async Task<CmdResult> Run(string[] args, CancellationToken cancellation = default)

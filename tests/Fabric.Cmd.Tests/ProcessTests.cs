@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 using Fabric.Messages.Node;
 using Fabric.Messages.Profiles;
 using Fabric.Messages.Vim;
@@ -30,7 +31,7 @@ public sealed class ProcessTests
             await Wait.Until(() => nodeOutput.Stdout.Contains($"fabric-node {host} up at") || node.HasExited, "fabric-node did not come up");
             Assert.False(node.HasExited, $"fabric-node exited with {(node.HasExited ? node.ExitCode : 0)}: {nodeOutput}");
             var devices = await Wait.For(() => Cmd(folder, "--contact", contact, "devices", "list", "--json"),
-                r => r.ExitCode == 0 && r.Json.GetArrayLength() >= 2, "the node's devices did not register");
+                r => r.ExitCode == 0 && r.Json.GetArrayLength() >= 2, "the node's devices did not register", TimeSpan.FromSeconds(90));
             var device = devices.Json.EnumerateArray().Select(d => d.GetProperty("device_id").GetString()!).First(d => d.EndsWith("/sw-compression-0", StringComparison.Ordinal));
 
             var cluster = await Cmd(folder, "--contact", contact, "cluster", "show", "--json");
@@ -41,6 +42,7 @@ public sealed class ProcessTests
             Assert.True(disabled.ExitCode == 0, disabled.ToString());
             Assert.False(disabled.Json.GetProperty("enabled").GetBoolean());
             var enabled = await Cmd(folder, "--contact", contact, "devices", "enable", device, "--json");
+            Assert.True(enabled.ExitCode == 0, enabled.ToString());
             Assert.True(enabled.Json.GetProperty("enabled").GetBoolean());
 
             // A VM spawned through the VIM gateway gives the node's AC a queue to report.
@@ -54,7 +56,8 @@ public sealed class ProcessTests
 
             var stats = await Cmd(folder, "--contact", contact, "dataplane", "stats", "--interval", "0.2", "--json");
             Assert.True(stats.ExitCode == 0, stats.ToString());
-            var queue = stats.Json.GetProperty("queues").EnumerateArray().Single(q => q.GetProperty("queue_id").GetString() == arq);
+            var queue = stats.Json.GetProperty("queues").EnumerateArray().SingleOrDefault(q => q.GetProperty("queue_id").GetString() == arq);
+            Assert.True(queue.ValueKind == JsonValueKind.Object, $"no queue {arq}: {stats}");
             Assert.Equal("vm-proc", queue.GetProperty("vm_id").GetString());
 
             var attachments = await Wait.For(() => Cmd(folder, "--contact", contact, "attachments", "list", "--json"),
@@ -66,12 +69,16 @@ public sealed class ProcessTests
             Assert.Equal(4, sharding.Json.GetProperty("types").GetArrayLength());
 
             var unknown = await Cmd(folder, "--contact", contact, "devices", "show", $"{host}/no-such-device");
-            Assert.Equal(1, unknown.ExitCode);
-            Assert.Contains("no-such-device", unknown.Stderr);
+            Assert.True(unknown.ExitCode == 1 && unknown.Stderr.Contains("no-such-device"), unknown.ToString());
             var malformed = await Cmd(folder, "--contact", "127.0.0.1:notaport", "cluster", "show");
-            Assert.Equal(2, malformed.ExitCode);
+            Assert.True(malformed.ExitCode == 2, malformed.ToString());
             var unreachable = await Cmd(folder, "--contact", "127.0.0.1:1", "--timeout", "0.5", "cluster", "show", "--json");
-            Assert.Equal(3, unreachable.ExitCode);
+            Assert.True(unreachable.ExitCode == 3, unreachable.ToString());
+        }
+        catch (Exception ex)
+        {
+            // What the node said is usually why a step failed.
+            throw new Xunit.Sdk.XunitException($"{ex.GetType().Name}: {ex.Message}\nfabric-node output:\n{nodeOutput}");
         }
         finally
         {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fabric.Vim.Cli;
@@ -21,6 +22,8 @@ public sealed class CmdContext
         WriteIndented = false,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Converters = { new JsonStringEnumConverter() },
+        // Read by scripts and people, never embedded in HTML: 'aes-256-gcm->sha256' stays as it is.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     public CmdContext(TextWriter stdout, TextWriter stderr)

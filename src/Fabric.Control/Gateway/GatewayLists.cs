@@ -38,9 +38,9 @@ public static class GatewayLists
         return new DeviceList(views.OfType<DeviceView>().OrderBy(d => d.DeviceId, StringComparer.Ordinal).ToArray());
     }
 
-    public static async Task<object> Pipelines(ControlPlane control, string? attachmentId, TimeSpan timeout)
+    public static async Task<object> Pipelines(ControlPlane control, IActorRef pipelineIndex, string? attachmentId, TimeSpan timeout)
     {
-        var ids = await control.PipelineIndex!.Ask<IndexEntries>(new QueryIndex(attachmentId), timeout);
+        var ids = await pipelineIndex.Ask<IndexEntries>(new QueryIndex(attachmentId), timeout);
         var views = await Task.WhenAll(ids.Ids.Select(id => control.Pipelines.Ask<object>(new GetPipeline(id), timeout)));
         return new PipelineList(views.OfType<PipelineView>().Where(v => v.Exists).ToArray());
     }
