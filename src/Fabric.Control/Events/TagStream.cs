@@ -13,11 +13,14 @@ public static class TagStream
 {
     public static UniqueKillSwitch Follow(IActorContext context, string readJournalId, string tag, Func<long> offset)
     {
-        var journal = PersistenceQuery.Get(context.System).ReadJournalFor<IEventsByTagQuery>(readJournalId);
+        var system = context.System;
         var self = context.Self;
         var settings = RestartSettings.Create(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2);
+        // The read journal is made inside the stream, not in the actor's constructor: making it asks the journal,
+        // and on a starved or starting node that ask can time out; then the stream restarts instead of the actor dying.
         return RestartSource
-            .OnFailuresWithBackoff(() => journal.EventsByTag(tag, Offset.Sequence(offset())), settings)
+            .OnFailuresWithBackoff(() => Source.Lazily(() =>
+                PersistenceQuery.Get(system).ReadJournalFor<IEventsByTagQuery>(readJournalId).EventsByTag(tag, Offset.Sequence(offset()))), settings)
             .ViaMaterialized(KillSwitches.Single<EventEnvelope>(), Keep.Right)
             .ToMaterialized(Sink.ForEach<EventEnvelope>(e => self.Tell(e)), Keep.Left)
             .Run(context.Materializer());
