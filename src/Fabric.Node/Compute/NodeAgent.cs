@@ -393,7 +393,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     private NodeDevice DeviceStatus(DeviceSlot slot) => new(
         slot.Spec.DeviceId, slot.Spec.Type, slot.Spec.FaultInjecting ? "software (fault-injecting)" : "software", true, null,
-        slot.Spec.Functions, slot.Spec.QueuePairs,
+        slot.Spec.Functions.ToArray(), slot.Spec.QueuePairs,
         slot.Failed ? "failed: probing" : slot.Fault.Kind == FaultKind.None ? "running" : $"running, fault '{slot.Fault.Kind}' injected");
 
     // ---- asking ---------------------------------------------------------------------------------------------
