@@ -38,7 +38,7 @@ public sealed class OperatorGateway : ReceiveActor, IWithTimers
 
     private readonly ControlPlane _control;
     private readonly Cluster _cluster = Cluster.Get(Context.System);
-    private readonly Dictionary<IActorRef, DateTime> _subscribers = new();
+    private readonly LeasedSubscribers _subscribers = new(Lease);
     private IActorRef? _pipelineIndex;
 
     public OperatorGateway(ControlPlane control)
@@ -51,7 +51,7 @@ public sealed class OperatorGateway : ReceiveActor, IWithTimers
         Receive<DownMember>(m => Steer(m.Address, "down", _cluster.Down));
         Receive<SubscribeClusterEvents>(_ =>
         {
-            _subscribers[Sender] = DateTime.UtcNow + Lease;
+            _subscribers.Renew(Sender);
             Sender.Tell(new ClusterEventsSubscribed(Lease));
         });
 
@@ -233,20 +233,7 @@ public sealed class OperatorGateway : ReceiveActor, IWithTimers
         DateTimeOffset.UtcNow, kind, member.Address.ToString(), member.Status.ToString(),
         member.Roles.Order(StringComparer.Ordinal).ToArray(), NodeLossWatcher.NodeNameOf(member));
 
-    private void Publish(ClusterMemberEvent e)
-    {
-        var now = DateTime.UtcNow;
-        foreach (var (subscriber, until) in _subscribers.ToArray())
-        {
-            if (until < now)
-            {
-                _subscribers.Remove(subscriber);
-                continue;
-            }
-
-            subscriber.Tell(e);
-        }
-    }
+    private void Publish(ClusterMemberEvent e) => _subscribers.Publish(e);
 
     private sealed record StartPipelineIndex
     {

@@ -29,7 +29,7 @@ public sealed class VimGateway : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ControlPlane _control;
     private readonly Dictionary<string, Address> _computeNodes = new(StringComparer.Ordinal);
-    private readonly Dictionary<IActorRef, DateTime> _subscribers = new();
+    private readonly LeasedSubscribers _subscribers = new(Lease);
 
     public VimGateway(ControlPlane control)
     {
@@ -62,7 +62,7 @@ public sealed class VimGateway : ReceiveActor
 
         Receive<SubscribeEvents>(_ =>
         {
-            _subscribers[Sender] = DateTime.UtcNow + Lease;
+            _subscribers.Renew(Sender);
             Sender.Tell(new EventsSubscribed(Lease));
         });
         Receive<FabricEvent>(Publish);
@@ -155,18 +155,5 @@ public sealed class VimGateway : ReceiveActor
             .Ask<object>(new SpawnVm(r.VmId, r.Accelerators, $"{r.RequestId}:spawn"), Timeout);
     }
 
-    private void Publish(FabricEvent e)
-    {
-        var now = DateTime.UtcNow;
-        foreach (var (subscriber, until) in _subscribers.ToArray())
-        {
-            if (until < now)
-            {
-                _subscribers.Remove(subscriber);
-                continue;
-            }
-
-            subscriber.Tell(e);
-        }
-    }
+    private void Publish(FabricEvent e) => _subscribers.Publish(e);
 }
