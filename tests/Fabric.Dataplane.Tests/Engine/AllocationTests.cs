@@ -9,6 +9,8 @@ namespace Fabric.Dataplane.Tests.Engine;
 /// <summary>The data path allocates nothing: neither the AC worker nor the guest library, per operation.</summary>
 public class AllocationTests(ITestOutputHelper output)
 {
+    private const long OneOffBytes = 1024;
+
     [Theory]
     [InlineData("aes-256-gcm", 100_000, 1024)]
     [InlineData("chacha20-poly1305", 20_000, 1024)]
@@ -46,8 +48,11 @@ public class AllocationTests(ITestOutputHelper output)
 
         output.WriteLine($"{function}: {operations} ops, worker allocated {workerAllocated} B, guest {guestAllocated} B");
         Assert.Equal(0, errors);
-        Assert.Equal(0, workerAllocated);
-        Assert.Equal(0, guestAllocated);
+        // Nothing per operation: one allocating op would cost at least 24 B x operations. A few hundred bytes once
+        // (seen now and then on the worker under a loaded machine: the runtime promoting the worker loop while it
+        // runs) are not per operation, so the bound is well under one byte per hundred operations.
+        Assert.True(workerAllocated < OneOffBytes, $"worker allocated {workerAllocated} B over {operations} operations");
+        Assert.True(guestAllocated < OneOffBytes, $"guest allocated {guestAllocated} B over {operations} operations");
     }
 
     private static int Run(GuestChannel g, SubmissionDescriptor[] batch, CompletionEntry[] completions, int operations)
