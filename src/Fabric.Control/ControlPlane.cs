@@ -7,6 +7,7 @@ using Fabric.Control.Gateway;
 using Fabric.Control.Indexes;
 using Fabric.Control.Nodes;
 using Fabric.Messages.Attachments;
+using Fabric.Messages.Pipelines;
 using Fabric.Messages.Profiles;
 using Fabric.Control.Attachments;
 using Fabric.Control.Devices;
@@ -28,6 +29,9 @@ public sealed record ControlPlane(IActorRef Devices, IActorRef Profiles, IActorR
 
     /// <summary>Control nodes only: which attachments exist, by VM.</summary>
     public IActorRef? AttachmentIndex { get; init; }
+
+    /// <summary>Control nodes only: which pipelines exist, by attachment.</summary>
+    public IActorRef? PipelineIndex { get; init; }
 
     public const string ControlRole = "control";
     public const string ReadJournalId = "akka.persistence.query.journal.sql";
@@ -70,6 +74,12 @@ public sealed record ControlPlane(IActorRef Devices, IActorRef Profiles, IActorR
                 AttachmentDeleted d => new IndexChange(d.AttachmentId, "", false),
                 _ => null,
             }), "attachment-index"),
+            PipelineIndex = system.ActorOf(EntityIndex.Props(ReadJournalId, PipelineActor.IndexTag, e => e switch
+            {
+                PipelineDefined d => new IndexChange(d.PipelineId, d.AttachmentId, true),
+                PipelineDeleted d => new IndexChange(d.PipelineId, "", false),
+                _ => null,
+            }), "pipeline-index"),
         };
         system.ActorOf(ClusterSingletonManager.Props(
             NodeLossWatcher.Props(control), PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system).WithRole(ControlRole)),

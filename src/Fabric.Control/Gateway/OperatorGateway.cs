@@ -1,9 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
-using Fabric.Control.Indexes;
 using Fabric.Control.Nodes;
-using Fabric.Control.Pipelines;
 using Fabric.Messages;
 using Fabric.Messages.Attachments;
 using Fabric.Messages.Devices;
@@ -23,23 +21,15 @@ namespace Fabric.Control.Gateway;
 /// dataplane of a node (asked of that node's agent). A VIM's commands (bind, spawn, ...) are not accepted here:
 /// they belong to the VIM gateway, and everything else is refused with a typed <see cref="Rejected"/>.
 /// </summary>
-public sealed class OperatorGateway : ReceiveActor, IWithTimers
+public sealed class OperatorGateway : ReceiveActor
 {
     public const string Name = "operator-gateway";
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>
-    /// The pipeline index starts this long after the gateway: creating the SQL read journal blocks its creator until the
-    /// write journal answers, and at node start the placement read model and the other indexes already wait on it; one
-    /// more blocked thread on a small machine can make all of them time out.
-    /// </summary>
-    private static readonly TimeSpan PipelineIndexDelay = TimeSpan.FromSeconds(5);
-
     private readonly ControlPlane _control;
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly LeasedSubscribers _subscribers = new(Lease);
-    private IActorRef? _pipelineIndex;
 
     public OperatorGateway(ControlPlane control)
     {
@@ -63,8 +53,7 @@ public sealed class OperatorGateway : ReceiveActor, IWithTimers
 
         Receive<ListDevices>(q => Reply(GatewayLists.Devices(_control, q.Node, Timeout), "devices"));
         Receive<ListAttachments>(q => Reply(GatewayLists.Attachments(_control, q.VmId, Timeout), "attachments"));
-        Receive<ListPipelines>(q => Reply(GatewayLists.Pipelines(_control, PipelineIndex(), q.AttachmentId, Timeout), "pipelines"));
-        Receive<StartPipelineIndex>(_ => PipelineIndex());
+        Receive<ListPipelines>(q => Reply(GatewayLists.Pipelines(_control, _control.PipelineIndex!, q.AttachmentId, Timeout), "pipelines"));
         Receive<GetShardingStats>(_ => Reply(ShardingStats(_control), "sharding stats"));
         Receive<GetNodeStatusOf>(NodeStatusOf);
 
@@ -80,8 +69,6 @@ public sealed class OperatorGateway : ReceiveActor, IWithTimers
             $"{m.GetType().Name} is not accepted by the operator gateway; see its protocol in Fabric.Messages.Operator (VIM requests go to /user/vim-gateway)")));
     }
 
-    public ITimerScheduler Timers { get; set; } = null!;
-
     public static Props Props(ControlPlane control) => Akka.Actor.Props.Create(() => new OperatorGateway(control));
 
     protected override void PreStart()
@@ -89,16 +76,8 @@ public sealed class OperatorGateway : ReceiveActor, IWithTimers
         // A snapshot first (ignored): a tail shows what changes from now on, not the history of every member.
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.LeaderChanged));
-        Timers.StartSingleTimer(StartPipelineIndex.Instance, StartPipelineIndex.Instance, PipelineIndexDelay);
     }
 
-    /// <summary>Which pipelines exist, by attachment: a read model of the pipeline-index tag, started on first need.</summary>
-    private IActorRef PipelineIndex() => _pipelineIndex ??= Context.ActorOf(EntityIndex.Props(ControlPlane.ReadJournalId, PipelineActor.IndexTag, e => e switch
-    {
-        PipelineDefined d => new IndexChange(d.PipelineId, d.AttachmentId, true),
-        PipelineDeleted d => new IndexChange(d.PipelineId, "", false),
-        _ => null,
-    }), "pipeline-index");
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
 
@@ -234,9 +213,4 @@ public sealed class OperatorGateway : ReceiveActor, IWithTimers
         member.Roles.Order(StringComparer.Ordinal).ToArray(), NodeLossWatcher.NodeNameOf(member));
 
     private void Publish(ClusterMemberEvent e) => _subscribers.Publish(e);
-
-    private sealed record StartPipelineIndex
-    {
-        public static StartPipelineIndex Instance { get; } = new();
-    }
 }

@@ -43,7 +43,7 @@ public sealed record SubscribeEvents : IFabricMessage
 
 public sealed record EventsSubscribed(TimeSpan Lease) : IFabricMessage;
 
-/// <summary>The gateway's reply when it cannot reach what the request needs (e.g. no node agent for a host).</summary>
+/// <summary>The answer to <see cref="GetGatewayInfo"/>: the compute nodes the gateway can route to, and the control nodes (clients connect with it).</summary>
 public sealed record GatewayInfo(IReadOnlyList<string> ComputeNodes, IReadOnlyList<string> ControlNodes) : IFabricMessage;
 
 public sealed record GetGatewayInfo : IFabricMessage

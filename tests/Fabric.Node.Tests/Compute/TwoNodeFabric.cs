@@ -45,15 +45,8 @@ public sealed class TwoNodeFabric : IAsyncDisposable
         {
             Roles = ["control"], Port = 0, NodeName = "control-a", Database = Path.Combine(folder, "a", "fabric.db"), LogLevel = "WARNING",
         }, Timeout);
-        var host = "host-" + Guid.NewGuid().ToString("N")[..6];
-        var compute = await FabricNode.StartAsync(new FabricOptions
-        {
-            Roles = ["compute"], Port = 0, NodeName = host, Database = Path.Combine(folder, "b", "fabric.db"), LogLevel = "WARNING",
-            Seeds = [control.Address.ToString()], ExtraHocon = extraHocon,
-        }, Timeout);
-        var settings = ComputeSettings.From(compute.System.Settings.Config);
-        var hio = new Fabric.Node.Hio.HioScanner(Path.Combine(folder, "no-sysfs")).Discover(settings.SoftwareQueuePairs);
-        var agent = ComputeRole.Start(compute, ComputeRole.Devices(host, hio, settings), settings);
+        var (compute, agent, settings) = await StartCompute(control, folder, extraHocon);
+        var host = compute.Options.NodeName;
         var fabric = new TwoNodeFabric(control, compute, agent, folder, settings);
         await fabric.AwaitPlacement(s => s.Devices.Count(d => d.Node == host) == 3);
         return fabric;
@@ -62,17 +55,23 @@ public sealed class TwoNodeFabric : IAsyncDisposable
     /// <summary>Another compute host joined to the same control node (the caller disposes it).</summary>
     public async Task<(FabricNode Node, IActorRef Agent)> StartAnotherComputeNode()
     {
+        var (node, agent, _) = await StartCompute(ControlNode, _folder, "");
+        await AwaitPlacement(s => s.Devices.Count(d => d.Node == node.Options.NodeName) == 2);
+        return (node, agent);
+    }
+
+    /// <summary>A compute host joined to <paramref name="control"/>, its node agent over the software devices (no real sysfs).</summary>
+    private static async Task<(FabricNode Node, IActorRef Agent, ComputeSettings Settings)> StartCompute(FabricNode control, string folder, string extraHocon)
+    {
         var host = "host-" + Guid.NewGuid().ToString("N")[..6];
         var node = await FabricNode.StartAsync(new FabricOptions
         {
-            Roles = ["compute"], Port = 0, NodeName = host, Database = Path.Combine(_folder, host, "fabric.db"), LogLevel = "WARNING",
-            Seeds = [ControlNode.Address.ToString()],
+            Roles = ["compute"], Port = 0, NodeName = host, Database = Path.Combine(folder, host, "fabric.db"), LogLevel = "WARNING",
+            Seeds = [control.Address.ToString()], ExtraHocon = extraHocon,
         }, Timeout);
         var settings = ComputeSettings.From(node.System.Settings.Config);
-        var hio = new Fabric.Node.Hio.HioScanner(Path.Combine(_folder, "no-sysfs")).Discover(settings.SoftwareQueuePairs);
-        var agent = ComputeRole.Start(node, ComputeRole.Devices(host, hio, settings), settings);
-        await AwaitPlacement(s => s.Devices.Count(d => d.Node == host) == 2);
-        return (node, agent);
+        var hio = new Fabric.Node.Hio.HioScanner(Path.Combine(folder, "no-sysfs")).Discover(settings.SoftwareQueuePairs);
+        return (node, ComputeRole.Start(node, ComputeRole.Devices(host, hio, settings), settings), settings);
     }
 
     public async Task AwaitPlacement(Func<CapacitySnapshot, bool> condition)
