@@ -7,6 +7,7 @@ using Fabric.Messages;
 using Fabric.Messages.Attachments;
 using Fabric.Messages.Devices;
 using Fabric.Messages.Errors;
+using Fabric.Messages.Functions;
 using Fabric.Messages.Node;
 using Fabric.Messages.Pipelines;
 using Fabric.Messages.Profiles;
@@ -44,8 +45,10 @@ public sealed class VimGateway : ReceiveActor
         Receive<RebindAttachment>(m => _control.Attachments.Forward(m));
         Receive<GetAttachment>(m => _control.Attachments.Forward(m));
         Receive<DeleteAttachment>(m => _control.Attachments.Forward(m));
+        Receive<FailAttachment>(m => _control.Attachments.Forward(m));
         Receive<GetDevice>(m => _control.Devices.Forward(m));
         Receive<SetDeviceEnabled>(m => _control.Devices.Forward(m));
+        Receive<ProgramDevice>(Program);
         Receive<DefinePipeline>(m => _control.Pipelines.Forward(m));
         Receive<GetPipeline>(m => _control.Pipelines.Forward(m));
         Receive<DeletePipeline>(m => _control.Pipelines.Forward(m));
@@ -153,6 +156,61 @@ public sealed class VimGateway : ReceiveActor
 
         return await system.ActorSelection(new RootActorPath(to) / "user" / "node-agent")
             .Ask<object>(new SpawnVm(r.VmId, r.Accelerators, $"{r.RequestId}:spawn"), Timeout);
+    }
+
+    private void Program(ProgramDevice cmd)
+    {
+        var replyTo = Sender;
+        var nodes = new Dictionary<string, Address>(_computeNodes, StringComparer.Ordinal);
+        ProgramAsync(Context.System, _control.Devices, nodes, cmd).PipeTo(replyTo, failure: ex => new Rejected(RejectReason.Timeout,
+            $"device {cmd.DeviceId}: its node agent or the device did not answer in time ({ex.GetBaseException().GetType().Name}); retry with the same request id"));
+    }
+
+    /// <summary>
+    /// What the device can run comes from its node agent (the AML only knows what the device offers now); the device
+    /// entity then takes the choice as a registration, refusing to withdraw a function an attachment holds.
+    /// Runs off the actor's thread: it touches only its arguments.
+    /// </summary>
+    private static async Task<object> ProgramAsync(ActorSystem system, IActorRef devices, IReadOnlyDictionary<string, Address> nodes, ProgramDevice cmd)
+    {
+        if (string.IsNullOrWhiteSpace(cmd.DeviceId) || string.IsNullOrWhiteSpace(cmd.RequestId))
+        {
+            return new Rejected(RejectReason.InvalidArgument, "programming a device needs a device id and a request id");
+        }
+
+        if (cmd.Function is not null && !AccelerationFunctions.All.Contains(cmd.Function))
+        {
+            return new Rejected(RejectReason.UnknownFunction,
+                $"device {cmd.DeviceId}: unknown function '{cmd.Function}'; known: {string.Join(", ", AccelerationFunctions.All)}");
+        }
+
+        if (await devices.Ask<object>(new GetDevice(cmd.DeviceId), Timeout) is not DeviceView device)
+        {
+            return new Rejected(RejectReason.NotFound, $"device {cmd.DeviceId} is not registered");
+        }
+
+        if (!nodes.TryGetValue(device.Node, out var address))
+        {
+            return new Rejected(RejectReason.DeviceUnavailable,
+                $"device {device.DeviceId}: its node {device.Node} is not in the cluster, and a device is programmed through its node");
+        }
+
+        var status = await system.ActorSelection(new RootActorPath(address) / "user" / "node-agent").Ask<object>(GetNodeStatus.Instance, Timeout);
+        var served = (status as NodeStatus)?.Devices.FirstOrDefault(d => d.DeviceId == device.DeviceId);
+        if (served is null)
+        {
+            return new Rejected(RejectReason.DeviceUnavailable, $"device {device.DeviceId} is not served by the node agent of {device.Node}");
+        }
+
+        if (cmd.Function is not null && !served.Functions.Contains(cmd.Function))
+        {
+            return new Rejected(RejectReason.FunctionNotSupported,
+                $"device {device.DeviceId} cannot run {cmd.Function}; its g-driver runs {string.Join(", ", served.Functions)}");
+        }
+
+        string[] functions = cmd.Function is null ? served.Functions.ToArray() : [cmd.Function];
+        return await devices.Ask<object>(
+            new RegisterDevice(device.DeviceId, device.Node, device.Type, functions, device.CapacityQueuePairs, cmd.RequestId), Timeout);
     }
 
     private void Publish(FabricEvent e) => _subscribers.Publish(e);

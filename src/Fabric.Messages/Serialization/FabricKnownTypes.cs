@@ -133,5 +133,6 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         typeof(GetNodeStatusOf),
         typeof(ListPipelines),
         typeof(PipelineList),
+        typeof(ProgramDevice),
     ];
 }

@@ -134,6 +134,14 @@ public sealed class FabricVimClient : IAsyncDisposable
     public Task<DeviceView> SetDeviceEnabled(string id, bool enabled, string reason, string? requestId = null) =>
         Request<DeviceView>(new SetDeviceEnabled(id, enabled, reason, requestId ?? NewRequestId()));
 
+    /// <summary>Marks an attachment failed (e.g. its VM could not be started with it); it keeps its reservation until deleted.</summary>
+    public Task<AttachmentView> FailAttachment(string id, string reason, string? requestId = null) =>
+        Request<AttachmentView>(new FailAttachment(id, reason, requestId ?? NewRequestId()));
+
+    /// <summary>Offers only <paramref name="function"/> of the device for placement (Cyborg's program), or all it can run when null.</summary>
+    public Task<DeviceView> ProgramDevice(string id, string? function, string? requestId = null) =>
+        Request<DeviceView>(new ProgramDevice(id, function, requestId ?? NewRequestId()));
+
     public Task<PipelineView> DefinePipeline(string attachmentId, string name, IReadOnlyList<string> stages, string? requestId = null) =>
         Request<PipelineView>(new DefinePipeline($"{attachmentId}/{name}", attachmentId, stages.ToArray(), requestId ?? NewRequestId()));
 
