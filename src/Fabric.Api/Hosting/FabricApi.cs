@@ -1,0 +1,62 @@
+using Fabric.Api.Devices;
+using Fabric.Api.Extensions;
+using Fabric.Api.Http;
+using Fabric.Api.Profiles;
+using Fabric.Api.Requests;
+
+namespace Fabric.Api.Hosting;
+
+/// <summary>fabric-api as an ASP.NET Core application: services, the Cyborg error format and microversions, the routes.</summary>
+public static class FabricApi
+{
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Configuration.AddCommandLine(args, ApiOptions.Switches);
+        builder.Services.Configure<ApiOptions>(builder.Configuration.GetSection(ApiOptions.Section));
+        builder.Services.AddSingleton<FabricConnection>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<FabricConnection>());
+        builder.Services.AddSingleton<DeviceProfiles>();
+        builder.Services.AddSingleton<ArqStore>();
+        builder.Services.AddSingleton<InstanceLocks>();
+        builder.Services.AddSingleton<BindNotifier>();
+        builder.Services.AddSingleton<Binder>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Binder>());
+        builder.Services.AddHttpClient(BindNotifier.ClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "fabric-api: OpenStack Cyborg v2 API of Fabric";
+            document.Info.Description = "Cyborg's accelerator API (microversions 2.0-2.3, and Fabric's 2.4: hot-add) and Fabric's extensions under /fabric/v1. "
+                + "Errors: {\"error_message\": \"{\\\"faultcode\\\": ..., \\\"faultstring\\\": ..., \\\"debuginfo\\\": null}\"}. See docs/cyborg-compat.md.";
+            return Task.CompletedTask;
+        }));
+
+        var app = builder.Build();
+        app.UseMiddleware<ApiErrorMiddleware>();
+        app.UseStatusCodePages(async context =>
+        {
+            var http = context.HttpContext;
+            await ApiError.Write(http, http.Response.StatusCode, http.Response.StatusCode switch
+            {
+                StatusCodes.Status404NotFound => $"The resource could not be found: {http.Request.Path}",
+                StatusCodes.Status405MethodNotAllowed => $"{http.Request.Method} is not allowed on {http.Request.Path}",
+                _ => $"the request failed with status {http.Response.StatusCode}",
+            });
+        });
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/v2"), v2 => v2.Use(async (context, next) =>
+        {
+            Microversion.Negotiate(context);
+            await next(context);
+        }));
+
+        app.MapOpenApi();
+        VersionEndpoints.MapRoot(app);
+        var routes = app.MapGroup("/v2");
+        VersionEndpoints.MapV2(routes);
+        ProfileEndpoints.Map(routes);
+        ArqEndpoints.Map(routes);
+        DeviceEndpoints.Map(routes);
+        FabricEndpoints.Map(app);
+        return app;
+    }
+}

@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Fabric.Api.Hosting;
+using Fabric.Api.Http;
+using Fabric.Messages.Errors;
+using Fabric.Messages.Profiles;
+using Fabric.Vim.Client;
+
+namespace Fabric.Api.Profiles;
+
+/// <summary>
+/// Cyborg device profiles kept as Fabric profiles of the same name. A Cyborg accelerator request is one accelerator of
+/// one group, so each group also has a hidden Fabric profile <c>&lt;name&gt;.g&lt;i&gt;</c> (one queue pair of its function)
+/// that the requests are made from; names with a dot are never Cyborg names and are not listed.
+/// </summary>
+public sealed partial class DeviceProfiles(FabricConnection fabric)
+{
+    public const int MaxNameLength = 60;
+    private const int MaxGroups = 16;
+
+    // Read-your-writes for lists by UUID: the fabric's profile index follows its journal and lags a moment behind.
+    private readonly ConcurrentDictionary<string, byte> _created = new(StringComparer.Ordinal);
+
+    public static string UuidOf(string name) => Uuids.Of("device-profile", name);
+
+    public static string GroupProfile(string name, int group) => $"{name}.g{group}";
+
+    /// <summary>The Cyborg profile and group a hidden group profile stands for, or null for any other name.</summary>
+    public static (string Name, int Group)? ParseGroupProfile(string fabricProfile)
+    {
+        var match = GroupProfilePattern().Match(fabricProfile);
+        return match.Success ? (match.Groups[1].Value, int.Parse(match.Groups[2].Value)) : null;
+    }
+
+    /// <summary>Cyborg's name rule (<c>^[a-zA-Z0-9-_]+$</c>) within what Fabric takes (starting with a letter or digit, 1-60).</summary>
+    public static string? NameProblem(string name) =>
+        NamePattern().IsMatch(name) ? null
+        : $"Device profile name must be of the form ^[a-zA-Z0-9-_]+$, start with a letter or digit (Fabric) and have at most {MaxNameLength} characters";
+
+    public async Task<IReadOnlyList<ProfileView>> List()
+    {
+        var listed = (await fabric.Vim.ListProfiles()).Where(p => p.Exists && NameProblem(p.Name) is null).ToList();
+        foreach (var name in _created.Keys.Where(n => listed.All(p => p.Name != n)))
+        {
+            if (await Find(name) is { } view)
+            {
+                listed.Add(view);
+            }
+        }
+
+        return listed.OrderBy(p => p.Name, StringComparer.Ordinal).ToArray();
+    }
+
+    public async Task<ProfileView?> Find(string name)
+    {
+        if (NameProblem(name) is not null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var view = await fabric.Vim.GetProfile(name);
+            return view.Exists ? view : null;
+        }
+        catch (FabricRejectedException ex) when (ex.Rejected.Reason == RejectReason.NotFound)
+        {
+            _created.TryRemove(name, out _);
+            return null;
+        }
+    }
+
+    public async Task<ProfileView?> FindByUuid(string uuid)
+    {
+        var canonical = Uuids.Canonical(uuid);
+        return (await List()).FirstOrDefault(p => UuidOf(p.Name) == canonical);
+    }
+
+    public async Task<ProfileView> Create(string name, IReadOnlyList<ProfileGroup> groups)
+    {
+        if (groups.Count > MaxGroups)
+        {
+            throw ApiError.BadRequest($"device profile {name}: at most {MaxGroups} groups, {groups.Count} given");
+        }
+
+        if (await Find(name) is not null)
+        {
+            throw ApiError.Conflict($"A device_profile with name {name} already exists.");
+        }
+
+        var view = await fabric.Vim.CreateProfile(name, groups.ToArray());
+        _created[name] = 0;
+        return view;
+    }
+
+    /// <summary>Deletes the profile and its group profiles (requests made from them keep their copy of the group).</summary>
+    public async Task Delete(ProfileView profile)
+    {
+        await fabric.Vim.DeleteProfile(profile.Name);
+        _created.TryRemove(profile.Name, out _);
+        await Task.WhenAll(Enumerable.Range(0, MaxGroups).Select(i => DeleteIfThere(GroupProfile(profile.Name, i))));
+    }
+
+    /// <summary>The hidden profile of group <paramref name="group"/> of the profile as it is now: one queue pair of its function.</summary>
+    public async Task<string> EnsureGroupProfile(ProfileView profile, int group)
+    {
+        var name = GroupProfile(profile.Name, group);
+        ProfileGroup[] content = [new ProfileGroup(profile.Groups[group].Function, 1)];
+        try
+        {
+            await fabric.Vim.CreateProfile(name, content);
+        }
+        catch (FabricRejectedException ex) when (ex.Rejected.Reason == RejectReason.AlreadyExists)
+        {
+            // Left from an earlier profile of the same name: the profile as it is now decides.
+            await DeleteIfThere(name);
+            await fabric.Vim.CreateProfile(name, content);
+        }
+
+        return name;
+    }
+
+    /// <summary>Makes sure the group profile a request was made from is there again (the profile may have been deleted since).</summary>
+    public async Task RestoreGroupProfile(string name, ProfileGroup group)
+    {
+        try
+        {
+            await fabric.Vim.CreateProfile(name, [group]);
+        }
+        catch (FabricRejectedException ex) when (ex.Rejected.Reason == RejectReason.AlreadyExists)
+        {
+            throw ApiError.Conflict($"the device profile of this accelerator request was replaced by one with other groups since the request was made; delete the request and make a new one");
+        }
+    }
+
+    private async Task DeleteIfThere(string name)
+    {
+        try
+        {
+            await fabric.Vim.DeleteProfile(name);
+        }
+        catch (FabricRejectedException ex) when (ex.Rejected.Reason == RejectReason.NotFound)
+        {
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$")]
+    private static partial Regex NamePattern();
+
+    [GeneratedRegex(@"^([A-Za-z0-9][A-Za-z0-9_-]{0,59})\.g([0-9]{1,2})$")]
+    private static partial Regex GroupProfilePattern();
+}

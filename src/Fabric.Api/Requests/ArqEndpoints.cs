@@ -1,0 +1,123 @@
+using System.Text.Json.Nodes;
+using Fabric.Api.Http;
+using Fabric.Api.Profiles;
+
+namespace Fabric.Api.Requests;
+
+/// <summary><c>/v2/accelerator_requests</c>: create from a device profile, list (filters instance, bind_state=resolved), get one, bind or unbind (PATCH), delete.</summary>
+public static class ArqEndpoints
+{
+    private const string Resource = "accelerator_requests";
+
+    public static void Map(RouteGroupBuilder v2)
+    {
+        var group = v2.MapGroup("/" + Resource).WithTags("accelerator_requests");
+        group.MapPost("", Create).WithSummary("Create one accelerator request per accelerator of every group of a device profile: {device_profile_name}");
+        group.MapGet("", List).WithSummary("List accelerator requests (filters: instance=<uuid>, bind_state=resolved; 423 while an instance's binds run)");
+        group.MapGet("/{uuid}", GetOne).WithSummary("Get one accelerator request");
+        group.MapPatch("", Patch).WithSummary("Bind (all ops add: hostname, device_rp_uuid, instance_uuid) or unbind (all ops remove), keyed by request uuid; 202");
+        group.MapDelete("", Delete).WithSummary("Delete accelerator requests: ?arqs=uuid1,uuid2 or ?instance=uuid");
+    }
+
+    private static async Task<IResult> Create(HttpRequest request, DeviceProfiles profiles, ArqStore store, Binder binder)
+    {
+        Query.OnlyKnown(request);
+        var body = JsonBody.Object(await JsonBody.ReadAsync(request), "the body");
+        JsonBody.OnlyKnown(body, "the body", "device_profile_name");
+        var name = JsonBody.String(body, "device_profile_name", "the body");
+        if (string.IsNullOrEmpty(name))
+        {
+            throw ApiError.BadRequest("DeviceProfile name needed.");
+        }
+
+        var profile = await profiles.Find(name) ?? throw ApiError.NotFound($"Device Profile not found with name={name}");
+        var arqs = await store.Create(profile);
+        return JsonResults.Of(Collection(request, arqs, binder), StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> List(HttpRequest request, ArqStore store, Binder binder)
+    {
+        Query.OnlyKnown(request, "instance", "bind_state");
+        var bindState = Query.Get(request, "bind_state");
+        if (bindState is not null && bindState != "resolved")
+        {
+            throw ApiError.BadRequest($"Bad state: {bindState} for ARQ: None. Expected state(s): ['resolved']");
+        }
+
+        var instance = Query.Get(request, "instance");
+        if (instance is not null)
+        {
+            instance = Uuids.Canonical(instance) ?? throw ApiError.BadRequest($"instance '{Query.Get(request, "instance")}' is not a uuid");
+        }
+
+        var arqs = await store.List(instance);
+        if (bindState is not null)
+        {
+            var resolved = arqs.Where(a => ArqStates.Resolved.Contains(ArqStates.StateOf(a, binder.PendingOf(a.Uuid)))).ToArray();
+            if (instance is not null && resolved.Length < arqs.Count)
+            {
+                // Cyborg answers 423 while any request of the instance is still binding.
+                throw new ApiError(StatusCodes.Status423Locked, $"some accelerator requests of instance {instance} are not resolved yet");
+            }
+
+            arqs = resolved;
+        }
+
+        return JsonResults.Of(Collection(request, arqs, binder));
+    }
+
+    private static async Task<IResult> GetOne(string uuid, HttpRequest request, ArqStore store, Binder binder)
+    {
+        Query.OnlyKnown(request);
+        var canonical = Uuids.Canonical(uuid) ?? throw ApiError.BadRequest($"'{uuid}' is not an accelerator request uuid");
+        var arq = await store.Find(canonical) ?? throw ApiError.NotFound($"ARQ not found with uuid {canonical}");
+        return JsonResults.Of(ArqStates.Render(request, arq, binder.PendingOf(arq.Uuid)));
+    }
+
+    private static async Task<IResult> Patch(HttpContext context, Binder binder)
+    {
+        Query.OnlyKnown(context.Request);
+        var patch = ArqPatch.Parse(await JsonBody.ReadAsync(context.Request), Microversion.Of(context));
+        if (patch.Bind)
+        {
+            await binder.Bind(patch.Requests, Microversion.Of(context), context.RequestAborted);
+        }
+        else
+        {
+            await binder.Unbind(patch.Requests.Keys.ToArray(), context.RequestAborted);
+        }
+
+        return Results.Accepted();
+    }
+
+    private static async Task<IResult> Delete(HttpContext context, Binder binder)
+    {
+        var request = context.Request;
+        Query.OnlyKnown(request, "arqs", "instance");
+        var arqs = Query.Get(request, "arqs");
+        var instance = Query.Get(request, "instance");
+        if (string.IsNullOrEmpty(arqs) == string.IsNullOrEmpty(instance))
+        {
+            throw ApiError.BadRequest("Object action delete failed because: Provide either an ARQ uuid list or an instance UUID");
+        }
+
+        if (!string.IsNullOrEmpty(instance))
+        {
+            await binder.DeleteInstance(Uuids.Canonical(instance) ?? throw ApiError.BadRequest($"instance '{instance}' is not a uuid"), context.RequestAborted);
+        }
+        else
+        {
+            var uuids = arqs!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(u => Uuids.Canonical(u) ?? throw ApiError.BadRequest($"'{u}' is not an accelerator request uuid"))
+                .Distinct().ToArray();
+            await binder.Delete(uuids, context.RequestAborted);
+        }
+
+        return Results.NoContent();
+    }
+
+    private static JsonObject Collection(HttpRequest request, IEnumerable<Arq> arqs, Binder binder) => new()
+    {
+        ["arqs"] = new JsonArray(arqs.Select(a => (JsonNode)ArqStates.Render(request, a, binder.PendingOf(a.Uuid))).ToArray()),
+    };
+}

@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Fabric.Api.Http;
+using Fabric.Messages.Attachments;
+
+namespace Fabric.Api.Requests;
+
+/// <summary>Cyborg's ARQ states and JSON, from a Fabric attachment (and a bind of this process still running for it).</summary>
+public static class ArqStates
+{
+    public const string Initial = "Initial";
+    public const string BindStarted = "BindStarted";
+    public const string Bound = "Bound";
+    public const string Unbound = "Unbound";
+    public const string BindFailed = "BindFailed";
+    public const string UnbindFailed = "UnbindFailed";
+    public const string Deleting = "Deleting";
+
+    /// <summary>Cyborg's "resolved": the bind has ended one way or the other.</summary>
+    public static readonly string[] Resolved = [Bound, BindFailed, Deleting];
+
+    public const string AttachHandleType = "FABRIC_CHANNEL";
+
+    public static string StateOf(Arq arq, PendingBind? pending)
+    {
+        if (!arq.Assigned)
+        {
+            return arq.Generation == 0 ? Initial : Unbound;
+        }
+
+        if (pending is not null)
+        {
+            return BindStarted;
+        }
+
+        return arq.View.Status switch
+        {
+            // Rebinding: the fabric moves the queue to another device while the guest keeps its channel.
+            AttachmentStatus.Attached or AttachmentStatus.Detached or AttachmentStatus.Rebinding => Bound,
+            AttachmentStatus.BindFailed or AttachmentStatus.Failed => BindFailed,
+            AttachmentStatus.Deleted => Deleting,
+            _ => BindStarted,
+        };
+    }
+
+    public static JsonObject Render(HttpRequest request, Arq arq, PendingBind? pending)
+    {
+        var view = arq.View;
+        var handle = arq.Assigned && pending is null ? view.Handle : null;
+        var info = new JsonObject();
+        if (handle is not null)
+        {
+            info["node"] = handle.Node;
+            info["channel_path"] = handle.ChannelPath;
+            info["abi_version"] = handle.AbiVersion.ToString(CultureInfo.InvariantCulture);
+            info["submission_ring_size"] = handle.SubmissionRingSize.ToString(CultureInfo.InvariantCulture);
+            info["completion_ring_size"] = handle.CompletionRingSize.ToString(CultureInfo.InvariantCulture);
+            info["slot_count"] = handle.SlotCount.ToString(CultureInfo.InvariantCulture);
+            info["slot_size"] = handle.SlotSize.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var device = arq.Assigned ? view.DeviceId : null;
+        return new JsonObject
+        {
+            ["uuid"] = arq.Uuid,
+            ["state"] = StateOf(arq, pending),
+            ["device_profile_name"] = arq.ProfileName,
+            ["device_profile_group_id"] = arq.Group,
+            ["hostname"] = arq.Assigned ? view.Host ?? pending?.Host : null,
+            ["device_rp_uuid"] = device is not null ? Uuids.Of("rp", device) : arq.Assigned ? pending?.DeviceRpUuid : null,
+            ["instance_uuid"] = arq.Instance,
+            ["project_id"] = null,
+            ["attach_handle_type"] = handle is null ? "" : AttachHandleType,
+            ["attach_handle_uuid"] = handle is null ? null : Uuids.Of("attach-handle", arq.AttachmentId),
+            ["attach_handle_info"] = info,
+            ["created_at"] = null,
+            ["updated_at"] = null,
+            ["links"] = Links.Self(request, "accelerator_requests", arq.Uuid),
+        };
+    }
+}
+
+/// <summary>A bind this process accepted and is carrying out in the background.</summary>
+public sealed record PendingBind(string Instance, string Host, string DeviceRpUuid);
