@@ -21,10 +21,24 @@ public static class FabricEndpoints
     public static void Map(WebApplication app)
     {
         var group = app.MapGroup(Prefix).WithTags("fabric");
+        group.MapGet("/status", Status).WithSummary("Whether fabric-api is connected to the fabric's gateways, and the fabric's compute and control nodes");
         group.MapGet("/functions", Functions).WithSummary("The acceleration functions, their UUIDs (image_uuid, accel:bitstream_id) and traits");
         group.MapGet("/pipelines", ListPipelines).WithSummary("Pipelines (filter: accelerator_request=<uuid>)");
         group.MapPost("/pipelines", DefinePipeline).WithSummary("Define a pipeline on a bound accelerator request: {accelerator_request, name, stages}");
         group.MapGet("/dataplane/{hostname}", Dataplane).WithSummary("The dataplane of a compute node: its devices and queues with ops, errors and latency");
+    }
+
+    private static async Task<IResult> Status(HttpRequest request, FabricConnection fabric)
+    {
+        Query.OnlyKnown(request);
+        _ = fabric.Operator;
+        var info = await fabric.Vim.Info();
+        return JsonResults.Of(new JsonObject
+        {
+            ["connected"] = true,
+            ["compute_nodes"] = new JsonArray(info.ComputeNodes.Select(n => (JsonNode)n).ToArray()),
+            ["control_nodes"] = new JsonArray(info.ControlNodes.Select(n => (JsonNode)n).ToArray()),
+        });
     }
 
     private static IResult Functions(HttpRequest request)
