@@ -15,12 +15,20 @@ public sealed class CapacityIndex
     private readonly Dictionary<string, DeviceCapacity> _devices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<string, int>> _holders = new(StringComparer.Ordinal);
 
+    // Devices that refused as unavailable (disabled or failed) before this index read why; any newer fact about one ends it.
+    private readonly HashSet<string> _unavailable = new(StringComparer.Ordinal);
+
     public int Count => _devices.Count;
 
     public IReadOnlyList<DeviceCapacity> Devices => _devices.Values.OrderBy(d => d.DeviceId, StringComparer.Ordinal).ToArray();
 
     public void Apply(IFabricEvent e)
     {
+        if (e is IDeviceEvent device)
+        {
+            _unavailable.Remove(device.DeviceId);
+        }
+
         switch (e)
         {
             case DeviceRegistered r:
@@ -48,6 +56,7 @@ public sealed class CapacityIndex
     /// <summary>A device's own answer: exact at the moment it was given.</summary>
     public void Observe(DeviceView view)
     {
+        _unavailable.Remove(view.DeviceId);
         _holders[view.DeviceId] = new Dictionary<string, int>(view.Holders, StringComparer.Ordinal);
         _devices[view.DeviceId] = new DeviceCapacity(view.DeviceId, view.Node, view.Functions.ToArray(), view.CapacityQueuePairs, view.ReservedQueuePairs, view.Health, view.Enabled);
     }
@@ -60,12 +69,15 @@ public sealed class CapacityIndex
             return;
         }
 
-        _devices[deviceId] = reason switch
+        if (reason == RejectReason.DeviceUnavailable)
         {
-            RejectReason.NoCapacity => d with { Reserved = d.Capacity },
-            RejectReason.DeviceUnavailable => d with { Health = DeviceHealth.Failed },
-            _ => d,
-        };
+            // Not a health fact: the device may be disabled, and an enable (not a health change) is what brings it back.
+            _unavailable.Add(deviceId);
+        }
+        else if (reason == RejectReason.NoCapacity)
+        {
+            _devices[deviceId] = d with { Reserved = d.Capacity };
+        }
     }
 
     /// <summary>Devices that could take the request: healthy before degraded, most free first, ties shuffled.</summary>
@@ -75,7 +87,7 @@ public sealed class CapacityIndex
         return _devices.Values
             .Where(d => d.Enabled && d.Health is DeviceHealth.Healthy or DeviceHealth.Degraded)
             .Where(d => query.Host is null || d.Node == query.Host)
-            .Where(d => !exclude.Contains(d.DeviceId))
+            .Where(d => !exclude.Contains(d.DeviceId) && !_unavailable.Contains(d.DeviceId))
             .Where(d => d.Capacity - d.Reserved >= query.QueuePairs)
             .Where(d => query.Functions.All(f => d.Functions.Contains(f)))
             .Select(d => (Device: d, Tie: random.Next()))
