@@ -10,7 +10,7 @@ public static class ControlCommand
         var attachments = new Option<int>("--attachments") { Description = "attachments to create, bind and delete", DefaultValueFactory = _ => 2000 };
         var clients = new Option<int>("--clients") { Description = "concurrent VIM-like clients", DefaultValueFactory = _ => 64 };
         var devices = new Option<int>("--devices") { Description = "devices to spread the binds over", DefaultValueFactory = _ => 4 };
-        var warmup = new Option<int>("--warmup") { Description = "attachments cycled before measuring (JIT, pools, shards)", DefaultValueFactory = _ => 200 };
+        var warmup = new Option<int>("--warmup") { Description = "attachments cycled before measuring (JIT tiering, pools, shards): the figures are of a warmed-up, long-running control plane", DefaultValueFactory = _ => 2000 };
         var json = new Option<bool>("--json") { Description = "print one JSON object (and nothing else) on stdout" };
         var dir = new Option<string?>("--dir") { Description = "folder for the SQLite files (default: a new temp folder, removed after)" };
         var hocon = new Option<string?>("--hocon") { Description = "extra HOCON laid over the node's configuration (to try journal settings)" };

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster.Sharding;
 using Akka.Event;
 using Fabric.Control.Entities;
 using Fabric.Control.Events;
@@ -334,6 +335,12 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         _candidates = null;
         Become(Ready);
         Stash.UnstashAll();
+        if (State.Status == AttachmentStatus.Deleted && State.ReleasePending.IsEmpty)
+        {
+            // Nothing more happens to a deleted attachment: give its memory back. A later query (or a retried
+            // delete) starts it again from the journal and gets the same answer.
+            Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+        }
     }
 
     protected override void OnPersistenceFailed(Rejected rejected, IActorRef told)
