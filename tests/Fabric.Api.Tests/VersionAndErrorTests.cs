@@ -63,6 +63,8 @@ public sealed class VersionAndErrorTests(ApiFabric fabric)
         Assert.StartsWith("the body is not valid JSON", (await Http.Post("/v2/device_profiles", "[{\"name\": ")).Expect(HttpStatusCode.BadRequest).Fault);
         Assert.Contains("text/plain", (await Http.Send(HttpMethod.Post, "/v2/device_profiles", "[]", contentType: "text/plain")).Expect(HttpStatusCode.UnsupportedMediaType).Fault);
         Assert.Contains("larger than", (await Http.Post("/v2/device_profiles", new string(' ', 2 << 20) + "[]")).Expect(HttpStatusCode.RequestEntityTooLarge).Fault);
+        Assert.StartsWith("the body is not valid JSON", (await Http.Post("/v2/accelerator_requests",
+            "{\"device_profile_name\": \"a\", \"device_profile_name\": \"b\"}")).Expect(HttpStatusCode.BadRequest).Fault);
         Assert.Contains("needs a JSON body", (await Http.Post("/v2/accelerator_requests", "")).Expect(HttpStatusCode.BadRequest).Fault);
         Assert.Contains("unknown query parameter 'limit'", (await Http.Get("/v2/deployables?limit=5")).Expect(HttpStatusCode.BadRequest).Fault);
         Assert.Contains("given 2 times", (await Http.Get("/v2/device_profiles?name=a&name=b")).Expect(HttpStatusCode.BadRequest).Fault);

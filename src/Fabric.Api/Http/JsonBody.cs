@@ -40,7 +40,7 @@ public static class JsonBody
 
         try
         {
-            return JsonNode.Parse(buffer.ToArray(), documentOptions: new JsonDocumentOptions { MaxDepth = 32 })
+            return JsonNode.Parse(buffer.ToArray(), documentOptions: new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false })
                 ?? throw ApiError.BadRequest("the body is JSON null; an object or list is expected");
         }
         catch (JsonException ex)
