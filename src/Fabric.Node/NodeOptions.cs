@@ -13,10 +13,11 @@ public sealed class NodeOptions
     private readonly Option<string?> _nodeName = new("--node-name") { Description = "name of this host for devices and placement [env FABRIC_NODE_NAME; default machine name]", Recursive = true };
     private readonly Option<string?> _store = new("--store") { Description = "sqlite (embedded) or postgres [env FABRIC_STORE; default sqlite]", Recursive = true };
     private readonly Option<string?> _db = new("--db") { Description = "SQLite file, or PostgreSQL connection string [env FABRIC_DB; default ./data/fabric.db]", Recursive = true };
+    private readonly Option<int?> _metricsPort = new("--metrics-port") { Description = "serve Prometheus metrics at http://<hostname>:<port>/metrics; 0 serves none [env FABRIC_METRICS_PORT; default 0]", Recursive = true };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _roles, _hostname, _port, _seeds, _nodeName, _store, _db })
+        foreach (var option in new Option[] { _roles, _hostname, _port, _seeds, _nodeName, _store, _db, _metricsPort })
         {
             command.Options.Add(option);
         }
@@ -54,6 +55,11 @@ public sealed class NodeOptions
         if (parse.GetValue(_store) is { } store)
         {
             options = options with { Store = FabricOptions.ParseStore(store, "--store") };
+        }
+
+        if (parse.GetValue(_metricsPort) is { } metricsPort)
+        {
+            options = options with { MetricsPort = FabricOptions.ParsePort(metricsPort.ToString(), "--metrics-port") };
         }
 
         if (parse.GetValue(_db) is { } db)

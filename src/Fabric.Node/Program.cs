@@ -2,9 +2,11 @@ using System.CommandLine;
 using Akka.Actor;
 using Fabric.Control.Configuration;
 using Fabric.Control.Hosting;
+using Fabric.Control.Metrics;
 using Fabric.Node;
 using Fabric.Node.Compute;
 using Fabric.Node.Demo;
+using Fabric.Node.Metrics;
 using Fabric.Vim.Client;
 using Spectre.Console;
 
@@ -75,12 +77,19 @@ return await root.Parse(args).InvokeAsync();
 
 async Task<FabricNode?> Start(ParseResult parse, CancellationToken cancellation, string extraHocon = "")
 {
+    MetricsEndpoint? endpoint = null;
     try
     {
         var options = nodeOptions.Bind(parse) with { ExtraHocon = extraHocon };
+        // The scrape port first: a port in use ends the start before this node joins the cluster.
+        endpoint = options.MetricsPort > 0 ? MetricsEndpoint.Start(options.Hostname, options.MetricsPort, options.NodeName) : null;
         var node = await FabricNode.StartAsync(options, TimeSpan.FromSeconds(30), cancellation);
+        var served = endpoint;
+        node.System.RegisterOnTermination(() => served?.Dispose());
+        FabricMetrics.Get(node.System).Serve();
         var where = options.Store == StoreKind.Sqlite ? $"SQLite {Path.GetFullPath(options.Database)}" : "PostgreSQL";
         Console.WriteLine($"fabric-node {options.NodeName} up at {node.Address}, roles [{string.Join(", ", options.Roles)}], store {where}");
+        Console.WriteLine(endpoint is null ? "metrics: fabric-cmd metrics (no scrape endpoint; --metrics-port N serves one)" : $"metrics: {endpoint.Url}");
         if (options.HasRole("compute"))
         {
             var settings = ComputeSettings.From(node.System.Settings.Config);
@@ -99,6 +108,7 @@ async Task<FabricNode?> Start(ParseResult parse, CancellationToken cancellation,
     }
     catch (Exception ex) when (ex is FabricConfigurationException or TimeoutException)
     {
+        endpoint?.Dispose();
         Console.Error.WriteLine($"fabric-node: {ex.Message}");
         return null;
     }

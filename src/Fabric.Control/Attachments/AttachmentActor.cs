@@ -3,6 +3,7 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Fabric.Control.Entities;
 using Fabric.Control.Events;
+using Fabric.Control.Metrics;
 using Fabric.Messages.Vim;
 using Fabric.Messages;
 using Fabric.Messages.Attachments;
@@ -30,6 +31,9 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
     private Queue<string>? _candidates;
     private readonly List<string> _tried = [];
     private string _lastRefusal = "";
+    private readonly BindMetrics _binds = FabricMetrics.Get(Context.System).Binds;
+    private string _bindKind = BindMetrics.Resumed;
+    private long _bindStartedAt;
 
     public AttachmentActor(string attachmentId, AttachmentDependencies deps)
         : base(EntityTypes.Attachment, attachmentId, AttachmentState.Empty(attachmentId))
@@ -72,6 +76,28 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         {
             FabricEventBus.Publish(Context.System, published);
         }
+
+        // A bind's outcome, with its kind and duration; one resumed after a restart has no start to measure from.
+        if (e is AttachmentBound or AttachmentBindFailed)
+        {
+            if (e is AttachmentBindFailed failed)
+            {
+                _binds.Failed(_bindKind, failed.Reason, _bindStartedAt);
+            }
+            else
+            {
+                _binds.Succeeded(_bindKind, _bindStartedAt);
+            }
+
+            _bindKind = BindMetrics.Resumed;
+            _bindStartedAt = 0;
+        }
+    }
+
+    private void BindStarted(string kind)
+    {
+        _bindKind = kind;
+        _bindStartedAt = _binds.Started(kind);
     }
 
     protected override void OnReplaySuccess()
@@ -118,6 +144,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
             }
 
             StartSaga(cmd.RequestId);
+            BindStarted(BindMetrics.Bind);
             FindCandidates(cmd.Host);
         });
         Command<RebindAttachment>(cmd =>
@@ -134,6 +161,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
             }
 
             StartSaga(cmd.RequestId);
+            BindStarted(BindMetrics.Rebind);
             PersistEvents([new AttachmentRebindStarted(EntityId, cmd.Host, cmd.Reason ?? "", cmd.RequestId)], Continue);
         });
         Command<MarkAttached>(cmd => Decide(cmd, State.Decide(cmd)));

@@ -33,6 +33,9 @@ public sealed record FabricOptions
 
     public string LogLevel { get; init; } = "INFO";
 
+    /// <summary>Port of the Prometheus scrape endpoint (<c>http://hostname:port/metrics</c>); 0, the default, serves none.</summary>
+    public int MetricsPort { get; init; }
+
     /// <summary>Extra HOCON laid over everything else (tests, one-off tuning).</summary>
     public string ExtraHocon { get; init; } = "";
 
@@ -76,6 +79,11 @@ public sealed record FabricOptions
         if (getenv("FABRIC_DB") is { Length: > 0 } db)
         {
             options = options with { Database = db };
+        }
+
+        if (getenv("FABRIC_METRICS_PORT") is { Length: > 0 } metricsPort)
+        {
+            options = options with { MetricsPort = ParsePort(metricsPort, "FABRIC_METRICS_PORT") };
         }
 
         if (getenv("FABRIC_LOGLEVEL") is { Length: > 0 } level)

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Fabric.Control.Metrics;
 using Fabric.Control.Nodes;
 using Fabric.Messages;
 using Fabric.Messages.Attachments;
@@ -56,6 +57,7 @@ public sealed class OperatorGateway : ReceiveActor
         Receive<ListPipelines>(q => Reply(GatewayLists.Pipelines(_control, _control.PipelineIndex!, q.AttachmentId, Timeout), "pipelines"));
         Receive<GetShardingStats>(_ => Reply(ShardingStats(_control), "sharding stats"));
         Receive<GetNodeStatusOf>(NodeStatusOf);
+        Receive<GetMetrics>(Metrics);
 
         Receive<ClusterEvent.IMemberEvent>(e => Publish(MemberEvent(e)));
         Receive<ClusterEvent.UnreachableMember>(e => Publish(Event("Unreachable", e.Member)));
@@ -163,6 +165,56 @@ public sealed class OperatorGateway : ReceiveActor
         return reply is NodeStatus status
             ? new NodeStatus(status.Node, status.Devices.Select(d => d with { Functions = d.Functions.ToArray() }).ToArray(), status.Queues.ToArray())
             : reply;
+    }
+
+    /// <summary>Every Up member's own metrics (or one member's, by node name or address), gathered off the actor's thread.</summary>
+    private void Metrics(GetMetrics query)
+    {
+        // This node answers for itself even when nothing started its metrics actor (a fabric hosted by a test or a tool).
+        FabricMetrics.Get(Context.System).Serve();
+        var asks = _cluster.State.Members
+            .Where(m => m.Status == MemberStatus.Up)
+            .Select(m => (m.Address, Reply: Context.ActorSelection(new RootActorPath(m.Address) / "user" / FabricMetrics.ActorName)
+                .Ask<NodeMetrics>(GetNodeMetrics.Instance, Timeout)))
+            .ToArray();
+        Gather(_cluster.SelfAddress.ToString(), asks, query.Node).PipeTo(Sender);
+    }
+
+    private static async Task<object> Gather(string gateway, (Address Address, Task<NodeMetrics> Reply)[] asks, string? wanted)
+    {
+        var nodes = new List<NodeMetrics>();
+        var missing = new List<string>();
+        foreach (var (address, reply) in asks)
+        {
+            try
+            {
+                var metrics = await reply;
+                // Copied into arrays: the node may hand over list types a client process cannot load.
+                nodes.Add(metrics with
+                {
+                    Roles = metrics.Roles.ToArray(),
+                    Samples = metrics.Samples.Select(s => s with { Tags = s.Tags.ToArray() }).ToArray(),
+                });
+            }
+            catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
+            {
+                missing.Add($"{address}: no metrics within {Timeout.TotalSeconds:0}s (a node without Fabric's metrics, or overloaded)");
+            }
+        }
+
+        if (wanted is { Length: > 0 })
+        {
+            nodes = nodes.Where(n => n.Node == wanted || n.Address == wanted || n.Address.EndsWith("@" + wanted, StringComparison.Ordinal)).ToList();
+            if (nodes.Count == 0)
+            {
+                return new Rejected(RejectReason.NotFound, $"no member named '{wanted}' answered; give a node name or a member's address as 'cluster show' lists it"
+                    + (missing.Count > 0 ? $" (not answering: {string.Join("; ", missing)})" : ""));
+            }
+
+            missing.Clear();
+        }
+
+        return new MetricsReport(gateway, nodes.OrderBy(n => n.Node, StringComparer.Ordinal).ThenBy(n => n.Address, StringComparer.Ordinal).ToArray(), missing.ToArray());
     }
 
     /// <summary>Sends what <paramref name="work"/> answers to the sender; a collaborator's silence becomes a typed Timeout.</summary>

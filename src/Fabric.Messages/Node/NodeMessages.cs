@@ -25,7 +25,9 @@ public sealed record NodeQueue(
     long Errors,
     long DriverFaults,
     long LatencyP50Nanos,
-    long LatencyP99Nanos);
+    long LatencyP99Nanos,
+    long BytesIn,
+    long BytesOut);
 
 public sealed record NodeStatus(string Node, IReadOnlyList<NodeDevice> Devices, IReadOnlyList<NodeQueue> Queues) : IFabricMessage;
 

@@ -134,5 +134,13 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         typeof(ListPipelines),
         typeof(PipelineList),
         typeof(ProgramDevice),
+        typeof(GetMetrics),
+        typeof(GetNodeMetrics),
+        typeof(MetricKind),
+        typeof(MetricTag),
+        typeof(MetricHistogram),
+        typeof(MetricSample),
+        typeof(NodeMetrics),
+        typeof(MetricsReport),
     ];
 }

@@ -79,8 +79,9 @@ public sealed class AccelerationCoreActor : ReceiveActor
             channel = AccelerationEngine.CreateChannel(cmd.QueueId, cmd.Geometry);
             ChannelPermissions.RestrictToOwner(channel.Path);
             var path = channel.Path;
-            _engine.AddQueue(cmd.QueueId, channel, cmd.Driver)
-                .PipeTo(Sender, success: () => new QueueAdded(cmd.QueueId, path, cmd.Geometry, _engine.GetStats(cmd.QueueId)?.Worker ?? -1),
+            var adding = _engine.AddQueue(cmd.QueueId, channel, cmd.Driver);
+            var counters = _engine.GetCounters(cmd.QueueId)!;
+            adding.PipeTo(Sender, success: () => new QueueAdded(cmd.QueueId, path, cmd.Geometry, _engine.GetStats(cmd.QueueId)?.Worker ?? -1, counters),
                     failure: ex => new QueueNotAdded(cmd.QueueId, ex.Message));
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)

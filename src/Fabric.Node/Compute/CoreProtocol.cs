@@ -9,7 +9,8 @@ namespace Fabric.Node.Compute;
 /// <summary>Create the attachment's channel file and serve it with <paramref name="Driver"/>.</summary>
 public sealed record AddQueue(string QueueId, IGDriver Driver, ChannelGeometry Geometry);
 
-public sealed record QueueAdded(string QueueId, string ChannelPath, ChannelGeometry Geometry, int Worker);
+/// <param name="Counters">The queue's live counters (read by the metrics, written only by its worker).</param>
+public sealed record QueueAdded(string QueueId, string ChannelPath, ChannelGeometry Geometry, int Worker, QueueCounters Counters);
 
 public sealed record QueueNotAdded(string QueueId, string Reason);
 

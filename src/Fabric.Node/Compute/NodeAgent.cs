@@ -9,6 +9,7 @@ using Fabric.Messages.Attachments;
 using Fabric.Messages.Devices;
 using Fabric.Messages.Errors;
 using Fabric.Messages.Node;
+using Fabric.Node.Metrics;
 
 namespace Fabric.Node.Compute;
 
@@ -31,6 +32,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly Dictionary<string, RealizedQueue> _queues = new(StringComparer.Ordinal);
     private readonly DeviceQueues _deviceQueues = new();
     private readonly HashSet<string> _unregistered = new(StringComparer.Ordinal);
+    private readonly DataplaneMetrics _metrics = DataplaneMetrics.Get(Context.System);
     private IActorRef _core = ActorRefs.Nobody;
 
     public NodeAgent(string node, IReadOnlyList<DeviceSpec> devices, ControlPlane control, ComputeSettings settings)
@@ -231,6 +233,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         _deviceQueues.Set(id, deviceId, chain);
         var added = await Local<QueueAdded>(_core, new AddQueue(id, driver.Driver, ChannelGeometry.Default), r => r is QueueNotAdded n ? n.Reason : null,
             onFailure: () => _deviceQueues.Remove(id));
+        _metrics.Track(id, deviceId, added.Counters);
         var g = added.Geometry;
         var handle = new AttachHandle(_node, added.ChannelPath, (int)ChannelLayout.AbiVersion, g.SqEntries, g.CqEntries, g.SlotCount, g.SlotSize);
         _queues[id] = new RealizedQueue(id, vmId, handle, requestId);
@@ -243,6 +246,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     private async Task<long> Unrealize(string attachmentId, bool delete, string requestId)
     {
         var removed = await _core.Ask<QueueRemoved>(new RemoveQueue(attachmentId, _settings.DrainTimeout), _settings.AskTimeout);
+        _metrics.Retire(attachmentId);
         if (_deviceQueues.DeviceOf(attachmentId) is { } deviceId && _devices.TryGetValue(deviceId, out var slot))
         {
             slot.Supervisor.Tell(new ForgetQueue(attachmentId));
@@ -300,6 +304,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
             var opened = await Local<DriverOpened>(target.Supervisor, new OpenDriver(queueId, chain), r => r is DriverNotOpened n ? n.Reason : null);
             _deviceQueues.Set(queueId, target.Spec.DeviceId, chain);
             await _core.Ask<DriverSwapped>(new SwapDriver(queueId, opened.Driver), _settings.AskTimeout);
+            _metrics.Move(queueId, target.Spec.DeviceId);
             if (_queues.TryGetValue(queueId, out var queue))
             {
                 await Control<AttachmentView>(_control.Attachments, new MarkAttached(queueId, queue.Handle, $"{requestId}:attach"));
@@ -387,7 +392,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
             var stats = t.IsCompletedSuccessfully ? t.Result.Queues : [];
             replyTo.Tell(new NodeStatus(_node, devices, stats.Select(s => new NodeQueue(
                 s.QueueId, queues.TryGetValue(s.QueueId, out var q) ? q.VmId : "", _deviceQueues.DeviceOf(s.QueueId) ?? "", s.Function,
-                s.Ops, s.Errors, s.DriverFaults, s.LatencyP50Nanos, s.LatencyP99Nanos)).ToArray()));
+                s.Ops, s.Errors, s.DriverFaults, s.LatencyP50Nanos, s.LatencyP99Nanos, s.BytesIn, s.BytesOut)).ToArray()));
         });
     }
 
