@@ -9,7 +9,7 @@ public static class FabricCmd
 {
     public static RootCommand Build(CmdContext cmd)
     {
-        var root = new RootCommand("fabric-cmd: inspect and steer a Fabric (cluster, sharding, devices, attachments, pipelines, dataplane) through any control node");
+        var root = new RootCommand("fabric-cmd: inspect and steer a Fabric (cluster, sharding, devices, attachments, pipelines, dataplane, metrics) through any control node");
         cmd.AddTo(root);
         root.Subcommands.Add(ClusterCommands.Create(cmd));
         root.Subcommands.Add(ShardingCommands.Create(cmd));
@@ -17,6 +17,7 @@ public static class FabricCmd
         root.Subcommands.Add(AttachmentsCommands.Create(cmd));
         root.Subcommands.Add(PipelinesCommands.Create(cmd));
         root.Subcommands.Add(DataplaneCommands.Create(cmd));
+        root.Subcommands.Add(MetricsCommands.Create(cmd));
         return root;
     }
 

@@ -84,6 +84,8 @@ public static class DataplaneCommands
                         ops = s.Queue.Ops,
                         ops_per_second = s.OpsPerSecond,
                         bytes_per_second = s.BytesPerSecond,
+                        bytes_in = s.Queue.BytesIn,
+                        bytes_out = s.Queue.BytesOut,
                         errors = s.Queue.Errors,
                         errors_per_second = s.ErrorsPerSecond,
                         driver_faults = s.Queue.DriverFaults,

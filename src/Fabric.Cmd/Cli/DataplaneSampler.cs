@@ -19,15 +19,17 @@ public sealed class DataplaneSampler
                 seen.Add(key);
                 double? ops = null;
                 double? errors = null;
-                if (_last.TryGetValue(key, out var before) && at > before.At && q.Ops >= before.Ops && q.Errors >= before.Errors)
+                double? bytes = null;
+                if (_last.TryGetValue(key, out var before) && at > before.At && q.Ops >= before.Ops && q.Errors >= before.Errors && q.BytesIn >= before.BytesIn)
                 {
                     var seconds = (at - before.At).TotalSeconds;
                     ops = (q.Ops - before.Ops) / seconds;
                     errors = (q.Errors - before.Errors) / seconds;
+                    bytes = (q.BytesIn - before.BytesIn) / seconds;
                 }
 
-                _last[key] = new Reading(q.Ops, q.Errors, at);
-                samples.Add(new QueueSample(node.Node, q, ops, errors, null));
+                _last[key] = new Reading(q.Ops, q.Errors, q.BytesIn, at);
+                samples.Add(new QueueSample(node.Node, q, ops, errors, bytes));
             }
         }
 
@@ -40,5 +42,5 @@ public sealed class DataplaneSampler
         return samples;
     }
 
-    private readonly record struct Reading(long Ops, long Errors, DateTime At);
+    private readonly record struct Reading(long Ops, long Errors, long BytesIn, DateTime At);
 }
