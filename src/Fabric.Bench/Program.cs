@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Fabric.Bench.Chaos;
 using Fabric.Bench.Control;
 using Fabric.Bench.Dataplane;
 using Fabric.Bench.Failover;
@@ -8,6 +9,7 @@ using Fabric.Bench.Failover;
 var root = new RootCommand("fabric-bench: measure Fabric against its baselines, in one run, JSON out");
 root.Subcommands.Add(ControlCommand.Create());
 root.Subcommands.Add(FailoverCommand.Create());
+root.Subcommands.Add(ChaosCommand.Create());
 foreach (var command in DataplaneCommand.Create())
 {
     root.Subcommands.Add(command);

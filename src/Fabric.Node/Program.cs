@@ -23,12 +23,9 @@ root.SetAction(async (parse, cancellation) =>
         return 1;
     }
 
+    // Ctrl+C or SIGTERM (the cancellation below): leave the cluster, hand shards over, drain the AC, then exit 0.
     Console.WriteLine("Ctrl+C or SIGTERM leaves the cluster gracefully.");
-    Console.CancelKeyPress += (_, e) =>
-    {
-        e.Cancel = true;
-        _ = CoordinatedShutdown.Get(node.System).Run(CoordinatedShutdown.ClrExitReason.Instance);
-    };
+    using var leave = cancellation.Register(() => _ = CoordinatedShutdown.Get(node.System).Run(CoordinatedShutdown.ClrExitReason.Instance));
     await node.System.WhenTerminated;
     Console.WriteLine($"fabric-node {node.Options.NodeName} stopped.");
     return 0;
@@ -73,7 +70,8 @@ demo.SetAction(async (parse, cancellation) =>
 });
 root.Subcommands.Add(demo);
 
-return await root.Parse(args).InvokeAsync();
+// SIGINT/SIGTERM cancel the running command; a graceful leave gets up to a minute before the process is ended.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });
 
 async Task<FabricNode?> Start(ParseResult parse, CancellationToken cancellation, string extraHocon = "")
 {

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Fabric.Control.Configuration;
 
 namespace Fabric.Control.Hosting;
@@ -36,6 +37,9 @@ public sealed class FabricNode : IAsyncDisposable
         var system = ActorSystem.Create(FabricOptions.SystemName, FabricConfig.Build(options));
         try
         {
+            // Every member runs the pub-sub mediator, compute-only ones too: the control nodes' mediators gossip
+            // to all members, and a member without it cannot even read that gossip (its serializer comes with it).
+            DistributedPubSub.Get(system);
             var cluster = Cluster.Get(system);
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             cluster.RegisterOnMemberUp(() => up.TrySetResult());

@@ -11,59 +11,161 @@ namespace Fabric.Control.Nodes;
 /// Runs once in the cluster (a singleton on the control nodes). When a compute node leaves or is downed, its
 /// devices become <c>Lost</c> and every attachment they held <c>Failed</c> with reason <c>NodeLost</c>, so the
 /// VIM can evacuate its VMs. A node that comes back registers its devices again, which makes them healthy.
+/// <para>
+/// The work is retried until it is done: right after a node is lost its devices' shards may be moving too (a
+/// control+compute node), so the first asks can time out. And since a singleton that moves to another node has
+/// missed the removals before it started, it also reconciles: any device of a node that is not a member of the
+/// cluster is lost, whatever it missed.
+/// </para>
 /// </summary>
-public sealed class NodeLossWatcher : ReceiveActor
+public sealed class NodeLossWatcher : ReceiveActor, IWithTimers
 {
     /// <summary>Compute nodes carry this role prefix followed by their node name.</summary>
     public const string NodeRolePrefix = "node:";
 
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan ReconcileEvery = TimeSpan.FromSeconds(15);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ControlPlane _control;
     private readonly TimeSpan _timeout = TimeSpan.FromSeconds(10);
+    private readonly Cluster _cluster = Cluster.Get(Context.System);
+
+    /// <summary>Nodes whose loss is not yet carried out, with how they were lost and the request id prefix.</summary>
+    private readonly Dictionary<string, LostNode> _pending = new(StringComparer.Ordinal);
 
     public NodeLossWatcher(ControlPlane control)
     {
         _control = control;
-        ReceiveAsync<ClusterEvent.MemberRemoved>(removed => NodeLost(removed.Member, removed.PreviousStatus));
+        Receive<ClusterEvent.MemberRemoved>(removed =>
+        {
+            if (NodeNameOf(removed.Member) is { } node && !IsMember(node))
+            {
+                var how = removed.PreviousStatus == MemberStatus.Down ? "was downed" : "left the cluster";
+                _log.Warning("compute node {0} ({1}) {2}: its devices are lost", node, removed.Member.Address, how);
+                _pending[node] = new LostNode(node, how, $"lost:{removed.Member.UniqueAddress.Uid}");
+                Self.Tell(Work.Instance);
+            }
+        });
+        Receive<ClusterEvent.MemberUp>(up =>
+        {
+            // Back before its loss was carried out: it registers its devices again, nothing to mark.
+            if (NodeNameOf(up.Member) is { } node && _pending.Remove(node))
+            {
+                _log.Info("compute node {0} is back; its devices register again", node);
+            }
+        });
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
+        ReceiveAsync<Work>(_ => CarryOut());
+        ReceiveAsync<Reconcile>(_ => FindMissed());
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(ControlPlane control) => Akka.Actor.Props.Create<NodeLossWatcher>(control);
 
     public static string? NodeNameOf(Member member) =>
         member.Roles.FirstOrDefault(r => r.StartsWith(NodeRolePrefix, StringComparison.Ordinal))?[NodeRolePrefix.Length..];
 
-    protected override void PreStart() =>
-        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberRemoved));
-
-    protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
-
-    private async Task NodeLost(Member member, MemberStatus previous)
+    protected override void PreStart()
     {
-        if (NodeNameOf(member) is not { } node || _control.Placement is null)
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberRemoved), typeof(ClusterEvent.MemberUp));
+        Timers.StartPeriodicTimer(Reconcile.Instance, Reconcile.Instance, ReconcileEvery, ReconcileEvery);
+    }
+
+    protected override void PostStop() => _cluster.Unsubscribe(Self);
+
+    private bool IsMember(string node) =>
+        _cluster.State.Members.Any(m => m.Status is MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Up && NodeNameOf(m) == node);
+
+    /// <summary>Devices not lost whose node is not a member (a removal this singleton did not see).</summary>
+    private async Task FindMissed()
+    {
+        if (_control.Placement is null || !_cluster.State.Members.Any(m => m.Status == MemberStatus.Up && m.Address == _cluster.SelfAddress))
         {
             return;
         }
 
-        var how = previous == MemberStatus.Down ? "was downed" : "left the cluster";
-        _log.Warning("compute node {0} ({1}) {2}: its devices are lost", node, member.Address, how);
-        var snapshot = await _control.Placement.Ask<CapacitySnapshot>(GetCapacity.Instance, _timeout);
-        foreach (var device in snapshot.Devices.Where(d => d.Node == node))
+        CapacitySnapshot snapshot;
+        try
         {
-            var requestId = $"lost:{device.DeviceId}:{member.UniqueAddress.Uid}";
-            var reply = await _control.Devices.Ask<object>(new SetDeviceHealth(device.DeviceId, DeviceHealth.Lost, $"node {node} {how}", requestId), _timeout);
+            snapshot = await _control.Placement.Ask<CapacitySnapshot>(GetCapacity.Instance, _timeout);
+        }
+        catch (AskTimeoutException)
+        {
+            return;
+        }
+
+        foreach (var node in snapshot.Devices.Where(d => d.Health != DeviceHealth.Lost).Select(d => d.Node).Distinct())
+        {
+            if (!IsMember(node) && !_pending.ContainsKey(node))
+            {
+                _log.Warning("compute node {0} is not a member of the cluster but its devices are not lost: marking them lost", node);
+                _pending[node] = new LostNode(node, "is not a member of the cluster", $"lost:absent:{DateTime.UtcNow.Ticks}");
+                Self.Tell(Work.Instance);
+            }
+        }
+    }
+
+    private async Task CarryOut()
+    {
+        if (_control.Placement is null)
+        {
+            return;
+        }
+
+        foreach (var lost in _pending.Values.ToArray())
+        {
+            try
+            {
+                await MarkLost(lost);
+                _pending.Remove(lost.Node);
+            }
+            catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException or InvalidOperationException)
+            {
+                _log.Warning("compute node {0}: its loss is not carried out yet ({1}); retrying in {2}", lost.Node, ex.Message, RetryAfter);
+                Timers.StartSingleTimer(Work.Instance, Work.Instance, RetryAfter);
+            }
+        }
+    }
+
+    /// <summary>Marks the node's devices lost and fails their attachments; idempotent (request ids per device and attachment).</summary>
+    private async Task MarkLost(LostNode lost)
+    {
+        var snapshot = await _control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, _timeout);
+        foreach (var device in snapshot.Devices.Where(d => d.Node == lost.Node))
+        {
+            if (IsMember(lost.Node))
+            {
+                return;
+            }
+
+            var reply = await _control.Devices.Ask<object>(
+                new SetDeviceHealth(device.DeviceId, DeviceHealth.Lost, $"node {lost.Node} {lost.How}", $"{lost.RequestPrefix}:{device.DeviceId}"), _timeout);
             if (reply is not DeviceView view)
             {
-                _log.Error("device {0}: could not be marked lost: {1}", device.DeviceId, reply);
-                continue;
+                throw new InvalidOperationException($"device {device.DeviceId} answered {reply}");
             }
 
             foreach (var attachment in view.Holders.Keys)
             {
+                // A refusal (deleted meanwhile, already failed) is an answer: only silence is retried.
                 await _control.Attachments.Ask<object>(
-                    new FailAttachment(attachment, $"NodeLost: node {node} {how}", $"{requestId}:{attachment}"), _timeout);
+                    new FailAttachment(attachment, $"NodeLost: node {lost.Node} {lost.How}", $"{lost.RequestPrefix}:{attachment}"), _timeout);
             }
         }
+    }
+
+    private sealed record LostNode(string Node, string How, string RequestPrefix);
+
+    private sealed record Work
+    {
+        public static Work Instance { get; } = new();
+    }
+
+    private sealed record Reconcile
+    {
+        public static Reconcile Instance { get; } = new();
     }
 }

@@ -181,8 +181,9 @@ public sealed class FabricVimClient : IAsyncDisposable
         var serialization = File.ReadAllText(Path.Combine(folder, "serialization.conf"));
         return ConfigurationFactory.ParseString($$"""
             akka {
-              # A client's own transport chatter is not the user's business; failures surface as exceptions.
-              loglevel = ERROR
+              # A client's own transport chatter is not the user's business (a gateway node going away is logged
+              # as an error by the remoting layer, then the client moves on to another); failures surface as exceptions.
+              loglevel = OFF
               stdout-loglevel = OFF
               log-dead-letters = off
               actor.provider = remote
