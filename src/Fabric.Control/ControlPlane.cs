@@ -13,6 +13,7 @@ using Fabric.Control.Attachments;
 using Fabric.Control.Devices;
 using Fabric.Control.Pipelines;
 using Fabric.Control.Placement;
+using Fabric.Control.Store;
 using Fabric.Control.Profiles;
 using Fabric.Messages.Sharding;
 
@@ -84,6 +85,11 @@ public sealed record ControlPlane(IActorRef Devices, IActorRef Profiles, IActorR
         system.ActorOf(ClusterSingletonManager.Props(
             NodeLossWatcher.Props(control), PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system).WithRole(ControlRole)),
             "node-loss-watcher");
+        if (system.Settings.Config.GetString("fabric.persistence.provider") == "postgres")
+        {
+            system.ActorOf(PostgresWatch.Props(system.Settings.Config.GetString("fabric.persistence.postgres-connection-string")), PostgresWatch.Name);
+        }
+
         var gateway = system.ActorOf(VimGateway.Props(control), VimGateway.Name);
         ClusterClientReceptionist.Get(system).RegisterService(gateway);
         var operatorGateway = system.ActorOf(OperatorGateway.Props(control), OperatorGateway.Name);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Akka.Actor;
 using Fabric.Control.Configuration;
 using Fabric.Control.Hosting;
@@ -23,9 +24,18 @@ root.SetAction(async (parse, cancellation) =>
         return 1;
     }
 
-    // Ctrl+C or SIGTERM (the cancellation below): leave the cluster, hand shards over, drain the AC, then exit 0.
+    // Ctrl+C or SIGTERM: leave the cluster (shards handed over, AC drained), then exit 0. The signal is taken
+    // here, not by the runtime's default handler, so the process ends only once the node has left.
     Console.WriteLine("Ctrl+C or SIGTERM leaves the cluster gracefully.");
-    using var leave = cancellation.Register(() => _ = CoordinatedShutdown.Get(node.System).Run(CoordinatedShutdown.ClrExitReason.Instance));
+    void Leave(PosixSignalContext signal)
+    {
+        signal.Cancel = true;
+        Console.WriteLine($"{signal.Signal}: leaving the cluster");
+        _ = CoordinatedShutdown.Get(node.System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+    }
+
+    using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Leave);
+    using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Leave);
     await node.System.WhenTerminated;
     Console.WriteLine($"fabric-node {node.Options.NodeName} stopped.");
     return 0;
@@ -70,8 +80,10 @@ demo.SetAction(async (parse, cancellation) =>
 });
 root.Subcommands.Add(demo);
 
-// SIGINT/SIGTERM cancel the running command; a graceful leave gets up to a minute before the process is ended.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });
+// The node itself (no subcommand) handles SIGINT/SIGTERM as a graceful leave; for the demo they cancel it.
+var parsed = root.Parse(args);
+var signals = parsed.CommandResult.Command == root ? null : (TimeSpan?)TimeSpan.FromSeconds(30);
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = signals });
 
 async Task<FabricNode?> Start(ParseResult parse, CancellationToken cancellation, string extraHocon = "")
 {

@@ -39,6 +39,9 @@ public sealed class ChaosDrills : IAsyncDisposable
     /// <summary>Attachments the drills made and keep: every state read must include them.</summary>
     private readonly HashSet<string> _known = [];
 
+    /// <summary>Devices the cluster has with every node up: every state read must list them all.</summary>
+    private int _devices;
+
     private ChaosDrills(DrillCluster cluster, ChaosSettings settings, Action<string> progress, FabricVimClient vim, FabricVimClient operatorClient)
     {
         _cluster = cluster;
@@ -64,7 +67,7 @@ public sealed class ChaosDrills : IAsyncDisposable
         await vim.CreateProfile(Profile, [new ProfileGroup("aes-256-gcm", 1)]);
         foreach (var node in cluster.Nodes)
         {
-            await drills.AwaitDevices(node.Name, DeviceHealth.Healthy);
+            drills._devices += await drills.AwaitDevices(node.Name, DeviceHealth.Healthy);
         }
 
         // Residents: bound on every host, kept through every drill, so each state comparison covers real bindings.
@@ -118,7 +121,7 @@ public sealed class ChaosDrills : IAsyncDisposable
             await CreateKept(probe, host: null);
         }
 
-        var before = await FabricState.ReadAsync(_vim, _known, Settle);
+        var before = await FabricState.ReadAsync(_vim, _known, _devices, Settle);
         _load.Resume();
         _load.TakeWindow(TimeSpan.Zero);
         _progress($"kill -9 of h2 (control, compute; {shards.Count} attachment shards, pid {victim.Pid})");
@@ -136,7 +139,7 @@ public sealed class ChaosDrills : IAsyncDisposable
         await Task.Delay(_settings.DrillLoad);
         await _load.PauseAsync(Settle);
         var window = _load.TakeWindow(clock.Elapsed);
-        var after = await FabricState.ReadAsync(_vim, _known, Settle);
+        var after = await FabricState.ReadAsync(_vim, _known, _devices, Settle);
         var expected = before.AfterNodeLost("h2");
         expected = expected with { Attachments = expected.Attachments.Where(a => a.Key != probes[0]).ToDictionary() };
         var differences = after.DifferencesFrom(expected);
@@ -145,7 +148,7 @@ public sealed class ChaosDrills : IAsyncDisposable
         Figures["control_state_differences"] = differences.Count;
         Figures["control_failed_requests"] = window.Failed;
         Problems.AddRange(differences.Select(d => "control kill: " + d));
-        Problems.AddRange(after.BookErrors().Select(e => "control kill: books: " + e));
+        Problems.AddRange((await after.BookErrorsAsync(LookUp)).Select(e => "control kill: books: " + e));
         Report("control kill", window);
 
         await Restart(victim);
@@ -161,7 +164,7 @@ public sealed class ChaosDrills : IAsyncDisposable
         var victim = _cluster.Node("h3");
         await _load.PauseAsync(Settle);
         var pinned = _known.Where(id => id.StartsWith("resident-h3-", StringComparison.Ordinal)).ToArray();
-        var before = await FabricState.ReadAsync(_vim, _known, Settle);
+        var before = await FabricState.ReadAsync(_vim, _known, _devices, Settle);
         _events.Clear();
         _load.Resume();
         _load.TakeWindow(TimeSpan.Zero);
@@ -193,13 +196,13 @@ public sealed class ChaosDrills : IAsyncDisposable
         await Task.Delay(_settings.DrillLoad);
         await _load.PauseAsync(Settle);
         var window = _load.TakeWindow(clock.Elapsed);
-        var after = await FabricState.ReadAsync(_vim, _known, Settle);
+        var after = await FabricState.ReadAsync(_vim, _known, _devices, Settle);
         var differences = after.DifferencesFrom(before.AfterNodeLost("h3"));
         Figures["detect_s"] = told.Count == 0 ? -1 : Math.Round(Stopwatch.GetElapsedTime(killedAt, told.Values.Max()).TotalSeconds, 2);
         Figures["compute_state_differences"] = differences.Count;
         Figures["compute_failed_requests"] = window.Failed;
         Problems.AddRange(differences.Select(d => "compute kill: " + d));
-        Problems.AddRange(after.BookErrors().Select(e => "compute kill: books: " + e));
+        Problems.AddRange((await after.BookErrorsAsync(LookUp)).Select(e => "compute kill: books: " + e));
         Report("compute kill", window);
 
         await Restart(victim);
@@ -263,7 +266,7 @@ public sealed class ChaosDrills : IAsyncDisposable
                 await _vim.CreateAttachment($"pg-probe-{i}", "vm-pg-probe", Profile);
                 break;
             }
-            catch (FabricRejectedException) when (DateTime.UtcNow < deadline)
+            catch (Exception ex) when (ex is FabricRejectedException or FabricUnreachableException && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(100);
             }
@@ -293,11 +296,11 @@ public sealed class ChaosDrills : IAsyncDisposable
         await _load.StopAsync();
         _progress($"checking {_load.Acknowledged.Count} acknowledged attachments");
         var lost = await _load.FindLostAsync(Settle);
-        var state = await FabricState.ReadAsync(_vim, _known, Settle);
+        var state = await FabricState.ReadAsync(_vim, _known, _devices, Settle);
         Figures["acknowledged_checked"] = _load.Acknowledged.Count;
         Figures["acknowledged_lost"] = lost.Count;
         Problems.AddRange(lost.Select(l => "lost: " + l));
-        Problems.AddRange(state.BookErrors().Select(e => "final books: " + e));
+        Problems.AddRange((await state.BookErrorsAsync(LookUp)).Select(e => "final books: " + e));
     }
 
     /// <summary>An attachment the drills keep (bound on <paramref name="host"/> when one is given).</summary>
@@ -316,6 +319,18 @@ public sealed class ChaosDrills : IAsyncDisposable
         _known.Add(id);
     }
 
+    private async Task<AttachmentView?> LookUp(string id)
+    {
+        try
+        {
+            return await _vim.GetAttachment(id);
+        }
+        catch (FabricRejectedException)
+        {
+            return null;
+        }
+    }
+
     private async Task Restart(NodeProcess node)
     {
         _progress($"starting {node.Name} again");
@@ -323,7 +338,8 @@ public sealed class ChaosDrills : IAsyncDisposable
         await AwaitDevices(node.Name, DeviceHealth.Healthy);
     }
 
-    private async Task AwaitDevices(string node, DeviceHealth health)
+    /// <summary>Waits until the node's devices are listed and all in <paramref name="health"/>; how many it has.</summary>
+    private async Task<int> AwaitDevices(string node, DeviceHealth health)
     {
         var deadline = DateTime.UtcNow + Settle;
         while (true)
@@ -333,7 +349,7 @@ public sealed class ChaosDrills : IAsyncDisposable
                 var devices = await _vim.ListDevices(node);
                 if (devices.Count > 0 && devices.All(d => d.Health == health))
                 {
-                    return;
+                    return devices.Count;
                 }
             }
             catch (Exception ex) when (ex is FabricUnreachableException or FabricRejectedException)

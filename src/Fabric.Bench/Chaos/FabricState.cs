@@ -13,10 +13,11 @@ public sealed record FabricState(IReadOnlyDictionary<string, AttachmentView> Att
 {
     /// <summary>
     /// Reads the state, retrying while the fabric is still recovering, until <paramref name="timeout"/>. Lists come
-    /// from read models that follow the journal a moment behind: the read is repeated until it holds every attachment
-    /// in <paramref name="mustInclude"/> (ones known to exist).
+    /// from read models that follow the journal a moment behind (a node just started replays it from the start): the
+    /// read is repeated until it holds every attachment in <paramref name="mustInclude"/> (ones known to exist) and at
+    /// least <paramref name="devices"/> devices.
     /// </summary>
-    public static async Task<FabricState> ReadAsync(FabricVimClient vim, IReadOnlyCollection<string> mustInclude, TimeSpan timeout)
+    public static async Task<FabricState> ReadAsync(FabricVimClient vim, IReadOnlyCollection<string> mustInclude, int devices, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
@@ -24,16 +25,16 @@ public sealed record FabricState(IReadOnlyDictionary<string, AttachmentView> Att
             try
             {
                 var attachments = (await vim.ListAttachments(null)).ToDictionary(a => a.AttachmentId);
-                var devices = await vim.ListDevices(null);
+                var listed = await vim.ListDevices(null);
                 var missing = mustInclude.Where(id => !attachments.ContainsKey(id)).ToArray();
-                if (missing.Length == 0)
+                if (missing.Length == 0 && listed.Count >= devices)
                 {
-                    return new FabricState(attachments, devices.ToDictionary(d => d.DeviceId));
+                    return new FabricState(attachments, listed.ToDictionary(d => d.DeviceId));
                 }
 
                 if (DateTime.UtcNow > deadline)
                 {
-                    throw new TimeoutException($"the attachment list still lacks {string.Join(", ", missing)} after {timeout.TotalSeconds:0} s");
+                    throw new TimeoutException($"the lists are still short after {timeout.TotalSeconds:0} s: {listed.Count} of {devices} devices, attachments missing: {string.Join(", ", missing)}");
                 }
             }
             catch (Exception ex) when (ex is FabricUnreachableException or FabricRejectedException && DateTime.UtcNow < deadline)
@@ -109,19 +110,31 @@ public sealed record FabricState(IReadOnlyDictionary<string, AttachmentView> Att
         return differences;
     }
 
-    /// <summary>Capacity books: every device's holders are exactly the live attachments bound to it.</summary>
-    public IReadOnlyList<string> BookErrors()
+    /// <summary>
+    /// Capacity books: every live attachment bound to a device is among its holders, and every holder is such an
+    /// attachment. A holder the (lagging) attachment list does not show yet is looked up by <paramref name="lookUp"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> BookErrorsAsync(Func<string, Task<AttachmentView?>> lookUp)
     {
         var errors = new List<string>();
         foreach (var device in Devices.Values)
         {
-            var holders = Attachments.Values
+            var bound = Attachments.Values
                 .Where(a => a.DeviceId == device.DeviceId && a.Status is AttachmentStatus.Bound or AttachmentStatus.Attached or AttachmentStatus.Failed)
                 .Select(a => a.AttachmentId)
                 .ToHashSet();
-            if (!holders.SetEquals(device.Holders.Keys))
+            foreach (var holder in device.Holders.Keys.Where(h => !Attachments.ContainsKey(h)))
             {
-                errors.Add($"device {device.DeviceId}: holders [{string.Join(", ", device.Holders.Keys.Order())}] but bound attachments [{string.Join(", ", holders.Order())}]");
+                var view = await lookUp(holder);
+                if (view is { Status: AttachmentStatus.Bound or AttachmentStatus.Attached or AttachmentStatus.Failed } && view.DeviceId == device.DeviceId)
+                {
+                    bound.Add(holder);
+                }
+            }
+
+            if (!bound.SetEquals(device.Holders.Keys))
+            {
+                errors.Add($"device {device.DeviceId}: holders [{string.Join(", ", device.Holders.Keys.Order())}] but bound attachments [{string.Join(", ", bound.Order())}]");
             }
 
             if (device.Holders.Values.Sum() != device.ReservedQueuePairs || device.ReservedQueuePairs > device.CapacityQueuePairs)

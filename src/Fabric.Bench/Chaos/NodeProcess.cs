@@ -16,8 +16,10 @@ public sealed partial class NodeProcess : IAsyncDisposable
     private StreamWriter? _log;
     private TaskCompletionSource _up = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public NodeProcess(string name, int port, IReadOnlyList<string> roles, IReadOnlyList<string> seeds, string database, string folder)
+    /// <param name="store"><c>postgres</c> (the drills' store) or <c>sqlite</c>; <paramref name="database"/> is its connection string or file.</param>
+    public NodeProcess(string name, int port, IReadOnlyList<string> roles, IReadOnlyList<string> seeds, string database, string folder, string store = "postgres")
     {
+        Store = store;
         Name = name;
         Port = port;
         Roles = roles;
@@ -37,6 +39,8 @@ public sealed partial class NodeProcess : IAsyncDisposable
     public IReadOnlyList<string> Seeds { get; }
 
     public string Database { get; }
+
+    public string Store { get; }
 
     public string WorkingDirectory { get; }
 
@@ -70,7 +74,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
         foreach (var a in new[]
                  {
                      dll, "--roles", string.Join(',', Roles), "--port", Port.ToString(), "--seeds", string.Join(',', Seeds),
-                     "--node-name", Name, "--store", "postgres", "--db", Database,
+                     "--node-name", Name, "--store", Store, "--db", Database,
                  })
         {
             start.ArgumentList.Add(a);
@@ -103,6 +107,25 @@ public sealed partial class NodeProcess : IAsyncDisposable
         }
 
         await _up.Task;
+    }
+
+    /// <summary>Starts the process and waits for it to end by itself (a node that must refuse to start).</summary>
+    public async Task<int> RunToExitAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await StartAsync(timeout);
+        }
+        catch (InvalidOperationException) when (_process is { HasExited: true })
+        {
+            // Exited before it was up: what the caller expects.
+        }
+
+        using var cts = new CancellationTokenSource(timeout);
+        await _process!.WaitForExitAsync(cts.Token);
+        // The exit handler and the output readers race; wait for the output to be flushed to the log.
+        _process.WaitForExit();
+        return _process.ExitCode;
     }
 
     /// <summary>SIGKILL: the process vanishes without leaving the cluster.</summary>

@@ -1,4 +1,4 @@
 namespace Fabric.Control.Configuration;
 
-/// <summary>A configuration value is wrong; the message names the value and what is expected.</summary>
-public sealed class FabricConfigurationException(string message) : Exception(message);
+/// <summary>A setting or the environment keeps the node from starting; the message says what to fix.</summary>
+public sealed class FabricConfigurationException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,6 +1,10 @@
+using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Event;
+using Fabric.Messages.Cluster;
+using Fabric.Messages.Sharding;
 using Fabric.Control.Configuration;
 
 namespace Fabric.Control.Hosting;
@@ -26,20 +30,32 @@ public sealed class FabricNode : IAsyncDisposable
 
     public Address Address => Cluster.Get(System).SelfAddress;
 
-    /// <summary>Starts the node, joins the seeds (or itself) and waits until it is an Up member.</summary>
-    public static async Task<FabricNode> StartAsync(FabricOptions options, TimeSpan joinTimeout, CancellationToken cancellation = default)
+    /// <summary>
+    /// Starts the node, joins the seeds (or itself), waits until it is an Up member and checks it agrees with the
+    /// cluster on the store. Whatever stops that (port in use, store unreachable, no seed answering, a node that does
+    /// not fit the cluster) is a <see cref="FabricConfigurationException"/> or <see cref="TimeoutException"/> that
+    /// says what to fix; <paramref name="report"/> hears about retries (default: standard error).
+    /// </summary>
+    public static async Task<FabricNode> StartAsync(FabricOptions options, TimeSpan joinTimeout, CancellationToken cancellation = default, Action<string>? report = null)
     {
+        report ??= Console.Error.WriteLine;
         if (options.Store == StoreKind.Sqlite)
         {
             SqliteStore.Prepare(options.Database);
         }
+        else
+        {
+            await PostgresStore.AwaitReachableAsync(options.Database, joinTimeout, report, cancellation);
+        }
 
-        var system = ActorSystem.Create(FabricOptions.SystemName, FabricConfig.Build(options));
+        var system = CreateSystem(options);
         try
         {
             // Every member runs the pub-sub mediator, compute-only ones too: the control nodes' mediators gossip
             // to all members, and a member without it cannot even read that gossip (its serializer comes with it).
             DistributedPubSub.Get(system);
+            var fingerprint = FingerprintOf(options);
+            system.ActorOf(FingerprintActor.Props(fingerprint), FingerprintActor.Name);
             var cluster = Cluster.Get(system);
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             cluster.RegisterOnMemberUp(() => up.TrySetResult());
@@ -49,19 +65,102 @@ public sealed class FabricNode : IAsyncDisposable
             }
 
             var timeout = Task.Delay(joinTimeout, cancellation);
-            if (await Task.WhenAny(up.Task, timeout) != up.Task)
+            var first = await Task.WhenAny(up.Task, timeout, system.WhenTerminated);
+            if (first == system.WhenTerminated)
+            {
+                throw new FabricConfigurationException(
+                    $"the node stopped while joining ({CoordinatedShutdown.Get(system).ShutdownReason?.GetType().Name ?? "no reason given"}); the seed nodes may have refused or downed it, see the log above");
+            }
+
+            if (first != up.Task)
             {
                 throw new TimeoutException(options.Seeds.Count == 0
                     ? $"the node did not come up within {joinTimeout.TotalSeconds:0}s"
-                    : $"could not join the cluster through {string.Join(", ", options.Seeds)} within {joinTimeout.TotalSeconds:0}s; is a seed node running?");
+                    : $"could not join the cluster through {string.Join(", ", options.Seeds)} within {joinTimeout.TotalSeconds:0}s; is a seed node running at that address?");
             }
 
+            await CheckFitsCluster(system, fingerprint);
             return new FabricNode(system, ControlPlane.Start(system), options);
         }
         catch
         {
             await system.Terminate();
             throw;
+        }
+    }
+
+    /// <summary>The store and sharding this node runs with, as the other members must see them too (a compute-only node uses no store).</summary>
+    public static NodeFingerprint FingerprintOf(FabricOptions options) =>
+        !options.HasRole(ControlPlane.ControlRole) ? new NodeFingerprint(NoStore, "", FabricMessageExtractor.ShardCount)
+        : options.Store == StoreKind.Sqlite ? new NodeFingerprint("sqlite", $"{Environment.MachineName}:{Path.GetFullPath(options.Database)}", FabricMessageExtractor.ShardCount)
+        : new NodeFingerprint("postgres", PostgresStore.Describe(options.Database), FabricMessageExtractor.ShardCount);
+
+    private const string NoStore = "none";
+
+    private static ActorSystem CreateSystem(FabricOptions options)
+    {
+        var config = FabricConfig.Build(options);
+        try
+        {
+            return ActorSystem.Create(FabricOptions.SystemName, config);
+        }
+        catch (Exception ex)
+        {
+            for (var e = ex; e is not null; e = e.InnerException)
+            {
+                if (e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+                {
+                    throw new FabricConfigurationException(
+                        $"port {options.Port} on {options.Hostname} is in use (another fabric-node?); choose another with --port or FABRIC_PORT", ex);
+                }
+
+                if (e is SocketException { SocketErrorCode: SocketError.AddressNotAvailable })
+                {
+                    throw new FabricConfigurationException($"address {options.Hostname} is not one of this host's; set --hostname or FABRIC_HOSTNAME", ex);
+                }
+            }
+
+            throw new FabricConfigurationException($"the actor system could not start: {ex.GetBaseException().Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Asks the oldest other member what it runs on: a node on another store (or another shard count) would split
+    /// the fabric's state in two, so it is refused here, with both sides named.
+    /// </summary>
+    private static async Task CheckFitsCluster(ActorSystem system, NodeFingerprint mine)
+    {
+        var cluster = Cluster.Get(system);
+        var other = cluster.State.Members
+            .Where(m => m.Status == MemberStatus.Up && m.Address != cluster.SelfAddress)
+            .Where(m => mine.Store == NoStore || m.HasRole(ControlPlane.ControlRole))
+            .OrderBy(m => m, Member.AgeOrdering)
+            .FirstOrDefault();
+        if (other is null)
+        {
+            return;
+        }
+
+        NodeFingerprint theirs;
+        try
+        {
+            theirs = await system.ActorSelection(new RootActorPath(other.Address) / "user" / FingerprintActor.Name)
+                .Ask<NodeFingerprint>(GetFingerprint.Instance, TimeSpan.FromSeconds(10));
+        }
+        catch (AskTimeoutException)
+        {
+            system.Log.Warning("{0} did not say what it runs on within 10 s; not checked", other.Address);
+            return;
+        }
+
+        var fits = theirs.Shards == mine.Shards
+            && (mine.Store == NoStore || theirs.Store == NoStore || (theirs.Store == mine.Store && theirs.StoreTarget == mine.StoreTarget));
+        if (!fits)
+        {
+            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
+            throw new FabricConfigurationException(
+                $"this node does not fit the cluster: it runs on {mine.Store} {mine.StoreTarget} with {mine.Shards} shards, "
+                + $"{other.Address} on {theirs.Store} {theirs.StoreTarget} with {theirs.Shards} shards; give every node the same --store and --db");
         }
     }
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Serialization;
 using Fabric.Messages.Attachments;
+using Fabric.Messages.Cluster;
 using Fabric.Messages.Devices;
 using Fabric.Messages.Errors;
 using Fabric.Messages.Node;
@@ -142,5 +143,7 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         typeof(MetricSample),
         typeof(NodeMetrics),
         typeof(MetricsReport),
+        typeof(GetFingerprint),
+        typeof(NodeFingerprint),
     ];
 }
