@@ -1,4 +1,6 @@
+using Akka;
 using Akka.Actor;
+using Akka.Event;
 using Fabric.Control.Hosting;
 using Fabric.Node.Hio;
 
@@ -9,8 +11,26 @@ public static class ComputeRole
 {
     public const string FaultInjectingDeviceName = "fault-injecting-crypto-0";
 
-    public static IActorRef Start(FabricNode node, IReadOnlyList<DeviceSpec> devices, ComputeSettings settings) =>
-        node.System.ActorOf(NodeAgent.Props(node.Options.NodeName, devices, node.Control, settings), NodeAgent.Name);
+    public static IActorRef Start(FabricNode node, IReadOnlyList<DeviceSpec> devices, ComputeSettings settings)
+    {
+        var agent = node.System.ActorOf(NodeAgent.Props(node.Options.NodeName, devices, node.Control, settings), NodeAgent.Name);
+        // Leaving (SIGTERM, Ctrl+C, fabric-cmd cluster leave): guests' posted work completes before the node goes.
+        var drainBudget = settings.DrainTimeout + TimeSpan.FromSeconds(3);
+        CoordinatedShutdown.Get(node.System).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "drain-acceleration-core", async () =>
+        {
+            try
+            {
+                await agent.Ask<NodeDrained>(DrainNode.Instance, drainBudget);
+            }
+            catch (AskTimeoutException)
+            {
+                node.System.Log.Warning("node leaving: the AC did not drain within {0}; its queues end with it", drainBudget);
+            }
+
+            return Done.Instance;
+        });
+        return agent;
+    }
 
     /// <summary>
     /// The devices this node serves: every device hio found usable (today the software g-drivers; hardware without a

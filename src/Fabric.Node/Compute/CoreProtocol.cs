@@ -19,6 +19,17 @@ public sealed record RemoveQueue(string QueueId, TimeSpan DrainTimeout);
 
 public sealed record QueueRemoved(string QueueId, QueueRemoval Removal);
 
+/// <summary>
+/// The node is leaving the cluster: drain every queue (what guests posted completes), then remove it. The AML
+/// hears of the node's departure from the cluster itself and fails the attachments. Answered with <see cref="NodeDrained"/>.
+/// </summary>
+public sealed record DrainNode
+{
+    public static DrainNode Instance { get; } = new();
+}
+
+public sealed record NodeDrained(int Queues, long CompletedWhileDraining);
+
 /// <summary>Put another driver behind a queue; the old one is disposed. The guest keeps its channel.</summary>
 public sealed record SwapDriver(string QueueId, IGDriver Driver);
 

@@ -74,6 +74,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<InjectDeviceFault>(Inject);
         Receive<RepairDevice>(Repair);
         Receive<GetNodeStatus>(_ => Status());
+        ReceiveAsync<DrainNode>(_ => DrainForLeave());
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -268,6 +269,23 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         }
 
         return removed.Removal.CompletedWhileDraining;
+    }
+
+    /// <summary>The node leaves: every queue drains (guests' posted work completes) and goes; the AML is not asked.</summary>
+    private async Task DrainForLeave()
+    {
+        var replyTo = Sender;
+        var queues = _queues.Keys.ToArray();
+        var removals = await Task.WhenAll(queues.Select(id => _core.Ask<QueueRemoved>(new RemoveQueue(id, _settings.DrainTimeout), _settings.AskTimeout)));
+        foreach (var id in queues)
+        {
+            _deviceQueues.Remove(id);
+            _queues.Remove(id);
+        }
+
+        var completed = removals.Sum(r => r.Removal.CompletedWhileDraining);
+        _log.Info("node leaving: {0} queue(s) drained, {1} operation(s) completed while draining", queues.Length, completed);
+        replyTo.Tell(new NodeDrained(queues.Length, completed));
     }
 
     // ---- device failure and recovery ------------------------------------------------------------------------
