@@ -6,7 +6,8 @@ namespace Fabric.Bench.Chaos;
 
 /// <summary>
 /// <c>fabric-bench chaos</c>: a 3-process fabric on a throwaway PostgreSQL under VIM load, through kill -9 of a
-/// control node and of a compute node, a graceful leave and a PostgreSQL restart; one JSON object of figures.
+/// control node, of a compute node and of the oldest node (the singletons' host), a graceful leave and a
+/// PostgreSQL restart; one JSON object of figures.
 /// </summary>
 public static class ChaosCommand
 {
@@ -58,6 +59,7 @@ public static class ChaosCommand
             await drills.Load();
             await drills.KillControlNode();
             await drills.KillComputeNode();
+            await drills.KillControlNode("h1", "oldest");
             await drills.GracefulLeave();
             await drills.RestartPostgres();
             await drills.CheckAcknowledged();
