@@ -1,4 +1,5 @@
 using Fabric.Api.Hosting;
+using Fabric.Messages.Security;
 using Fabric.Vim.Client;
 using Microsoft.Extensions.Options;
 
@@ -14,8 +15,9 @@ var options = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value;
 try
 {
     ContactPoints.Parse(options.Contacts);
+    options.LoadTls();
 }
-catch (ContactPointException ex)
+catch (Exception ex) when (ex is ContactPointException or ClusterTlsException)
 {
     Console.Error.WriteLine($"fabric-api: {ex.Message}");
     return 2;

@@ -15,9 +15,12 @@ public sealed class NodeOptions
     private readonly Option<string?> _db = new("--db") { Description = "SQLite file, or PostgreSQL connection string [env FABRIC_DB; default ./data/fabric.db]", Recursive = true };
     private readonly Option<int?> _metricsPort = new("--metrics-port") { Description = "serve Prometheus metrics at http://<hostname>:<port>/metrics; 0 serves none [env FABRIC_METRICS_PORT; default 0]", Recursive = true };
 
+    private readonly Option<string?> _tlsCert = new("--tls-cert") { Description = "the cluster's certificate (.pfx with key and CA; scripts/dev-cert.sh makes one): Akka.Remote over TLS, only peers of the same CA accepted; needed beyond 127.0.0.1 [env FABRIC_TLS_CERT; default none: plaintext]", Recursive = true };
+    private readonly Option<string?> _tlsPassword = new("--tls-password") { Description = "password of the --tls-cert file [env FABRIC_TLS_PASSWORD]", Recursive = true };
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _roles, _hostname, _port, _seeds, _nodeName, _store, _db, _metricsPort })
+        foreach (var option in new Option[] { _roles, _hostname, _port, _seeds, _nodeName, _store, _db, _metricsPort, _tlsCert, _tlsPassword })
         {
             command.Options.Add(option);
         }
@@ -61,6 +64,19 @@ public sealed class NodeOptions
         {
             options = options with { MetricsPort = FabricOptions.ParsePort(metricsPort.ToString(), "--metrics-port") };
         }
+
+        if (parse.GetValue(_tlsCert) is { } tlsCert)
+        {
+            options = options with { TlsCertificate = tlsCert };
+        }
+
+        if (parse.GetValue(_tlsPassword) is { } tlsPassword)
+        {
+            options = options with { TlsPassword = tlsPassword };
+        }
+
+        // An unusable certificate (missing, unreadable, wrong password) ends the start here, before anything else runs.
+        FabricConfig.Tls(options);
 
         if (parse.GetValue(_db) is { } db)
         {

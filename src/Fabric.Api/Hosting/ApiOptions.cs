@@ -1,3 +1,5 @@
+using Fabric.Messages.Security;
+
 namespace Fabric.Api.Hosting;
 
 /// <summary>fabric-api's settings, from the <c>Fabric</c> configuration section (command line, <c>Fabric__*</c> environment, appsettings).</summary>
@@ -19,6 +21,19 @@ public sealed class ApiOptions
     /// <summary>A token sent as <c>X-Auth-Token</c> with the events (Nova's API wants a service token).</summary>
     public string? NovaEventsToken { get; set; }
 
+    /// <summary>The cluster's certificate (.pfx) for a fabric that speaks TLS; also <c>FABRIC_TLS_CERT</c>. None: plaintext.</summary>
+    public string? TlsCertificate { get; set; }
+
+    /// <summary>Password of <see cref="TlsCertificate"/>; also <c>FABRIC_TLS_PASSWORD</c>.</summary>
+    public string? TlsPassword { get; set; }
+
+    /// <summary>The certificate to connect with, or null for plaintext; an unusable one throws <see cref="ClusterTlsException"/> saying why.</summary>
+    public ClusterTls? LoadTls()
+    {
+        var path = TlsCertificate is { Length: > 0 } given ? given : Environment.GetEnvironmentVariable("FABRIC_TLS_CERT");
+        return path is { Length: > 0 } ? ClusterTls.Load(path, TlsPassword ?? Environment.GetEnvironmentVariable("FABRIC_TLS_PASSWORD")) : null;
+    }
+
     /// <summary>The command-line switches and the settings they set.</summary>
     public static IDictionary<string, string> Switches { get; } = new Dictionary<string, string>
     {
@@ -26,6 +41,8 @@ public sealed class ApiOptions
         ["--request-timeout"] = $"{Section}:{nameof(RequestTimeout)}",
         ["--nova-events-url"] = $"{Section}:{nameof(NovaEventsUrl)}",
         ["--nova-events-token"] = $"{Section}:{nameof(NovaEventsToken)}",
+        ["--tls-cert"] = $"{Section}:{nameof(TlsCertificate)}",
+        ["--tls-password"] = $"{Section}:{nameof(TlsPassword)}",
     };
 
     public const string Usage = """
@@ -38,6 +55,8 @@ public sealed class ApiOptions
           --request-timeout T         one request to the fabric, e.g. 00:00:10 (default); retried twice
           --nova-events-url URL       POST accelerator-request-bound events there (Nova's os-server-external-events)
           --nova-events-token TOKEN   sent as X-Auth-Token with the events
+          --tls-cert FILE             the cluster's certificate (.pfx) when the fabric speaks TLS; env FABRIC_TLS_CERT
+          --tls-password PASSWORD     its password; env FABRIC_TLS_PASSWORD
 
         routes: GET / and /v2 (versions), /v2/device_profiles, /v2/accelerator_requests, /v2/devices, /v2/deployables;
         Fabric's own under /fabric/v1 (functions, pipelines, dataplane); the OpenAPI document at /openapi/v1.json

@@ -1,4 +1,5 @@
 using Fabric.Api.Http;
+using Fabric.Messages.Security;
 using Fabric.Vim.Client;
 using Microsoft.Extensions.Options;
 
@@ -28,12 +29,24 @@ public sealed class FabricConnection(IOptions<ApiOptions> options, ILogger<Fabri
 
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
+        ClusterTls? tls;
+        try
+        {
+            tls = _options.LoadTls();
+        }
+        catch (ClusterTlsException ex)
+        {
+            _problem = ex.Message;
+            log.LogError("cannot connect to the fabric: {Problem}", ex.Message);
+            return;
+        }
+
         while (!stopping.IsCancellationRequested && !Connected)
         {
             try
             {
-                _vim ??= await FabricVimClient.ConnectAsync(_options.Contacts, _options.RequestTimeout, _options.Attempts, stopping);
-                _operator ??= await FabricVimClient.ConnectAsync(_options.Contacts, OperatorGateway, _options.RequestTimeout, _options.Attempts, stopping);
+                _vim ??= await FabricVimClient.ConnectAsync(_options.Contacts, _options.RequestTimeout, tls, _options.Attempts, stopping);
+                _operator ??= await FabricVimClient.ConnectAsync(_options.Contacts, OperatorGateway, _options.RequestTimeout, _options.Attempts, tls, stopping);
                 log.LogInformation("connected to the fabric at {Contacts}", _options.Contacts);
             }
             catch (Exception ex) when (ex is FabricUnreachableException or ContactPointException)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Fabric.Messages.Security;
 using Fabric.Vim.Cli;
 using Fabric.Vim.Client;
 using Spectre.Console;
@@ -57,6 +58,8 @@ public sealed class CmdContext
 
     public Option<bool> JsonOutput { get; } = new("--json") { Description = "print JSON for scripts instead of tables", Recursive = true };
 
+    public TlsOptions Tls { get; } = new();
+
     /// <summary>Tables and live views for people.</summary>
     public IAnsiConsole Out { get; }
 
@@ -73,6 +76,7 @@ public sealed class CmdContext
         root.Options.Add(Contact);
         root.Options.Add(Timeout);
         root.Options.Add(JsonOutput);
+        Tls.AddTo(root);
     }
 
     /// <summary>Connects to the operator gateway, runs <paramref name="body"/>, and turns what can go wrong into a message and an exit code.</summary>
@@ -87,10 +91,15 @@ public sealed class CmdContext
         var json = parse.GetValue(JsonOutput);
         try
         {
-            await using var client = await FabricVimClient.ConnectAsync(parse.GetValue(Contact)!, GatewayPath, TimeSpan.FromSeconds(timeout), 3, cancellation);
+            var tls = Tls.Load(parse);
+            await using var client = await FabricVimClient.ConnectAsync(parse.GetValue(Contact)!, GatewayPath, TimeSpan.FromSeconds(timeout), 3, tls, cancellation);
             return await body(client, json);
         }
         catch (ContactPointException ex)
+        {
+            return Fail(ExitCodes.Usage, ex.Message);
+        }
+        catch (ClusterTlsException ex)
         {
             return Fail(ExitCodes.Usage, ex.Message);
         }

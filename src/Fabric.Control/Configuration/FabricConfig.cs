@@ -1,7 +1,10 @@
 using System.Text;
+using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Configuration;
 using Akka.Persistence.Sql;
 using Fabric.Control.Nodes;
+using Fabric.Messages.Security;
 
 namespace Fabric.Control.Configuration;
 
@@ -22,11 +25,41 @@ public static class FabricConfig
         }
     }
 
+    /// <summary>
+    /// What an actor system of this node is made from: the configuration and, with a TLS certificate, the validator
+    /// that trusts only the cluster's CA. A node speaking TLS must be created from this, not from <see cref="Build"/> alone
+    /// (Akka would then validate peers against the operating system's CAs and refuse every cluster certificate).
+    /// </summary>
+    public static ActorSystemSetup Setup(FabricOptions options, Config? config = null)
+    {
+        var bootstrap = BootstrapSetup.Create().WithConfig(config ?? Build(options));
+        return Tls(options) is { } tls ? bootstrap.And(tls.Setup()) : ActorSystemSetup.Create(bootstrap);
+    }
+
+    /// <summary>The cluster certificate of <paramref name="options"/>, or null for plaintext; an unusable one is a <see cref="FabricConfigurationException"/>.</summary>
+    public static ClusterTls? Tls(FabricOptions options)
+    {
+        if (options.TlsCertificate is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return ClusterTls.Load(options.TlsCertificate, options.TlsPassword);
+        }
+        catch (ClusterTlsException ex)
+        {
+            throw new FabricConfigurationException(ex.Message);
+        }
+    }
+
     public static Config Build(FabricOptions options)
     {
         var text = new StringBuilder();
         var persistence = options.Store == StoreKind.Sqlite ? "persistence-sqlite.conf" : "persistence-postgres.conf";
-        foreach (var file in BaseFiles.Append(persistence))
+        var tls = Tls(options);
+        foreach (var file in BaseFiles.Append(persistence).Concat(tls is null ? [] : ["tls.conf"]))
         {
             var path = Path.Combine(HoconDirectory, file);
             if (!File.Exists(path))
@@ -38,6 +71,11 @@ public static class FabricConfig
         }
 
         text.AppendLine(Overrides(options));
+        if (tls is not null)
+        {
+            text.AppendLine(tls.Hocon());
+        }
+
         text.AppendLine(options.ExtraHocon);
         // The SQL plugin's own defaults (query journal class, table layout) under ours.
         return ConfigurationFactory.ParseString(text.ToString()).WithFallback(SqlPersistence.DefaultConfiguration);
@@ -50,7 +88,7 @@ public static class FabricConfig
         var roles = string.Join(", ", options.Roles
             .Concat(options.HasRole("compute") ? [NodeLossWatcher.NodeRolePrefix + options.NodeName] : [])
             .Select(Quote));
-        var seeds = string.Join(", ", options.Seeds.Select(Quote));
+        var seeds = string.Join(", ", options.Seeds.Select(s => Quote(ClusterTls.WithScheme(s, options.TlsCertificate is not null))));
         var store = options.Store == StoreKind.Sqlite
             ? $"fabric.persistence.sqlite-path = {Quote(options.Database)}\nfabric.persistence.sqlite-snapshot-path = {Quote(SqliteStore.SnapshotPath(options.Database))}"
             : $"fabric.persistence.postgres-connection-string = {Quote(options.Database)}";

@@ -36,6 +36,15 @@ public sealed record FabricOptions
     /// <summary>Port of the Prometheus scrape endpoint (<c>http://hostname:port/metrics</c>); 0, the default, serves none.</summary>
     public int MetricsPort { get; init; }
 
+    /// <summary>
+    /// The cluster's certificate (PKCS#12 with key and CA, see <c>scripts/dev-cert.sh</c>): Akka.Remote speaks TLS and
+    /// accepts only peers with a certificate of the same CA. Null, the default, is plaintext: for 127.0.0.1 only.
+    /// </summary>
+    public string? TlsCertificate { get; init; }
+
+    /// <summary>Password of <see cref="TlsCertificate"/>.</summary>
+    public string? TlsPassword { get; init; }
+
     /// <summary>Extra HOCON laid over everything else (tests, one-off tuning).</summary>
     public string ExtraHocon { get; init; } = "";
 
@@ -86,6 +95,16 @@ public sealed record FabricOptions
             options = options with { MetricsPort = ParsePort(metricsPort, "FABRIC_METRICS_PORT") };
         }
 
+        if (getenv("FABRIC_TLS_CERT") is { Length: > 0 } certificate)
+        {
+            options = options with { TlsCertificate = certificate };
+        }
+
+        if (getenv("FABRIC_TLS_PASSWORD") is { } tlsPassword)
+        {
+            options = options with { TlsPassword = tlsPassword };
+        }
+
         if (getenv("FABRIC_LOGLEVEL") is { Length: > 0 } level)
         {
             options = options with { LogLevel = level.ToUpperInvariant() };
@@ -116,10 +135,11 @@ public sealed record FabricOptions
         var seeds = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var seed in seeds)
         {
-            if (!Uri.TryCreate(seed, UriKind.Absolute, out var uri) || uri.Scheme != "akka.tcp" || uri.UserInfo != SystemName || uri.Port <= 0)
+            // akka.ssl.tcp is what a TLS member calls itself; either scheme is rewritten to the one this node speaks.
+            if (!Uri.TryCreate(seed, UriKind.Absolute, out var uri) || uri.Scheme is not ("akka.tcp" or "akka.ssl.tcp") || uri.UserInfo != SystemName || uri.Port <= 0)
             {
                 throw new FabricConfigurationException(
-                    $"{source}: '{seed}' is not a seed address; expected akka.tcp://{SystemName}@<host>:<port>");
+                    $"{source}: '{seed}' is not a seed address; expected akka.tcp://{SystemName}@<host>:<port> (or akka.ssl.tcp:// with TLS)");
             }
         }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Fabric.Messages.Security;
 using Fabric.Vim.Client;
 using Spectre.Console;
 
@@ -27,6 +28,8 @@ public sealed class CliContext
 
     public Option<bool> JsonOutput { get; } = new("--json") { Description = "print JSON for scripts instead of tables", Recursive = true };
 
+    public TlsOptions Tls { get; } = new();
+
     public IAnsiConsole Out { get; init; } = AnsiConsole.Console;
 
     public TextWriter Error { get; init; } = Console.Error;
@@ -39,6 +42,7 @@ public sealed class CliContext
         root.Options.Add(Contact);
         root.Options.Add(Timeout);
         root.Options.Add(JsonOutput);
+        Tls.AddTo(root);
     }
 
     /// <summary>Connects, runs <paramref name="body"/>, and turns what can go wrong into a message and an exit code.</summary>
@@ -52,10 +56,15 @@ public sealed class CliContext
 
         try
         {
-            await using var client = await FabricVimClient.ConnectAsync(parse.GetValue(Contact)!, TimeSpan.FromSeconds(timeout), 3, cancellation);
+            var tls = Tls.Load(parse);
+            await using var client = await FabricVimClient.ConnectAsync(parse.GetValue(Contact)!, TimeSpan.FromSeconds(timeout), tls, 3, cancellation);
             return await body(client, parse.GetValue(JsonOutput));
         }
         catch (ContactPointException ex)
+        {
+            return Fail(ExitCodes.Usage, ex.Message);
+        }
+        catch (ClusterTlsException ex)
         {
             return Fail(ExitCodes.Usage, ex.Message);
         }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Cluster.Tools.Client;
 using Akka.Configuration;
 using Fabric.Messages.Attachments;
@@ -8,6 +9,7 @@ using Fabric.Messages.Errors;
 using Fabric.Messages.Node;
 using Fabric.Messages.Pipelines;
 using Fabric.Messages.Profiles;
+using Fabric.Messages.Security;
 using Fabric.Messages.Vim;
 
 namespace Fabric.Vim.Client;
@@ -41,29 +43,57 @@ public sealed class FabricVimClient : IAsyncDisposable
 
     /// <summary>Connects and checks that a gateway answers; throws <see cref="FabricUnreachableException"/> if none does within <paramref name="timeout"/>.</summary>
     public static Task<FabricVimClient> ConnectAsync(string contacts, TimeSpan timeout, int attempts = 3, CancellationToken cancellation = default) =>
-        ConnectAsync(contacts, GatewayPath, timeout, attempts, cancellation);
+        ConnectAsync(contacts, GatewayPath, timeout, attempts, null, cancellation);
+
+    /// <summary>Connects to the VIM gateway over TLS with the cluster's certificate when <paramref name="tls"/> is given.</summary>
+    public static Task<FabricVimClient> ConnectAsync(string contacts, TimeSpan timeout, ClusterTls? tls, int attempts = 3, CancellationToken cancellation = default) =>
+        ConnectAsync(contacts, GatewayPath, timeout, attempts, tls, cancellation);
 
     /// <summary>
     /// Connects to another gateway the control nodes register with the receptionist (e.g. <c>/user/operator-gateway</c>);
     /// it must answer <see cref="GetGatewayInfo"/>, which is how the connection is checked.
     /// </summary>
-    public static async Task<FabricVimClient> ConnectAsync(string contacts, string gatewayPath, TimeSpan timeout, int attempts, CancellationToken cancellation = default)
+    public static Task<FabricVimClient> ConnectAsync(string contacts, string gatewayPath, TimeSpan timeout, int attempts, CancellationToken cancellation = default) =>
+        ConnectAsync(contacts, gatewayPath, timeout, attempts, null, cancellation);
+
+    /// <summary>
+    /// Connects over TLS with the cluster's certificate when <paramref name="tls"/> is given (a fabric with TLS refuses
+    /// any client without it), plaintext otherwise. A refused TLS handshake ends the attempt at once with a
+    /// <see cref="FabricUnreachableException"/> that says what the TLS layer reported.
+    /// </summary>
+    public static async Task<FabricVimClient> ConnectAsync(string contacts, string gatewayPath, TimeSpan timeout, int attempts, ClusterTls? tls, CancellationToken cancellation = default)
     {
-        var paths = ContactPoints.Parse(contacts);
-        var system = ActorSystem.Create("fabric-vim", ClientConfig());
+        var paths = ContactPoints.Parse(contacts, tls is not null);
+        var bootstrap = BootstrapSetup.Create().WithConfig(ClientConfig(tls));
+        var system = ActorSystem.Create("fabric-vim", tls is null ? ActorSystemSetup.Create(bootstrap) : bootstrap.And(tls.Setup()));
         try
         {
+            var tlsFailures = TlsFailureListener.Start(system);
             var settings = ClusterClientSettings.Create(system).WithInitialContacts(paths.ToImmutableHashSet());
             var client = system.ActorOf(ClusterClient.Props(settings), "cluster-client");
             var connection = new FabricVimClient(system, client, gatewayPath, timeout, attempts);
+            var check = connection.Request<GatewayInfo>(GetGatewayInfo.Instance, cancellation);
+            // Akka stops a system whose outbound TLS handshake fails: no answer can come after that.
+            if (await Task.WhenAny(check, tlsFailures.Failed, system.WhenTerminated) != check)
+            {
+                throw new FabricUnreachableException(
+                    $"the TLS connection to the fabric at {contacts} failed, so this client stopped: {tlsFailures.Last ?? "the handshake was refused"}; "
+                    + "client and fabric need certificates of the same cluster CA (--tls-cert), and the fabric must speak TLS");
+            }
+
             try
             {
-                await connection.Request<GatewayInfo>(GetGatewayInfo.Instance, cancellation);
+                await check;
             }
             catch (FabricUnreachableException)
             {
+                var hint = tlsFailures.Last is { } failure
+                    ? $"; TLS: {failure}"
+                    : tls is null
+                        ? "; if the fabric speaks TLS, this client needs the cluster's certificate (--tls-cert / FABRIC_TLS_CERT)"
+                        : "";
                 throw new FabricUnreachableException(
-                    $"no fabric gateway answered at {contacts} within {timeout.TotalSeconds * attempts:0}s; is a fabric-node with the control role running there?");
+                    $"no fabric gateway answered at {contacts} within {timeout.TotalSeconds * attempts:0}s; is a fabric-node with the control role running there?{hint}");
             }
 
             return connection;
@@ -175,15 +205,21 @@ public sealed class FabricVimClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _system.Terminate();
 
-    private static Config ClientConfig()
+    private static Config ClientConfig(ClusterTls? tls)
     {
         var folder = Path.Combine(AppContext.BaseDirectory, "hocon");
         var serialization = File.ReadAllText(Path.Combine(folder, "serialization.conf"));
+        // TLS as a fabric-node speaks it (hocon/tls.conf), with this client's certificate.
+        var tlsConfig = tls is null ? "" : File.ReadAllText(Path.Combine(folder, "tls.conf")) + "\n" + tls.Hocon();
         return ConfigurationFactory.ParseString($$"""
+            {{tlsConfig}}
             akka {
               # A client's own transport chatter is not the user's business (a gateway node going away is logged
               # as an error by the remoting layer, then the client moves on to another); failures surface as exceptions.
-              loglevel = OFF
+              # Nothing prints the log (no loggers); warnings reach the event stream only so that a refused TLS
+              # handshake can be told to the user (TlsFailureListener).
+              loglevel = WARNING
+              loggers = []
               stdout-loglevel = OFF
               log-dead-letters = off
               actor.provider = remote
