@@ -47,6 +47,12 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
     public static Props Props(string attachmentId, AttachmentDependencies deps) =>
         Akka.Actor.Props.Create<AttachmentActor>(attachmentId, deps);
 
+    /// <summary>
+    /// An attachment lives from create to delete through a handful of events (a few more per rebind): replaying
+    /// them is cheaper than the snapshot query every new attachment would otherwise make at start.
+    /// </summary>
+    protected override bool TakesSnapshots => false;
+
     protected override AttachmentState Apply(AttachmentState state, IFabricEvent e) => state.Apply(e);
 
     protected override RequestLog RequestsOf(AttachmentState state) => state.Requests;

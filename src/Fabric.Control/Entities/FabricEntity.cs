@@ -51,6 +51,14 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
 
     public override string PersistenceId { get; }
 
+    /// <summary>
+    /// Whether this entity keeps snapshots. An entity with a short journal by nature is cheaper without: starting
+    /// it then skips the snapshot store's query altogether.
+    /// </summary>
+    protected virtual bool TakesSnapshots => true;
+
+    public override Recovery Recovery => TakesSnapshots ? base.Recovery : new Recovery(SnapshotSelectionCriteria.None);
+
     protected string EntityId { get; }
 
     protected TState State { get; private set; }
@@ -118,7 +126,7 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
             var e = (IFabricEvent)(persisted is Tagged t ? t.Payload : persisted);
             State = ApplyAndLog(State, e);
             OnPersisted(e);
-            if (++_eventsSinceSnapshot >= SnapshotEvery)
+            if (TakesSnapshots && ++_eventsSinceSnapshot >= SnapshotEvery)
             {
                 _eventsSinceSnapshot = 0;
                 SaveSnapshot(State);
