@@ -15,13 +15,13 @@ public sealed class StartupRefusalTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task A_control_node_on_another_store_than_the_cluster_is_refused_naming_both()
     {
-        var seedPort = FreePort();
+        var seedPort = Loopback.FreePort();
         var seed = $"akka.tcp://fabric@127.0.0.1:{seedPort}";
         await using var first = new NodeProcess("s1", seedPort, ["control"], [seed], Path.Combine(_folder, "s1.db"), _folder, store: "sqlite");
         await first.StartAsync(Bound);
 
         // Same cluster, another SQLite file: its entities would live in a journal the others never read.
-        await using var stray = new NodeProcess("s2", FreePort(), ["control"], [seed], Path.Combine(_folder, "s2.db"), _folder, store: "sqlite");
+        await using var stray = new NodeProcess("s2", Loopback.FreePort(), ["control"], [seed], Path.Combine(_folder, "s2.db"), _folder, store: "sqlite");
         var exit = await stray.RunToExitAsync(Bound);
         var said = stray.Tail(30);
         output.WriteLine(said);
@@ -49,10 +49,4 @@ public sealed class StartupRefusalTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

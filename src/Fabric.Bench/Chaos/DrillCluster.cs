@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Fabric.Messages.Operator;
 using Fabric.Messages.Sharding;
 using Fabric.Vim.Client;
@@ -37,7 +35,7 @@ public sealed class DrillCluster : IAsyncDisposable
         var folder = Directory.CreateTempSubdirectory("fabric-drill-").FullName;
         progress("starting a throwaway PostgreSQL server");
         var postgres = await PostgresServer.StartAsync(cancellation);
-        var ports = new[] { FreePort(), FreePort(), FreePort() };
+        var ports = new[] { Loopback.FreePort(), Loopback.FreePort(), Loopback.FreePort() };
         var seeds = new[] { $"akka.tcp://fabric@127.0.0.1:{ports[0]}", $"akka.tcp://fabric@127.0.0.1:{ports[1]}" };
         var database = postgres.ConnectionString();
         var nodes = new[]
@@ -93,12 +91,5 @@ public sealed class DrillCluster : IAsyncDisposable
         }
 
         await Postgres.DisposeAsync();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace Fabric.Bench.Chaos;
@@ -57,7 +55,7 @@ public sealed class PostgresServer : IAsyncDisposable
             await Run("chown", ["postgres", folder], asPostgres: false, cancellation);
         }
 
-        var server = new PostgresServer(bin, folder, FreePort(), asPostgres);
+        var server = new PostgresServer(bin, folder, Loopback.FreePort(), asPostgres);
         try
         {
             await server.Pg("initdb", ["-D", server.DataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8"], cancellation);
@@ -158,12 +156,5 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             throw new InvalidOperationException($"{Path.GetFileName(program)} {string.Join(' ', args)} failed ({process.ExitCode}): {(await stderr).Trim()} {(await stdout).Trim()}");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -80,7 +80,8 @@ public sealed class FabricNode : IAsyncDisposable
             {
                 throw new TimeoutException(options.Seeds.Count == 0
                     ? $"the node did not come up within {joinTimeout.TotalSeconds:0}s"
-                    : $"could not join the cluster through {string.Join(", ", options.Seeds)} within {joinTimeout.TotalSeconds:0}s; is a seed node running at that address?");
+                    : $"could not join the cluster through {string.Join(", ", options.Seeds)} within {joinTimeout.TotalSeconds:0}s; is a seed node running at that address"
+                      + (options.TlsCertificate is null ? ", and does the cluster speak TLS (then this node needs --tls-cert)?" : ", with a certificate of the same CA?"));
             }
 
             await CheckFitsCluster(system, fingerprint);
@@ -103,10 +104,11 @@ public sealed class FabricNode : IAsyncDisposable
 
     private static ActorSystem CreateSystem(FabricOptions options)
     {
-        var config = FabricConfig.Build(options);
+        // With a TLS certificate the setup carries the validator that trusts only the cluster's CA.
+        var setup = FabricConfig.Setup(options);
         try
         {
-            return ActorSystem.Create(FabricOptions.SystemName, config);
+            return ActorSystem.Create(FabricOptions.SystemName, setup);
         }
         catch (Exception ex)
         {
