@@ -1,5 +1,5 @@
 using Fabric.Api.Hosting;
-using Fabric.Messages.Security;
+using Fabric.Security;
 using Fabric.Vim.Client;
 using Microsoft.Extensions.Options;
 

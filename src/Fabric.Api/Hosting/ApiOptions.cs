@@ -1,4 +1,4 @@
-using Fabric.Messages.Security;
+using Fabric.Security;
 
 namespace Fabric.Api.Hosting;
 

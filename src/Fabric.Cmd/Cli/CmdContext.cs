@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Fabric.Messages.Security;
+using Fabric.Security;
 using Fabric.Vim.Cli;
 using Fabric.Vim.Client;
 using Spectre.Console;

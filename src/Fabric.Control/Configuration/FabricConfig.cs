@@ -4,7 +4,7 @@ using Akka.Actor.Setup;
 using Akka.Configuration;
 using Akka.Persistence.Sql;
 using Fabric.Control.Nodes;
-using Fabric.Messages.Security;
+using Fabric.Security;
 
 namespace Fabric.Control.Configuration;
 

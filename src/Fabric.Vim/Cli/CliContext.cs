@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Fabric.Messages.Security;
+using Fabric.Security;
 using Fabric.Vim.Client;
 using Spectre.Console;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Fabric.Messages.Security;
+using Fabric.Security;
 
 namespace Fabric.Vim.Cli;
 

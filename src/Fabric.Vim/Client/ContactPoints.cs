@@ -1,5 +1,5 @@
 using Akka.Actor;
-using Fabric.Messages.Security;
+using Fabric.Security;
 
 namespace Fabric.Vim.Client;
 

@@ -9,7 +9,7 @@ using Fabric.Messages.Errors;
 using Fabric.Messages.Node;
 using Fabric.Messages.Pipelines;
 using Fabric.Messages.Profiles;
-using Fabric.Messages.Security;
+using Fabric.Security;
 using Fabric.Messages.Vim;
 
 namespace Fabric.Vim.Client;

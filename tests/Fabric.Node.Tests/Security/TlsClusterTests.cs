@@ -1,5 +1,5 @@
 using Akka.Cluster;
-using Fabric.Messages.Security;
+using Fabric.Security;
 using Fabric.Vim.Client;
 using Xunit;
 

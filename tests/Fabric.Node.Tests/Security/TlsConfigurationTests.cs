@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using Fabric.Control.Configuration;
-using Fabric.Messages.Security;
+using Fabric.Security;
 using Xunit;
 
 namespace Fabric.Node.Tests.Security;

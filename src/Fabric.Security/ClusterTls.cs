@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using Akka.Event;
 using Akka.Remote.Transport.DotNetty;
 
-namespace Fabric.Messages.Security;
+namespace Fabric.Security;
 
 /// <summary>
 /// The cluster's certificate: what every fabric-node and every client (fabric-vim, fabric-cmd, fabric-api) loads to
