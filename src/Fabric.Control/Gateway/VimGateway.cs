@@ -32,6 +32,9 @@ public sealed class VimGateway : ReceiveActor
     private readonly Dictionary<string, Address> _computeNodes = new(StringComparer.Ordinal);
     private readonly LeasedSubscribers _subscribers = new(Lease);
 
+    /// <summary>The last events, sent again to a subscriber that renews saying when it last heard (every gateway gets every event).</summary>
+    private readonly RecentEvents _recent = new(1024);
+
     public VimGateway(ControlPlane control)
     {
         _control = control;
@@ -63,10 +66,17 @@ public sealed class VimGateway : ReceiveActor
         Receive<GetNodeStatus>(_ => Sender.Tell(new Rejected(RejectReason.InvalidArgument, "ask a node: send GetNodeStatus inside a request for a host")));
         Receive<GetGatewayInfo>(_ => Sender.Tell(Info()));
 
-        Receive<SubscribeEvents>(_ =>
+        Receive<SubscribeEvents>(subscribe =>
         {
             _subscribers.Renew(Sender);
             Sender.Tell(new EventsSubscribed(Lease));
+            if (subscribe.Since is { } since)
+            {
+                foreach (var missed in _recent.Since(since))
+                {
+                    Sender.Tell(missed);
+                }
+            }
         });
         Receive<FabricEvent>(Publish);
         Receive<SubscribeAck>(_ => { });
@@ -213,5 +223,9 @@ public sealed class VimGateway : ReceiveActor
             new RegisterDevice(device.DeviceId, device.Node, device.Type, functions, device.CapacityQueuePairs, cmd.RequestId), Timeout);
     }
 
-    private void Publish(FabricEvent e) => _subscribers.Publish(e);
+    private void Publish(FabricEvent e)
+    {
+        _recent.Add(e);
+        _subscribers.Publish(e);
+    }
 }

@@ -35,8 +35,13 @@ public sealed record VmDeleteRequested(string VmId, string Host, string RequestI
 /// <summary>Cold migration: stopped on <paramref name="FromHost"/> keeping its reservations, then re-bound and realized on <paramref name="ToHost"/>.</summary>
 public sealed record VmMoveRequested(string VmId, string FromHost, string ToHost, IReadOnlyList<VmAccelerator> Accelerators, string RequestId) : IFabricCommand;
 
-/// <summary>Subscribe the sender to <see cref="FabricEvent"/>s. Repeat it now and then: a subscription lapses after a minute.</summary>
-public sealed record SubscribeEvents : IFabricMessage
+/// <summary>
+/// Subscribe the sender to <see cref="FabricEvent"/>s. Repeat it now and then: a subscription lapses after a minute.
+/// With <paramref name="Since"/> (the time of the last event the subscriber saw), the gateway first sends again the
+/// recent events after it: events published while the subscriber's connection moved to another node are not lost
+/// (a subscriber may see an event twice).
+/// </summary>
+public sealed record SubscribeEvents(DateTimeOffset? Since = null) : IFabricMessage
 {
     public static SubscribeEvents Instance { get; } = new();
 }
