@@ -262,23 +262,18 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
             }
 
             var refusal = msg.Reply as Rejected ?? new Rejected(RejectReason.Timeout, $"unexpected answer {msg.Reply.GetType().Name}");
-            if (refusal.Reason == RejectReason.Timeout)
-            {
-                // The device may have taken the reservation after all; give it back (idempotent) and move on.
-                _deps.Devices.Tell(new ReleaseCapacity(msg.DeviceId, EntityId, $"{_requestId}:timeout:{msg.DeviceId}"));
-            }
-
             _deps.Placement.Tell(new DeviceRefused(msg.DeviceId, refusal.Reason));
             _lastRefusal = refusal.Message;
             _tried.Add(msg.DeviceId);
-            if (_candidates is null)
+            if (refusal.Reason == RejectReason.Timeout)
             {
-                // Resumed after a restart: no candidate list yet.
-                FindCandidates(State.TargetHost);
+                // The device may have taken the reservation after all (its answer lost with a node, say): its release
+                // is owed, journaled, and carried out after the bind like any owed release, retried until answered.
+                PersistEvents([new AttachmentReservationUnconfirmed(EntityId, msg.DeviceId, _requestId)], NextCandidate);
                 return;
             }
 
-            TryNextCandidate(State.TargetHost);
+            NextCandidate();
         });
         Command<ReleaseOutcome>(msg =>
         {
@@ -327,6 +322,18 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         }
 
         Finish();
+    }
+
+    private void NextCandidate()
+    {
+        if (_candidates is null)
+        {
+            // Resumed after a restart: no candidate list yet.
+            FindCandidates(State.TargetHost);
+            return;
+        }
+
+        TryNextCandidate(State.TargetHost);
     }
 
     private void FindCandidates(string? host)

@@ -231,6 +231,11 @@ public sealed partial record AttachmentState(
             Handle = null,
         },
         AttachmentDeviceReleased r => this with { ReleasePending = ReleasePending.Remove(r.DeviceId) },
+        AttachmentReservationUnconfirmed u => this with
+        {
+            ReleasePending = ReleasePending.Contains(u.DeviceId) || u.DeviceId == DeviceId ? ReleasePending : ReleasePending.Add(u.DeviceId),
+            PendingDevice = null,
+        },
         _ => this,
     };
 

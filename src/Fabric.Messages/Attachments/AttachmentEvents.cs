@@ -39,3 +39,9 @@ public sealed record AttachmentDeleted(string AttachmentId, string RequestId) : 
 
 /// <summary>A device that no longer serves this attachment acknowledged the release of its queue pairs.</summary>
 public sealed record AttachmentDeviceReleased(string AttachmentId, string DeviceId, string RequestId) : IAttachmentEvent;
+
+/// <summary>
+/// The device did not answer a reservation in time: it may hold one for this attachment (the answer may have been
+/// lost with a node), so its release is owed and retried until the device answers, like any other owed release.
+/// </summary>
+public sealed record AttachmentReservationUnconfirmed(string AttachmentId, string DeviceId, string RequestId) : IAttachmentEvent;

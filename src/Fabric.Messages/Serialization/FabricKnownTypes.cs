@@ -145,5 +145,6 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         typeof(MetricsReport),
         typeof(GetFingerprint),
         typeof(NodeFingerprint),
+        typeof(AttachmentReservationUnconfirmed),
     ];
 }

@@ -170,4 +170,24 @@ public class AttachmentStateTests
 
         Assert.Equal(RejectReason.AlreadyExists, decision.Rejection?.Reason);
     }
+
+    [Fact]
+    public void A_reservation_left_unanswered_is_a_release_owed_once_the_bind_ends_elsewhere()
+    {
+        var unconfirmed = new AttachmentReservationUnconfirmed(Id, "host-a/sw0", "b");
+        var state = With(Created, Chosen, unconfirmed);
+
+        Assert.True(state.Binding);
+        Assert.Null(state.PendingDevice);
+        Assert.Equal(["host-a/sw0"], state.ReleasePending);
+        Assert.Equal(["host-a/sw0"], state.Apply(unconfirmed).ReleasePending);
+
+        // Bound on another device: the unanswered one is still owed its release.
+        var bound = state
+            .Apply(new AttachmentDeviceChosen(Id, "host-b/sw0", null, "b"))
+            .Apply(new AttachmentBound(Id, "host-b/sw0", "host-b", ["aes-256-gcm"], "b"));
+        Assert.Equal(AttachmentStatus.Bound, bound.Status);
+        Assert.Equal(["host-a/sw0"], bound.ReleasePending);
+        Assert.Empty(bound.Apply(new AttachmentDeviceReleased(Id, "host-a/sw0", "b:release:host-a/sw0")).ReleasePending);
+    }
 }
