@@ -64,8 +64,9 @@ public sealed class DrillCluster : IAsyncDisposable
     public Task<FabricVimClient> ConnectVimAsync(TimeSpan timeout, int attempts, CancellationToken cancellation = default) =>
         FabricVimClient.ConnectAsync(Contacts, timeout, attempts, cancellation);
 
+    /// <summary>The operator gateway; a cluster just started may take a while to offer it on a loaded machine (up to 90 s here).</summary>
     public Task<FabricVimClient> ConnectOperatorAsync(CancellationToken cancellation = default) =>
-        FabricVimClient.ConnectAsync(Contacts, "/user/operator-gateway", TimeSpan.FromSeconds(10), 3, cancellation);
+        FabricVimClient.ConnectAsync(Contacts, "/user/operator-gateway", TimeSpan.FromSeconds(10), 9, cancellation);
 
     /// <summary>The shards of an entity type that the shard region of <paramref name="node"/> hosts.</summary>
     public async Task<IReadOnlySet<string>> ShardsOn(FabricVimClient operatorClient, string entityType, NodeProcess node)
