@@ -27,8 +27,8 @@ public sealed class DrillCluster : IAsyncDisposable
 
     public NodeProcess Node(string name) => Nodes.Single(n => n.Name == name);
 
-    /// <summary>Gateway contact points of every node (the VIM client moves to another when one goes).</summary>
-    public string Contacts => string.Join(',', Nodes.Select(n => n.Contact));
+    /// <summary>Gateway contact points: the control nodes (the VIM client moves to another when one goes).</summary>
+    public string Contacts => string.Join(',', Nodes.Where(n => n.HasRole("control")).Select(n => n.Contact));
 
     public static async Task<DrillCluster> StartAsync(Action<string> progress, CancellationToken cancellation = default)
     {

@@ -1,6 +1,7 @@
 using System.Text;
 using Akka.Actor;
 using Akka.Actor.Setup;
+using Akka.Cluster.Tools.Client;
 using Akka.Configuration;
 using Akka.Persistence.Sql;
 using Fabric.Control.Nodes;
@@ -78,7 +79,11 @@ public static class FabricConfig
 
         text.AppendLine(options.ExtraHocon);
         // The SQL plugin's own defaults (query journal class, table layout) under ours.
-        return ConfigurationFactory.ParseString(text.ToString()).WithFallback(SqlPersistence.DefaultConfiguration);
+        // The cluster-client serializers on every node, receptionist or not: a client that lists a compute-only node
+        // as a contact gets no answer there (and moves on), rather than a deserialization error in its log.
+        return ConfigurationFactory.ParseString(text.ToString())
+            .WithFallback(SqlPersistence.DefaultConfiguration)
+            .WithFallback(ClusterClientReceptionist.DefaultConfig());
     }
 
     private static string Overrides(FabricOptions options)

@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Cluster;
-using Akka.Cluster.Tools.Client;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using Fabric.Messages.Cluster;
@@ -55,9 +54,6 @@ public sealed class FabricNode : IAsyncDisposable
             // Every member runs the pub-sub mediator, compute-only ones too: the control nodes' mediators gossip
             // to all members, and a member without it cannot even read that gossip (its serializer comes with it).
             DistributedPubSub.Get(system);
-            // Likewise the cluster-client receptionist: VIM and operator clients may list any node as a contact
-            // point; a compute-only node forwards their requests to the gateways on the control nodes.
-            ClusterClientReceptionist.Get(system);
             var fingerprint = FingerprintOf(options);
             system.ActorOf(FingerprintActor.Props(fingerprint), FingerprintActor.Name);
             var cluster = Cluster.Get(system);
