@@ -105,7 +105,7 @@ public static class ControlBench
         var pauseBefore = GC.GetTotalPauseDuration();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
-        var (bindFailed, errors) = await RunClients(control, settings.Clients, settings.Attachments, "bench", histograms);
+        var (bindFailed, errors, failureSample) = await RunClients(control, settings.Clients, settings.Attachments, "bench", histograms);
         var elapsed = clock.Elapsed;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var pause = GC.GetTotalPauseDuration() - pauseBefore;
@@ -144,6 +144,7 @@ public static class ControlBench
             ["bind_p99_ms"] = Ms(99),
             ["bind_max_ms"] = Math.Round(latency.GetMaxValue() * 1000.0 / Stopwatch.Frequency, 3),
             ["bind_failed"] = bindFailed,
+            ["bind_failed_sample"] = failureSample ?? "",
             ["errors"] = errors,
             ["journal_events"] = rowsAfter - rowsBefore,
             ["events_per_s"] = Math.Round((rowsAfter - rowsBefore) / elapsed.TotalSeconds, 1),
@@ -158,9 +159,10 @@ public static class ControlBench
     }
 
     /// <summary>Clients create, bind and delete <paramref name="count"/> attachments between them; bind latency per client.</summary>
-    private static async Task<(long BindFailed, long Errors)> RunClients(ControlPlane control, int clients, int count, string prefix, LongHistogram[]? histograms)
+    private static async Task<(long BindFailed, long Errors, string? FailureSample)> RunClients(ControlPlane control, int clients, int count, string prefix, LongHistogram[]? histograms)
     {
         var next = -1;
+        string? failureSample = null;
         var bindFailed = 0L;
         var errors = 0L;
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async client =>
@@ -184,6 +186,7 @@ public static class ControlBench
                     if (bound.Status != AttachmentStatus.Bound)
                     {
                         Interlocked.Increment(ref bindFailed);
+                        Interlocked.CompareExchange(ref failureSample, $"{id}: {bound.Status} {bound.FailureReason}: {bound.FailureMessage}", null);
                     }
 
                     await control.Attachments.Ask<AttachmentView>(new DeleteAttachment(id, $"{id}-d"), AskTimeout);
@@ -194,7 +197,7 @@ public static class ControlBench
                 }
             }
         }));
-        return (bindFailed, errors);
+        return (bindFailed, errors, failureSample);
     }
 
     private static async Task AwaitPlacement(ControlPlane control, int devices, CancellationToken cancellation)

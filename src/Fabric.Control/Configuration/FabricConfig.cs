@@ -5,6 +5,7 @@ using Akka.Cluster.Tools.Client;
 using Akka.Configuration;
 using Akka.Persistence.Sql;
 using Fabric.Control.Nodes;
+using Fabric.Control.Store;
 using Fabric.Security;
 
 namespace Fabric.Control.Configuration;
@@ -33,8 +34,15 @@ public static class FabricConfig
     /// </summary>
     public static ActorSystemSetup Setup(FabricOptions options, Config? config = null)
     {
-        var bootstrap = BootstrapSetup.Create().WithConfig(config ?? Build(options));
-        return Tls(options) is { } tls ? bootstrap.And(tls.Setup()) : ActorSystemSetup.Create(bootstrap);
+        config ??= Build(options);
+        var setup = ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config));
+        if (options.Store == StoreKind.Sqlite)
+        {
+            // SQLite's commands run on the thread pool, so the journal groups the events that arrive meanwhile.
+            setup = setup.And(SqliteCommandOffload.Setup(config));
+        }
+
+        return Tls(options) is { } tls ? setup.And(tls.Setup()) : setup;
     }
 
     /// <summary>The cluster certificate of <paramref name="options"/>, or null for plaintext; an unusable one is a <see cref="FabricConfigurationException"/>.</summary>
