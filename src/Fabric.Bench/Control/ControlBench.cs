@@ -96,16 +96,16 @@ public static class ControlBench
         await AwaitPlacement(control, settings.Devices, cancellation);
 
         // Warm up (JIT tiering, connection pools, shard allocation) before anything is measured.
-        await RunClients(control, settings.Clients, settings.Warmup, "warm", null);
+        await RunClients(control, settings.Clients, settings.Warmup, "warm", new StepLatency[settings.Clients]);
         var rowsBefore = JournalRows(database);
         Console.Error.WriteLine($"fabric-bench control: {settings.Attachments} attachments, {settings.Clients} clients, {settings.Devices} devices x {perDevice} queue pairs");
-        var histograms = new LongHistogram[settings.Clients];
+        var latencies = new StepLatency[settings.Clients];
         var jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
         var gen2Before = GC.CollectionCount(2);
         var pauseBefore = GC.GetTotalPauseDuration();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
-        var (bindFailed, errors, failureSample) = await RunClients(control, settings.Clients, settings.Attachments, "bench", histograms);
+        var (bindFailed, errors, failureSample) = await RunClients(control, settings.Clients, settings.Attachments, "bench", latencies);
         var elapsed = clock.Elapsed;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var pause = GC.GetTotalPauseDuration() - pauseBefore;
@@ -113,10 +113,14 @@ public static class ControlBench
         var jitted = System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore;
         var rowsAfter = JournalRows(database);
 
+        var create = new LongHistogram(TimeStamp.Seconds(60), 3);
         var latency = new LongHistogram(TimeStamp.Seconds(60), 3);
-        foreach (var h in histograms)
+        var delete = new LongHistogram(TimeStamp.Seconds(60), 3);
+        foreach (var step in latencies)
         {
-            latency.Add(h);
+            create.Add(step.Create);
+            latency.Add(step.Bind);
+            delete.Add(step.Delete);
         }
 
         Console.Error.WriteLine("fabric-bench control: checking the books");
@@ -131,7 +135,6 @@ public static class ControlBench
         lost += devices.Sum(d => d.ReservedQueuePairs);
         var doubleAllocations = await CountDoubleAllocations(node, cancellation);
 
-        double Ms(double percentile) => Math.Round(latency.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency, 3);
         return new Dictionary<string, object>
         {
             ["attachments"] = settings.Attachments,
@@ -140,9 +143,13 @@ public static class ControlBench
             ["warmup_attachments"] = settings.Warmup,
             ["seconds"] = Math.Round(elapsed.TotalSeconds, 3),
             ["binds_per_s"] = Math.Round((settings.Attachments - errors) / elapsed.TotalSeconds, 1),
-            ["bind_p50_ms"] = Ms(50),
-            ["bind_p99_ms"] = Ms(99),
+            ["bind_p50_ms"] = Ms(latency, 50),
+            ["bind_p99_ms"] = Ms(latency, 99),
             ["bind_max_ms"] = Math.Round(latency.GetMaxValue() * 1000.0 / Stopwatch.Frequency, 3),
+            ["create_p50_ms"] = Ms(create, 50),
+            ["create_p99_ms"] = Ms(create, 99),
+            ["delete_p50_ms"] = Ms(delete, 50),
+            ["delete_p99_ms"] = Ms(delete, 99),
             ["bind_failed"] = bindFailed,
             ["bind_failed_sample"] = failureSample ?? "",
             ["errors"] = errors,
@@ -158,8 +165,21 @@ public static class ControlBench
         };
     }
 
-    /// <summary>Clients create, bind and delete <paramref name="count"/> attachments between them; bind latency per client.</summary>
-    private static async Task<(long BindFailed, long Errors, string? FailureSample)> RunClients(ControlPlane control, int clients, int count, string prefix, LongHistogram[]? histograms)
+    private static double Ms(LongHistogram histogram, double percentile) =>
+        Math.Round(histogram.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency, 3);
+
+    /// <summary>Latency of each step of one client's cycles, in stopwatch ticks.</summary>
+    private sealed class StepLatency
+    {
+        public LongHistogram Create { get; } = new(TimeStamp.Seconds(60), 3);
+
+        public LongHistogram Bind { get; } = new(TimeStamp.Seconds(60), 3);
+
+        public LongHistogram Delete { get; } = new(TimeStamp.Seconds(60), 3);
+    }
+
+    /// <summary>Clients create, bind and delete <paramref name="count"/> attachments between them; each step's latency per client.</summary>
+    private static async Task<(long BindFailed, long Errors, string? FailureSample)> RunClients(ControlPlane control, int clients, int count, string prefix, StepLatency[] latencies)
     {
         var next = -1;
         string? failureSample = null;
@@ -167,22 +187,20 @@ public static class ControlBench
         var errors = 0L;
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async client =>
         {
-            var histogram = new LongHistogram(TimeStamp.Seconds(60), 3);
-            if (histograms is not null)
-            {
-                histograms[client] = histogram;
-            }
-
+            var latency = latencies[client] = new StepLatency();
             int i;
             while ((i = Interlocked.Increment(ref next)) < count)
             {
                 var id = $"{prefix}-{i}";
                 try
                 {
-                    await control.Attachments.Ask<AttachmentView>(new CreateAttachment(id, $"vm-{i}", "bench", $"{id}-c"), AskTimeout);
                     var start = Stopwatch.GetTimestamp();
+                    await control.Attachments.Ask<AttachmentView>(new CreateAttachment(id, $"vm-{i}", "bench", $"{id}-c"), AskTimeout);
+                    var created = Stopwatch.GetTimestamp();
+                    latency.Create.RecordValue(created - start);
                     var bound = await control.Attachments.Ask<AttachmentView>(new BindAttachment(id, null, $"{id}-b"), AskTimeout);
-                    histogram.RecordValue(Stopwatch.GetTimestamp() - start);
+                    var boundAt = Stopwatch.GetTimestamp();
+                    latency.Bind.RecordValue(boundAt - created);
                     if (bound.Status != AttachmentStatus.Bound)
                     {
                         Interlocked.Increment(ref bindFailed);
@@ -190,6 +208,7 @@ public static class ControlBench
                     }
 
                     await control.Attachments.Ask<AttachmentView>(new DeleteAttachment(id, $"{id}-d"), AskTimeout);
+                    latency.Delete.RecordValue(Stopwatch.GetTimestamp() - boundAt);
                 }
                 catch (Exception ex) when (ex is AskTimeoutException or InvalidCastException)
                 {

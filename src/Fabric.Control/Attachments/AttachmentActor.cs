@@ -25,12 +25,22 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 {
     private static readonly TimeSpan ReleaseRetryDelay = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Placement rounds of one bind. Candidates are tried in turn and each device answers for itself at that moment, so
+    /// when every candidate of a round refused for capacity, devices may have released since: the read model, which
+    /// has heard the refusals and any newer facts, is asked once more. A round it answers with no candidate costs
+    /// no device a question.
+    /// </summary>
+    private const int PlacementRounds = 2;
+
     private readonly AttachmentDependencies _deps;
     private IActorRef _requester = ActorRefs.Nobody;
     private string _requestId = "";
     private Queue<string>? _candidates;
     private readonly List<string> _tried = [];
     private string _lastRefusal = "";
+    private int _round;
+    private readonly List<string> _full = [];
     private readonly BindMetrics _binds = FabricMetrics.Get(Context.System).Binds;
     private string _bindKind = BindMetrics.Resumed;
     private long _bindStartedAt;
@@ -222,6 +232,8 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         _candidates = null;
         _tried.Clear();
         _lastRefusal = "";
+        _round = 1;
+        _full.Clear();
         Become(Working);
     }
 
@@ -265,6 +277,11 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
             _deps.Placement.Tell(new DeviceRefused(msg.DeviceId, refusal.Reason));
             _lastRefusal = refusal.Message;
             _tried.Add(msg.DeviceId);
+            if (refusal.Reason == RejectReason.NoCapacity)
+            {
+                _full.Add(msg.DeviceId);
+            }
+
             if (refusal.Reason == RejectReason.Timeout)
             {
                 // The device may have taken the reservation after all (its answer lost with a node, say): its release
@@ -338,7 +355,11 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 
     private void FindCandidates(string? host)
     {
-        var exclude = _tried.Concat(State.Status == AttachmentStatus.Rebinding && State.DeviceId is { } current ? [current] : Array.Empty<string>()).ToArray();
+        // Never a device this attachment still owes a release to: binding there, the owed release would free the new hold.
+        var exclude = _tried
+            .Concat(State.ReleasePending)
+            .Concat(State.Status == AttachmentStatus.Rebinding && State.DeviceId is { } current ? [current] : Array.Empty<string>())
+            .ToArray();
         _deps.Placement.Ask<Candidates>(new FindCandidates(State.Functions, State.QueuePairs, host, exclude), _deps.AskTimeout)
             .PipeTo(Self, success: c => new CandidatesFound(c.DeviceIds, host), failure: _ => new CandidatesFound([], host));
     }
@@ -349,6 +370,16 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         {
             var deviceId = _candidates.Dequeue();
             PersistEvents([new AttachmentDeviceChosen(EntityId, deviceId, host, _requestId)], () => Reserve(deviceId));
+            return;
+        }
+
+        if (_full.Count > 0 && _round < PlacementRounds)
+        {
+            // Devices that were full may be asked again; those that did not answer (a release is owed) may not.
+            _round++;
+            _tried.RemoveAll(_full.Contains);
+            _full.Clear();
+            FindCandidates(host);
             return;
         }
 

@@ -9,7 +9,8 @@ namespace Fabric.Control.Devices;
 
 /// <summary>
 /// One accelerator device: what it can do, how many queue pairs it has and who holds them. The device entity is
-/// the only writer of this state, so a queue pair can never be given out twice.
+/// the only writer of this state, so a queue pair can never be given out twice. <see cref="Revision"/> counts the events
+/// applied: it is the sequence number of the last one.
 /// </summary>
 public sealed record DeviceState(
     string DeviceId,
@@ -23,7 +24,8 @@ public sealed record DeviceState(
     string HealthReason,
     RequestLog Requests,
     bool Enabled = true,
-    string DisabledReason = "") : IFabricMessage
+    string DisabledReason = "",
+    long Revision = 0) : IFabricMessage
 {
     public const int MaxCapacity = 65536;
 
@@ -39,7 +41,7 @@ public sealed record DeviceState(
 
     public DeviceView ToView() => new(
         DeviceId, Node, Type, Functions.ToArray(), Capacity, Reserved, Health, HealthReason,
-        Holders.ToImmutableSortedDictionary(StringComparer.Ordinal), Enabled);
+        Holders.ToImmutableSortedDictionary(StringComparer.Ordinal), Enabled, Revision);
 
     public Decision Decide(RegisterDevice cmd)
     {
@@ -169,7 +171,9 @@ public sealed record DeviceState(
             ? Decision.Persist(new DeviceCapacityReleased(DeviceId, cmd.AttachmentId, held, cmd.RequestId))
             : Decision.Unchanged;
 
-    public DeviceState Apply(IFabricEvent e) => e switch
+    public DeviceState Apply(IFabricEvent e) => Change(e) with { Revision = Revision + 1 };
+
+    private DeviceState Change(IFabricEvent e) => e switch
     {
         DeviceRegistered r => this with
         {

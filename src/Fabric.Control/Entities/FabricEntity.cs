@@ -27,6 +27,14 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
         PersistenceId = $"{entityType}-{entityId}";
         State = empty;
 
+        // An entity without snapshots starts against Akka's no-op snapshot store. Even with no snapshot wanted, recovery
+        // first asks the snapshot store, and the SQL one answers in turn with the snapshots other entities save: under
+        // load a new attachment waited 100-450 ms there. (TakesSnapshots is a constant of each entity type.)
+        if (!TakesSnapshots)
+        {
+            SnapshotPluginId = "akka.persistence.no-snapshot-store";
+        }
+
         Recover<SnapshotOffer>(offer =>
         {
             if (offer.Snapshot is TState snapshot)

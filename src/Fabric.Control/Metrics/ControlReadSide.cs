@@ -15,7 +15,8 @@ public sealed class ControlReadSide
     private readonly Dictionary<string, AttachmentStatus> _attachments = new(StringComparer.Ordinal);
     private readonly CapacityIndex _devices = new();
 
-    public void Apply(IFabricEvent e)
+    /// <summary>An event read from the journal; <paramref name="sequenceNr"/> is its number in its entity's journal.</summary>
+    public void Apply(IFabricEvent e, long sequenceNr)
     {
         switch (e)
         {
@@ -28,7 +29,7 @@ public sealed class ControlReadSide
                 _attachments[a.AttachmentId] = (AttachmentState.Empty(a.AttachmentId) with { Exists = true, Status = before }).Apply(e).Status;
                 break;
             case IDeviceEvent:
-                _devices.Apply(e);
+                _devices.Apply(e, sequenceNr);
                 break;
         }
     }

@@ -40,7 +40,7 @@ public sealed class MetricsActor : ReceiveActor, IWithTimers
         {
             if (envelope.Event is IFabricEvent e)
             {
-                _readSide.Apply(e);
+                _readSide.Apply(e, envelope.SequenceNr);
                 _dirty = true;
             }
 

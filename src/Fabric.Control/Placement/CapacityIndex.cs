@@ -10,10 +10,19 @@ namespace Fabric.Control.Placement;
 /// own answers). It only proposes: the <c>Device</c> entity accepts or refuses, so a stale index costs a retry,
 /// never a double allocation.
 /// </summary>
+/// <remarks>
+/// Facts about a device come from two sources that overtake each other: the journal's events (late, in order) and the
+/// views in devices' answers (fresh, in any order, as attachments pass them on). Each carries the device's sequence
+/// number, and the index keeps only what is newer than what it holds. Without that, a reservation read from the journal
+/// after a view that already showed its release put the holder back, and the device looked full when it was not.
+/// </remarks>
 public sealed class CapacityIndex
 {
     private readonly Dictionary<string, DeviceCapacity> _devices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<string, int>> _holders = new(StringComparer.Ordinal);
+
+    // The sequence number of the newest fact about each device this index holds.
+    private readonly Dictionary<string, long> _revisions = new(StringComparer.Ordinal);
 
     // Devices that refused as unavailable (disabled or failed) before this index read why; any newer fact about one ends it.
     private readonly HashSet<string> _unavailable = new(StringComparer.Ordinal);
@@ -22,10 +31,18 @@ public sealed class CapacityIndex
 
     public IReadOnlyList<DeviceCapacity> Devices => _devices.Values.OrderBy(d => d.DeviceId, StringComparer.Ordinal).ToArray();
 
-    public void Apply(IFabricEvent e)
+    /// <summary>An event read from the journal, <paramref name="sequenceNr"/> its number in the device's journal.</summary>
+    public void Apply(IFabricEvent e, long sequenceNr)
     {
         if (e is IDeviceEvent device)
         {
+            if (sequenceNr <= _revisions.GetValueOrDefault(device.DeviceId))
+            {
+                // Already in a newer view from the device itself.
+                return;
+            }
+
+            _revisions[device.DeviceId] = sequenceNr;
             _unavailable.Remove(device.DeviceId);
         }
 
@@ -53,15 +70,21 @@ public sealed class CapacityIndex
         }
     }
 
-    /// <summary>A device's own answer: exact at the moment it was given.</summary>
+    /// <summary>A device's own answer: exact at the moment it was given; ignored when the index holds a newer fact.</summary>
     public void Observe(DeviceView view)
     {
+        if (view.Revision <= _revisions.GetValueOrDefault(view.DeviceId))
+        {
+            return;
+        }
+
+        _revisions[view.DeviceId] = view.Revision;
         _unavailable.Remove(view.DeviceId);
         _holders[view.DeviceId] = new Dictionary<string, int>(view.Holders, StringComparer.Ordinal);
         _devices[view.DeviceId] = new DeviceCapacity(view.DeviceId, view.Node, view.Functions.ToArray(), view.CapacityQueuePairs, view.ReservedQueuePairs, view.Health, view.Enabled);
     }
 
-    /// <summary>A device refused a reservation: stop proposing it until newer facts arrive.</summary>
+    /// <summary>A device refused a reservation: stop proposing it until newer facts (a higher sequence number) arrive.</summary>
     public void Refused(string deviceId, RejectReason reason)
     {
         if (!_devices.TryGetValue(deviceId, out var d))

@@ -30,7 +30,7 @@ public sealed class CapacityReadModel : ReceiveActor
         {
             if (envelope.Event is IFabricEvent e)
             {
-                _index.Apply(e);
+                _index.Apply(e, envelope.SequenceNr);
             }
 
             if (envelope.Offset is Sequence sequence && sequence.Value > _offset)

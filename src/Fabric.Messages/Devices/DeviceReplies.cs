@@ -1,6 +1,9 @@
 namespace Fabric.Messages.Devices;
 
-/// <summary>What a device is and holds, as every query and successful command answers it.</summary>
+/// <summary>
+/// What a device is and holds, as every query and successful command answers it. <paramref name="Revision"/> is the
+/// sequence number of the device's last event in the view: of two views, the higher revision is the newer.
+/// </summary>
 public sealed record DeviceView(
     string DeviceId,
     string Node,
@@ -11,7 +14,8 @@ public sealed record DeviceView(
     DeviceHealth Health,
     string HealthReason,
     IReadOnlyDictionary<string, int> Holders,
-    bool Enabled = true) : IFabricMessage
+    bool Enabled = true,
+    long Revision = 0) : IFabricMessage
 {
     public int FreeQueuePairs => CapacityQueuePairs - ReservedQueuePairs;
 }

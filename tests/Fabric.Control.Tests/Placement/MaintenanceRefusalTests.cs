@@ -17,7 +17,7 @@ public sealed class MaintenanceRefusalTests
     private static CapacityIndex Registered()
     {
         var index = new CapacityIndex();
-        index.Apply(new DeviceRegistered("host-1/zip", "host-1", "software-compression", ["deflate"], 4, "r1"));
+        index.Apply(new DeviceRegistered("host-1/zip", "host-1", "software-compression", ["deflate"], 4, "r1"), 1);
         return index;
     }
 
@@ -28,8 +28,8 @@ public sealed class MaintenanceRefusalTests
         index.Refused("host-1/zip", RejectReason.DeviceUnavailable);
         Assert.Empty(index.Candidates(Query, new Random(1)));
 
-        index.Apply(new DeviceEnabledChanged("host-1/zip", false, "maintenance", "r2"));
-        index.Apply(new DeviceEnabledChanged("host-1/zip", true, "", "r3"));
+        index.Apply(new DeviceEnabledChanged("host-1/zip", false, "maintenance", "r2"), 2);
+        index.Apply(new DeviceEnabledChanged("host-1/zip", true, "", "r3"), 3);
 
         Assert.Equal(["host-1/zip"], index.Candidates(Query, new Random(1)));
     }
@@ -38,13 +38,13 @@ public sealed class MaintenanceRefusalTests
     public void A_device_that_refused_as_unavailable_stays_out_until_a_newer_fact_about_it_arrives()
     {
         var index = Registered();
-        index.Apply(new DeviceHealthChanged("host-1/zip", DeviceHealth.Failed, "driver gave up", "r2"));
+        index.Apply(new DeviceHealthChanged("host-1/zip", DeviceHealth.Failed, "driver gave up", "r2"), 2);
         index.Refused("host-1/zip", RejectReason.DeviceUnavailable);
-        index.Apply(new DeviceEnabledChanged("host-1/zip", true, "", "r3"));
+        index.Apply(new DeviceEnabledChanged("host-1/zip", true, "", "r3"), 3);
 
         // Enabling does not heal a device that failed.
         Assert.Empty(index.Candidates(Query, new Random(1)));
-        index.Apply(new DeviceHealthChanged("host-1/zip", DeviceHealth.Healthy, "probe passed", "r4"));
+        index.Apply(new DeviceHealthChanged("host-1/zip", DeviceHealth.Healthy, "probe passed", "r4"), 4);
         Assert.Equal(["host-1/zip"], index.Candidates(Query, new Random(1)));
     }
 }
