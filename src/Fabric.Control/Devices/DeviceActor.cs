@@ -19,46 +19,33 @@ public sealed class DeviceActor : FabricEntity<DeviceState>
     public DeviceActor(string deviceId)
         : base(EntityTypes.Device, deviceId, DeviceState.Empty(deviceId))
     {
-        Command<RegisterDevice>(cmd =>
-        {
-            if (!AnsweredBefore(cmd))
-            {
-                Carry(State.Decide(cmd), () => Sender.Tell(State.ToView()));
-            }
-        });
-        Command<SetDeviceHealth>(cmd =>
-        {
-            if (!AnsweredBefore(cmd))
-            {
-                Carry(State.Decide(cmd), () => Sender.Tell(State.ToView()));
-            }
-        });
-        Command<SetDeviceEnabled>(cmd =>
-        {
-            if (!AnsweredBefore(cmd))
-            {
-                Carry(State.Decide(cmd), () => Sender.Tell(State.ToView()));
-            }
-        });
-        Command<ReserveCapacity>(cmd =>
-        {
-            if (!AnsweredBefore(cmd))
-            {
-                Carry(State.Decide(cmd), () =>
-                    Sender.Tell(new CapacityReserved(cmd.AttachmentId, State.Holders[cmd.AttachmentId], State.ToView())));
-            }
-        });
+        Command<RegisterDevice>(cmd => Decide(cmd, State.Decide(cmd), state => state.ToView()));
+        Command<SetDeviceHealth>(cmd => Decide(cmd, State.Decide(cmd), state => state.ToView()));
+        Command<SetDeviceEnabled>(cmd => Decide(cmd, State.Decide(cmd), state => state.ToView()));
+        Command<ReserveCapacity>(cmd => Decide(cmd, State.Decide(cmd), state =>
+            new CapacityReserved(cmd.AttachmentId, state.Holders[cmd.AttachmentId], state.ToView())));
         Command<ReleaseCapacity>(cmd =>
         {
-            if (!AnsweredBefore(cmd))
-            {
-                var held = State.Holders.GetValueOrDefault(cmd.AttachmentId);
-                Carry(State.Decide(cmd), () => Sender.Tell(new CapacityReleased(cmd.AttachmentId, held, State.ToView())));
-            }
+            var held = State.Holders.GetValueOrDefault(cmd.AttachmentId);
+            Decide(cmd, State.Decide(cmd), state => new CapacityReleased(cmd.AttachmentId, held, state.ToView()));
         });
-        Command<GetDevice>(_ => Sender.Tell(State.Registered
+        Command<GetDevice>(_ => ReplyWhenDurable(State.Registered
             ? State.ToView()
             : new Messages.Errors.Rejected(Messages.Errors.RejectReason.NotFound, $"device {EntityId} is not registered")));
+    }
+
+    /// <summary>
+    /// Every bind and delete reserves or releases here, so requests queue at a device: they are decided while earlier
+    /// writes are in flight, and a journal write carries all that arrived meanwhile.
+    /// </summary>
+    protected override bool PipelinesWrites => true;
+
+    private void Decide(IFabricCommand cmd, Decision decision, Func<DeviceState, object> reply)
+    {
+        if (!AnsweredBefore(cmd))
+        {
+            Answer(decision, reply);
+        }
     }
 
     public static Props Props(string deviceId) => Akka.Actor.Props.Create<DeviceActor>(deviceId);

@@ -21,6 +21,9 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
     private int _eventsSinceSnapshot;
     private IActorRef _persistingFor = ActorRefs.Nobody;
 
+    // Pipelined writes only: everyone owed an answer that waits for a write in flight, oldest first.
+    private readonly Queue<IActorRef> _inFlight = new();
+
     protected FabricEntity(string entityType, string entityId, TState empty)
     {
         EntityId = entityId;
@@ -82,6 +85,16 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
     /// <summary>The answer a command that wrote <paramref name="e"/> gives, from the state after it.</summary>
     protected abstract object ReplyFor(TState state, IFabricEvent e);
 
+    /// <summary>
+    /// Whether commands are decided while earlier writes are still in flight. An entity that many requests queue at
+    /// (a device: every bind and delete reserves or releases on one) otherwise takes one command per journal round
+    /// trip. Pipelined, each decision is applied to the state at once, its events join the entity's next journal
+    /// write, and every answer (also a refusal, a retried request's, a query's) is sent only once what it was decided
+    /// on is in the journal. A failed or rejected write stops the entity, which then recovers what is in the journal;
+    /// the requesters of every write in flight are told.
+    /// </summary>
+    protected virtual bool PipelinesWrites => false;
+
     /// <summary>Journal tags of an event (for read models); none by default.</summary>
     protected virtual IReadOnlySet<string> TagsOf(IFabricEvent e) => NoTags;
 
@@ -95,8 +108,75 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
             return false;
         }
 
-        Sender.Tell(reply);
+        ReplyWhenDurable(reply);
         return true;
+    }
+
+    /// <summary>
+    /// Answer now, or, with pipelined writes in flight, once they are in the journal (the answer may rest on them).
+    /// </summary>
+    protected void ReplyWhenDurable(object reply)
+    {
+        if (_inFlight.Count == 0)
+        {
+            Sender.Tell(reply);
+            return;
+        }
+
+        var sender = Sender;
+        _inFlight.Enqueue(sender);
+        DeferAsync(reply, r =>
+        {
+            _inFlight.Dequeue();
+            sender.Tell(r);
+        });
+    }
+
+    /// <summary>
+    /// Carry out a decision and answer the sender: the refusal, or <paramref name="reply"/> of the state after the
+    /// decision's events once they are persisted.
+    /// </summary>
+    protected void Answer(Decision decision, Func<TState, object> reply)
+    {
+        if (decision.Rejection is { } rejected)
+        {
+            ReplyWhenDurable(rejected);
+            return;
+        }
+
+        if (!PipelinesWrites || decision.Events.Count == 0)
+        {
+            PersistEvents(decision.Events, () => ReplyWhenDurable(reply(State)));
+            return;
+        }
+
+        var sender = Sender;
+        _inFlight.Enqueue(sender);
+        foreach (var e in decision.Events)
+        {
+            State = ApplyAndLog(State, e);
+        }
+
+        var answer = reply(State);
+        var remaining = decision.Events.Count;
+        PersistAllAsync(Tag(decision.Events), persisted =>
+        {
+            OnPersisted(Untag(persisted));
+            if (--remaining > 0)
+            {
+                return;
+            }
+
+            _inFlight.Dequeue();
+            sender.Tell(answer);
+            _eventsSinceSnapshot += decision.Events.Count;
+            if (TakesSnapshots && _eventsSinceSnapshot >= SnapshotEvery && _inFlight.Count == 0)
+            {
+                // Only with nothing in flight is the state exactly what the journal holds.
+                _eventsSinceSnapshot = 0;
+                SaveSnapshot(State);
+            }
+        });
     }
 
     /// <summary>Carry out a decision: refuse, or persist its events and then run <paramref name="then"/>.</summary>
@@ -122,16 +202,9 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
 
         _persistingFor = Sender;
         var remaining = events.Count;
-        var tagged = new object[events.Count];
-        for (var i = 0; i < events.Count; i++)
+        PersistAll(Tag(events), persisted =>
         {
-            var tags = TagsOf(events[i]);
-            tagged[i] = tags.Count == 0 ? events[i] : new Tagged(events[i], tags);
-        }
-
-        PersistAll(tagged, persisted =>
-        {
-            var e = (IFabricEvent)(persisted is Tagged t ? t.Payload : persisted);
+            var e = Untag(persisted);
             State = ApplyAndLog(State, e);
             OnPersisted(e);
             if (TakesSnapshots && ++_eventsSinceSnapshot >= SnapshotEvery)
@@ -147,6 +220,20 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
             }
         });
     }
+
+    private object[] Tag(IReadOnlyList<IFabricEvent> events)
+    {
+        var tagged = new object[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            var tags = TagsOf(events[i]);
+            tagged[i] = tags.Count == 0 ? events[i] : new Tagged(events[i], tags);
+        }
+
+        return tagged;
+    }
+
+    private static IFabricEvent Untag(object persisted) => (IFabricEvent)(persisted is Tagged t ? t.Payload : persisted);
 
     private TState ApplyAndLog(TState state, IFabricEvent e)
     {
@@ -185,6 +272,19 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
 
     private void PersistenceFailed(Rejected rejected)
     {
+        if (_inFlight.Count > 0)
+        {
+            // Pipelined: the state ran ahead of the journal. Tell everyone waiting, and start again from the journal
+            // (after a failure Akka stops the entity itself; after a rejection it would go on).
+            while (_inFlight.TryDequeue(out var waiting))
+            {
+                waiting.Tell(rejected);
+            }
+
+            Context.Stop(Self);
+            return;
+        }
+
         var told = _persistingFor;
         told.Tell(rejected);
         _persistingFor = ActorRefs.Nobody;

@@ -75,6 +75,72 @@ public sealed class JournalFailureTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task When_a_device_write_fails_every_request_decided_on_it_is_refused_and_the_device_recovers_what_the_journal_holds()
+    {
+        // Devices decide requests while earlier writes are in flight: the refusal after a failed write must reach
+        // every requester whose answer rested on the unwritten state, also one refused for capacity it used.
+        var device = Sys.ActorOf(DeviceActor.Props("host-p/sw0"));
+        device.Tell(new RegisterDevice("host-p/sw0", "host-p", "software", ["sha256"], 3, "r1"));
+        ExpectMsg<DeviceView>();
+        device.Tell(new ReserveCapacity("host-p/sw0", "att-1", ["sha256"], 1, "r2"));
+        ExpectMsg<CapacityReserved>();
+
+        await Journal.OnWrite.Fail();
+        Watch(device);
+        var requesters = Enumerable.Range(2, 4).Select(_ => CreateTestProbe()).ToArray();
+        for (var i = 0; i < requesters.Length; i++)
+        {
+            device.Tell(new ReserveCapacity("host-p/sw0", $"att-{i + 2}", ["sha256"], 1, $"r{i + 3}"), requesters[i].Ref);
+        }
+
+        foreach (var requester in requesters)
+        {
+            Assert.Equal(RejectReason.PersistenceFailed, requester.ExpectMsg<Rejected>().Reason);
+        }
+
+        ExpectTerminated(device);
+        await Journal.OnWrite.Pass();
+        var recovered = Sys.ActorOf(DeviceActor.Props("host-p/sw0"));
+        recovered.Tell(new GetDevice("host-p/sw0"));
+        var view = ExpectMsg<DeviceView>();
+        Assert.Equal(["att-1"], view.Holders.Keys);
+        Assert.Equal(2, view.Revision);
+    }
+
+    [Fact]
+    public async Task Requests_that_queue_at_a_device_are_answered_from_one_state_that_never_gives_a_queue_pair_twice()
+    {
+        var device = Sys.ActorOf(DeviceActor.Props("host-q/sw0"));
+        device.Tell(new RegisterDevice("host-q/sw0", "host-q", "software", ["sha256"], 3, "r1"));
+        ExpectMsg<DeviceView>();
+
+        var requesters = Enumerable.Range(0, 8).Select(_ => CreateTestProbe()).ToArray();
+        for (var i = 0; i < requesters.Length; i++)
+        {
+            device.Tell(new ReserveCapacity("host-q/sw0", $"att-{i}", ["sha256"], 1, $"q{i}"), requesters[i].Ref);
+        }
+
+        // A release queued behind them frees one queue pair for the reservation after it.
+        device.Tell(new ReleaseCapacity("host-q/sw0", "att-0", "q-release"));
+        device.Tell(new ReserveCapacity("host-q/sw0", "att-late", ["sha256"], 1, "q-late"));
+        var answers = requesters.Select(r => r.ExpectMsg<object>()).ToArray();
+        Assert.Equal(3, answers.OfType<CapacityReserved>().Count());
+        Assert.All(answers.OfType<Rejected>(), r => Assert.Equal(RejectReason.NoCapacity, r.Reason));
+        Assert.IsType<CapacityReserved>(answers[0]);
+        Assert.Equal(1, ExpectMsg<CapacityReleased>().QueuePairs);
+        Assert.Equal(3, ExpectMsg<CapacityReserved>().Device.ReservedQueuePairs);
+
+        // What was answered is what the journal holds.
+        Watch(device);
+        Sys.Stop(device);
+        ExpectTerminated(device);
+        var recovered = Sys.ActorOf(DeviceActor.Props("host-q/sw0"));
+        recovered.Tell(new GetDevice("host-q/sw0"));
+        var view = ExpectMsg<DeviceView>();
+        Assert.Equal(["att-1", "att-2", "att-late"], view.Holders.Keys.Order());
+    }
+
+    [Fact]
     public async Task A_write_that_fails_in_the_middle_of_a_bind_answers_the_requester_and_the_attachment_recovers_unbound()
     {
         var devices = CreateTestProbe();
