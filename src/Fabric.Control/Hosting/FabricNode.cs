@@ -15,11 +15,14 @@ namespace Fabric.Control.Hosting;
 /// </summary>
 public sealed class FabricNode : IAsyncDisposable
 {
-    private FabricNode(ActorSystem system, ControlPlane control, FabricOptions options)
+    private readonly IDisposable? _store;
+
+    private FabricNode(ActorSystem system, ControlPlane control, FabricOptions options, IDisposable? store)
     {
         System = system;
         Control = control;
         Options = options;
+        _store = store;
     }
 
     public ActorSystem System { get; }
@@ -39,16 +42,30 @@ public sealed class FabricNode : IAsyncDisposable
     public static async Task<FabricNode> StartAsync(FabricOptions options, TimeSpan joinTimeout, CancellationToken cancellation = default, Action<string>? report = null)
     {
         report ??= Console.Error.WriteLine;
-        if (options.Store == StoreKind.Sqlite)
+        IDisposable? store = null;
+        if (options.Store == StoreKind.Sqlite && options.HasRole(ControlPlane.ControlRole))
         {
-            SqliteStore.Prepare(options.Database);
+            store = SqliteStore.Open(options.Database);
         }
-        else
+        else if (options.Store == StoreKind.Postgres)
         {
             await PostgresStore.AwaitReachableAsync(options.Database, joinTimeout, report, cancellation);
         }
 
-        var system = CreateSystem(options);
+        ActorSystem system;
+        try
+        {
+            system = CreateSystem(options);
+        }
+        catch
+        {
+            store?.Dispose();
+            throw;
+        }
+
+        // The store is this node's until its actor system has stopped, however it stops (DisposeAsync releases it
+        // too, once the system is down: the termination callbacks may run after WhenTerminated completes).
+        system.RegisterOnTermination(() => store?.Dispose());
         try
         {
             // Every member runs the pub-sub mediator, compute-only ones too: the control nodes' mediators gossip
@@ -81,11 +98,12 @@ public sealed class FabricNode : IAsyncDisposable
             }
 
             await CheckFitsCluster(system, fingerprint);
-            return new FabricNode(system, ControlPlane.Start(system), options);
+            return new FabricNode(system, ControlPlane.Start(system), options, store);
         }
         catch
         {
             await system.Terminate();
+            store?.Dispose();
             throw;
         }
     }
@@ -171,5 +189,6 @@ public sealed class FabricNode : IAsyncDisposable
     {
         await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
         await System.WhenTerminated;
+        _store?.Dispose();
     }
 }

@@ -99,6 +99,28 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task A_second_node_on_the_same_SQLite_store_is_refused_until_the_first_has_stopped()
+    {
+        var database = TestNode.NewDatabasePath();
+        await using (var first = await TestNode.StartAsync(database))
+        {
+            var refused = await Assert.ThrowsAsync<FabricConfigurationException>(() => TestNode.StartAsync(database));
+            Assert.Contains("is in use by another fabric-node", refused.Message);
+            Assert.Contains(database, refused.Message);
+
+            // The first node is unharmed.
+            await first.Expect<ProfileView>(first.Control.Profiles, new CreateProfile("p", [new ProfileGroup("sha256", 1)], "r1"));
+        }
+
+        await using (var second = await TestNode.StartAsync(database))
+        {
+            Assert.True((await second.Expect<ProfileView>(second.Control.Profiles, new GetProfile("p"))).Exists);
+        }
+
+        TestNode.TryDelete(database);
+    }
+
+    [Fact]
     public async Task Queries_for_entities_that_never_existed_are_not_found()
     {
         await using var node = await TestNode.StartAsync();
