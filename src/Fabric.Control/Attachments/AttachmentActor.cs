@@ -118,6 +118,8 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 
     protected override void OnReplaySuccess()
     {
+        base.OnReplaySuccess();
+
         // Restarted in the middle of a bind or with releases owed: finish them before taking commands.
         if (State.Binding || !State.ReleasePending.IsEmpty)
         {

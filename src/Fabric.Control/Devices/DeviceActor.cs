@@ -52,6 +52,12 @@ public sealed class DeviceActor : FabricEntity<DeviceState>
 
     protected override DeviceState Apply(DeviceState state, IFabricEvent e) => state.Apply(e);
 
+    /// <summary>
+    /// The revision is the journal's sequence number, also for a device whose snapshot predates revisions (it counted
+    /// from 0 then): placement compares views by it with the journal's events.
+    /// </summary>
+    protected override DeviceState Recovered(DeviceState state, long lastSequenceNr) => state with { Revision = lastSequenceNr };
+
     protected override void OnPersisted(IFabricEvent e)
     {
         if (e is DeviceHealthChanged h)

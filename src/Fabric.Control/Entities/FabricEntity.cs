@@ -74,6 +74,15 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
 
     protected TState State { get; private set; }
 
+    /// <summary>The state once recovery has replayed the journal up to <paramref name="lastSequenceNr"/>; as replayed by default.</summary>
+    protected virtual TState Recovered(TState state, long lastSequenceNr) => state;
+
+    protected override void OnReplaySuccess()
+    {
+        State = Recovered(State, LastSequenceNr);
+        base.OnReplaySuccess();
+    }
+
     /// <summary>The event applied to the state (pure).</summary>
     protected abstract TState Apply(TState state, IFabricEvent e);
 

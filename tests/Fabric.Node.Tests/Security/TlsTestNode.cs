@@ -44,8 +44,9 @@ public sealed class TlsTestNode : IAsyncDisposable
             Seeds = seedAddress is not null ? [seedAddress] : seed is not null ? [seed.Address.ToString()] : [],
             ExtraHocon = log.Hocon,
         };
-        SqliteStore.Prepare(options.Database);
+        var store = SqliteStore.Open(options.Database);
         var system = ActorSystem.Create(FabricOptions.SystemName, FabricConfig.Setup(options));
+        system.RegisterOnTermination(store.Dispose);
         var node = new TlsTestNode(system, log, folder);
         try
         {
