@@ -9,7 +9,8 @@ using LinqToDB.Interceptors;
 namespace Fabric.Control.Store;
 
 /// <summary>
-/// Runs the SQLite store's commands on the thread pool instead of on the caller's thread.
+/// Runs the SQLite store's commands on threads of their own (<see cref="BlockingIoScheduler.Sqlite"/>) instead of on the
+/// caller's thread.
 /// </summary>
 /// <remarks>
 /// Microsoft.Data.Sqlite has no real asynchronous I/O: its <c>ExecuteNonQueryAsync</c> inserts, commits and fsyncs
@@ -47,7 +48,14 @@ public sealed class SqliteCommandOffload : ICommandInterceptor
         {
             var connection = config.GetString($"{plugin}.connection-string");
             var provider = config.GetString($"{plugin}.provider-name");
-            setup.AddDataOptions(plugin, new DataOptions().UseConnectionString(provider, connection).UseInterceptor(Instance));
+            var options = new DataOptions().UseConnectionString(provider, connection).UseInterceptor(Instance);
+            if (plugin != "akka.persistence.snapshot-store.sql")
+            {
+                // The journal's file: checkpoints run in the background, not inside the writer's commits.
+                options = options.UseInterceptor(SqliteJournalConnections.Instance);
+            }
+
+            setup.AddDataOptions(plugin, options);
         }
 
         return setup;
@@ -72,12 +80,12 @@ public sealed class SqliteCommandOffload : ICommandInterceptor
     public Task BeforeReaderDisposeAsync(CommandEventData eventData, DbCommand? command, DbDataReader dataReader) => Task.CompletedTask;
 
     public async Task<Option<object?>> ExecuteScalarAsync(CommandEventData eventData, DbCommand command, Option<object?> result, CancellationToken cancellationToken) =>
-        result.HasValue ? result : Option<object?>.Some(await Task.Run(command.ExecuteScalar, cancellationToken).ConfigureAwait(false));
+        result.HasValue ? result : Option<object?>.Some(await BlockingIoScheduler.Sqlite.Run(command.ExecuteScalar, cancellationToken).ConfigureAwait(false));
 
     public async Task<Option<int>> ExecuteNonQueryAsync(CommandEventData eventData, DbCommand command, Option<int> result, CancellationToken cancellationToken) =>
-        result.HasValue ? result : Option<int>.Some(await Task.Run(command.ExecuteNonQuery, cancellationToken).ConfigureAwait(false));
+        result.HasValue ? result : Option<int>.Some(await BlockingIoScheduler.Sqlite.Run(command.ExecuteNonQuery, cancellationToken).ConfigureAwait(false));
 
     public async Task<Option<DbDataReader>> ExecuteReaderAsync(
         CommandEventData eventData, DbCommand command, CommandBehavior commandBehavior, Option<DbDataReader> result, CancellationToken cancellationToken) =>
-        result.HasValue ? result : Option<DbDataReader>.Some(await Task.Run(() => command.ExecuteReader(commandBehavior), cancellationToken).ConfigureAwait(false));
+        result.HasValue ? result : Option<DbDataReader>.Some(await BlockingIoScheduler.Sqlite.Run(() => command.ExecuteReader(commandBehavior), cancellationToken).ConfigureAwait(false));
 }

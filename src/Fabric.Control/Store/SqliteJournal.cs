@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
+using Akka.Actor;
 using Akka.Configuration;
+using Akka.Event;
 using Akka.Persistence;
 using Akka.Persistence.Sql;
 using Akka.Persistence.Sql.Journal;
@@ -20,6 +22,9 @@ namespace Fabric.Control.Store;
 /// query. Ids are kept as hashes. Two ids with the same hash only cost a query, never a wrong answer.
 /// This holds because this process is the file's only writer: <see cref="SqliteStore"/> locks the store for the
 /// node's lifetime.
+/// It also checkpoints the WAL into the database file every <see cref="CheckpointInterval"/>, on a thread of its own,
+/// beside the writer (a passive checkpoint waits for no one). The connections leave checkpoints to it
+/// (<see cref="SqliteJournalConnections"/>).
 /// </remarks>
 public sealed class SqliteJournal : SqlWriteJournal
 {
@@ -28,6 +33,11 @@ public sealed class SqliteJournal : SqlWriteJournal
     private readonly object _gate = new();
     private readonly HashSet<int> _written = [];
     private Task<bool>? _loaded;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private ICancelable? _checkpoints;
+    private bool _checkpointing;
+
+    public static readonly TimeSpan CheckpointInterval = TimeSpan.FromMilliseconds(100);
 
     public SqliteJournal(Config journalConfig)
         : base(journalConfig)
@@ -44,6 +54,60 @@ public sealed class SqliteJournal : SqlWriteJournal
         var column = config.GetString("default.journal.columns.persistence-id");
         _selectIds = $"SELECT DISTINCT \"{column}\" FROM \"{table}\"";
     }
+
+    protected override void PreStart()
+    {
+        base.PreStart();
+        _checkpoints = Context.System.Scheduler.ScheduleTellRepeatedlyCancelable(
+            CheckpointInterval, CheckpointInterval, Self, Checkpoint.Instance, ActorRefs.NoSender);
+    }
+
+    protected override void PostStop()
+    {
+        _checkpoints?.Cancel();
+        base.PostStop();
+    }
+
+    protected override bool ReceivePluginInternal(object message)
+    {
+        switch (message)
+        {
+            case Checkpoint when !_checkpointing:
+                _checkpointing = true;
+                BlockingIoScheduler.Sqlite.Run(CheckpointWal, CancellationToken.None).PipeTo(Self, success: frames => new Checkpointed(frames, null), failure: ex => new Checkpointed(0, ex));
+                return true;
+            case Checkpoint:
+                return true;
+            case Checkpointed done:
+                _checkpointing = false;
+                if (done.Failure is not null)
+                {
+                    _log.Warning("WAL checkpoint of the journal failed ({0}); the WAL grows until one succeeds", done.Failure.Message);
+                }
+
+                return true;
+            default:
+                return base.ReceivePluginInternal(message);
+        }
+    }
+
+    /// <summary>A passive checkpoint: copies what no reader still needs; returns the frames left in the WAL.</summary>
+    private long CheckpointWal()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? reader.GetInt64(1) - reader.GetInt64(2) : 0;
+    }
+
+    private sealed class Checkpoint
+    {
+        public static readonly Checkpoint Instance = new();
+    }
+
+    private sealed record Checkpointed(long FramesLeft, Exception? Failure);
 
     public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
     {
@@ -82,7 +146,7 @@ public sealed class SqliteJournal : SqlWriteJournal
     {
         lock (_gate)
         {
-            return _loaded ??= Task.Run(LoadIds);
+            return _loaded ??= BlockingIoScheduler.Sqlite.Run(LoadIds, CancellationToken.None);
         }
     }
 
