@@ -138,6 +138,7 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
         {
             _inFlight.Dequeue();
             sender.Tell(r);
+            OnDrained();
         });
     }
 
@@ -156,6 +157,15 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
         if (!PipelinesWrites || decision.Events.Count == 0)
         {
             PersistEvents(decision.Events, () => ReplyWhenDurable(reply(State)));
+            return;
+        }
+
+        if (TakesSnapshots && _eventsSinceSnapshot >= SnapshotEvery && _inFlight.Count > 0)
+        {
+            // A snapshot is due, and only with nothing in flight is the state exactly what the journal holds: let
+            // the writes drain (the last one takes the snapshot), then take this command again. Under steady load
+            // snapshots would otherwise never find a quiet moment.
+            Stash.Stash();
             return;
         }
 
@@ -179,13 +189,26 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
             _inFlight.Dequeue();
             sender.Tell(answer);
             _eventsSinceSnapshot += decision.Events.Count;
-            if (TakesSnapshots && _eventsSinceSnapshot >= SnapshotEvery && _inFlight.Count == 0)
-            {
-                // Only with nothing in flight is the state exactly what the journal holds.
-                _eventsSinceSnapshot = 0;
-                SaveSnapshot(State);
-            }
+            OnDrained();
         });
+    }
+
+    /// <summary>Once nothing is in flight: the snapshot that was due, then the commands that waited for it.</summary>
+    private void OnDrained()
+    {
+        if (_inFlight.Count > 0)
+        {
+            return;
+        }
+
+        if (TakesSnapshots && _eventsSinceSnapshot >= SnapshotEvery)
+        {
+            // Only with nothing in flight is the state exactly what the journal holds.
+            _eventsSinceSnapshot = 0;
+            SaveSnapshot(State);
+        }
+
+        Stash.UnstashAll();
     }
 
     /// <summary>Carry out a decision: refuse, or persist its events and then run <paramref name="then"/>.</summary>

@@ -99,6 +99,33 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task A_burst_of_requests_at_one_device_is_answered_snapshotted_and_recovered_whole()
+    {
+        // Pipelined, a device decides the burst while its writes are in flight and snapshots only with nothing in
+        // flight; whatever it answered must come back after a restart, from the snapshot and the journal after it.
+        var database = TestNode.NewDatabasePath();
+        const int holders = 250;
+        await using (var node = await TestNode.StartAsync(database))
+        {
+            await node.RegisterDevice("host-b", "sw0", holders, "sha256");
+            var answers = await Task.WhenAll(Enumerable.Range(0, holders).Select(i =>
+                node.Ask(node.Control.Devices, new ReserveCapacity("host-b/sw0", $"a{i}", ["sha256"], 1, $"r{i}"))));
+            Assert.All(answers, a => Assert.IsType<CapacityReserved>(a));
+        }
+
+        Assert.True(SnapshotRows(database, "device-host-b/sw0") >= 1, "a snapshot was written during the burst");
+
+        await using (var node = await TestNode.StartAsync(database))
+        {
+            var device = await node.Expect<DeviceView>(node.Control.Devices, new GetDevice("host-b/sw0"));
+            Assert.Equal(holders, device.ReservedQueuePairs);
+            Assert.Equal(holders + 1, device.Revision);
+        }
+
+        TestNode.TryDelete(database);
+    }
+
+    [Fact]
     public async Task A_second_node_on_the_same_SQLite_store_is_refused_until_the_first_has_stopped()
     {
         var database = TestNode.NewDatabasePath();
