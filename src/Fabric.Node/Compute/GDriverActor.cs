@@ -34,6 +34,14 @@ public sealed class GDriverActor : ReceiveActor, IWithTimers
 
         Receive<OpenDriver>(open =>
         {
+            if (_queues.DeviceOf(open.QueueId) is { } current && current != _device.DeviceId)
+            {
+                // A queue moving here from another device: until the swap is in place its faults are that device's
+                // (the demo's failover saw them here and reset this healthy device). DriverSwapped sets the baseline.
+                _resetting.Add(open.QueueId);
+                _faultsSeen.Remove(open.QueueId);
+            }
+
             try
             {
                 Sender.Tell(new DriverOpened(open.QueueId, Create(open.QueueId, open.Chain)));

@@ -321,7 +321,9 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
             var opened = await Local<DriverOpened>(target.Supervisor, new OpenDriver(queueId, chain), r => r is DriverNotOpened n ? n.Reason : null);
             _deviceQueues.Set(queueId, target.Spec.DeviceId, chain);
-            await _core.Ask<DriverSwapped>(new SwapDriver(queueId, opened.Driver), _settings.AskTimeout);
+            var swapped = await _core.Ask<DriverSwapped>(new SwapDriver(queueId, opened.Driver), _settings.AskTimeout);
+            // The target's g-driver counts the queue's faults from here on.
+            target.Supervisor.Tell(swapped);
             _metrics.Move(queueId, target.Spec.DeviceId);
             if (_queues.TryGetValue(queueId, out var queue))
             {
