@@ -36,6 +36,7 @@ public sealed class SqliteJournal : SqlWriteJournal
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private ICancelable? _checkpoints;
     private bool _checkpointing;
+    private bool _checkpointFailing;
 
     public static readonly TimeSpan CheckpointInterval = TimeSpan.FromMilliseconds(100);
 
@@ -80,11 +81,17 @@ public sealed class SqliteJournal : SqlWriteJournal
                 return true;
             case Checkpointed done:
                 _checkpointing = false;
-                if (done.Failure is not null)
+                if (done.Failure is not null && !_checkpointFailing)
                 {
+                    // Said once, not ten times a second.
                     _log.Warning("WAL checkpoint of the journal failed ({0}); the WAL grows until one succeeds", done.Failure.Message);
                 }
+                else if (done.Failure is null && _checkpointFailing)
+                {
+                    _log.Info("WAL checkpoints of the journal succeed again ({0} frames left in the WAL)", done.FramesLeft);
+                }
 
+                _checkpointFailing = done.Failure is not null;
                 return true;
             default:
                 return base.ReceivePluginInternal(message);
