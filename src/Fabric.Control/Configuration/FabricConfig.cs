@@ -38,7 +38,7 @@ public static class FabricConfig
         var setup = ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config));
         if (options.Store == StoreKind.Sqlite)
         {
-            // SQLite's commands run on the thread pool, so the journal groups the events that arrive meanwhile.
+            // SQLite's commands run on threads of their own, so the journal groups the events that arrive meanwhile.
             setup = setup.And(SqliteCommandOffload.Setup(config));
         }
 
