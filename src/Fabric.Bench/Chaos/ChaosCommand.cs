@@ -63,6 +63,7 @@ public static class ChaosCommand
             await drills.GracefulLeave();
             await drills.RestartPostgres();
             await drills.CheckAcknowledged();
+            drills.CheckMembership();
             figures = drills.Figures;
             problems = drills.Problems;
         }

@@ -310,6 +310,20 @@ public sealed class ChaosDrills : IAsyncDisposable
         await CheckBooks("final");
     }
 
+    /// <summary>
+    /// No node the drill left running was marked unreachable by another, and none left by itself (downed by the split
+    /// brain resolver, or crashed): a restart or a kill of one node must never cost the cluster another.
+    /// </summary>
+    public void CheckMembership()
+    {
+        var spurious = ReachabilityAudit.SpuriousMarks(_cluster.Nodes.Select(n => new AuditedNode(n.Name, n.Port, n.DownWindows, n.LogLines())).ToArray());
+        var exits = _cluster.Nodes.SelectMany(n => n.UnexpectedExits).ToArray();
+        Figures["spurious_unreachable"] = spurious.Count;
+        Figures["unexpected_exits"] = exits.Length;
+        Problems.AddRange(spurious);
+        Problems.AddRange(exits);
+    }
+
     /// <summary>An attachment the drills keep (bound on <paramref name="host"/> when one is given).</summary>
     private async Task CreateKept(string id, string? host)
     {

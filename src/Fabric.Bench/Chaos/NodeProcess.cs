@@ -15,6 +15,9 @@ public sealed partial class NodeProcess : IAsyncDisposable
     private Process? _process;
     private StreamWriter? _log;
     private TaskCompletionSource _up = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<DownWindow> _downWindows = [];
+    private readonly List<string> _unexpectedExits = [];
+    private bool _stopping;
 
     /// <param name="store"><c>postgres</c> (the drills' store) or <c>sqlite</c>; <paramref name="database"/> is its connection string or file.</param>
     public NodeProcess(string name, int port, IReadOnlyList<string> roles, IReadOnlyList<string> seeds, string database, string folder, string store = "postgres")
@@ -80,18 +83,24 @@ public sealed partial class NodeProcess : IAsyncDisposable
             start.ArgumentList.Add(a);
         }
 
-        start.Environment["FABRIC_LOGLEVEL"] = "WARNING";
+        // FABRIC_DRILL_LOGLEVEL (e.g. DEBUG) makes the nodes' logs say more when a drill is being investigated.
+        start.Environment["FABRIC_LOGLEVEL"] = Environment.GetEnvironmentVariable("FABRIC_DRILL_LOGLEVEL") ?? "WARNING";
         lock (_logLock)
         {
             _log?.Dispose();
             _log = new StreamWriter(new FileStream(_logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
             _log.WriteLine($"==== {DateTime.UtcNow:O} starting {Name}");
+            _stopping = false;
+            if (_downWindows.Count > 0 && _downWindows[^1].Until is null)
+            {
+                _downWindows[^1] = _downWindows[^1] with { Until = DateTime.UtcNow };
+            }
         }
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        process.Exited += (_, _) => _up.TrySetException(new InvalidOperationException($"{Name} exited before it was up; see {_logFile}:\n{Tail(12)}"));
+        process.Exited += (_, _) => OnExited(process);
         if (!process.Start())
         {
             throw new InvalidOperationException($"could not start {Name}");
@@ -133,6 +142,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
     {
         if (_process is { HasExited: false } p)
         {
+            MarkStopping("SIGKILL");
             p.Kill(entireProcessTree: true);
             p.WaitForExit(10_000);
         }
@@ -146,6 +156,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
             return true;
         }
 
+        MarkStopping("SIGTERM");
         if (SendSignal(p.Id, SigTerm) != 0)
         {
             throw new InvalidOperationException($"could not signal {Name} (pid {p.Id})");
@@ -164,6 +175,33 @@ public sealed partial class NodeProcess : IAsyncDisposable
     }
 
     public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+
+    /// <summary>When the drill had this node stopped (killed or told to leave) and, if it was started again, until when.</summary>
+    public IReadOnlyList<DownWindow> DownWindows
+    {
+        get
+        {
+            lock (_logLock)
+            {
+                return _downWindows.ToArray();
+            }
+        }
+    }
+
+    /// <summary>Exits the drill did not cause (a node downed by the cluster, a crash): what each said last.</summary>
+    public IReadOnlyList<string> UnexpectedExits
+    {
+        get
+        {
+            lock (_logLock)
+            {
+                return _unexpectedExits.ToArray();
+            }
+        }
+    }
+
+    /// <summary>The whole log (for audits after a drill).</summary>
+    public IReadOnlyList<string> LogLines() => LogLines("");
 
     /// <summary>The last lines of the node's log (for error messages).</summary>
     public string Tail(int lines)
@@ -187,6 +225,28 @@ public sealed partial class NodeProcess : IAsyncDisposable
         using var stream = new FileStream(_logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd().Split('\n').Where(l => l.Contains(text, StringComparison.Ordinal)).ToArray();
+    }
+
+    private void MarkStopping(string how)
+    {
+        lock (_logLock)
+        {
+            _stopping = true;
+            _downWindows.Add(new DownWindow(DateTime.UtcNow, null));
+            _log?.WriteLine($"==== {DateTime.UtcNow:O} {how} to {Name}");
+        }
+    }
+
+    private void OnExited(Process process)
+    {
+        _up.TrySetException(new InvalidOperationException($"{Name} exited before it was up; see {_logFile}:\n{Tail(12)}"));
+        lock (_logLock)
+        {
+            if (!_stopping && ReferenceEquals(process, _process))
+            {
+                _unexpectedExits.Add($"{Name} exited by itself at {DateTime.UtcNow:HH:mm:ss.fff} (code {process.ExitCode}); last lines:\n{Tail(6)}");
+            }
+        }
     }
 
     private void OnLine(string? line)
