@@ -108,6 +108,16 @@ public sealed class MetricsEndpointTests
             "the attachment entity was not counted on its shard region");
         Assert.True(scrape.Value("fabric_sharding_shards", labels, ("type", "device")) >= 1, scrape.Text);
 
+        // A bind that cannot succeed (a host with no devices): the failed-bind counter appears, and with it every metric
+        // the shipped Grafana dashboard queries is in one real scrape (deploy/grafana/fabric.json).
+        await Ask<AttachmentView>(node.Control.Attachments, new CreateAttachment("arq-m2", "vm-m2", "seal", NewId()));
+        var failed = await Ask<AttachmentView>(node.Control.Attachments, new BindAttachment("arq-m2", "no-such-host", NewId()));
+        Assert.Equal(AttachmentStatus.BindFailed, failed.Status);
+        scrape = await ScrapeUntil(http, url, s => s.Sum("fabric_binds_failed_total", labels) == 1, "the failed bind was not counted");
+        var dashboard = GrafanaDashboard.Load();
+        Assert.True(dashboard.Metrics.Count >= 15, string.Join(", ", dashboard.Metrics));
+        Assert.Equal([], dashboard.Metrics.Where(m => !scrape.Has(m)).ToArray());
+
         // The VM goes: its queue leaves the slot, and what it did stays counted there (counters never go back).
         await Ask<VmStopped>(agent, new StopVm("vm-m1", DeleteAttachments: true, NewId()));
         scrape = await ScrapeUntil(http, url, s => s.Value("fabric_attachments", labels, ("status", "Attached")) == 0, "the deleted attachment was still counted");
