@@ -236,7 +236,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         _lastRefusal = "";
         _round = 1;
         _full.Clear();
-        Become(Working);
+        Behave(Working);
     }
 
     /// <summary>The behaviour while a saga runs: outcomes of the asks, queries; everything else waits.</summary>
@@ -407,7 +407,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 
         _requester = ActorRefs.Nobody;
         _candidates = null;
-        Become(Ready);
+        Behave(Ready);
         Stash.UnstashAll();
         if (State.Status == AttachmentStatus.Deleted && State.ReleasePending.IsEmpty)
         {

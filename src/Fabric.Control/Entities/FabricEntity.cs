@@ -54,6 +54,22 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
                 State = ApplyAndLog(State, e);
             }
         });
+        EntityCommands();
+    }
+
+    /// <summary>
+    /// Switches the entity to <paramref name="behaviour"/> keeping the handlers every entity needs (snapshot outcomes).
+    /// A plain <c>Become</c> replaces every handler registered so far, so after it the snapshot store's answers went
+    /// unhandled and old snapshots were never deleted.
+    /// </summary>
+    protected void Behave(Action behaviour) => Become(() =>
+    {
+        EntityCommands();
+        behaviour();
+    });
+
+    private void EntityCommands()
+    {
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => Log.Warning(f.Cause, "{0}: snapshot failed; recovery replays more events", PersistenceId));
         Command<DeleteSnapshotsSuccess>(_ => { });

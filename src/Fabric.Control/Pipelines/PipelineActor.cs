@@ -46,14 +46,25 @@ public sealed class PipelineActor : FabricEntity<PipelineState>
             _attachments.Ask<object>(new GetAttachment(cmd.AttachmentId), _askTimeout)
                 .PipeTo(Self, success: r => new AttachmentLookedUp(cmd, r),
                     failure: ex => new AttachmentLookedUp(cmd, new Rejected(RejectReason.Timeout, $"attachment {cmd.AttachmentId} did not answer in time ({ex.GetType().Name})")));
-            Become(LookingUp);
+            Behave(LookingUp);
         });
         Command<DeletePipeline>(cmd =>
         {
-            if (!AnsweredBefore(cmd))
+            if (AnsweredBefore(cmd))
             {
-                Carry(State.Decide(cmd), ReplyView);
+                return;
             }
+
+            // A delete that removed the pipeline answers its view (Exists false), as a retry of it does from the request
+            // log; only a delete of a pipeline that never existed (or was gone already) is NotFound.
+            var decision = State.Decide(cmd);
+            if (decision.Events.Count == 0)
+            {
+                ReplyView();
+                return;
+            }
+
+            Carry(decision, () => Sender.Tell(State.ToView()));
         });
     }
 
@@ -62,7 +73,7 @@ public sealed class PipelineActor : FabricEntity<PipelineState>
         Command<GetPipeline>(_ => ReplyView());
         Command<AttachmentLookedUp>(msg =>
         {
-            Become(Ready);
+            Behave(Ready);
             Stash.UnstashAll();
             if (msg.Reply is not AttachmentView attachment)
             {
