@@ -60,6 +60,22 @@ public sealed class OpenStackClientTests(ApiFabric fabric)
         var crypto = deployables.Single(d => (string?)d!["name"] == ApiFabric.CryptoDevice)!;
         Assert.Equal(ApiFabric.CryptoDevice, (string?)Cli("accelerator", "deployable", "show", (string)crypto["uuid"]!, "-f", "json").Json["name"]);
 
+        // program: the image is a Fabric function's UUID (the CLI's look-up of the image in Glance goes to fabric-api, 404, and is not checked).
+        using (var http = new HttpClient { BaseAddress = new Uri(fabric.ServerUrl) })
+        {
+            var compression = (string)deployables.Single(d => (string?)d!["name"] == ApiFabric.CompressionDevice)!["uuid"]!;
+            var brotli = (string)(await http.Get("/fabric/v1/functions")).Body!["functions"]!.AsArray().Single(f => (string?)f!["name"] == "brotli")!["uuid"]!;
+            try
+            {
+                Cli("accelerator", "deployable", "program", compression, brotli, "-f", "json").Succeeded();
+                Assert.Equal(brotli, (string?)(await http.Get($"/v2/deployables/{compression}")).Expect(HttpStatusCode.OK).Body!["bitstream_id"]);
+            }
+            finally
+            {
+                (await http.Patch($"/v2/deployables/{compression}/program", """[{"op": "replace", "path": "/program", "value": []}]""")).Expect(HttpStatusCode.OK);
+            }
+        }
+
         // bind one request: PATCH /v2/accelerator_requests/{uuid}; the CLI shows it at once (BindStarted or already Bound).
         var instance = Guid.NewGuid().ToString();
         Cli("accelerator", "arq", "bind", uuid, ApiFabric.Host, instance, await RpOf(ApiFabric.CryptoDevice), "project-1", "-f", "json").Succeeded();
