@@ -30,7 +30,8 @@ public static class KestrelErrorBodies
     /// <summary>The response with Cyborg's body, or null when <paramref name="response"/> is not a bodiless refusal of Kestrel's.</summary>
     public static byte[]? Rewrite(ReadOnlySpan<byte> response)
     {
-        if (!response.StartsWith(StatusLine) || response.Length < StatusLine.Length + 3 || !response.EndsWith(HeadersEnd))
+        // Kestrel's refusal is a status line and four short headers; anything longer is an answer of the API.
+        if (response.Length > 1024 || !response.StartsWith(StatusLine) || response.Length < StatusLine.Length + 3 || !response.EndsWith(HeadersEnd))
         {
             return null;
         }
@@ -76,7 +77,12 @@ public static class KestrelErrorBodies
 
     private sealed class Writer(PipeWriter inner) : PipeWriter
     {
-        private readonly ArrayBufferWriter<byte> _pending = new(4096);
+        private const int InitialSize = 4096;
+
+        // A connection keeps at most this much between responses: a large list answered once is not held for the connection's life.
+        private const int KeptSize = 64 * 1024;
+
+        private ArrayBufferWriter<byte> _pending = new(InitialSize);
 
         public override void Advance(int bytes) => _pending.Advance(bytes);
 
@@ -118,7 +124,14 @@ public static class KestrelErrorBodies
 
             var written = _pending.WrittenSpan;
             inner.Write(Rewrite(written) is { } rewritten ? rewritten : written);
-            _pending.ResetWrittenCount();
+            if (_pending.Capacity > KeptSize)
+            {
+                _pending = new ArrayBufferWriter<byte>(InitialSize);
+            }
+            else
+            {
+                _pending.ResetWrittenCount();
+            }
         }
     }
 }
