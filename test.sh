@@ -22,6 +22,13 @@ if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
     find_pg
 fi
 
+# --- OpenStack clients: fabric-api's tests drive the real `openstack` CLI (python-cyborgclient) and openstacksdk -------
+if [ ! -x /usr/bin/openstack ] || ! /usr/bin/python3 -c 'import openstack, cyborgclient' >/dev/null 2>&1; then
+    log "installing the OpenStack clients (Debian packages python3-openstackclient python3-cyborgclient python3-openstacksdk)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-openstackclient python3-cyborgclient \
+        python3-openstacksdk >/dev/null) || log "could not install the OpenStack clients; fabric-api's client tests will be skipped"
+fi
+
 pg_dir=""
 cleanup() {
     if [ -n "$pg_dir" ] && [ -d "$pg_dir" ]; then

@@ -16,14 +16,27 @@ try
 {
     ContactPoints.Parse(options.Contacts);
     options.LoadTls();
+    options.PublicBase();
 }
-catch (Exception ex) when (ex is ContactPointException or ClusterTlsException)
+catch (Exception ex) when (ex is ContactPointException or ClusterTlsException or FormatException)
 {
     Console.Error.WriteLine($"fabric-api: {ex.Message}");
     return 2;
 }
 
-await app.RunAsync();
+try
+{
+    await app.StartAsync();
+}
+catch (Exception ex) when (ex is IOException or FormatException or InvalidOperationException or ArgumentException)
+{
+    // A taken port (AddressInUseException is an IOException) or a malformed --urls: one line that says which, not a stack trace.
+    Console.Error.WriteLine($"fabric-api: cannot listen on {app.Configuration["urls"] ?? "http://localhost:5000"}: {ex.Message}");
+    await app.DisposeAsync();
+    return 3;
+}
+
+await app.WaitForShutdownAsync();
 return 0;
 
 /// <summary>The entry point, visible to the tests' WebApplicationFactory.</summary>

@@ -34,7 +34,9 @@ public sealed class AcceleratorRequestTests(ApiFabric fabric)
     [InlineData("{}", HttpStatusCode.BadRequest, "DeviceProfile name needed.")]
     [InlineData("{\"device_profile_name\": \"no-such-profile\"}", HttpStatusCode.NotFound, "Device Profile not found with name=no-such-profile")]
     [InlineData("{\"device_profile_name\": 5}", HttpStatusCode.BadRequest, "must be a string")]
-    [InlineData("{\"device_profile_name\": \"arq-bad\", \"image_uuid\": \"x\"}", HttpStatusCode.BadRequest, "unknown field 'image_uuid'")]
+    [InlineData("{\"device_profile_name\": \"arq-bad\", \"image_uuid\": \"x\"}", HttpStatusCode.BadRequest, "'image_uuid' is not supported")]
+    [InlineData("{\"device_profile_name\": \"arq-bad\", \"device_profile_group_id\": 1}", HttpStatusCode.BadRequest, "'device_profile_group_id' is not supported")]
+    [InlineData("{\"device_profile_name\": null, \"image_uuid\": null}", HttpStatusCode.BadRequest, "must be a string, not null")]
     [InlineData("[\"arq-bad\"]", HttpStatusCode.BadRequest, "must be a JSON object")]
     public async Task A_bad_create_is_refused_and_makes_no_request(string body, HttpStatusCode status, string message)
     {
@@ -198,5 +200,47 @@ public sealed class AcceleratorRequestTests(ApiFabric fabric)
         Assert.Equal("Unbound", await State(arq));
         Assert.Contains("ARQ not found", (await Http.Patch("/v2/accelerator_requests", Calls.UnbindPatch([Guid.NewGuid().ToString()]))).Expect(HttpStatusCode.NotFound).Fault);
         (await Http.Delete($"/v2/accelerator_requests?arqs={arq}")).Expect(HttpStatusCode.NoContent);
+    }
+
+    [Fact]
+    public async Task A_create_as_the_openstack_CLI_sends_it_with_null_group_and_image_and_unknown_fields_is_accepted_as_in_Cyborg()
+    {
+        await EnsureProfile("arq-cli-create", "crc32c");
+        var reply = await Http.Post("/v2/accelerator_requests",
+            """{"device_profile_name": "arq-cli-create", "device_profile_group_id": null, "image_uuid": null, "comment": "ignored"}""");
+        var arq = (string)Assert.Single(reply.Expect(HttpStatusCode.Created).Body!["arqs"]!.AsArray())!["uuid"]!;
+        Assert.Equal("Initial", await State(arq));
+        (await Http.Delete($"/v2/accelerator_requests/{arq}")).Expect(HttpStatusCode.NoContent);
+    }
+
+    [Fact]
+    public async Task One_request_is_bound_and_unbound_by_a_PATCH_on_its_own_path_as_the_SDK_does()
+    {
+        var arq = (await Http.CreateArqs(await EnsureProfile("arq-patch-one", "sha256"))).Uuids()[0];
+        var instance = Guid.NewGuid().ToString();
+        var rp = await Http.RpOf(ApiFabric.CryptoDevice);
+        (await Http.Patch($"/v2/accelerator_requests/{arq}", Calls.BindPatch([arq], instance, ApiFabric.Host, rp))).Expect(HttpStatusCode.Accepted);
+        var bound = Assert.Single(await Http.Resolved(instance))!;
+        Assert.Equal(("Bound", arq), ((string?)bound["state"], (string?)bound["uuid"]));
+
+        (await Http.Patch($"/v2/accelerator_requests/{arq}", Calls.UnbindPatch([arq]))).Expect(HttpStatusCode.Accepted);
+        Assert.Equal("Unbound", await State(arq));
+
+        var other = Guid.NewGuid().ToString();
+        Assert.Contains("the body does not", (await Http.Patch($"/v2/accelerator_requests/{other}", Calls.UnbindPatch([arq]))).Expect(HttpStatusCode.BadRequest).Fault);
+        Assert.Contains("ARQ not found", (await Http.Patch($"/v2/accelerator_requests/{other}", Calls.UnbindPatch([other]))).Expect(HttpStatusCode.NotFound).Fault);
+        Assert.Contains("not an accelerator request uuid", (await Http.Patch("/v2/accelerator_requests/arq-1", Calls.UnbindPatch([arq]))).Expect(HttpStatusCode.BadRequest).Fault);
+        (await Http.Delete($"/v2/accelerator_requests/{arq}")).Expect(HttpStatusCode.NoContent);
+    }
+
+    [Fact]
+    public async Task One_request_is_deleted_on_its_own_path_and_an_unknown_one_is_404()
+    {
+        var arqs = (await Http.CreateArqs(await EnsureProfile("arq-delete-one", "crc32c"))).Uuids();
+        var arq = arqs[0];
+        (await Http.Delete($"/v2/accelerator_requests/{arq.ToUpperInvariant()}")).Expect(HttpStatusCode.NoContent);
+        Assert.Contains("ARQ not found", (await Http.Get($"/v2/accelerator_requests/{arq}")).Expect(HttpStatusCode.NotFound).Fault);
+        Assert.Contains("ARQ not found", (await Http.Delete($"/v2/accelerator_requests/{arq}")).Expect(HttpStatusCode.NotFound).Fault);
+        Assert.Contains("not an accelerator request uuid", (await Http.Delete("/v2/accelerator_requests/arq-1")).Expect(HttpStatusCode.BadRequest).Fault);
     }
 }

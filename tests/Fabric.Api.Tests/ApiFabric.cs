@@ -1,18 +1,17 @@
-using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Sockets;
 using System.Runtime.Versioning;
-using System.Text;
 using System.Text.Json.Nodes;
 using Akka.Actor;
-using Fabric.Api.Requests;
+using Fabric.Api.Hosting;
 using Fabric.Control.Configuration;
 using Fabric.Control.Hosting;
 using Fabric.Messages.Placement;
 using Fabric.Node.Compute;
 using Fabric.Node.Hio;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Xunit;
@@ -33,14 +32,13 @@ public sealed class ApiCollection : ICollectionFixture<ApiFabric>
 /// <summary>
 /// A one-process fabric (control + compute, host "api-host" with the software devices) and fabric-api in front of it
 /// (in-process test server), connected through the fabric's gateways as a separate client would be. Nova's external
-/// events endpoint is a recorder.
+/// events endpoint is a stand-in HTTP server.
 /// </summary>
 public sealed class ApiFabric : IAsyncLifetime
 {
     public const string Host = "api-host";
     public const string CryptoDevice = Host + "/sw-crypto-0";
     public const string CompressionDevice = Host + "/sw-compression-0";
-    public const string NovaEvents = "http://nova.test/v2.1/os-server-external-events";
 
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "fabric-api-tests", Guid.NewGuid().ToString("N"));
     private WebApplicationFactory<Program> _factory = null!;
@@ -49,7 +47,18 @@ public sealed class ApiFabric : IAsyncLifetime
 
     public HttpClient Http { get; private set; } = null!;
 
-    public NovaRecorder Nova { get; } = new();
+    /// <summary>
+    /// fabric-api as it runs, on Kestrel at a free port of 127.0.0.1, for the real OpenStack clients and Kestrel's own edges. Its
+    /// public URL names the same listener as <c>localhost</c>: links must say that, whatever Host a request sends.
+    /// </summary>
+    public string ServerUrl { get; private set; } = "";
+
+    public string PublicUrl { get; private set; } = "";
+
+    private WebApplication? _server;
+
+    /// <summary>Nova's external events endpoint: a real HTTP listener, as strict as Nova.</summary>
+    public NovaStandIn Nova { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
@@ -60,18 +69,28 @@ public sealed class ApiFabric : IAsyncLifetime
         var settings = ComputeSettings.From(Node.System.Settings.Config);
         var hio = new HioScanner(Path.Combine(_folder, "no-sysfs")).Discover(settings.SoftwareQueuePairs);
         ComputeRole.Start(Node, ComputeRole.Devices(Host, hio, settings), settings);
-        await Wait.Until(async () => (await Node.Control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, TimeSpan.FromSeconds(5))).Devices.Count >= 2,
-            "the node agent's devices to register");
 
+        // An ask that times out on a loaded machine is asked again, within the wait's own deadline.
+        await Wait.Until(async () =>
+        {
+            try
+            {
+                return (await Node.Control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, TimeSpan.FromSeconds(5))).Devices.Count >= 2;
+            }
+            catch (AskTimeoutException)
+            {
+                return false;
+            }
+        }, "the node agent's devices to register", seconds: 60);
+
+        Nova = await NovaStandIn.StartAsync();
         var contact = $"127.0.0.1:{Node.Address.Port}";
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             web.UseSetting("Fabric:Contacts", contact);
-            web.UseSetting("Fabric:NovaEventsUrl", NovaEvents);
+            web.UseSetting("Fabric:NovaEventsUrl", Nova.EventsUrl);
             web.UseSetting("Fabric:NovaEventsToken", "service-token");
             web.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
-            web.ConfigureTestServices(services =>
-                services.AddHttpClient(BindNotifier.ClientName).ConfigurePrimaryHttpMessageHandler(() => Nova));
         });
         Http = _factory.CreateClient();
         await Wait.Until(async () =>
@@ -80,13 +99,44 @@ public sealed class ApiFabric : IAsyncLifetime
             return response.StatusCode == HttpStatusCode.OK
                 && JsonNode.Parse(await response.Content.ReadAsStringAsync())!["compute_nodes"]!.AsArray().Any(n => (string?)n == Host);
         }, "fabric-api to connect to the fabric's gateways");
+        await StartServer(contact);
+    }
+
+    private async Task StartServer(string contact)
+    {
+        var port = FreePort();
+        ServerUrl = $"http://127.0.0.1:{port}";
+        PublicUrl = $"http://localhost:{port}";
+        _server = FabricApi.Build(["--urls", ServerUrl, "--fabric", contact, "--public-url", PublicUrl, "--nova-events-url", Nova.EventsUrl,
+            "--nova-events-token", "service-token", "--Logging:LogLevel:Default", "Warning"]);
+        await _server.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(ServerUrl) };
+        await Wait.Until(async () =>
+        {
+            using var response = await http.GetAsync("/fabric/v1/status");
+            return response.StatusCode == HttpStatusCode.OK;
+        }, "fabric-api on Kestrel to connect to the fabric's gateways");
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async Task DisposeAsync()
     {
+        if (_server is not null)
+        {
+            await _server.StopAsync();
+            await _server.DisposeAsync();
+        }
+
         Http.Dispose();
         await _factory.DisposeAsync();
         await Node.DisposeAsync();
+        await Nova.DisposeAsync();
         try
         {
             Directory.Delete(_folder, recursive: true);
@@ -95,23 +145,6 @@ public sealed class ApiFabric : IAsyncLifetime
         {
         }
     }
-}
-
-/// <summary>Nova's os-server-external-events, recorded.</summary>
-public sealed class NovaRecorder : HttpMessageHandler
-{
-    public ConcurrentQueue<(string Url, string? Token, JsonNode Body)> Posts { get; } = new();
-
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        var body = JsonNode.Parse(await request.Content!.ReadAsStringAsync(cancellationToken))!;
-        Posts.Enqueue((request.RequestUri!.ToString(), request.Headers.TryGetValues("X-Auth-Token", out var t) ? t.Single() : null, body));
-        return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
-    }
-
-    /// <summary>The events told about one accelerator request.</summary>
-    public IReadOnlyList<JsonNode> EventsFor(string arq) =>
-        Posts.SelectMany(p => p.Body["events"]!.AsArray()).Where(e => (string?)e!["tag"] == arq).Select(e => e!).ToArray();
 }
 
 public static class Wait

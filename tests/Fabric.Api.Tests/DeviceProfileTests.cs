@@ -77,7 +77,7 @@ public sealed class DeviceProfileTests(ApiFabric fabric)
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"accel:function_id\": \"sha256\"}]}]", "at least one accelerator")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"two\", \"accel:function_id\": \"sha256\"}]}]", "Resources number \"two\" is invalid")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"65\", \"accel:function_id\": \"sha256\"}]}]", "at most 64")]
-    [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:DISK_GB\": \"1\", \"accel:function_id\": \"sha256\"}]}]", "Unsupported resource class DISK_GB")]
+    [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:disk gb\": \"1\", \"accel:function_id\": \"sha256\"}]}]", "Unsupported resource class disk gb")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"accel:function_id\": \"md5\"}]}]", "unknown function 'md5'")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"accel:function_id\": 5}]}]", "must be a string, not a number")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"accel:function_id\": \"sha256\", \"trait:CUSTOM_FPGA_INTEL\": \"required\"}]}]", "cannot honour trait CUSTOM_FPGA_INTEL")]
@@ -101,5 +101,25 @@ public sealed class DeviceProfileTests(ApiFabric fabric)
         (await Http.Get("/v2/device_profiles/no-such-profile", "accelerator 2.2")).Expect(HttpStatusCode.NotFound);
         (await Http.Get("/v2/device_profiles/has.dot", "accelerator 2.2")).Expect(HttpStatusCode.NotFound);
         Assert.Empty((await Http.Get("/v2/device_profiles?name=no-such-profile")).Expect(HttpStatusCode.OK).Body!["device_profiles"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Any_placement_resource_class_counts_accelerators_as_Cyborg_takes_it()
+    {
+        var created = await Http.Post("/v2/device_profiles",
+            """[{"name": "dp-classes", "groups": [{"resources:CUSTOM_ACCELERATOR_FPGA": "1", "resources:PGPU": "1", "accel:function_id": "sha256"}]}]""");
+        Assert.Equal("2", (string?)created.Expect(HttpStatusCode.Created).Body!["groups"]![0]!["resources:CUSTOM_FABRIC_ACCELERATOR"]);
+        (await Http.Delete("/v2/device_profiles/dp-classes")).Expect(HttpStatusCode.NoContent);
+    }
+
+    [Fact]
+    public async Task Of_200_parallel_creates_of_one_name_exactly_one_wins_and_the_others_are_409()
+    {
+        const string body = """[{"name": "dp-race", "groups": [{"resources:FPGA": "1", "accel:function_id": "crc32c"}]}]""";
+        var replies = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(() => Http.Post("/v2/device_profiles", body))));
+        Assert.Single(replies, r => r.Status == HttpStatusCode.Created);
+        Assert.All(replies.Where(r => r.Status != HttpStatusCode.Created),
+            r => Assert.Equal("A device_profile with name dp-race already exists.", r.Expect(HttpStatusCode.Conflict).Fault));
+        (await Http.Delete("/v2/device_profiles/dp-race")).Expect(HttpStatusCode.NoContent);
     }
 }

@@ -50,7 +50,14 @@ public sealed class NovaFlowTests(ApiFabric fabric)
             Assert.Equal("completed", (string?)told["status"]);
         }
 
-        Assert.All(fabric.Nova.Posts, p => Assert.Equal((ApiFabric.NovaEvents, "service-token"), (p.Url, p.Token)));
+        var posts = fabric.Nova.Posts.Where(p => p.Body?["events"]?.AsArray().Any(e => arqs.Uuids().Contains((string?)e!["tag"])) == true).ToArray();
+        Assert.All(posts, p =>
+        {
+            Assert.Equal((NovaStandIn.EventsPath, "service-token", 200), (p.Path, p.Token, p.Answer));
+            Assert.Equal(("compute 2.82", "2.82"), (p.Microversion, p.NovaMicroversion));
+            Assert.Equal("application/json; charset=utf-8", p.ContentType);
+            Assert.True(p.ContentLength > 0, "the events are sent with a Content-Length");
+        });
 
         // ...then reads the resolved requests of the instance and their attach handles.
         var resolved = await Http.Resolved(instance);

@@ -21,6 +21,29 @@ public sealed class ApiOptions
     /// <summary>A token sent as <c>X-Auth-Token</c> with the events (Nova's API wants a service token).</summary>
     public string? NovaEventsToken { get; set; }
 
+    /// <summary>
+    /// Where clients reach this API (e.g. <c>https://cyborg.example:6666</c>, with a path base if a proxy adds one): the
+    /// <c>links</c> of answers are built from it. None: from the request's scheme and Host header, which clients choose.
+    /// </summary>
+    public string? PublicUrl { get; set; }
+
+    /// <summary>The public URL without a trailing slash, or null; one that is not an absolute http(s) URL throws <see cref="FormatException"/>.</summary>
+    public string? PublicBase()
+    {
+        if (string.IsNullOrWhiteSpace(PublicUrl))
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(PublicUrl.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
+            || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment) || !string.IsNullOrEmpty(uri.UserInfo))
+        {
+            throw new FormatException($"--public-url '{PublicUrl}' is not an absolute http(s) URL without query, e.g. https://cyborg.example:6666");
+        }
+
+        return uri.GetLeftPart(UriPartial.Path).TrimEnd('/');
+    }
+
     /// <summary>The cluster's certificate (.pfx) for a fabric that speaks TLS; also <c>FABRIC_TLS_CERT</c>. None: plaintext.</summary>
     public string? TlsCertificate { get; set; }
 
@@ -41,6 +64,7 @@ public sealed class ApiOptions
         ["--request-timeout"] = $"{Section}:{nameof(RequestTimeout)}",
         ["--nova-events-url"] = $"{Section}:{nameof(NovaEventsUrl)}",
         ["--nova-events-token"] = $"{Section}:{nameof(NovaEventsToken)}",
+        ["--public-url"] = $"{Section}:{nameof(PublicUrl)}",
         ["--tls-cert"] = $"{Section}:{nameof(TlsCertificate)}",
         ["--tls-password"] = $"{Section}:{nameof(TlsPassword)}",
     };
@@ -55,8 +79,12 @@ public sealed class ApiOptions
           --request-timeout T         one request to the fabric, e.g. 00:00:10 (default); retried twice
           --nova-events-url URL       POST accelerator-request-bound events there (Nova's os-server-external-events)
           --nova-events-token TOKEN   sent as X-Auth-Token with the events
+          --public-url URL            where clients reach the API (e.g. https://cyborg.example:6666): links are built from it,
+                                      not from the request's Host header; env Fabric__PublicUrl
           --tls-cert FILE             the cluster's certificate (.pfx) when the fabric speaks TLS; env FABRIC_TLS_CERT
           --tls-password PASSWORD     its password; env FABRIC_TLS_PASSWORD
+
+        exit codes: 0 stopped, 2 bad option (--fabric, --public-url, TLS), 3 cannot listen (--urls malformed, port taken)
 
         routes: GET / and /v2 (versions), /v2/device_profiles, /v2/accelerator_requests, /v2/devices, /v2/deployables;
         Fabric's own under /fabric/v1 (functions, pipelines, dataplane); the OpenAPI document at /openapi/v1.json

@@ -13,6 +13,11 @@ public static class FabricApi
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.Configuration.AddCommandLine(args, ApiOptions.Switches);
+
+        // The host logs a start that fails (a taken port, a malformed --urls) with its whole stack trace; Program says it in
+        // one line instead. Its Critical messages (a background service that stops the host) still show.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(KestrelErrorBodies.Use));
         builder.Services.Configure<ApiOptions>(builder.Configuration.GetSection(ApiOptions.Section));
         builder.Services.AddSingleton<FabricConnection>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FabricConnection>());

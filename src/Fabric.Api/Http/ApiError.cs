@@ -32,15 +32,20 @@ public sealed class ApiError(int status, string message) : Exception(message)
     /// </summary>
     public static async Task Write(HttpContext context, int status, string message)
     {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(Body(status, message));
+    }
+
+    public static string Body(int status, string message)
+    {
         var fault = JsonSerializer.Serialize(new Dictionary<string, string?>
         {
             ["faultcode"] = status >= 500 ? "Server" : "Client",
             ["faultstring"] = message,
             ["debuginfo"] = null,
         });
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["error_message"] = fault }));
+        return JsonSerializer.Serialize(new Dictionary<string, string> { ["error_message"] = fault });
     }
 }
 

@@ -88,7 +88,17 @@ public sealed partial class DeviceProfiles(FabricConnection fabric)
             throw ApiError.Conflict($"A device_profile with name {name} already exists.");
         }
 
-        var view = await fabric.Vim.CreateProfile(name, groups.ToArray());
+        // The check above answers most duplicates; the fabric's profile entity decides races: one create of a name wins.
+        ProfileView view;
+        try
+        {
+            view = await fabric.Vim.CreateProfile(name, groups.ToArray());
+        }
+        catch (FabricRejectedException ex) when (ex.Rejected.Reason == RejectReason.AlreadyExists)
+        {
+            throw ApiError.Conflict($"A device_profile with name {name} already exists.");
+        }
+
         _created[name] = 0;
         return view;
     }
@@ -106,18 +116,25 @@ public sealed partial class DeviceProfiles(FabricConnection fabric)
     {
         var name = GroupProfile(profile.Name, group);
         ProfileGroup[] content = [new ProfileGroup(profile.Groups[group].Function, 1)];
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            await fabric.Vim.CreateProfile(name, content);
-        }
-        catch (FabricRejectedException ex) when (ex.Rejected.Reason == RejectReason.AlreadyExists)
-        {
-            // Left from an earlier profile of the same name: the profile as it is now decides.
-            await DeleteIfThere(name);
-            await fabric.Vim.CreateProfile(name, content);
-        }
+            try
+            {
+                await fabric.Vim.CreateProfile(name, content);
+                return name;
+            }
+            catch (FabricRejectedException ex) when (ex.Rejected.Reason == RejectReason.AlreadyExists && attempt < 3)
+            {
+                // Made by an earlier request (or a concurrent one) with the same content: use it. Left from an earlier
+                // profile of the same name with other content: the profile as it is now decides.
+                if (await Existing(name) is { } existing && existing.Groups.SequenceEqual(content))
+                {
+                    return name;
+                }
 
-        return name;
+                await DeleteIfThere(name);
+            }
+        }
     }
 
     /// <summary>Makes sure the group profile a request was made from is there again (the profile may have been deleted since).</summary>
@@ -129,7 +146,25 @@ public sealed partial class DeviceProfiles(FabricConnection fabric)
         }
         catch (FabricRejectedException ex) when (ex.Rejected.Reason == RejectReason.AlreadyExists)
         {
+            if (await Existing(name) is { } existing && existing.Groups.SequenceEqual([group]))
+            {
+                return;
+            }
+
             throw ApiError.Conflict($"the device profile of this accelerator request was replaced by one with other groups since the request was made; delete the request and make a new one");
+        }
+    }
+
+    private async Task<ProfileView?> Existing(string name)
+    {
+        try
+        {
+            var view = await fabric.Vim.GetProfile(name);
+            return view.Exists ? view : null;
+        }
+        catch (FabricRejectedException ex) when (ex.Rejected.Reason == RejectReason.NotFound)
+        {
+            return null;
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Fabric.Api.Http;
 using Fabric.Messages.Functions;
 using Fabric.Messages.Profiles;
@@ -13,16 +14,13 @@ namespace Fabric.Api.Profiles;
 /// <c>accel:function_id</c>, <c>trait:CUSTOM_FABRIC_&lt;FUNCTION&gt;: required</c> or <c>accel:bitstream_id</c> (the function's UUID);
 /// the number is the sum of its <c>resources:</c> amounts. Constraints Fabric cannot honour are refused, never ignored.
 /// </summary>
-public static class ProfileGroups
+public static partial class ProfileGroups
 {
     public const string ResourceClass = "CUSTOM_FABRIC_ACCELERATOR";
     public const string TraitPrefix = "CUSTOM_FABRIC_";
     public const string FunctionKey = "accel:function_id";
     public const string BitstreamKey = "accel:bitstream_id";
     public const int MaxAccelerators = 64;
-
-    /// <summary>Cyborg's accepted resource classes besides CUSTOM_*.</summary>
-    private static readonly string[] StandardClasses = ["FPGA", "GPU", "VGPU", "PGPU", "CUSTOM_QAT", "CUSTOM_NIC", "CUSTOM_SSD"];
 
     public static string TraitOf(string function) => TraitPrefix + function.ToUpperInvariant().Replace('-', '_');
 
@@ -50,9 +48,10 @@ public static class ProfileGroups
             if (key.StartsWith("resources:", StringComparison.Ordinal))
             {
                 var rc = key["resources:".Length..].Trim();
-                if (!StandardClasses.Contains(rc) && !rc.StartsWith("CUSTOM_", StringComparison.Ordinal))
+                // Any placement resource class, as Cyborg takes it (CUSTOM_ACCELERATOR_FPGA, FPGA, PGPU, ...): each counts accelerators.
+                if (!ResourceClassPattern().IsMatch(rc))
                 {
-                    throw ApiError.BadRequest($"{where}: Unsupported resource class {rc}; use one of {string.Join(", ", StandardClasses)} or CUSTOM_*");
+                    throw ApiError.BadRequest($"{where}: Unsupported resource class {rc}; a resource class is 1-255 characters of A-Z, 0-9 and _ (e.g. FPGA, CUSTOM_ACCELERATOR_FPGA)");
                 }
 
                 var n = Amount(value, $"{where}, '{rawKey}'");
@@ -75,8 +74,10 @@ public static class ProfileGroups
                 var function = AccelerationFunctions.All.FirstOrDefault(f => TraitOf(f) == trait);
                 if (function is null || text != "required")
                 {
-                    throw ApiError.BadRequest($"{where}: Fabric cannot honour trait {trait}: {text}; it places by function, named by "
-                        + $"{FunctionKey} or a required trait {TraitPrefix}<FUNCTION> ({string.Join(", ", AccelerationFunctions.All.Select(TraitOf))})");
+                    // Fabric's profiles keep a function and a count per group; a trait constraint they cannot keep is refused, not dropped.
+                    throw ApiError.BadRequest($"{where}: Fabric cannot honour trait {trait}: {text} (no Fabric device has it, and Fabric does not match "
+                        + $"other traits at placement); it places by function, named by {FunctionKey} or a required trait {TraitPrefix}<FUNCTION> "
+                        + $"({string.Join(", ", AccelerationFunctions.All.Select(TraitOf))})");
                 }
 
                 functions.Add((function, rawKey));
@@ -123,6 +124,9 @@ public static class ProfileGroups
 
         return new ProfileGroup(distinct[0], amount);
     }
+
+    [GeneratedRegex("^[A-Z0-9_]{1,255}$")]
+    private static partial Regex ResourceClassPattern();
 
     private static string Text(JsonNode? value, string where) =>
         value is JsonValue v && v.GetValueKind() == JsonValueKind.String

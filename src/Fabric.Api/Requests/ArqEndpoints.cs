@@ -16,14 +16,27 @@ public static class ArqEndpoints
         group.MapGet("", List).WithSummary("List accelerator requests (filters: instance=<uuid>, bind_state=resolved; 423 while an instance's binds run)");
         group.MapGet("/{uuid}", GetOne).WithSummary("Get one accelerator request");
         group.MapPatch("", Patch).WithSummary("Bind (all ops add: hostname, device_rp_uuid, instance_uuid) or unbind (all ops remove), keyed by request uuid; 202");
+        group.MapPatch("/{uuid}", PatchOne).WithSummary("Bind or unbind the request of the path: the same body as the bulk PATCH ({uuid: [ops]}, naming it), as Cyborg routes it; 202");
         group.MapDelete("", Delete).WithSummary("Delete accelerator requests: ?arqs=uuid1,uuid2 or ?instance=uuid");
+        group.MapDelete("/{uuid}", DeleteOne).WithSummary("Delete one accelerator request; 404 when there is none");
     }
 
     private static async Task<IResult> Create(HttpRequest request, DeviceProfiles profiles, ArqStore store, Binder binder)
     {
         Query.OnlyKnown(request);
         var body = JsonBody.Object(await JsonBody.ReadAsync(request), "the body");
-        JsonBody.OnlyKnown(body, "the body", "device_profile_name");
+
+        // Other fields are ignored, as Cyborg does (the openstack CLI sends device_profile_group_id and image_uuid as null).
+        // A group or an image that is named would be ignored by Cyborg too, and the client would get something other than it asked for.
+        foreach (var ignored in (string[])["device_profile_group_id", "image_uuid"])
+        {
+            if (body.TryGetPropertyValue(ignored, out var value) && value is not null)
+            {
+                throw ApiError.BadRequest($"the body: '{ignored}' is not supported (requests are made for every group of the profile, "
+                    + "with the profile's function); omit it or send null");
+            }
+        }
+
         var name = JsonBody.String(body, "device_profile_name", "the body");
         if (string.IsNullOrEmpty(name))
         {
@@ -77,7 +90,11 @@ public static class ArqEndpoints
     private static async Task<IResult> Patch(HttpContext context, Binder binder)
     {
         Query.OnlyKnown(context.Request);
-        var patch = ArqPatch.Parse(await JsonBody.ReadAsync(context.Request), Microversion.Of(context));
+        return await Apply(context, binder, ArqPatch.Parse(await JsonBody.ReadAsync(context.Request), Microversion.Of(context)));
+    }
+
+    private static async Task<IResult> Apply(HttpContext context, Binder binder, ArqPatch patch)
+    {
         if (patch.Bind)
         {
             await binder.Bind(patch.Requests, Microversion.Of(context), context.RequestAborted);
@@ -88,6 +105,29 @@ public static class ArqEndpoints
         }
 
         return Results.Accepted();
+    }
+
+    /// <summary>The SDK's and the CLI's bind and unbind of one request: Cyborg routes it to the bulk PATCH.</summary>
+    private static async Task<IResult> PatchOne(string uuid, HttpContext context, Binder binder)
+    {
+        var canonical = Uuids.Canonical(uuid) ?? throw ApiError.BadRequest($"'{uuid}' is not an accelerator request uuid");
+        Query.OnlyKnown(context.Request);
+        var patch = ArqPatch.Parse(await JsonBody.ReadAsync(context.Request), Microversion.Of(context));
+        if (!patch.Requests.ContainsKey(canonical))
+        {
+            throw ApiError.BadRequest($"Couldn't apply patch. Reason: the path names accelerator request {canonical} and the body does not "
+                + $"({string.Join(", ", patch.Requests.Keys)}); send {{\"{canonical}\": [operations]}}");
+        }
+
+        return await Apply(context, binder, patch);
+    }
+
+    private static async Task<IResult> DeleteOne(string uuid, HttpContext context, Binder binder)
+    {
+        var canonical = Uuids.Canonical(uuid) ?? throw ApiError.BadRequest($"'{uuid}' is not an accelerator request uuid");
+        Query.OnlyKnown(context.Request);
+        await binder.Delete([canonical], context.RequestAborted);
+        return Results.NoContent();
     }
 
     private static async Task<IResult> Delete(HttpContext context, Binder binder)

@@ -56,11 +56,13 @@ public sealed partial record ProfileState(
             }
         }
 
+        // A retry of the create that made it (the same request id) is answered from the request log before this; any other
+        // create of an existing profile lost the race for the name, even with the same groups: exactly one create wins.
         if (Exists)
         {
-            return Groups.SequenceEqual(cmd.Groups)
-                ? Decision.Unchanged
-                : Decision.Reject(RejectReason.AlreadyExists, $"profile {cmd.Name} exists already with other groups; delete it first");
+            return Decision.Reject(RejectReason.AlreadyExists, Groups.SequenceEqual(cmd.Groups)
+                ? $"profile {cmd.Name} exists already (made by another request); delete it first"
+                : $"profile {cmd.Name} exists already with other groups; delete it first");
         }
 
         return Decision.Persist(new ProfileCreated(cmd.Name!, cmd.Groups.ToArray(), cmd.RequestId));
