@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every Fabric test on a fresh machine of this kind: installs what the tests need (PostgreSQL server),
+# Runs every Fabric test on a fresh machine of this kind: installs what the tests need (PostgreSQL server, DPDK),
 # starts a throwaway PostgreSQL cluster on 127.0.0.1 in a temp folder, builds, runs each test project, stops
 # and removes the cluster, and ends with one line: "N passed, N failed".
 set -uo pipefail
@@ -20,6 +20,14 @@ if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
     log "installing the PostgreSQL server (Debian package postgresql)"
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || log "could not install postgresql"
     find_pg
+fi
+
+# --- DPDK: the cryptodev g-drivers' shim builds against it and their tests run its software PMDs ------------
+# libdpdk-dev brings the PMDs the tests use (librte-crypto-openssl23, librte-crypto-ipsec-mb23); gcc builds the shim.
+if ! pkg-config --exists libdpdk 2>/dev/null; then
+    log "installing DPDK (Debian packages dpdk-dev dpdk pkg-config gcc)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dpdk-dev dpdk pkg-config gcc >/dev/null) \
+        || log "could not install DPDK; the DPDK tests will fail saying so"
 fi
 
 pg_dir=""
