@@ -69,13 +69,12 @@ internal static unsafe partial class DpdkNative
     [LibraryImport(Library, EntryPoint = "fd_aead_session_free")]
     public static partial void AeadSessionFree(nint session);
 
-    // Enqueue and take copy (and software PMDs encrypt inside enqueue): microseconds at 16 KiB, so they keep the GC
-    // transition. Dequeue and free are short, never block and never call back: they skip it.
+    // Only fd_op_free skips the GC transition: software PMDs do their crypto inside enqueue (openssl) or dequeue
+    // (ipsec-mb), microseconds at 16 KiB, longer than a GC suspension should wait for a thread.
     [LibraryImport(Library, EntryPoint = "fd_aead_enqueue")]
     public static partial int AeadEnqueue(nint device, ushort queuePair, AeadRequest* requests, ushort count);
 
     [LibraryImport(Library, EntryPoint = "fd_aead_dequeue")]
-    [SuppressGCTransition]
     public static partial int AeadDequeue(nint device, ushort queuePair, AeadDone* done, ushort count);
 
     [LibraryImport(Library, EntryPoint = "fd_aead_take")]
