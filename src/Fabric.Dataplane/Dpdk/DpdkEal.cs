@@ -82,7 +82,7 @@ public static class DpdkEal
         catch (DllNotFoundException e)
         {
             // Either the build found no DPDK (no shim beside the program) or DPDK's libraries are gone at run time.
-            reason = "libfabric_dpdk.so could not be loaded (" + FirstLine(e.Message) + "); install DPDK (apt-get install dpdk-dev pkg-config) and rebuild Fabric";
+            reason = "libfabric_dpdk.so could not be loaded (" + LoadError(e.Message) + "); install DPDK (apt-get install dpdk-dev pkg-config) and rebuild Fabric";
             return false;
         }
         catch (EntryPointNotFoundException e)
@@ -90,6 +90,13 @@ public static class DpdkEal
             reason = "libfabric_dpdk.so is out of date (" + FirstLine(e.Message) + "); rebuild Fabric";
             return false;
         }
+    }
+
+    /// <summary>The runtime's text opens with generic advice; the dlerror lines after it (one per path tried) say what failed.</summary>
+    private static string LoadError(string text)
+    {
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length > 1 ? lines[1] : FirstLine(text);
     }
 
     private static string FirstLine(string text)
