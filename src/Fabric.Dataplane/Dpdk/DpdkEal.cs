@@ -96,7 +96,9 @@ public static class DpdkEal
     private static string LoadError(string text)
     {
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return lines.Length > 1 ? lines[1] : FirstLine(text);
+        // The program's own folder is where the build puts the shim, so that attempt is the one worth showing.
+        var beside = lines.FirstOrDefault(l => l.StartsWith(AppContext.BaseDirectory, StringComparison.Ordinal));
+        return beside ?? (lines.Length > 1 ? lines[1] : FirstLine(text));
     }
 
     private static string FirstLine(string text)
