@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# Runs every Fabric test on a fresh machine of this kind: installs what the tests need (PostgreSQL server),
+# Runs every Fabric test on a fresh machine of this kind: installs what the tests need (PostgreSQL server, the
+# OpenStack clients, DPDK),
 # starts a throwaway PostgreSQL cluster on 127.0.0.1 in a temp folder, builds, runs each test project, stops
 # and removes the cluster, and ends with one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
 
 log() { printf '[test.sh] %s\n' "$*" >&2; }
+
+# Debian packages the tests need, installed when missing; the package lists are fetched once per run.
+apt_updated=""
+apt_install() {
+    if [ -z "$apt_updated" ]; then
+        apt-get update -qq || return 1
+        apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
 
 if ! command -v dotnet >/dev/null 2>&1; then
     log "the .NET SDK (dotnet) is not on PATH; this project needs .NET 10"
@@ -18,15 +29,21 @@ find_pg() { pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tai
 find_pg
 if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
     log "installing the PostgreSQL server (Debian package postgresql)"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || log "could not install postgresql"
+    apt_install postgresql || log "could not install postgresql"
     find_pg
 fi
 
 # --- OpenStack clients: fabric-api's tests drive the real `openstack` CLI (python-cyborgclient) and openstacksdk -------
 if [ ! -x /usr/bin/openstack ] || ! /usr/bin/python3 -c 'import openstack, cyborgclient' >/dev/null 2>&1; then
     log "installing the OpenStack clients (Debian packages python3-openstackclient python3-cyborgclient python3-openstacksdk)"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-openstackclient python3-cyborgclient \
-        python3-openstacksdk >/dev/null) || log "could not install the OpenStack clients; fabric-api's client tests will be skipped"
+    apt_install python3-openstackclient python3-cyborgclient python3-openstacksdk || log "could not install the OpenStack clients; fabric-api's client tests will be skipped"
+fi
+
+# --- DPDK: the cryptodev g-drivers' shim builds against it and their tests run its software PMDs ------------
+# libdpdk-dev brings the PMDs the tests use (librte-crypto-openssl23, librte-crypto-ipsec-mb23); gcc builds the shim.
+if ! pkg-config --exists libdpdk 2>/dev/null; then
+    log "installing DPDK (Debian packages dpdk-dev dpdk pkg-config gcc)"
+    apt_install dpdk-dev dpdk pkg-config gcc || log "could not install DPDK; the DPDK tests will fail saying so"
 fi
 
 pg_dir=""

@@ -194,6 +194,9 @@ internal sealed class DataplaneBench(TimeSpan perCase, TextWriter log)
             ["cycles_per_msg_single"] = mhz > 0 ? Math.Round(singleNs * mhz / 1000, 1) : null,
         };
         json["targets_met"] = allMet;
+
+        // 5. AES-256-GCM in-process on the .NET driver vs DPDK cryptodev PMDs (last: EAL stays for the process).
+        json["dpdk_direct"] = DpdkDirectBench.Run(acCore, perCase, log);
         return json;
     }
 

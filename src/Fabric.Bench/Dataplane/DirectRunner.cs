@@ -8,9 +8,12 @@ namespace Fabric.Bench.Dataplane;
 /// <summary>The operation called in-process on one thread: the CPU's limit, the baseline of the channel.</summary>
 internal static class DirectRunner
 {
-    public static Figures Run(BenchCase c, TimeSpan duration)
+    public static Figures Run(BenchCase c, TimeSpan duration) => Run(c, duration, c.CreateDriver);
+
+    /// <summary>The case on a driver of the caller's choosing (the DPDK comparison runs one function on several).</summary>
+    public static Figures Run(BenchCase c, TimeSpan duration, Func<IGDriver> createDriver)
     {
-        using var driver = c.CreateDriver();
+        using var driver = createDriver();
         driver.OpenSession(BenchCase.Key, out var session);
         var input = new byte[c.Size];
         BenchCase.FillInput(input);

@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using Fabric.Dataplane.Channel;
+using Fabric.Dataplane.Drivers;
+
+namespace Fabric.Dataplane.Dpdk;
+
+/// <summary>
+/// AES-256-GCM on a DPDK cryptodev queue pair, with <see cref="AeadDriver"/>'s layout and status codes: seal
+/// input = aad || plaintext, output = ciphertext || tag; open input = aad || ciphertext || tag, output = plaintext.
+/// This first slice is synchronous over the asynchronous device: Execute enqueues one op and polls for it until the
+/// op's deadline. An op given up at its deadline stays in the device; its late completion is freed when it surfaces.
+/// </summary>
+public sealed class CryptodevAesGcmDriver : IGDriver
+{
+    private const int PollBurst = 8;
+
+    private static long s_instances;
+
+    private readonly Cryptodev _device;
+    private readonly nint _deviceHandle;
+    private readonly ushort _queuePair;
+    private ulong _sequence;
+    private long _abandoned;
+    private bool _disposed;
+
+    /// <summary>Takes one queue pair of <paramref name="device"/> for this driver's lifetime.</summary>
+    public CryptodevAesGcmDriver(Cryptodev device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var queuePair = device.ClaimQueuePair();
+        if (queuePair < 0)
+        {
+            throw new DpdkException($"cryptodev {device} has no free queue pair: open it with more queue pairs");
+        }
+        var added = false;
+        device.Handle.DangerousAddRef(ref added);
+        _device = device;
+        _deviceHandle = device.Handle.DangerousGetHandle();
+        _queuePair = (ushort)queuePair;
+        // Tags unique across drivers: a queue pair's next driver may still see this one's abandoned ops surface.
+        _sequence = (ulong)Interlocked.Increment(ref s_instances) << 40;
+    }
+
+    public string Function => "aes-256-gcm";
+
+    public DriverKind Kind => DriverKind.Aead;
+
+    public int DigestSize => 0;
+
+    public bool RequiresSession => true;
+
+    public Cryptodev Device => _device;
+
+    public int QueuePair => _queuePair;
+
+    /// <summary>Ops given up at their deadline (their completions are discarded).</summary>
+    public long Abandoned => Volatile.Read(ref _abandoned);
+
+    public unsafe OpStatus OpenSession(ReadOnlySpan<byte> key, out object? session)
+    {
+        session = null;
+        if (key.Length != AeadDriver.KeySize)
+        {
+            return OpStatus.BadKey;
+        }
+        var handle = new AeadSessionHandle();
+        var err = stackalloc byte[DpdkNative.ErrorLength];
+        err[0] = 0;
+        int rc;
+        nint created;
+        fixed (byte* k = key)
+        {
+            rc = DpdkNative.AeadSessionCreate(_deviceHandle, k, (uint)key.Length, out created, err, DpdkNative.ErrorLength);
+        }
+        if (rc != DpdkNative.Ok)
+        {
+            return rc == DpdkNative.ErrUnsupported ? OpStatus.Unsupported : OpStatus.DriverFault;
+        }
+        handle.Adopt(created);
+        handle.Bind(_device.Handle);
+        session = handle;
+        return OpStatus.Ok;
+    }
+
+    public void CloseSession(object? session) => (session as AeadSessionHandle)?.Dispose();
+
+    public OpStatus Execute(in DriverOp op, ReadOnlySpan<byte> input, Span<byte> output, out int written)
+    {
+        written = 0;
+        if (op.Session is not AeadSessionHandle session)
+        {
+            return OpStatus.BadSession;
+        }
+        if ((uint)op.AadLength > (uint)input.Length || op.Nonce.Length != SubmissionDescriptor.NonceSize)
+        {
+            return OpStatus.BadInput;
+        }
+        var body = input.Length - op.AadLength;
+        int outLength;
+        if (op.Code == OpCode.Forward)
+        {
+            outLength = body + AeadDriver.TagSize;
+        }
+        else if (op.Code == OpCode.Inverse)
+        {
+            if (body < AeadDriver.TagSize)
+            {
+                return OpStatus.BadInput;
+            }
+            outLength = body - AeadDriver.TagSize;
+        }
+        else
+        {
+            return OpStatus.Unsupported;
+        }
+        if (output.Length < outLength)
+        {
+            return OpStatus.OutputTooSmall;
+        }
+        var added = false;
+        session.DangerousAddRef(ref added);
+        try
+        {
+            return Run(op, session.DangerousGetHandle(), input, output, outLength, out written);
+        }
+        finally
+        {
+            session.DangerousRelease();
+        }
+    }
+
+    private unsafe OpStatus Run(in DriverOp op, nint session, ReadOnlySpan<byte> input, Span<byte> output, int outLength, out int written)
+    {
+        written = 0;
+        var tag = ++_sequence;
+        var deadline = op.DeadlineTimestamp;
+        var done = stackalloc DpdkNative.AeadDone[PollBurst];
+        fixed (byte* nonce = op.Nonce)
+        fixed (byte* inPtr = input)
+        fixed (byte* outPtr = output)
+        {
+            DpdkNative.AeadRequest request;
+            request.Session = session;
+            request.Iv = nonce;
+            request.Input = inPtr;
+            request.InputLength = (uint)input.Length;
+            request.AadLength = (uint)op.AadLength;
+            request.Encrypt = op.Code == OpCode.Forward ? 1u : 0u;
+            request.Reserved = 0;
+            request.UserTag = tag;
+            while (true)
+            {
+                var rc = DpdkNative.AeadEnqueue(_deviceHandle, _queuePair, &request, 1);
+                if (rc == 1)
+                {
+                    break;
+                }
+                switch (rc)
+                {
+                    case DpdkNative.ErrBusy:
+                    case DpdkNative.ErrNoMemory:
+                        // Abandoned ops still hold descriptors or buffers: collect what has surfaced, then retry.
+                        if (Stopwatch.GetTimestamp() > deadline)
+                        {
+                            return OpStatus.DeadlineExceeded;
+                        }
+                        Reap(done);
+                        continue;
+                    case DpdkNative.ErrTooLarge:
+                    case DpdkNative.ErrUnsupported:
+                    case DpdkNative.ErrSession:
+                        // Past the single-segment size, an AAD length the device refuses, or too many AAD lengths.
+                        return OpStatus.Unsupported;
+                    case DpdkNative.ErrArgs:
+                        return OpStatus.BadInput;
+                    default:
+                        return OpStatus.DriverFault;
+                }
+            }
+            while (true)
+            {
+                // The deadline first: an op whose time is up is not waited for, even when its answer is queued.
+                if (Stopwatch.GetTimestamp() > deadline)
+                {
+                    _abandoned++;
+                    return OpStatus.DeadlineExceeded;
+                }
+                var n = DpdkNative.AeadDequeue(_deviceHandle, _queuePair, done, PollBurst);
+                if (n < 0)
+                {
+                    return OpStatus.DriverFault;
+                }
+                for (var i = 0; i < n; i++)
+                {
+                    ref var d = ref done[i];
+                    if (d.UserTag != tag)
+                    {
+                        DpdkNative.OpFree(d.Op); // a late answer to an abandoned op
+                        continue;
+                    }
+                    // The queue pair completes in order, so nothing after ours is in this burst; finish it.
+                    for (var j = i + 1; j < n; j++)
+                    {
+                        DpdkNative.OpFree(done[j].Op);
+                    }
+                    return Complete(ref d, outPtr, outLength, out written);
+                }
+            }
+        }
+    }
+
+    private static unsafe OpStatus Complete(ref DpdkNative.AeadDone d, byte* output, int outLength, out int written)
+    {
+        written = 0;
+        if (d.Status == DpdkNative.OpAuthFailed)
+        {
+            DpdkNative.OpFree(d.Op);
+            return OpStatus.AuthFailed;
+        }
+        if (d.Status != DpdkNative.OpOk || d.OutputLength != (uint)outLength)
+        {
+            DpdkNative.OpFree(d.Op);
+            return OpStatus.DriverFault;
+        }
+        if (DpdkNative.AeadTake(d.Op, output, (uint)outLength) != DpdkNative.Ok)
+        {
+            return OpStatus.DriverFault;
+        }
+        written = outLength;
+        return OpStatus.Ok;
+    }
+
+    private unsafe void Reap(DpdkNative.AeadDone* done)
+    {
+        var n = DpdkNative.AeadDequeue(_deviceHandle, _queuePair, done, PollBurst);
+        for (var i = 0; i < n; i++)
+        {
+            DpdkNative.OpFree(done[i].Op);
+        }
+    }
+
+    public unsafe void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        // Free what already came back; ops still inside the device go when the device stops.
+        var done = stackalloc DpdkNative.AeadDone[PollBurst];
+        Reap(done);
+        _device.ReleaseQueuePair(_queuePair);
+        _device.Handle.DangerousRelease();
+    }
+}

@@ -1,0 +1,89 @@
+using System.Runtime.InteropServices;
+
+namespace Fabric.Dataplane.Dpdk;
+
+/// <summary>
+/// Bindings of libfabric_dpdk.so (Dpdk/native/fabric_dpdk.h), the C shim over EAL and cryptodev. Every call returns
+/// a status; none throws or aborts. The library sits beside the program only where DPDK was found at build time.
+/// </summary>
+internal static unsafe partial class DpdkNative
+{
+    public const string Library = "libfabric_dpdk";
+    public const int ErrorLength = 512;
+
+    public const int Ok = 0;
+    public const int ErrArgs = -1;
+    public const int ErrEal = -2;
+    public const int ErrEalOnce = -3;
+    public const int ErrNoDevice = -4;
+    public const int ErrDevice = -5;
+    public const int ErrNoMemory = -6;
+    public const int ErrUnsupported = -7;
+    public const int ErrSession = -8;
+    public const int ErrTooLarge = -9;
+    public const int ErrBusy = -10;
+
+    public const int OpOk = 0;
+    public const int OpAuthFailed = 1;
+    public const int OpError = 2;
+
+    /// <summary>fd_aead_req.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct AeadRequest
+    {
+        public nint Session;
+        public byte* Iv;
+        public byte* Input;
+        public uint InputLength;
+        public uint AadLength;
+        public uint Encrypt;
+        public uint Reserved;
+        public ulong UserTag;
+    }
+
+    /// <summary>fd_aead_done.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct AeadDone
+    {
+        public ulong UserTag;
+        public nint Op;
+        public int Status;
+        public uint OutputLength;
+    }
+
+    [LibraryImport(Library, EntryPoint = "fd_eal_init")]
+    public static partial int EalInit(int argc, byte** argv, byte* err, nuint errLength);
+
+    [LibraryImport(Library, EntryPoint = "fd_cryptodev_open")]
+    public static partial int CryptodevOpen(byte* name, ushort queuePairs, uint depth, uint maxOpBytes, out nint device, byte* err, nuint errLength);
+
+    [LibraryImport(Library, EntryPoint = "fd_cryptodev_close")]
+    public static partial void CryptodevClose(nint device);
+
+    [LibraryImport(Library, EntryPoint = "fd_cryptodev_info")]
+    public static partial int CryptodevInfo(nint device, byte* driverName, nuint nameLength, out int socketId, out uint maxOpBytes);
+
+    [LibraryImport(Library, EntryPoint = "fd_aead_session_create")]
+    public static partial int AeadSessionCreate(nint device, byte* key, uint keyLength, out nint session, byte* err, nuint errLength);
+
+    [LibraryImport(Library, EntryPoint = "fd_aead_session_free")]
+    public static partial void AeadSessionFree(nint session);
+
+    // Only fd_op_free skips the GC transition: software PMDs do their crypto inside enqueue (openssl) or dequeue
+    // (ipsec-mb), microseconds at 16 KiB, longer than a GC suspension should wait for a thread.
+    [LibraryImport(Library, EntryPoint = "fd_aead_enqueue")]
+    public static partial int AeadEnqueue(nint device, ushort queuePair, AeadRequest* requests, ushort count);
+
+    [LibraryImport(Library, EntryPoint = "fd_aead_dequeue")]
+    public static partial int AeadDequeue(nint device, ushort queuePair, AeadDone* done, ushort count);
+
+    [LibraryImport(Library, EntryPoint = "fd_aead_take")]
+    public static partial int AeadTake(nint op, byte* output, uint capacity);
+
+    [LibraryImport(Library, EntryPoint = "fd_op_free")]
+    [SuppressGCTransition]
+    public static partial void OpFree(nint op);
+
+    /// <summary>The shim's NUL-terminated error text.</summary>
+    public static string Text(byte* buffer) => Marshal.PtrToStringUTF8((nint)buffer) ?? "";
+}

@@ -1,0 +1,78 @@
+/*
+ * fabric_dpdk: the thin C layer between Fabric's AC (C#) and DPDK's cryptodev.
+ *
+ * Why it exists: cryptodev's fast-path calls (rte_cryptodev_enqueue_burst, rte_crypto_op_alloc, mbuf helpers)
+ * are static inline functions, so C# cannot P/Invoke them; this library compiles them into exported symbols.
+ * Rules: every function returns a status (never aborts, never longjmps); text errors go into a caller buffer
+ * and say what was wrong and what to do.
+ */
+#ifndef FABRIC_DPDK_H
+#define FABRIC_DPDK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FD_OK 0
+#define FD_ERR_ARGS -1        /* a bad argument (null, size out of range) */
+#define FD_ERR_EAL -2         /* EAL could not start, or has not been started */
+#define FD_ERR_EAL_ONCE -3    /* rte_eal_init already ran in this process (it can only run once) */
+#define FD_ERR_NO_DEVICE -4   /* no cryptodev of that name */
+#define FD_ERR_DEVICE -5      /* configure / queue pair setup / start failed */
+#define FD_ERR_NO_MEMORY -6   /* a mempool could not be created or is empty */
+#define FD_ERR_UNSUPPORTED -7 /* the device does not do this (capability check) */
+#define FD_ERR_SESSION -8     /* session creation failed */
+#define FD_ERR_TOO_LARGE -9   /* the op does not fit the device's buffers */
+#define FD_ERR_BUSY -10       /* the queue pair did not take the op (full) */
+
+/* Completion status of an op (fd_aead_done.status). */
+#define FD_OP_OK 0
+#define FD_OP_AUTH_FAILED 1
+#define FD_OP_ERROR 2
+
+typedef struct fd_cryptodev fd_cryptodev;
+typedef struct fd_aead_session fd_aead_session;
+
+/* One AEAD op for fd_aead_enqueue. Input is aad || body (seal) or aad || body || tag (open); it is copied. */
+typedef struct fd_aead_req
+{
+    fd_aead_session *session;
+    const uint8_t *iv;      /* 12 bytes */
+    const uint8_t *input;
+    uint32_t input_length;
+    uint32_t aad_length;
+    uint32_t encrypt;       /* 1 seal, 0 open */
+    uint32_t reserved;
+    uint64_t user_tag;      /* returned in fd_aead_done */
+} fd_aead_req;
+
+/* One dequeued op. `op` must be given back through fd_aead_take or fd_op_free. */
+typedef struct fd_aead_done
+{
+    uint64_t user_tag;
+    void *op;
+    int32_t status;         /* FD_OP_* */
+    uint32_t output_length; /* seal: body + 16 (tag); open: body */
+} fd_aead_done;
+
+int fd_eal_init(int argc, const char *const *argv, char *err, size_t err_length);
+
+int fd_cryptodev_open(const char *name, uint16_t queue_pairs, uint32_t depth, uint32_t max_op_bytes,
+                      fd_cryptodev **out, char *err, size_t err_length);
+void fd_cryptodev_close(fd_cryptodev *dev);
+int fd_cryptodev_info(const fd_cryptodev *dev, char *driver_name, size_t name_length, int32_t *socket_id,
+                      uint32_t *max_op_bytes);
+
+int fd_aead_session_create(fd_cryptodev *dev, const uint8_t *key, uint32_t key_length, fd_aead_session **out,
+                           char *err, size_t err_length);
+void fd_aead_session_free(fd_aead_session *session);
+
+/* Returns how many of `count` requests were enqueued (0..count), or a negative FD_ERR_* for the first request
+ * that could not be prepared (no request after it is enqueued). */
+int fd_aead_enqueue(fd_cryptodev *dev, uint16_t queue_pair, const fd_aead_req *reqs, uint16_t count);
+/* Returns how many ops were dequeued into done (0..count). */
+int fd_aead_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_done *done, uint16_t count);
+/* Copies a done op's output into `output` (capacity checked) and frees the op. */
+int fd_aead_take(void *op, uint8_t *output, uint32_t capacity);
+void fd_op_free(void *op);
+
+#endif
