@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Fabric test on a fresh machine of this kind: installs what the tests need (PostgreSQL server, the
-# OpenStack clients, DPDK),
-# starts a throwaway PostgreSQL cluster on 127.0.0.1 in a temp folder, builds, runs each test project, stops
-# and removes the cluster, and ends with one line: "N passed, N failed".
+# OpenStack clients, DPDK), starts a throwaway PostgreSQL cluster on 127.0.0.1 in a temp folder, builds, runs each
+# test project, stops and removes the cluster, and ends with one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
 
