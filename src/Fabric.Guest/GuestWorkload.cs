@@ -132,7 +132,7 @@ public sealed class GuestWorkload
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return NotStarted(GuestExitCodes.NoChannel, StopReason.NotStarted,
-                $"no channel file at {_options.ChannelPath}: give the path from the attachment's attach handle (channels live in {ChannelFile.DefaultDirectory})");
+                $"no channel at {_options.ChannelPath}: give the channel path from the attachment's attach handle (a socket in the node's channel folder, e.g. {ChannelFile.DefaultDirectory}/<node>-<port>/)");
         }
         catch (InvalidDataException e)
         {

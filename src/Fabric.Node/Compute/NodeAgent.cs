@@ -5,6 +5,7 @@ using Fabric.Control;
 using Fabric.Dataplane.Channel;
 using Fabric.Dataplane.Drivers;
 using Fabric.Dataplane.Engine;
+using Fabric.Dataplane.Handoff;
 using Fabric.Messages.Attachments;
 using Fabric.Messages.Devices;
 using Fabric.Messages.Errors;
@@ -84,7 +85,10 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _core = Context.ActorOf(AccelerationCoreActor.Props(new EngineOptions { Workers = _settings.Workers, Cores = _settings.Cores }), "ac");
+        // Namespaced by node name and cluster port: two fabrics (or nodes) on one host never share a channel folder.
+        var port = Cluster.Get(Context.System).SelfAddress.Port ?? 0;
+        var placement = new ChannelPlacement(ChannelDirectory.ForNode(_settings.ChannelRoot ?? ChannelDirectory.DefaultRoot, _node, port), _settings.ChannelPathMode);
+        _core = Context.ActorOf(AccelerationCoreActor.Props(new EngineOptions { Workers = _settings.Workers, Cores = _settings.Cores }, placement), "ac");
         foreach (var slot in _devices.Values)
         {
             StartGDriver(slot);

@@ -26,8 +26,11 @@ public sealed class NodeAgentRealizationTests
         Assert.Equal(AttachmentStatus.Attached, view.Status);
         Assert.Equal(fabric.Host, view.Host);
         var handle = view.Handle!;
-        Assert.True(File.Exists(handle.ChannelPath));
+        // The handle names a socket that hands over a sealed memfd, in this node's own 0700 folder.
+        Assert.True(Fabric.Dataplane.Handoff.ChannelClient.IsChannelSocket(handle.ChannelPath), $"{handle.ChannelPath} is not a channel socket");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(handle.ChannelPath));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(handle.ChannelPath)!));
+        Assert.EndsWith($"{fabric.Host}-{Akka.Cluster.Cluster.Get(fabric.ComputeNode.System).SelfAddress.Port}", Path.GetDirectoryName(handle.ChannelPath));
 
         // The guest seals a block through the channel; the test opens it with the same key.
         var key = RandomNumberGenerator.GetBytes(32);
