@@ -197,7 +197,8 @@ internal sealed unsafe class AcQueue
                 Volatile.Write(ref *_cqTail, _cqTailLocal);
                 published = now;
             }
-            Counters.Record(status, status == OpStatus.Ok ? d.InLength : 0, written, nanos);
+            // Input bytes are counted for the ops that read data (a Nop's in_length is ignored, and key bytes are not data).
+            Counters.Record(status, status == OpStatus.Ok && d.Op is OpCode.Forward or OpCode.Inverse ? d.InLength : 0, written, nanos);
         }
         return count;
 
@@ -207,13 +208,23 @@ internal sealed unsafe class AcQueue
     {
         written = 0;
         value = 0;
+        // Decided in the order docs/channel-abi.md lists: op, then the fields every op requires to be 0, then
+        // the op's own fields. Fields an op does not read are ignored (the per-op table in the doc).
+        if ((uint)d.Op > (uint)OpCode.Inverse)
+        {
+            return OpStatus.Unsupported;
+        }
+        if (d.Flags != 0 || d.Reserved != 0)
+        {
+            return OpStatus.BadDescriptor;
+        }
         switch (d.Op)
         {
             case OpCode.Nop:
-                return OpStatus.Ok;
+                return d.AadLength == 0 ? OpStatus.Ok : OpStatus.BadDescriptor;
             case OpCode.OpenSession:
             {
-                if (!TryRange(d.InSlot, d.InOffset, d.InLength) || d.InLength > (uint)_maxKeyBytes)
+                if (d.AadLength != 0 || !TryRange(d.InSlot, d.InOffset, d.InLength) || d.InLength > (uint)_maxKeyBytes)
                 {
                     return OpStatus.BadDescriptor;
                 }
@@ -232,6 +243,10 @@ internal sealed unsafe class AcQueue
                 return status;
             }
             case OpCode.CloseSession:
+                if (d.AadLength != 0)
+                {
+                    return OpStatus.BadDescriptor;
+                }
                 try
                 {
                     return _sessions.Close(_driver, d.Session);
@@ -251,8 +266,7 @@ internal sealed unsafe class AcQueue
     private OpStatus ExecuteData(ref SubmissionDescriptor d, long start, out int written)
     {
         written = 0;
-        if (d.Flags != 0 || d.Reserved != 0
-            || !TryRange(d.InSlot, d.InOffset, d.InLength)
+        if (!TryRange(d.InSlot, d.InOffset, d.InLength)
             || !TryRange(d.OutSlot, d.OutOffset, d.OutCapacity)
             || d.AadLength > d.InLength)
         {
