@@ -47,8 +47,11 @@ internal sealed unsafe class AcQueue
     private TaskCompletionSource<QueueRemoval>? _removal;
     private long _drainStartOps;
 
-    public AcQueue(string id, ChannelFile channel, IGDriver driver, QueueOptions options)
+    private readonly Action<string, string>? _onFault;
+
+    public AcQueue(string id, ChannelFile channel, IGDriver driver, QueueOptions options, Action<string, string>? onFault = null)
     {
+        _onFault = onFault;
         if (channel.Geometry is not { } g)
         {
             throw new ArgumentException($"channel {channel.Path} was not created by this process: the AC serves only channels it created (it trusts its own sizes, never the file's)", nameof(channel));
@@ -197,8 +200,9 @@ internal sealed unsafe class AcQueue
                 Volatile.Write(ref *_cqTail, _cqTailLocal);
                 published = now;
             }
-            // Input bytes are counted for the ops that read data (a Nop's in_length is ignored, and key bytes are not data).
-            Counters.Record(status, status == OpStatus.Ok && d.Op is OpCode.Forward or OpCode.Inverse ? d.InLength : 0, written, nanos);
+            // Input bytes count only for the ops that read their input (the key of OpenSession, the data of Forward
+            // and Inverse): a Nop or CloseSession ignores in_length, whatever the guest put there.
+            Counters.Record(status, status == OpStatus.Ok && d.Op is OpCode.OpenSession or OpCode.Forward or OpCode.Inverse ? d.InLength : 0, written, nanos);
         }
         return count;
 
@@ -319,10 +323,20 @@ internal sealed unsafe class AcQueue
     private bool TryRange(uint slot, uint offset, uint length) =>
         slot < _slotCount && (ulong)offset + length <= _slotSize;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Fault(string reason)
     {
         FaultReason = reason;
         SetState(ChannelState.Faulted);
+        Counters.RecordFault();
+        try
+        {
+            _onFault?.Invoke(Id, reason);
+        }
+        catch (Exception)
+        {
+            // A failing observer cannot take the worker down with it.
+        }
     }
 
     internal void BeginDrain(TimeSpan timeout, TaskCompletionSource<QueueRemoval> removal)

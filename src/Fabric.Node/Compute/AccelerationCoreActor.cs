@@ -61,13 +61,20 @@ public sealed class AccelerationCoreActor : ReceiveActor
             }
         });
         Receive<GetQueueStats>(_ => Sender.Tell(new QueueStatsReport(_engine.GetAllStats())));
+        Receive<QueueFaulted>(faulted =>
+        {
+            _log.Warning("attachment {0}: channel faulted, the AC no longer serves it: {1}", faulted.QueueId, faulted.Reason);
+            Context.Parent.Tell(faulted);
+        });
     }
 
     public static Props Props(EngineOptions options, ChannelPlacement placement) => Akka.Actor.Props.Create<AccelerationCoreActor>(options, placement);
 
     protected override void PreStart()
     {
-        _engine = new AccelerationEngine(_options);
+        // Reported from the worker thread: a Tell, nothing more, and only once per queue.
+        var self = Self;
+        _engine = new AccelerationEngine(_options with { QueueFaulted = (id, reason) => self.Tell(new QueueFaulted(id, reason)) });
         _engine.Started.ContinueWith(_ =>
         {
             foreach (var worker in _engine.Workers)

@@ -53,3 +53,6 @@ public sealed record DriverNotOpened(string QueueId, string Reason);
 
 /// <summary>To a g-driver actor: the queue no longer runs on it.</summary>
 public sealed record ForgetQueue(string QueueId);
+
+/// <summary>From the AC: a queue faulted (its guest corrupted an index) and is no longer served.</summary>
+public sealed record QueueFaulted(string QueueId, string Reason);

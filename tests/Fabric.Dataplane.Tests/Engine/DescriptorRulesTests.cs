@@ -85,11 +85,15 @@ public class DescriptorRulesTests
             var nop = new SubmissionDescriptor { Tag = (ulong)i, Op = OpCode.Nop, InSlot = 1, InLength = uint.MaxValue };
             Assert.Equal(OpStatus.Ok, g.SubmitAndWait(nop, Patience).Status);
         }
+        var close = new SubmissionDescriptor { Tag = 11, Op = OpCode.CloseSession, Session = 0x10001, InSlot = 1, InLength = 1000 };
+        Assert.Equal(OpStatus.BadSession, g.SubmitAndWait(close, Patience).Status);
+        Assert.Equal(0, rig.Engine.GetStats("q")!.BytesIn);
+        // The ops that read their input count it: the key of OpenSession, the data of Forward.
         var key = new SubmissionDescriptor { Tag = 20, Op = OpCode.OpenSession, InSlot = 3, InLength = 32 };
         Assert.Equal(OpStatus.Ok, g.SubmitAndWait(key, Patience).Status);
-        Assert.Equal(0, rig.Engine.GetStats("q")!.BytesIn);
+        Assert.Equal(32, rig.Engine.GetStats("q")!.BytesIn);
         Assert.Equal(OpStatus.Ok, g.SubmitAndWait(Data(30, OpCode.Forward, 0, 1, 100, 2, 32), Patience).Status);
-        Assert.Equal(100, rig.Engine.GetStats("q")!.BytesIn);
+        Assert.Equal(132, rig.Engine.GetStats("q")!.BytesIn);
         Assert.Equal(32, rig.Engine.GetStats("q")!.BytesOut);
     }
 
