@@ -29,7 +29,7 @@ public abstract class AeadDriver : IGDriver
 
     public OpStatus OpenSession(ReadOnlySpan<byte> key, out object? session)
     {
-        if (key.Length != KeySize)
+        if (!IsKeyLength(key.Length))
         {
             session = null;
             return OpStatus.BadKey;
@@ -51,6 +51,9 @@ public abstract class AeadDriver : IGDriver
         }
         return _scratch.AsSpan(0, length);
     }
+
+    /// <summary>Key sizes this cipher takes; 32 bytes unless a driver says otherwise.</summary>
+    protected virtual bool IsKeyLength(int bytes) => bytes == KeySize;
 
     protected abstract object CreateCipher(ReadOnlySpan<byte> key);
 

@@ -299,7 +299,7 @@ internal sealed unsafe class AcQueue
         var output = new Span<byte>(_arena + outStart, (int)d.OutCapacity);
         var nonce = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<Param16, byte>(ref d.Param), SubmissionDescriptor.NonceSize);
         var deadline = start + _deadlineTicks;
-        var op = new DriverOp(d.Op, session, nonce, (int)d.AadLength, deadline);
+        var op = new DriverOp(d.Op, session, nonce, (int)d.AadLength, deadline, d.Param[SubmissionDescriptor.TagLengthIndex]);
         OpStatus status;
         try
         {
