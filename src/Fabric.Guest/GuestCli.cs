@@ -45,7 +45,7 @@ public static class GuestCli
     {
         var channel = new Option<string>("--channel")
         {
-            Description = "the attachment's channel file (the attach handle's path, e.g. /dev/shm/fabric/<attachment>.chan)",
+            Description = "the attach handle's channel path: the node's socket for the attachment (e.g. /dev/shm/fabric-<uid>/<node>-<port>/<attachment>.sock), or a channel file in the node's debugging path mode",
         };
         var op = new Option<string>("--op")
         {

@@ -132,7 +132,7 @@ public sealed class GuestWorkload
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return NotStarted(GuestExitCodes.NoChannel, StopReason.NotStarted,
-                $"no channel file at {_options.ChannelPath}: give the path from the attachment's attach handle (channels live in {ChannelFile.DefaultDirectory})");
+                $"no channel at {_options.ChannelPath}: give the channel path from the attachment's attach handle (a socket in the node's channel folder, e.g. {ChannelFile.DefaultDirectory}/<node>-<port>/)");
         }
         catch (InvalidDataException e)
         {
@@ -296,7 +296,7 @@ public sealed class GuestWorkload
                 if (c.Status == OpStatus.BadKey)
                 {
                     return NotStarted(GuestExitCodes.BadInput, StopReason.SessionFailed,
-                        $"the queue refused the {key.Length}-byte key (BadKey): AEAD stages (aes-256-gcm, chacha20-poly1305) need exactly 32 bytes; give a 32-byte --key-file, or leave it out for a random key");
+                        $"the queue refused the {key.Length}-byte key (BadKey): aes-256-gcm takes 16, 24 or 32 bytes and chacha20-poly1305 exactly 32; give such a --key-file, or leave it out for a random key");
                 }
                 if (c.Status != OpStatus.Ok)
                 {

@@ -41,7 +41,7 @@ public sealed record GuestWorkloadOptions
     {
         if (string.IsNullOrWhiteSpace(ChannelPath))
         {
-            return "--channel is required: give the channel file path from the attachment's attach handle (e.g. /dev/shm/fabric/<attachment>.chan)";
+            return "--channel is required: give the channel path from the attachment's attach handle (the node's socket, e.g. /dev/shm/fabric-<uid>/<node>-<port>/<attachment>.sock)";
         }
         if (!Enum.IsDefined(Op))
         {

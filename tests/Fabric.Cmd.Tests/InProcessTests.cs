@@ -118,6 +118,8 @@ public sealed class InProcessTests(CmdFabric fabric) : IClassFixture<CmdFabric>
             Assert.Equal(vm, queue.GetProperty("vm_id").GetString());
             Assert.Equal(fabric.Host, queue.GetProperty("node").GetString());
             Assert.Equal(0, queue.GetProperty("ops_per_second").GetDouble());
+            Assert.Equal("Active", queue.GetProperty("state").GetString());
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, queue.GetProperty("fault_reason").ValueKind);
 
             var table = await fabric.Cmd("dataplane", "stats", "--node", fabric.Host, "--interval", "0.2");
             Assert.Contains(arq, table.Stdout);

@@ -75,7 +75,7 @@ public sealed class CliTests
 
         Assert.Equal(GuestExitCodes.NoChannel, exit);
         Assert.Equal("", stdout);
-        Assert.Contains("no channel file at " + path, stderr);
+        Assert.Contains("no channel at " + path, stderr);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Fabric.Dataplane.Channel;
 using Fabric.Dataplane.Drivers;
 using Fabric.Dataplane.Engine;
 using Fabric.Dataplane.Guest;
+using Fabric.Dataplane.Handoff;
 
 namespace Fabric.Guest.Tests;
 
@@ -23,10 +24,14 @@ internal sealed class GuestRig : IAsyncDisposable
         // Backs off quickly when idle so waiting tests do not burn the second core.
         Engine = new AccelerationEngine(new EngineOptions { Workers = 1, IdleSpinPolls = 2_000, IdleYieldPolls = 200 });
         QueueId = "guest-test-" + Guid.NewGuid().ToString("N");
-        var channel = AccelerationEngine.CreateChannel(QueueId, geometry);
-        Path = channel.Path;
+        // As a node does by default: a sealed memfd handed over on a socket; the socket is the handle's path.
+        var channel = ChannelFile.CreateSealed(QueueId, geometry ?? ChannelGeometry.Default);
+        _server = ChannelServer.Start(ChannelDirectory.SocketPath(ChannelDirectory.ForNode(ChannelDirectory.DefaultRoot, "guest-tests", Environment.ProcessId), QueueId), channel);
+        Path = _server.SocketPath;
         Assert.True(Engine.AddQueue(QueueId, channel, driver, options: queue).Wait(Patience), "the AC did not take the queue");
     }
+
+    private readonly ChannelServer _server;
 
     public AccelerationEngine Engine { get; }
 
@@ -58,7 +63,7 @@ internal sealed class GuestRig : IAsyncDisposable
             await Engine.RemoveQueueAsync(QueueId, TimeSpan.FromSeconds(1));
         }
         await Engine.DisposeAsync();
-        File.Delete(Path);
+        _server.Dispose();
     }
 
     /// <summary>Waits for a condition, polling; fails the test with <paramref name="what"/> on timeout.</summary>

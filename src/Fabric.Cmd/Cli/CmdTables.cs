@@ -101,8 +101,8 @@ public static class CmdTables
 
     public static Table Dataplane(IReadOnlyList<QueueSample> samples)
     {
-        var table = new Table().AddColumns("node", "queue", "VM", "device", "driver", "ops", "ops/s", "bytes/s", "errors", "driver faults", "p50 µs", "p99 µs");
-        foreach (var column in table.Columns.Skip(5))
+        var table = new Table().AddColumns("node", "queue", "VM", "device", "driver", "ops", "ops/s", "bytes/s", "errors", "driver faults", "p50 µs", "p99 µs", "state");
+        foreach (var column in table.Columns.Skip(5).SkipLast(1))
         {
             column.RightAligned();
         }
@@ -113,7 +113,8 @@ public static class CmdTables
             table.AddRow(Markup.Escape(s.Node), Markup.Escape(q.QueueId), Markup.Escape(q.VmId), Markup.Escape(q.DeviceId), Markup.Escape(q.Driver),
                 q.Ops.ToString("N0"), s.OpsPerSecond is { } r ? r.ToString("N0") : "-", s.BytesPerSecond is { } b ? b.ToString("N0") : "-",
                 q.Errors == 0 ? "0" : $"[red]{q.Errors:N0}[/]", q.DriverFaults == 0 ? "0" : $"[red]{q.DriverFaults:N0}[/]",
-                Micros(q.LatencyP50Nanos), Micros(q.LatencyP99Nanos));
+                Micros(q.LatencyP50Nanos), Micros(q.LatencyP99Nanos),
+                q.State == "Faulted" ? $"[red]Faulted[/]: {Markup.Escape(q.FaultReason ?? "")}" : Markup.Escape(q.State));
         }
 
         if (samples.Count == 0)

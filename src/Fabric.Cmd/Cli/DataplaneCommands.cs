@@ -91,6 +91,8 @@ public static class DataplaneCommands
                         driver_faults = s.Queue.DriverFaults,
                         latency_p50_nanos = s.Queue.LatencyP50Nanos,
                         latency_p99_nanos = s.Queue.LatencyP99Nanos,
+                        state = s.Queue.State,
+                        fault_reason = s.Queue.FaultReason,
                     }),
                 });
                 cmd.Stdout.Flush();

@@ -1,22 +1,31 @@
 using System.IO.MemoryMappedFiles;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Fabric.Dataplane.Native;
+using Microsoft.Win32.SafeHandles;
 
 namespace Fabric.Dataplane.Channel;
 
 /// <summary>
-/// One memory-mapped channel file. The AC creates it (<see cref="Create"/>); the guest maps the same file
-/// (<see cref="GuestChannel"/> uses <see cref="OpenExisting"/>). Holds the mapping and its base pointer.
+/// One memory-mapped channel. By default the AC creates it as a sealed memfd (<see cref="CreateSealed"/>):
+/// anonymous memory that no path names and whose size nobody, the guest included, can change, so a guest
+/// cannot make the AC fault by truncating it. The guest gets the descriptor over a Unix socket
+/// (<see cref="Handoff.ChannelServer"/>) and maps it (<see cref="OpenDescriptor"/>). The path mode
+/// (<see cref="Create"/> / <see cref="OpenExisting"/>) remains for debugging only.
+/// Holds the mapping and its base pointer.
 /// </summary>
 public sealed unsafe class ChannelFile : IDisposable
 {
     private readonly MemoryMappedFile _mapping;
     private readonly MemoryMappedViewAccessor _view;
+    private readonly FileStream? _sealedStream;
     private byte* _base;
     private int _disposed;
 
-    private ChannelFile(string path, MemoryMappedFile mapping, MemoryMappedViewAccessor view, long length)
+    private ChannelFile(string path, MemoryMappedFile mapping, MemoryMappedViewAccessor view, long length, FileStream? sealedStream = null)
     {
         Path = path;
+        _sealedStream = sealedStream;
         _mapping = mapping;
         _view = view;
         Length = length;
@@ -25,7 +34,14 @@ public sealed unsafe class ChannelFile : IDisposable
         _base = p + _view.PointerOffset;
     }
 
+    /// <summary>The file's path, or for a memfd a label ("memfd:&lt;name&gt;", or the socket it came from).</summary>
     public string Path { get; }
+
+    /// <summary>True for a sealed memfd: it has no path to delete and its size cannot change.</summary>
+    public bool IsSealed => _sealedStream is not null;
+
+    /// <summary>The memfd behind a sealed channel (what the node hands to the guest); null in path mode.</summary>
+    internal SafeFileHandle? Descriptor => _sealedStream?.SafeFileHandle;
 
     /// <summary>The sizes this process created the file with; null for a file opened by a guest.
     /// The AC trusts only these, never the header (which the guest can overwrite).</summary>
@@ -35,24 +51,18 @@ public sealed unsafe class ChannelFile : IDisposable
 
     internal byte* Base => _base;
 
-    /// <summary>/dev/shm/fabric where /dev/shm exists (memory-backed), else a fabric folder in the temp folder.</summary>
-    public static string DefaultDirectory =>
-        Directory.Exists("/dev/shm") ? "/dev/shm/fabric" : System.IO.Path.Combine(System.IO.Path.GetTempPath(), "fabric");
+    /// <summary>The per-user channel folder of processes that are not a node (tools, tests): <see cref="Handoff.ChannelDirectory.DefaultRoot"/>.</summary>
+    public static string DefaultDirectory => Handoff.ChannelDirectory.DefaultRoot;
 
-    /// <summary>The file path for an attachment id in <see cref="DefaultDirectory"/>.</summary>
-    public static string PathFor(string attachmentId)
-    {
-        foreach (var c in attachmentId)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_' || c == '.'))
-            {
-                throw new ArgumentException($"attachment id '{attachmentId}' may only hold ASCII letters, digits, '-', '_' and '.'", nameof(attachmentId));
-            }
-        }
-        return System.IO.Path.Combine(DefaultDirectory, attachmentId + ".chan");
-    }
+    /// <summary>The file path for an attachment id in <see cref="DefaultDirectory"/> (path mode).</summary>
+    public static string PathFor(string attachmentId) => Handoff.ChannelDirectory.FilePath(DefaultDirectory, attachmentId);
 
-    /// <summary>Creates (or replaces) a channel file and writes its header. AC side.</summary>
+    /// <summary>
+    /// Creates a channel file at <paramref name="path"/> and writes its header (path mode, for debugging).
+    /// The file is new (O_CREAT|O_EXCL: an existing file or a planted symlink is refused, never replaced),
+    /// mode 0600, in a folder checked to be this user's own (<see cref="Handoff.ChannelDirectory.Ensure"/>).
+    /// AC side.
+    /// </summary>
     public static ChannelFile Create(string path, ChannelGeometry geometry, ulong epoch = 0)
     {
         var problem = geometry.Validate();
@@ -63,16 +73,129 @@ public sealed unsafe class ChannelFile : IDisposable
         var dir = System.IO.Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(dir))
         {
-            Directory.CreateDirectory(dir);
+            Handoff.ChannelDirectory.Ensure(dir);
         }
         var size = geometry.FileSize;
-        var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            BufferSize = 0,
+        };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, options);
+        }
+        catch (IOException e) when (File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null)
+        {
+            throw new IOException($"channel file {path} already exists: a live channel is never replaced; remove the queue that owns it (or, if no node serves it, delete the file)", e);
+        }
         stream.SetLength(size);
         var mapping = MemoryMappedFile.CreateFromFile(stream, null, size, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
         var view = mapping.CreateViewAccessor(0, size, MemoryMappedFileAccess.ReadWrite);
         var file = new ChannelFile(path, mapping, view, size) { Geometry = geometry };
         file.WriteHeader(geometry, epoch == 0 ? (ulong)DateTime.UtcNow.Ticks : epoch);
         return file;
+    }
+
+    /// <summary>
+    /// Creates a channel in a sealed memfd and writes its header. AC side. Seals: F_SEAL_SHRINK and
+    /// F_SEAL_GROW (ftruncate fails with EPERM for everyone, so no access of the AC can ever fall outside
+    /// the memory) and F_SEAL_SEAL (nobody can add a seal, e.g. F_SEAL_WRITE, later). Linux only.
+    /// </summary>
+    public static ChannelFile CreateSealed(string name, ChannelGeometry geometry, ulong epoch = 0)
+    {
+        var problem = geometry.Validate();
+        if (problem is not null)
+        {
+            throw new ArgumentException("channel geometry: " + problem, nameof(geometry));
+        }
+        if (!Libc.Supported)
+        {
+            throw new PlatformNotSupportedException("sealed channels need memfd_create (64-bit Linux); use the path mode (fabric.node.channels.mode = path) for debugging elsewhere");
+        }
+        var size = geometry.FileSize;
+        var label = "fabric:" + name;
+        int fd;
+        fixed (byte* n = Libc.NulTerminated(label.Length > 240 ? label[..240] : label))
+        {
+            fd = Libc.MemfdCreate(n, Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
+        }
+        if (fd < 0)
+        {
+            throw new IOException($"memfd_create for channel {name} failed: {Libc.Describe(Marshal.GetLastPInvokeError())}");
+        }
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        FileStream? stream = null;
+        try
+        {
+            if (Libc.Ftruncate(fd, size) != 0)
+            {
+                throw new IOException($"sizing the memfd of channel {name} to {size} bytes failed: {Libc.Describe(Marshal.GetLastPInvokeError())}");
+            }
+            if (Libc.Fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_SEAL) != 0)
+            {
+                throw new IOException($"sealing the memfd of channel {name} failed: {Libc.Describe(Marshal.GetLastPInvokeError())}");
+            }
+            stream = new FileStream(handle, FileAccess.ReadWrite, 0);
+            var mapping = MemoryMappedFile.CreateFromFile(stream, null, size, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
+            var view = mapping.CreateViewAccessor(0, size, MemoryMappedFileAccess.ReadWrite);
+            var file = new ChannelFile("memfd:" + name, mapping, view, size, stream) { Geometry = geometry };
+            file.WriteHeader(geometry, epoch == 0 ? (ulong)DateTime.UtcNow.Ticks : epoch);
+            return file;
+        }
+        catch
+        {
+            if (stream is not null)
+            {
+                stream.Dispose();
+            }
+            else
+            {
+                handle.Dispose();
+            }
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Maps a channel from a descriptor the node passed (guest side), without checking it (callers validate
+    /// the header). Takes ownership of <paramref name="descriptor"/>; <paramref name="label"/> names it in messages.
+    /// </summary>
+    public static ChannelFile OpenDescriptor(SafeFileHandle descriptor, string label)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(descriptor, FileAccess.ReadWrite, 0);
+        }
+        catch
+        {
+            descriptor.Dispose();
+            throw;
+        }
+        try
+        {
+            var size = stream.Length;
+            if (size < ChannelLayout.HeaderSize)
+            {
+                throw new InvalidDataException($"channel {label} is {size} bytes, shorter than its {ChannelLayout.HeaderSize}-byte header: not a channel");
+            }
+            var mapping = MemoryMappedFile.CreateFromFile(stream, null, size, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
+            var view = mapping.CreateViewAccessor(0, size, MemoryMappedFileAccess.ReadWrite);
+            return new ChannelFile(label, mapping, view, size, stream);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Maps an existing channel file without checking it (callers validate the header).</summary>
@@ -142,12 +265,18 @@ public sealed unsafe class ChannelFile : IDisposable
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _mapping.Dispose();
+        _sealedStream?.Dispose();
     }
 
     /// <summary>Disposes the mapping and deletes the file (the AC's side, after the queue is removed).</summary>
     public void DisposeAndDelete()
     {
         Dispose();
+        if (IsSealed)
+        {
+            // A memfd has no name to delete: its memory goes with the last mapping or descriptor.
+            return;
+        }
         try
         {
             File.Delete(Path);

@@ -25,10 +25,13 @@ public struct SubmissionDescriptor
     /// <summary>AEAD: bytes of associated data at the start of the input.</summary>
     [FieldOffset(40)] public uint AadLength;
     [FieldOffset(44)] public uint Reserved;
-    /// <summary>16 bytes of per-op parameters: the 12-byte AEAD nonce.</summary>
+    /// <summary>16 bytes of per-op parameters: the 12-byte AEAD nonce; byte 12 hmac-sha256's tag length.</summary>
     [FieldOffset(48)] public Param16 Param;
 
     public const int NonceSize = 12;
+
+    /// <summary>Param byte holding hmac-sha256's tag length (RFC 4868 truncation); 0 = the whole digest.</summary>
+    public const int TagLengthIndex = 12;
 }
 
 /// <summary>16 inline bytes (the nonce of an AEAD op, zero-padded).</summary>

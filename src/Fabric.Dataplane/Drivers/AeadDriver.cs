@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Security.Cryptography;
 using Fabric.Dataplane.Channel;
 
 namespace Fabric.Dataplane.Drivers;
@@ -5,9 +7,15 @@ namespace Fabric.Dataplane.Drivers;
 /// <summary>
 /// Shared shape of the AEAD drivers. Forward (seal): input = aad || plaintext, output = ciphertext || tag.
 /// Inverse (open): input = aad || ciphertext || tag, output = plaintext. Nonce from the descriptor.
+/// An open decrypts into a scratch buffer of the driver (AC memory, never the guest's) and copies the
+/// plaintext out only once the tag verified: the BCL writes the would-be plaintext to its destination and
+/// zeroes it on a bad tag, and a guest thread reading the output slot meanwhile would see it.
 /// </summary>
 public abstract class AeadDriver : IGDriver
 {
+    // Grows to the largest message opened (powers of two), never per op; touched by the queue's worker only.
+    private byte[] _scratch = [];
+
     public const int TagSize = 16;
     public const int KeySize = 32;
 
@@ -21,7 +29,7 @@ public abstract class AeadDriver : IGDriver
 
     public OpStatus OpenSession(ReadOnlySpan<byte> key, out object? session)
     {
-        if (key.Length != KeySize)
+        if (!IsKeyLength(key.Length))
         {
             session = null;
             return OpStatus.BadKey;
@@ -31,6 +39,21 @@ public abstract class AeadDriver : IGDriver
     }
 
     public void CloseSession(object? session) => (session as IDisposable)?.Dispose();
+
+    internal ReadOnlySpan<byte> ScratchForTests => _scratch;
+
+    private Span<byte> Scratch(int length)
+    {
+        if (_scratch.Length < length)
+        {
+            // Rare: the first open of a larger message than any before on this queue.
+            _scratch = GC.AllocateUninitializedArray<byte>((int)Math.Min(BitOperations.RoundUpToPowerOf2((uint)Math.Max(length, 4096)), int.MaxValue), pinned: true);
+        }
+        return _scratch.AsSpan(0, length);
+    }
+
+    /// <summary>Key sizes this cipher takes; 32 bytes unless a driver says otherwise.</summary>
+    protected virtual bool IsKeyLength(int bytes) => bytes == KeySize;
 
     protected abstract object CreateCipher(ReadOnlySpan<byte> key);
 
@@ -73,10 +96,14 @@ public abstract class AeadDriver : IGDriver
             {
                 return OpStatus.OutputTooSmall;
             }
-            if (!Open(op.Session, op.Nonce, body[..ctLength], body[ctLength..], output[..ctLength], aad))
+            var plaintext = Scratch(ctLength);
+            if (!Open(op.Session, op.Nonce, body[..ctLength], body[ctLength..], plaintext, aad))
             {
+                // The BCL zeroes a failed open's destination already; wiping again costs little on an error path.
+                CryptographicOperations.ZeroMemory(plaintext);
                 return OpStatus.AuthFailed;
             }
+            plaintext.CopyTo(output);
             written = ctLength;
             return OpStatus.Ok;
         }

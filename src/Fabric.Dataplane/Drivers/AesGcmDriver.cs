@@ -2,10 +2,15 @@ using System.Security.Cryptography;
 
 namespace Fabric.Dataplane.Drivers;
 
-/// <summary>AES-256-GCM software g-driver (OpenSSL through System.Security.Cryptography).</summary>
+/// <summary>
+/// AES-GCM software g-driver (OpenSSL through System.Security.Cryptography). Named for its usual key, it takes
+/// 16-, 24- and 32-byte keys (AES-128/192/256-GCM): the session's key decides.
+/// </summary>
 public sealed class AesGcmDriver : AeadDriver
 {
     public override string Function => "aes-256-gcm";
+
+    protected override bool IsKeyLength(int bytes) => bytes is 16 or 24 or 32;
 
     protected override object CreateCipher(ReadOnlySpan<byte> key) => new AesGcm(key, TagSize);
 

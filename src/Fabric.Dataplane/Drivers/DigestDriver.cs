@@ -28,6 +28,9 @@ public abstract class DigestDriver : IGDriver
     {
     }
 
+    /// <summary>Bytes of the digest an op writes or verifies, or -1 when the op asks for a length this driver refuses.</summary>
+    protected virtual int TagLength(in DriverOp op) => DigestSize;
+
     /// <summary>Writes exactly <see cref="DigestSize"/> bytes.</summary>
     protected abstract OpStatus Compute(object? session, ReadOnlySpan<byte> data, Span<byte> digest);
 
@@ -38,34 +41,40 @@ public abstract class DigestDriver : IGDriver
         {
             return OpStatus.BadSession;
         }
+        var tag = TagLength(op);
+        if (tag < 0)
+        {
+            return OpStatus.BadInput;
+        }
+        Span<byte> actual = stackalloc byte[64];
+        actual = actual[..DigestSize];
         if (op.Code == OpCode.Forward)
         {
-            if (output.Length < DigestSize)
+            if (output.Length < tag)
             {
                 return OpStatus.OutputTooSmall;
             }
-            var status = Compute(op.Session, input, output[..DigestSize]);
+            var status = Compute(op.Session, input, actual);
             if (status == OpStatus.Ok)
             {
-                written = DigestSize;
+                actual[..tag].CopyTo(output);
+                written = tag;
             }
             return status;
         }
         if (op.Code == OpCode.Inverse)
         {
-            if (input.Length < DigestSize)
+            if (input.Length < tag)
             {
                 return OpStatus.BadInput;
             }
-            Span<byte> actual = stackalloc byte[64];
-            actual = actual[..DigestSize];
-            var dataLength = input.Length - DigestSize;
+            var dataLength = input.Length - tag;
             var status = Compute(op.Session, input[..dataLength], actual);
             if (status != OpStatus.Ok)
             {
                 return status;
             }
-            return CryptographicOperations.FixedTimeEquals(actual, input[dataLength..]) ? OpStatus.Ok : OpStatus.AuthFailed;
+            return CryptographicOperations.FixedTimeEquals(actual[..tag], input[dataLength..]) ? OpStatus.Ok : OpStatus.AuthFailed;
         }
         return OpStatus.Unsupported;
     }

@@ -46,13 +46,14 @@ public enum DriverKind
 /// <summary>The validated, per-op arguments a driver sees.</summary>
 public readonly ref struct DriverOp
 {
-    public DriverOp(OpCode code, object? session, ReadOnlySpan<byte> nonce, int aadLength, long deadlineTimestamp)
+    public DriverOp(OpCode code, object? session, ReadOnlySpan<byte> nonce, int aadLength, long deadlineTimestamp, int tagLength = 0)
     {
         Code = code;
         Session = session;
         Nonce = nonce;
         AadLength = aadLength;
         DeadlineTimestamp = deadlineTimestamp;
+        TagLength = tagLength;
     }
 
     /// <summary><see cref="OpCode.Forward"/> or <see cref="OpCode.Inverse"/>.</summary>
@@ -69,7 +70,10 @@ public readonly ref struct DriverOp
     /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp after which the op counts as hung.</summary>
     public long DeadlineTimestamp { get; }
 
-    public DriverOp WithCode(OpCode code) => new(code, Session, Nonce, AadLength, DeadlineTimestamp);
+    /// <summary>hmac-sha256: bytes of the tag to write or verify (param byte 12; 0 = the whole digest).</summary>
+    public int TagLength { get; }
 
-    public DriverOp WithAad(int aadLength) => new(Code, Session, Nonce, aadLength, DeadlineTimestamp);
+    public DriverOp WithCode(OpCode code) => new(code, Session, Nonce, AadLength, DeadlineTimestamp, TagLength);
+
+    public DriverOp WithAad(int aadLength) => new(Code, Session, Nonce, aadLength, DeadlineTimestamp, TagLength);
 }

@@ -47,8 +47,11 @@ internal sealed unsafe class AcQueue
     private TaskCompletionSource<QueueRemoval>? _removal;
     private long _drainStartOps;
 
-    public AcQueue(string id, ChannelFile channel, IGDriver driver, QueueOptions options)
+    private readonly Action<string, string>? _onFault;
+
+    public AcQueue(string id, ChannelFile channel, IGDriver driver, QueueOptions options, Action<string, string>? onFault = null)
     {
+        _onFault = onFault;
         if (channel.Geometry is not { } g)
         {
             throw new ArgumentException($"channel {channel.Path} was not created by this process: the AC serves only channels it created (it trusts its own sizes, never the file's)", nameof(channel));
@@ -197,7 +200,9 @@ internal sealed unsafe class AcQueue
                 Volatile.Write(ref *_cqTail, _cqTailLocal);
                 published = now;
             }
-            Counters.Record(status, status == OpStatus.Ok ? d.InLength : 0, written, nanos);
+            // Input bytes count only for the ops that read their input (the key of OpenSession, the data of Forward
+            // and Inverse): a Nop or CloseSession ignores in_length, whatever the guest put there.
+            Counters.Record(status, status == OpStatus.Ok && d.Op is OpCode.OpenSession or OpCode.Forward or OpCode.Inverse ? d.InLength : 0, written, nanos);
         }
         return count;
 
@@ -207,13 +212,23 @@ internal sealed unsafe class AcQueue
     {
         written = 0;
         value = 0;
+        // Decided in the order docs/channel-abi.md lists: op, then the fields every op requires to be 0, then
+        // the op's own fields. Fields an op does not read are ignored (the per-op table in the doc).
+        if ((uint)d.Op > (uint)OpCode.Inverse)
+        {
+            return OpStatus.Unsupported;
+        }
+        if (d.Flags != 0 || d.Reserved != 0)
+        {
+            return OpStatus.BadDescriptor;
+        }
         switch (d.Op)
         {
             case OpCode.Nop:
-                return OpStatus.Ok;
+                return d.AadLength == 0 ? OpStatus.Ok : OpStatus.BadDescriptor;
             case OpCode.OpenSession:
             {
-                if (!TryRange(d.InSlot, d.InOffset, d.InLength) || d.InLength > (uint)_maxKeyBytes)
+                if (d.AadLength != 0 || !TryRange(d.InSlot, d.InOffset, d.InLength) || d.InLength > (uint)_maxKeyBytes)
                 {
                     return OpStatus.BadDescriptor;
                 }
@@ -232,6 +247,10 @@ internal sealed unsafe class AcQueue
                 return status;
             }
             case OpCode.CloseSession:
+                if (d.AadLength != 0)
+                {
+                    return OpStatus.BadDescriptor;
+                }
                 try
                 {
                     return _sessions.Close(_driver, d.Session);
@@ -251,8 +270,7 @@ internal sealed unsafe class AcQueue
     private OpStatus ExecuteData(ref SubmissionDescriptor d, long start, out int written)
     {
         written = 0;
-        if (d.Flags != 0 || d.Reserved != 0
-            || !TryRange(d.InSlot, d.InOffset, d.InLength)
+        if (!TryRange(d.InSlot, d.InOffset, d.InLength)
             || !TryRange(d.OutSlot, d.OutOffset, d.OutCapacity)
             || d.AadLength > d.InLength)
         {
@@ -281,7 +299,7 @@ internal sealed unsafe class AcQueue
         var output = new Span<byte>(_arena + outStart, (int)d.OutCapacity);
         var nonce = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<Param16, byte>(ref d.Param), SubmissionDescriptor.NonceSize);
         var deadline = start + _deadlineTicks;
-        var op = new DriverOp(d.Op, session, nonce, (int)d.AadLength, deadline);
+        var op = new DriverOp(d.Op, session, nonce, (int)d.AadLength, deadline, d.Param[SubmissionDescriptor.TagLengthIndex]);
         OpStatus status;
         try
         {
@@ -305,10 +323,20 @@ internal sealed unsafe class AcQueue
     private bool TryRange(uint slot, uint offset, uint length) =>
         slot < _slotCount && (ulong)offset + length <= _slotSize;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Fault(string reason)
     {
         FaultReason = reason;
         SetState(ChannelState.Faulted);
+        Counters.RecordFault();
+        try
+        {
+            _onFault?.Invoke(Id, reason);
+        }
+        catch (Exception)
+        {
+            // A failing observer cannot take the worker down with it.
+        }
     }
 
     internal void BeginDrain(TimeSpan timeout, TaskCompletionSource<QueueRemoval> removal)

@@ -32,4 +32,10 @@ public sealed record EngineOptions
     public TimeSpan IdleSleep { get; init; } = TimeSpan.FromMilliseconds(1);
 
     public QueueOptions Queue { get; init; } = QueueOptions.Default;
+
+    /// <summary>
+    /// Called once when a queue faults, with its id and the reason, on the queue's worker thread: keep it short and
+    /// non-blocking (e.g. tell an actor). What it throws is swallowed: it cannot stop the worker.
+    /// </summary>
+    public Action<string, string>? QueueFaulted { get; init; }
 }

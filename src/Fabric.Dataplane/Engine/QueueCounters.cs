@@ -27,6 +27,7 @@ public sealed class QueueCounters
 
     private Hot _hot;
     private readonly long[] _byStatus = new long[StatusCount];
+    private int _faulted;
 
     public LatencyHistogram Latency { get; } = new();
 
@@ -37,6 +38,11 @@ public sealed class QueueCounters
 
     /// <summary>Times the worker found the completion ring full and left submissions waiting (the guest is not reaping).</summary>
     public long CqFullStalls => Volatile.Read(ref _hot.CqFullStalls);
+
+    /// <summary>True once the queue faulted (the guest corrupted an index): the AC no longer serves it.</summary>
+    public bool Faulted => Volatile.Read(ref _faulted) != 0;
+
+    internal void RecordFault() => Volatile.Write(ref _faulted, 1);
 
     public long CountOf(OpStatus status) => (uint)status < StatusCount ? Volatile.Read(ref _byStatus[(int)status]) : 0;
 

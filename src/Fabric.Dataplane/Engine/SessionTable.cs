@@ -7,7 +7,10 @@ namespace Fabric.Dataplane.Engine;
 
 /// <summary>
 /// Sessions of one queue, in AC memory (never in the channel file). A session id is
-/// (generation &lt;&lt; 16) | (index + 1), so a closed id is not valid again when its index is reused.
+/// (generation &lt;&lt; 16) | (index + 1), so a closed id is not valid again when its index is reused. The
+/// 16-bit generation would wrap after 65,535 open/close cycles of one index and hand out an old id again;
+/// instead an index whose generation reached 65,535 is retired when that session closes, so an id is
+/// never issued twice in a queue's life (OpenSession answers SessionTableFull once every index retired).
 /// The AC keeps a private copy of each key so it can rebuild sessions after a driver swap.
 /// Touched by the owning worker thread only.
 /// </summary>
@@ -17,21 +20,36 @@ internal sealed class SessionTable
     private readonly byte[]?[] _keys;
     private readonly ushort[] _generations;
     private readonly bool[] _inUse;
+    private readonly bool[] _retired;
 
-    public SessionTable(int capacity)
+    /// <param name="startGeneration">Generation every index starts from (tests start near the end).</param>
+    public SessionTable(int capacity, ushort startGeneration = 0)
     {
         _states = new object?[capacity];
         _keys = new byte[]?[capacity];
         _generations = new ushort[capacity];
         _inUse = new bool[capacity];
+        _retired = new bool[capacity];
+        Array.Fill(_generations, Math.Min(startGeneration, (ushort)(ushort.MaxValue - 1)));
     }
+
+    /// <summary>Indices retired because their generation was spent.</summary>
+    public int Retired { get; private set; }
 
     public int Count { get; private set; }
 
     public OpStatus Open(IGDriver driver, ReadOnlySpan<byte> key, out uint id)
     {
         id = 0;
-        var index = Array.IndexOf(_inUse, false);
+        var index = -1;
+        for (var i = 0; i < _inUse.Length; i++)
+        {
+            if (!_inUse[i] && !_retired[i])
+            {
+                index = i;
+                break;
+            }
+        }
         if (index < 0)
         {
             return OpStatus.SessionTableFull;
@@ -44,11 +62,8 @@ internal sealed class SessionTable
         _inUse[index] = true;
         _states[index] = state;
         _keys[index] = key.ToArray();
+        // Never wraps: an index at 65,535 is retired when this session closes (see Wipe).
         _generations[index]++;
-        if (_generations[index] == 0)
-        {
-            _generations[index] = 1;
-        }
         Count++;
         id = ((uint)_generations[index] << 16) | (uint)(index + 1);
         return OpStatus.Ok;
@@ -123,5 +138,10 @@ internal sealed class SessionTable
         _states[index] = null;
         _inUse[index] = false;
         Count--;
+        if (_generations[index] == ushort.MaxValue)
+        {
+            _retired[index] = true;
+            Retired++;
+        }
     }
 }

@@ -5,7 +5,7 @@ using Fabric.Dataplane.Channel;
 namespace Fabric.Dataplane.Guest;
 
 /// <summary>
-/// The guest s-API: maps a channel file, posts descriptors to the submission ring and reaps completions.
+/// The guest s-API: maps a channel (received over the node's socket, or a file in path mode), posts descriptors to the submission ring and reaps completions.
 /// Single-threaded by design (one producer, one consumer per ring); use one channel per guest thread.
 /// Nothing here allocates after <see cref="Open"/>.
 /// </summary>
@@ -63,10 +63,20 @@ public sealed unsafe class GuestChannel : IDisposable
     /// <summary>Descriptors posted and not yet taken by the AC.</summary>
     public int PendingSubmissions => (int)(_sqTailLocal - Volatile.Read(ref *_sqHead));
 
-    /// <summary>Maps a channel file and checks its header; throws <see cref="InvalidDataException"/> saying what is wrong.</summary>
-    public static GuestChannel Open(string path)
+    /// <summary>
+    /// Opens the channel an attach handle names and checks its header: when <paramref name="path"/> is a Unix
+    /// socket (the default), the node hands over the sealed channel through it; otherwise the path is a channel
+    /// file (the node's debugging path mode). Throws <see cref="InvalidDataException"/> saying what is wrong,
+    /// <see cref="FileNotFoundException"/>, <see cref="UnauthorizedAccessException"/> or <see cref="IOException"/>.
+    /// </summary>
+    public static GuestChannel Open(string path) => Open(path, TimeSpan.FromSeconds(10));
+
+    /// <inheritdoc cref="Open(string)"/>
+    public static GuestChannel Open(string path, TimeSpan handoffTimeout)
     {
-        var file = ChannelFile.OpenExisting(path);
+        var file = Handoff.ChannelClient.IsChannelSocket(path)
+            ? ChannelFile.OpenDescriptor(Handoff.ChannelClient.Receive(path, handoffTimeout), path)
+            : ChannelFile.OpenExisting(path);
         try
         {
             var problem = CheckHeader(file);

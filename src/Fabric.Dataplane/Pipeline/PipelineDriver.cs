@@ -9,7 +9,8 @@ namespace Fabric.Dataplane.Pipeline;
 /// Forward runs the stages in order: a transforming stage (compress, AEAD) reads where the data is and
 /// writes to a scratch buffer, except the last one, which writes straight into the guest's output slot;
 /// a digest stage appends its digest in place after the data. Inverse undoes it in reverse: digests are
-/// verified and stripped, AEAD opened, data decompressed, the first stage writing into the output slot.
+/// verified and stripped, AEAD opened, data decompressed, the first stage writing into the output slot
+/// (unless a digest verified after it could still fail: then into scratch, copied out once all checks passed).
 /// So a typical pipeline touches the input once and copies nothing between stages but its own results.
 /// The same key opens every keyed stage; AAD is not supported (AadLength must be 0).
 /// </summary>
@@ -20,6 +21,9 @@ public sealed class PipelineDriver : IGDriver
     private readonly byte[] _scratchB;
     private readonly int _lastTransform;
     private readonly int _firstTransform;
+    // Inverse: may the first transform write into the guest's output? Only when no check (a digest stage before
+    // it in the chain, verified after it in reverse) can still fail: the guest must never see unverified output.
+    private readonly bool _inverseWritesOutput;
 
     public PipelineDriver(IReadOnlyList<IGDriver> stages, int scratchCapacity = 256 * 1024)
     {
@@ -44,6 +48,7 @@ public sealed class PipelineDriver : IGDriver
             }
             RequiresSession |= _stages[i].RequiresSession;
         }
+        _inverseWritesOutput = !_stages.Take(Math.Max(_firstTransform, 0)).Any(s => s.Kind == DriverKind.Digest);
         Function = string.Join("->", _stages.Select(s => s.Function));
     }
 
@@ -204,7 +209,7 @@ public sealed class PipelineDriver : IGDriver
             }
             else
             {
-                var target = i == _firstTransform ? InOutput : (where == InA ? InB : InA);
+                var target = i == _firstTransform && _inverseWritesOutput ? InOutput : (where == InA ? InB : InA);
                 status = stage.Execute(stageOp, current, Buffer(target, input, output), out var w);
                 where = target;
                 length = w;

@@ -16,6 +16,8 @@ public sealed record NodeDevice(
     int QueuePairs,
     string Supervision);
 
+/// <param name="State">The channel's state as the AC sees it: Created, Active, Draining, Closed or Faulted.</param>
+/// <param name="FaultReason">Why the AC stopped serving a Faulted channel (what the guest corrupted); null otherwise.</param>
 public sealed record NodeQueue(
     string QueueId,
     string VmId,
@@ -27,7 +29,9 @@ public sealed record NodeQueue(
     long LatencyP50Nanos,
     long LatencyP99Nanos,
     long BytesIn,
-    long BytesOut);
+    long BytesOut,
+    string State = "Active",
+    string? FaultReason = null);
 
 public sealed record NodeStatus(string Node, IReadOnlyList<NodeDevice> Devices, IReadOnlyList<NodeQueue> Queues) : IFabricMessage;
 

@@ -1,25 +1,37 @@
 using Akka.Actor;
 using Akka.Event;
+using Fabric.Dataplane.Channel;
 using Fabric.Dataplane.Engine;
+using Fabric.Dataplane.Handoff;
 
 namespace Fabric.Node.Compute;
 
 /// <summary>
 /// Owns the Acceleration Core: the AC worker threads (pinned where the host allows) and every queue on them.
-/// Engine calls are asynchronous and piped back, so the actor never blocks on the dataplane.
+/// Engine calls are asynchronous and piped back, so the actor never blocks on the dataplane. It also hands the
+/// channels to the guests: by default each is a sealed memfd served on a socket of its own (<see cref="ChannelServer"/>).
 /// </summary>
 public sealed class AccelerationCoreActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly EngineOptions _options;
+    private readonly ChannelPlacement _placement;
+    private readonly Dictionary<string, ChannelServer> _servers = new(StringComparer.Ordinal);
     private AccelerationEngine _engine = null!;
 
-    public AccelerationCoreActor(EngineOptions options)
+    public AccelerationCoreActor(EngineOptions options, ChannelPlacement placement)
     {
         _options = options;
+        _placement = placement;
         Receive<AddQueue>(Add);
         Receive<RemoveQueue>(cmd =>
         {
+            // No new guest gets the channel from now on; guests that mapped it keep it while it drains.
+            if (_servers.Remove(cmd.QueueId, out var server))
+            {
+                server.Dispose();
+            }
+
             if (_engine.GetStats(cmd.QueueId) is null)
             {
                 Sender.Tell(new QueueRemoved(cmd.QueueId, new QueueRemoval(cmd.QueueId, 0, 0, "no such queue")));
@@ -49,13 +61,20 @@ public sealed class AccelerationCoreActor : ReceiveActor
             }
         });
         Receive<GetQueueStats>(_ => Sender.Tell(new QueueStatsReport(_engine.GetAllStats())));
+        Receive<QueueFaulted>(faulted =>
+        {
+            _log.Warning("attachment {0}: channel faulted, the AC no longer serves it: {1}", faulted.QueueId, faulted.Reason);
+            Context.Parent.Tell(faulted);
+        });
     }
 
-    public static Props Props(EngineOptions options) => Akka.Actor.Props.Create<AccelerationCoreActor>(options);
+    public static Props Props(EngineOptions options, ChannelPlacement placement) => Akka.Actor.Props.Create<AccelerationCoreActor>(options, placement);
 
     protected override void PreStart()
     {
-        _engine = new AccelerationEngine(_options);
+        // Reported from the worker thread: a Tell, nothing more, and only once per queue.
+        var self = Self;
+        _engine = new AccelerationEngine(_options with { QueueFaulted = (id, reason) => self.Tell(new QueueFaulted(id, reason)) });
         _engine.Started.ContinueWith(_ =>
         {
             foreach (var worker in _engine.Workers)
@@ -68,24 +87,50 @@ public sealed class AccelerationCoreActor : ReceiveActor
     protected override void PostStop()
     {
         // Queues are drained by their owners before the node stops; what is left is stopped with the workers.
+        foreach (var server in _servers.Values)
+        {
+            server.Dispose();
+        }
+
+        _servers.Clear();
         _engine.Dispose();
     }
 
     private void Add(AddQueue cmd)
     {
-        Dataplane.Channel.ChannelFile? channel = null;
+        ChannelFile? channel = null;
+        ChannelServer? server = null;
         try
         {
-            channel = AccelerationEngine.CreateChannel(cmd.QueueId, cmd.Geometry);
-            ChannelPermissions.RestrictToOwner(channel.Path);
-            var path = channel.Path;
+            ChannelDirectory.Ensure(_placement.Folder);
+            string handlePath;
+            if (_placement.PathMode)
+            {
+                handlePath = ChannelDirectory.FilePath(_placement.Folder, cmd.QueueId);
+                channel = ChannelFile.Create(handlePath, cmd.Geometry);
+            }
+            else
+            {
+                handlePath = ChannelDirectory.SocketPath(_placement.Folder, cmd.QueueId);
+                channel = ChannelFile.CreateSealed(cmd.QueueId, cmd.Geometry);
+                var queueId = cmd.QueueId;
+                var log = _log;
+                server = ChannelServer.Start(handlePath, channel, problem => log.Warning("attachment {0}: {1}", queueId, problem));
+            }
+
             var adding = _engine.AddQueue(cmd.QueueId, channel, cmd.Driver);
+            if (server is not null)
+            {
+                _servers[cmd.QueueId] = server;
+            }
+
             var counters = _engine.GetCounters(cmd.QueueId)!;
-            adding.PipeTo(Sender, success: () => new QueueAdded(cmd.QueueId, path, cmd.Geometry, _engine.GetStats(cmd.QueueId)?.Worker ?? -1, counters),
+            adding.PipeTo(Sender, success: () => new QueueAdded(cmd.QueueId, handlePath, cmd.Geometry, _engine.GetStats(cmd.QueueId)?.Worker ?? -1, counters),
                     failure: ex => new QueueNotAdded(cmd.QueueId, ex.Message));
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException or PlatformNotSupportedException)
         {
+            server?.Dispose();
             channel?.DisposeAndDelete();
             cmd.Driver.Dispose();
             _log.Warning("queue {0} not added: {1}", cmd.QueueId, ex.Message);
@@ -93,3 +138,10 @@ public sealed class AccelerationCoreActor : ReceiveActor
         }
     }
 }
+
+/// <summary>
+/// Where and how the AC makes channels: <paramref name="Folder"/> is this node's own channel folder
+/// (<see cref="ChannelDirectory.ForNode"/>); <paramref name="PathMode"/> makes plain channel files instead of
+/// sealed memfds (debugging only: a guest could truncate the file and crash the node).
+/// </summary>
+public sealed record ChannelPlacement(string Folder, bool PathMode);

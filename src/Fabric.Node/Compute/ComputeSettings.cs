@@ -15,7 +15,9 @@ public sealed record ComputeSettings(
     TimeSpan RestartMaxBackoff,
     int RestartBudget,
     TimeSpan DrainTimeout,
-    TimeSpan AskTimeout)
+    TimeSpan AskTimeout,
+    bool ChannelPathMode = false,
+    string? ChannelRoot = null)
 {
     public static ComputeSettings From(Config config)
     {
@@ -33,6 +35,15 @@ public sealed record ComputeSettings(
             RestartMaxBackoff: node.GetTimeSpan("supervision.restart-max-backoff", TimeSpan.FromSeconds(1)),
             RestartBudget: node.GetInt("supervision.restart-budget", 3),
             DrainTimeout: node.GetTimeSpan("drain-timeout", TimeSpan.FromSeconds(2)),
-            AskTimeout: node.GetTimeSpan("ask-timeout", TimeSpan.FromSeconds(10)));
+            AskTimeout: node.GetTimeSpan("ask-timeout", TimeSpan.FromSeconds(10)),
+            ChannelPathMode: ChannelMode(node.GetString("channels.mode", "sealed")),
+            ChannelRoot: node.GetString("channels.directory", "") is { Length: > 0 } root ? root : null);
     }
+
+    private static bool ChannelMode(string mode) => mode.Trim().ToLowerInvariant() switch
+    {
+        "sealed" => false,
+        "path" => true,
+        _ => throw new ArgumentException($"fabric.node.channels.mode = '{mode}' is not one of 'sealed' (the default: guests get a sealed memfd over a socket) or 'path' (debugging only: a channel file the guest could truncate)"),
+    };
 }

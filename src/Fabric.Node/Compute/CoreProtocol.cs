@@ -6,15 +6,16 @@ namespace Fabric.Node.Compute;
 
 // In-process messages of the compute role: they carry live driver objects and never leave the node.
 
-/// <summary>Create the attachment's channel file and serve it with <paramref name="Driver"/>.</summary>
+/// <summary>Create the attachment's channel (a sealed memfd and its socket, or a file in path mode) and serve it with <paramref name="Driver"/>.</summary>
 public sealed record AddQueue(string QueueId, IGDriver Driver, ChannelGeometry Geometry);
 
 /// <param name="Counters">The queue's live counters (read by the metrics, written only by its worker).</param>
+/// <param name="ChannelPath">What the guest opens: the channel's socket, or its file in path mode.</param>
 public sealed record QueueAdded(string QueueId, string ChannelPath, ChannelGeometry Geometry, int Worker, QueueCounters Counters);
 
 public sealed record QueueNotAdded(string QueueId, string Reason);
 
-/// <summary>Drain the queue (completing what the guest posted), remove it and delete its channel file.</summary>
+/// <summary>Drain the queue (completing what the guest posted), remove it, its socket and (path mode) its channel file.</summary>
 public sealed record RemoveQueue(string QueueId, TimeSpan DrainTimeout);
 
 public sealed record QueueRemoved(string QueueId, QueueRemoval Removal);
@@ -52,3 +53,6 @@ public sealed record DriverNotOpened(string QueueId, string Reason);
 
 /// <summary>To a g-driver actor: the queue no longer runs on it.</summary>
 public sealed record ForgetQueue(string QueueId);
+
+/// <summary>From the AC: a queue faulted (its guest corrupted an index) and is no longer served.</summary>
+public sealed record QueueFaulted(string QueueId, string Reason);

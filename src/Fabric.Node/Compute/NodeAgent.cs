@@ -5,6 +5,7 @@ using Fabric.Control;
 using Fabric.Dataplane.Channel;
 using Fabric.Dataplane.Drivers;
 using Fabric.Dataplane.Engine;
+using Fabric.Dataplane.Handoff;
 using Fabric.Messages.Attachments;
 using Fabric.Messages.Devices;
 using Fabric.Messages.Errors;
@@ -75,6 +76,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<RepairDevice>(Repair);
         Receive<GetNodeStatus>(_ => Status());
         ReceiveAsync<DrainNode>(_ => DrainForLeave());
+        ReceiveAsync<QueueFaulted>(Faulted);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -84,7 +86,10 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _core = Context.ActorOf(AccelerationCoreActor.Props(new EngineOptions { Workers = _settings.Workers, Cores = _settings.Cores }), "ac");
+        // Namespaced by node name and cluster port: two fabrics (or nodes) on one host never share a channel folder.
+        var port = Cluster.Get(Context.System).SelfAddress.Port ?? 0;
+        var placement = new ChannelPlacement(ChannelDirectory.ForNode(_settings.ChannelRoot ?? ChannelDirectory.DefaultRoot, _node, port), _settings.ChannelPathMode);
+        _core = Context.ActorOf(AccelerationCoreActor.Props(new EngineOptions { Workers = _settings.Workers, Cores = _settings.Cores }, placement), "ac");
         foreach (var slot in _devices.Values)
         {
             StartGDriver(slot);
@@ -288,6 +293,21 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         replyTo.Tell(new NodeDrained(queues.Length, completed));
     }
 
+    /// <summary>
+    /// A guest corrupted its channel and the AC stopped serving it: the attachment is failed with the reason (the VIM
+    /// hears of it), so it does not stay Attached to a channel nobody serves. Deleting the VM removes the queue.
+    /// </summary>
+    private async Task Faulted(QueueFaulted faulted)
+    {
+        if (!_queues.TryGetValue(faulted.QueueId, out var queue))
+        {
+            return;
+        }
+
+        _log.Warning("VM {0}: attachment {1} failed: its channel faulted ({2})", queue.VmId, faulted.QueueId, faulted.Reason);
+        await TryControl(_control.Attachments, new FailAttachment(faulted.QueueId, $"channel faulted: {faulted.Reason}", $"fault:{faulted.QueueId}:{Guid.NewGuid():N}"));
+    }
+
     // ---- device failure and recovery ------------------------------------------------------------------------
 
     /// <summary>A device's supervisor stopped: the restart budget is spent. Mark it failed and move its queues.</summary>
@@ -412,7 +432,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
             var stats = t.IsCompletedSuccessfully ? t.Result.Queues : [];
             replyTo.Tell(new NodeStatus(_node, devices, stats.Select(s => new NodeQueue(
                 s.QueueId, queues.TryGetValue(s.QueueId, out var q) ? q.VmId : "", _deviceQueues.DeviceOf(s.QueueId) ?? "", s.Function,
-                s.Ops, s.Errors, s.DriverFaults, s.LatencyP50Nanos, s.LatencyP99Nanos, s.BytesIn, s.BytesOut)).ToArray()));
+                s.Ops, s.Errors, s.DriverFaults, s.LatencyP50Nanos, s.LatencyP99Nanos, s.BytesIn, s.BytesOut, s.State.ToString(), s.FaultReason)).ToArray()));
         });
     }
 

@@ -35,6 +35,8 @@ public sealed class DataplaneMetrics : IExtension
         meter.CreateObservableGauge(FabricMeters.DataplaneLatency, ObserveLatency, "ms",
             "latency of the queue now on the slot, since it was added: quantile 0.5, 0.99 and 1 (max)");
         meter.CreateObservableGauge(FabricMeters.DataplaneQueues, ObserveQueues, "{queue}", "queues the AC serves on each device");
+        meter.CreateObservableGauge(FabricMeters.DataplaneQueuesFaulted, ObserveFaulted, "{queue}",
+            "queues on each device whose channel faulted (the guest corrupted an index): no longer served until removed");
     }
 
     public static DataplaneMetrics Get(ActorSystem system) => system.WithExtension<DataplaneMetrics, DataplaneMetricsProvider>();
@@ -152,6 +154,14 @@ public sealed class DataplaneMetrics : IExtension
         lock (_gate)
         {
             return _devices.Select(d => new Measurement<int>(d.Value.Count(s => s.Current is not null), _node, new("device", d.Key))).ToArray();
+        }
+    }
+
+    private IEnumerable<Measurement<int>> ObserveFaulted()
+    {
+        lock (_gate)
+        {
+            return _devices.Select(d => new Measurement<int>(d.Value.Count(s => s.Current is { } live && live.Counters.Faulted), _node, new("device", d.Key))).ToArray();
         }
     }
 

@@ -35,7 +35,7 @@ public class KnownAnswerTests
     public void Aes256Gcm_refuses_a_forged_tag_and_a_wrong_key_size()
     {
         using var driver = new AesGcmDriver();
-        Assert.Equal(OpStatus.BadKey, driver.OpenSession(new byte[16], out _));
+        Assert.Equal(OpStatus.BadKey, driver.OpenSession(new byte[20], out _));
         var session = Open(driver, new byte[32]);
         var forged = Hex("cea7403d4d606b6e074ec5d3baf39d18" + "d0d1c8a799996bf0265b98b5d48ab918");
         Assert.Equal(OpStatus.AuthFailed, Run(driver, OpCode.Inverse, session, forged).Status);
@@ -187,5 +187,59 @@ public class KnownAnswerTests
         var b = new byte[n];
         new Random(seed).NextBytes(b);
         return b;
+    }
+
+    [Theory]
+    [InlineData(16)]
+    [InlineData(24)]
+    [InlineData(32)]
+    public void AesGcm_takes_128_192_and_256_bit_keys_and_agrees_with_the_BCL(int keyBytes)
+    {
+        using var driver = new AesGcmDriver();
+        var key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(keyBytes);
+        var nonce = System.Security.Cryptography.RandomNumberGenerator.GetBytes(12);
+        var message = System.Security.Cryptography.RandomNumberGenerator.GetBytes(1000);
+        var session = Open(driver, key);
+        var sealedOut = Run(driver, OpCode.Forward, session, message, nonce);
+        Assert.Equal(OpStatus.Ok, sealedOut.Status);
+        var expected = new byte[message.Length + 16];
+        using (var aes = new System.Security.Cryptography.AesGcm(key, 16))
+        {
+            aes.Encrypt(nonce, message, expected.AsSpan(0, message.Length), expected.AsSpan(message.Length));
+        }
+        Assert.Equal(expected, sealedOut.Output);
+        Assert.Equal(message, Run(driver, OpCode.Inverse, session, sealedOut.Output, nonce).Output);
+        Assert.Equal(OpStatus.BadKey, new ChaCha20Poly1305Driver().OpenSession(new byte[keyBytes == 32 ? 16 : keyBytes], out _));
+    }
+
+    // RFC 4231 test case 5: HMAC-SHA-256 truncated to 128 bits (RFC 4868's HMAC-SHA-256-128).
+    [Fact]
+    public void HmacSha256_writes_and_verifies_a_tag_truncated_to_the_length_param_byte_12_asks()
+    {
+        using var driver = new HmacSha256Driver();
+        var session = Open(driver, Enumerable.Repeat((byte)0x0c, 20).ToArray());
+        var data = Encoding.ASCII.GetBytes("Test With Truncation");
+        var output = new byte[64];
+        var op16 = new DriverOp(OpCode.Forward, session, new byte[12], 0, long.MaxValue, tagLength: 16);
+        Assert.Equal(OpStatus.Ok, driver.Execute(op16, data, output, out var written));
+        Assert.Equal(16, written);
+        Assert.Equal("a3b6167473100ee06e0c796c2955552b", Convert.ToHexStringLower(output.AsSpan(0, 16)));
+
+        var signed = data.Concat(output.Take(16)).ToArray();
+        Assert.Equal(OpStatus.Ok, driver.Execute(op16.WithCode(OpCode.Inverse), signed, [], out _));
+        signed[^1] ^= 1;
+        Assert.Equal(OpStatus.AuthFailed, driver.Execute(op16.WithCode(OpCode.Inverse), signed, [], out _));
+        // Without the length, the same input is data || a 32-byte tag that does not match.
+        signed[^1] ^= 1;
+        var full = new DriverOp(OpCode.Inverse, session, new byte[12], 0, long.MaxValue);
+        Assert.Equal(OpStatus.AuthFailed, driver.Execute(full, signed, [], out _));
+        // Shorter than 16 bytes, or longer than the digest: refused.
+        foreach (var bad in new[] { 1, 15, 33, 255 })
+        {
+            var op = new DriverOp(OpCode.Inverse, session, new byte[12], 0, long.MaxValue, tagLength: bad);
+            Assert.Equal(OpStatus.BadInput, driver.Execute(op, signed, [], out _));
+        }
+        // Input shorter than the tag: BadInput.
+        Assert.Equal(OpStatus.BadInput, driver.Execute(op16.WithCode(OpCode.Inverse), new byte[15], [], out _));
     }
 }

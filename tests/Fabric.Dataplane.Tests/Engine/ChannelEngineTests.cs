@@ -134,8 +134,8 @@ public class ChannelEngineTests
         Assert.Equal(OpStatus.BadSession, g.SubmitAndWait(Data(1, OpCode.Forward, 0, 1, 10, 2, 100), Patience).Status);
         Assert.Equal(OpStatus.BadSession, g.SubmitAndWait(Data(1, OpCode.Forward, 0x10001, 1, 10, 2, 100), Patience).Status);
 
-        // A 16-byte key is refused by AES-256.
-        Assert.Throws<InvalidOperationException>(() => g.OpenSession(new byte[16], 0, Patience));
+        // AES-GCM takes 16-, 24- and 32-byte keys; a 20-byte key is refused.
+        Assert.Throws<InvalidOperationException>(() => g.OpenSession(new byte[20], 0, Patience));
 
         var s = g.OpenSession(Key, 0, Patience);
         Assert.Equal(OpStatus.Ok, g.SubmitAndWait(Data(2, OpCode.Forward, s, 1, 10, 2, 100), Patience).Status);

@@ -175,4 +175,31 @@ public class FaultTests
         Assert.NotNull(removal.FaultReason);
         Assert.Equal(-1, removal.LeftUnserved);
     }
+
+    [Fact]
+    public async Task A_faulted_queue_is_reported_once_with_its_id_and_reason_and_counted()
+    {
+        var reports = new System.Collections.Concurrent.ConcurrentQueue<(string Id, string Reason)>();
+        var engine = new AccelerationEngine(QuickOptions() with { QueueFaulted = (id, reason) => reports.Enqueue((id, reason)) });
+        await using var _ = engine;
+        var channel = ChannelFile.CreateSealed("faulty", new ChannelGeometry(64, 64, 4, 4096));
+        var healthy = ChannelFile.CreateSealed("healthy", new ChannelGeometry(64, 64, 4, 4096));
+        await engine.AddQueue("vm-faulty", channel, new Sha256Driver());
+        await engine.AddQueue("vm-healthy", healthy, new Sha256Driver());
+        Assert.False(engine.GetCounters("vm-faulty")!.Faulted);
+
+        // The guest's submission tail jumps far past the ring: the AC must stop serving, and say so.
+        channel.WriteU64(ChannelLayout.SqTailOffset, 1_000_000);
+        Until(() => !reports.IsEmpty, "the fault report");
+        var (faultedId, reason) = Assert.Single(reports);
+        Assert.Equal("vm-faulty", faultedId);
+        Assert.Contains("submission tail 1000000", reason);
+        Assert.True(engine.GetCounters("vm-faulty")!.Faulted);
+        var stats = engine.GetStats("vm-faulty")!;
+        Assert.Equal(ChannelState.Faulted, stats.State);
+        Assert.Equal(reason, stats.FaultReason);
+        Assert.Equal(ChannelState.Faulted, channel.State);
+        Assert.False(engine.GetCounters("vm-healthy")!.Faulted);
+        Assert.Equal(ChannelState.Active, engine.GetStats("vm-healthy")!.State);
+    }
 }

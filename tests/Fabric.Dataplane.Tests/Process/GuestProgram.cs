@@ -15,6 +15,10 @@ public static class GuestProgram
 {
     public static int Main(string[] args)
     {
+        if (args.Length == 2 && args[0] == "truncate")
+        {
+            return Truncate(args[1]);
+        }
         if (args.Length < 3 || args[0] != "guest")
         {
             Console.Error.WriteLine("usage: Fabric.Dataplane.Tests guest CHANNEL_PATH OPS   (used by the two-process tests)");
@@ -29,6 +33,36 @@ public static class GuestProgram
             Console.WriteLine("error " + e.GetType().Name + ": " + e.Message);
             return 1;
         }
+    }
+
+    /// <summary>
+    /// "truncate SOCKET": a hostile guest. Takes the channel's descriptor from the node's socket, tries to shrink
+    /// it to 0 and to grow it, and to add a seal of its own; prints the errno of each ("shrink=1 grow=1 seal=1"
+    /// means EPERM every time), then posts 100 Nops on its channel and prints "nops=100" when all completed Ok.
+    /// </summary>
+    private static unsafe int Truncate(string socket)
+    {
+        using (var fd = Fabric.Dataplane.Handoff.ChannelClient.Receive(socket, TimeSpan.FromSeconds(20)))
+        {
+            var raw = (int)fd.DangerousGetHandle();
+            var size = new FileStream(fd, FileAccess.ReadWrite, 0).Length;
+            int Errno(int rc) => rc == 0 ? 0 : System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            var shrink = Errno(Fabric.Dataplane.Native.Libc.Ftruncate(raw, 0));
+            var grow = Errno(Fabric.Dataplane.Native.Libc.Ftruncate(raw, size * 2));
+            var seal = Errno(Fabric.Dataplane.Native.Libc.Fcntl(raw, Fabric.Dataplane.Native.Libc.F_ADD_SEALS, Fabric.Dataplane.Native.Libc.F_SEAL_WRITE));
+            Console.WriteLine($"shrink={shrink} grow={grow} seal={seal}");
+        }
+        using var guest = GuestChannel.Open(socket);
+        var ok = 0;
+        for (var i = 0; i < 100; i++)
+        {
+            if (guest.SubmitAndWait(new SubmissionDescriptor { Tag = (ulong)i, Op = OpCode.Nop }, TimeSpan.FromSeconds(20)).Status == OpStatus.Ok)
+            {
+                ok++;
+            }
+        }
+        Console.WriteLine($"nops={ok}");
+        return 0;
     }
 
     private static int Run(string path, int operations)

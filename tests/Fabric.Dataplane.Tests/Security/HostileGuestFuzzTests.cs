@@ -198,6 +198,14 @@ public class HostileGuestFuzzTests(ITestOutputHelper output)
         {
             Assert.Equal(OpStatus.Unsupported, c.Status);
         }
+        else if (d.Flags != 0 || d.Reserved != 0 || d.AadLength != 0)
+        {
+            Assert.Equal(OpStatus.BadDescriptor, c.Status);
+        }
+        else if (d.Op == OpCode.Nop)
+        {
+            Assert.Equal(OpStatus.Ok, c.Status);
+        }
     }
 
     private static byte[] FillCanaries(GuestChannel guest)

@@ -26,8 +26,11 @@ public sealed class NodeAgentRealizationTests
         Assert.Equal(AttachmentStatus.Attached, view.Status);
         Assert.Equal(fabric.Host, view.Host);
         var handle = view.Handle!;
-        Assert.True(File.Exists(handle.ChannelPath));
+        // The handle names a socket that hands over a sealed memfd, in this node's own 0700 folder.
+        Assert.True(Fabric.Dataplane.Handoff.ChannelClient.IsChannelSocket(handle.ChannelPath), $"{handle.ChannelPath} is not a channel socket");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(handle.ChannelPath));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(handle.ChannelPath)!));
+        Assert.EndsWith($"{fabric.Host}-{Akka.Cluster.Cluster.Get(fabric.ComputeNode.System).SelfAddress.Port}", Path.GetDirectoryName(handle.ChannelPath));
 
         // The guest seals a block through the channel; the test opens it with the same key.
         var key = RandomNumberGenerator.GetBytes(32);
@@ -85,5 +88,52 @@ public sealed class NodeAgentRealizationTests
         Assert.Empty(status.Queues);
         var ok = await fabric.Ask<AttachmentView>(control.Attachments, new GetAttachment("arq-ok"));
         Assert.Equal(AttachmentStatus.Detached, ok.Status);
+    }
+
+    [Fact]
+    public async Task A_guest_that_corrupts_its_channel_gets_its_queue_faulted_visibly_and_its_attachment_failed()
+    {
+        await using var fabric = await TwoNodeFabric.StartAsync();
+        var control = fabric.ControlNode.Control;
+        await fabric.Ask<ProfileView>(control.Profiles, new CreateProfile("fault", [new ProfileGroup("sha256", 1)], TwoNodeFabric.NewId()));
+        await fabric.Ask<AttachmentView>(control.Attachments, new CreateAttachment("arq-f1", "vm-f1", "fault", TwoNodeFabric.NewId()));
+        var realized = await fabric.Ask<VmRealized>(fabric.Agent, new SpawnVm("vm-f1", [new VmAccelerator("arq-f1", null)], TwoNodeFabric.NewId()));
+        var handle = Assert.Single(realized.Attachments).Handle!;
+
+        // A hostile guest maps its channel and moves its submission tail far past the ring.
+        using (var fd = Fabric.Dataplane.Handoff.ChannelClient.Receive(handle.ChannelPath, TwoNodeFabric.Timeout))
+        using (var stream = new FileStream(fd, FileAccess.ReadWrite, 0))
+        using (var map = System.IO.MemoryMappedFiles.MemoryMappedFile.CreateFromFile(stream, null, 0, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true))
+        using (var view = map.CreateViewAccessor(0, ChannelLayout.HeaderSize))
+        {
+            view.Write(ChannelLayout.SqTailOffset, 1_000_000UL);
+        }
+
+        var queue = await Eventually(async () => (await fabric.Ask<NodeStatus>(fabric.Agent, GetNodeStatus.Instance)).Queues.Single(q => q.QueueId == "arq-f1"),
+            q => q.State == "Faulted");
+        Assert.Equal("Faulted", queue.State);
+        Assert.Contains("submission tail 1000000", queue.FaultReason);
+        var failed = await Eventually(() => fabric.Ask<AttachmentView>(control.Attachments, new GetAttachment("arq-f1")), a => a.Status == AttachmentStatus.Failed);
+        Assert.Equal(AttachmentStatus.Failed, failed.Status);
+        Assert.Contains("channel faulted", failed.FailureMessage);
+
+        // Deleting the VM still removes the queue and gives the capacity back.
+        var stopped = await fabric.Ask<VmStopped>(fabric.Agent, new StopVm("vm-f1", DeleteAttachments: true, TwoNodeFabric.NewId()));
+        Assert.Equal(["arq-f1"], stopped.Attachments);
+        Assert.False(File.Exists(handle.ChannelPath));
+    }
+
+    /// <summary>Reads until <paramref name="done"/> holds or the fabric's timeout passes; returns the last reading.</summary>
+    private static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow + TwoNodeFabric.Timeout;
+        var value = await read();
+        while (!done(value) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+            value = await read();
+        }
+
+        return value;
     }
 }
