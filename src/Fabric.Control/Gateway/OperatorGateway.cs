@@ -29,6 +29,7 @@ public sealed class OperatorGateway : ReceiveActor
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     private readonly ControlPlane _control;
+    private readonly PageBudget _budget = PageBudget.Of(Context.System);
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly LeasedSubscribers _subscribers = new(Lease);
 
@@ -52,9 +53,9 @@ public sealed class OperatorGateway : ReceiveActor
         Receive<GetAttachment>(m => _control.Attachments.Forward(m));
         Receive<GetPipeline>(m => _control.Pipelines.Forward(m));
 
-        Receive<ListDevices>(q => Reply(GatewayLists.Devices(_control, q.Node, Timeout), "devices"));
-        Receive<ListAttachments>(q => Reply(GatewayLists.Attachments(_control, q.VmId, Timeout), "attachments"));
-        Receive<ListPipelines>(q => Reply(GatewayLists.Pipelines(_control, _control.PipelineIndex!, q.AttachmentId, Timeout), "pipelines"));
+        Receive<ListDevices>(q => Reply(GatewayLists.Devices(_control, q, _budget, Timeout), "devices"));
+        Receive<ListAttachments>(q => Reply(GatewayLists.Attachments(_control, q, _budget, Timeout), "attachments"));
+        Receive<ListPipelines>(q => Reply(GatewayLists.Pipelines(_control, _control.PipelineIndex!, q, _budget, Timeout), "pipelines"));
         Receive<GetShardingStats>(_ => Reply(ShardingStats(_control), "sharding stats"));
         Receive<GetNodeStatusOf>(NodeStatusOf);
         Receive<GetMetrics>(Metrics);

@@ -29,6 +29,7 @@ public sealed class VimGateway : ReceiveActor
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ControlPlane _control;
+    private readonly PageBudget _budget = PageBudget.Of(Context.System);
     private readonly Dictionary<string, Address> _computeNodes = new(StringComparer.Ordinal);
     private readonly LeasedSubscribers _subscribers = new(Lease);
 
@@ -56,9 +57,9 @@ public sealed class VimGateway : ReceiveActor
         Receive<GetPipeline>(m => _control.Pipelines.Forward(m));
         Receive<DeletePipeline>(m => _control.Pipelines.Forward(m));
 
-        Receive<ListProfiles>(_ => GatewayLists.Profiles(_control, Timeout).PipeTo(Sender));
-        Receive<ListAttachments>(q => GatewayLists.Attachments(_control, q.VmId, Timeout).PipeTo(Sender));
-        Receive<ListDevices>(q => GatewayLists.Devices(_control, q.Node, Timeout).PipeTo(Sender));
+        Receive<ListProfiles>(q => Reply(GatewayLists.Profiles(_control, q, _budget, Timeout), "profiles"));
+        Receive<ListAttachments>(q => Reply(GatewayLists.Attachments(_control, q, _budget, Timeout), "attachments"));
+        Receive<ListDevices>(q => Reply(GatewayLists.Devices(_control, q, _budget, Timeout), "devices"));
 
         Receive<VmSpawnRequested>(r => ToNode(r.Host, new SpawnVm(r.VmId, r.Accelerators, r.RequestId)));
         Receive<VmDeleteRequested>(r => ToNode(r.Host, new StopVm(r.VmId, DeleteAttachments: true, r.RequestId)));
@@ -222,6 +223,10 @@ public sealed class VimGateway : ReceiveActor
         return await devices.Ask<object>(
             new RegisterDevice(device.DeviceId, device.Node, device.Type, functions, device.CapacityQueuePairs, cmd.RequestId), Timeout);
     }
+
+    /// <summary>Sends what <paramref name="work"/> answers to the sender; a collaborator's silence becomes a typed Timeout.</summary>
+    private void Reply(Task<object> work, string what) => work.PipeTo(Sender, failure: ex => new Rejected(RejectReason.Timeout,
+        $"the control plane did not answer for {what} in time ({ex.GetBaseException().GetType().Name}); retry"));
 
     private void Publish(FabricEvent e)
     {

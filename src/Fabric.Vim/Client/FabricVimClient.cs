@@ -105,8 +105,40 @@ public sealed class FabricVimClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends a request to a gateway and waits for its typed answer, retrying on silence.</summary>
+    /// <summary>
+    /// Sends a request to a gateway and waits for its typed answer, retrying on silence. A list request from the start
+    /// (an <see cref="IListQuery"/> without a cursor) is followed page by page to its end and answered as one list;
+    /// <see cref="RequestPage{T}"/> asks for one page.
+    /// </summary>
     public async Task<T> Request<T>(object message, CancellationToken cancellation = default)
+    {
+        var reply = await Send<T>(message, cancellation);
+        if (message is not IListQuery { Cursor: null } query || reply is not IListPage { NextCursor: not null })
+        {
+            return reply;
+        }
+
+        var pages = new List<object> { reply };
+        string? previous = null;
+        while (pages[^1] is IListPage { NextCursor: { } cursor })
+        {
+            if (cursor == previous)
+            {
+                throw new InvalidOperationException($"the gateway answered {message.GetType().Name} with the same cursor twice ('{cursor}'); the list cannot be read to its end");
+            }
+
+            previous = cursor;
+            pages.Add((await Send<T>(ListFollowing.After(query, cursor), cancellation))!);
+        }
+
+        return (T)ListFollowing.Join(pages);
+    }
+
+    /// <summary>One page of a list: the items after <see cref="IListQuery.Cursor"/> and the cursor of the next page (null at the end).</summary>
+    public Task<T> RequestPage<T>(IListQuery query, CancellationToken cancellation = default) where T : IListPage =>
+        Send<T>(query, cancellation);
+
+    private async Task<T> Send<T>(object message, CancellationToken cancellation)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -141,6 +173,9 @@ public sealed class FabricVimClient : IAsyncDisposable
 
     public async Task<IReadOnlyList<ProfileView>> ListProfiles() => (await Request<ProfileList>(Messages.Vim.ListProfiles.Instance)).Profiles;
 
+    /// <summary>One page of the profiles after <paramref name="cursor"/> (null: from the first); pass on its next cursor for the next page.</summary>
+    public Task<ProfileList> ListProfilesPage(string? cursor, int? limit = null) => RequestPage<ProfileList>(new ListProfiles(cursor, limit));
+
     public Task<ProfileView> GetProfile(string name) => Request<ProfileView>(new GetProfile(name));
 
     public Task<ProfileView> DeleteProfile(string name, string? requestId = null) => Request<ProfileView>(new DeleteProfile(name, requestId ?? NewRequestId()));
@@ -155,9 +190,16 @@ public sealed class FabricVimClient : IAsyncDisposable
 
     public async Task<IReadOnlyList<AttachmentView>> ListAttachments(string? vmId) => (await Request<AttachmentList>(new ListAttachments(vmId))).Attachments;
 
+    /// <summary>One page of the attachments (of one VM when <paramref name="vmId"/> is given) after <paramref name="cursor"/>.</summary>
+    public Task<AttachmentList> ListAttachmentsPage(string? vmId, string? cursor, int? limit = null) =>
+        RequestPage<AttachmentList>(new ListAttachments(vmId, cursor, limit));
+
     public Task<AttachmentView> DeleteAttachment(string id, string? requestId = null) => Request<AttachmentView>(new DeleteAttachment(id, requestId ?? NewRequestId()));
 
     public async Task<IReadOnlyList<DeviceView>> ListDevices(string? node) => (await Request<DeviceList>(new ListDevices(node))).Devices;
+
+    /// <summary>One page of the devices (of one node when <paramref name="node"/> is given) after <paramref name="cursor"/>.</summary>
+    public Task<DeviceList> ListDevicesPage(string? node, string? cursor, int? limit = null) => RequestPage<DeviceList>(new ListDevices(node, cursor, limit));
 
     public Task<DeviceView> GetDevice(string id) => Request<DeviceView>(new GetDevice(id));
 
