@@ -24,6 +24,7 @@ namespace Fabric.Vim.Client;
 public sealed class FabricVimClient : IAsyncDisposable
 {
     private const string GatewayPath = "/user/vim-gateway";
+    private static readonly TimeSpan LeavingPause = TimeSpan.FromMilliseconds(200);
     private readonly ActorSystem _system;
     private readonly IActorRef _client;
     private readonly string _gatewayPath;
@@ -138,8 +139,14 @@ public sealed class FabricVimClient : IAsyncDisposable
     public Task<T> RequestPage<T>(IListQuery query, CancellationToken cancellation = default) where T : IListPage =>
         Send<T>(query, cancellation);
 
+    /// <summary>
+    /// One request, retried with the same message on silence (up to <see cref="Attempts"/>) and on a leaving node's
+    /// refusal (<see cref="RejectReason.NodeLeaving"/>: another control node answers the retry; commands are
+    /// idempotent by request id) until the time of all attempts is spent.
+    /// </summary>
     private async Task<T> Send<T>(object message, CancellationToken cancellation)
     {
+        var deadline = DateTime.UtcNow + Timeout * Attempts;
         for (var attempt = 1; ; attempt++)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -155,6 +162,14 @@ public sealed class FabricVimClient : IAsyncDisposable
             catch (AskTimeoutException)
             {
                 throw new FabricUnreachableException($"no answer to {message.GetType().Name} after {Attempts} attempt(s) of {Timeout.TotalSeconds:0}s");
+            }
+
+            if (reply is Rejected { Reason: RejectReason.NodeLeaving } && DateTime.UtcNow + LeavingPause < deadline)
+            {
+                // Not an attempt lost to silence: the gateway answered, and the receptionist needs a moment to stop routing to it.
+                attempt--;
+                await Task.Delay(LeavingPause, cancellation);
+                continue;
             }
 
             return reply switch
