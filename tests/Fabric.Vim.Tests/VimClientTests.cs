@@ -73,6 +73,38 @@ public sealed class VimClientTests(FabricFixture fabric) : IClassFixture<FabricF
         Assert.Equal(RejectReason.InvalidArgument, nodeOnly.Rejected.Reason);
     }
 
+    [Fact]
+    public async Task A_list_longer_than_a_page_is_read_to_its_end_by_following_cursors()
+    {
+        await using var vim = await Connect();
+        await vim.CreateProfile("vim-pages", [new ProfileGroup("crc32c", 1)]);
+        var ids = Enumerable.Range(0, 50).Select(i => $"arq-p{i:D2}").ToArray();
+        foreach (var id in ids)
+        {
+            await vim.CreateAttachment(id, "vm-pages", "vim-pages");
+        }
+
+        // Seven a page: eight pages, each a request of its own, joined by the client.
+        var all = await Eventually(async () =>
+        {
+            var list = await vim.Request<AttachmentList>(new ListAttachments("vm-pages", null, 7));
+            return list.Attachments.Count == ids.Length ? list : null;
+        });
+        var first = await vim.ListAttachmentsPage("vm-pages", null, 7);
+        var pages = 1;
+        for (var page = first; page.NextCursor is { } cursor; pages++)
+        {
+            page = await vim.ListAttachmentsPage("vm-pages", cursor, 7);
+        }
+
+        Assert.Equal(ids, all.Attachments.Select(a => a.AttachmentId));
+        Assert.Null(all.NextCursor);
+        Assert.Equal(ids[..7], first.Attachments.Select(a => a.AttachmentId));
+        Assert.Equal("arq-p06", first.NextCursor);
+        Assert.Equal(8, pages);
+        Assert.Equal(ids, (await vim.ListAttachments("vm-pages")).Select(a => a.AttachmentId));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("localhost")]

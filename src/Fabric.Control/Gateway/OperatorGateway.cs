@@ -28,7 +28,11 @@ public sealed class OperatorGateway : ReceiveActor
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a handed-on request may stay unanswered before the requester hears a typed timeout; longer than any client waits.</summary>
+    private static readonly TimeSpan HoldLimit = TimeSpan.FromMinutes(2);
+
     private readonly ControlPlane _control;
+    private readonly PageBudget _budget = PageBudget.Of(Context.System);
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly LeasedSubscribers _subscribers = new(Lease);
 
@@ -47,14 +51,14 @@ public sealed class OperatorGateway : ReceiveActor
         });
 
         // Reads and the maintenance switch are forwarded to the entities, which answer with a view or a Rejected.
-        Receive<GetDevice>(m => _control.Devices.Forward(m));
-        Receive<SetDeviceEnabled>(m => _control.Devices.Forward(m));
-        Receive<GetAttachment>(m => _control.Attachments.Forward(m));
-        Receive<GetPipeline>(m => _control.Pipelines.Forward(m));
+        Receive<GetDevice>(m => Relay(_control.Devices, m));
+        Receive<SetDeviceEnabled>(m => Relay(_control.Devices, m));
+        Receive<GetAttachment>(m => Relay(_control.Attachments, m));
+        Receive<GetPipeline>(m => Relay(_control.Pipelines, m));
 
-        Receive<ListDevices>(q => Reply(GatewayLists.Devices(_control, q.Node, Timeout), "devices"));
-        Receive<ListAttachments>(q => Reply(GatewayLists.Attachments(_control, q.VmId, Timeout), "attachments"));
-        Receive<ListPipelines>(q => Reply(GatewayLists.Pipelines(_control, _control.PipelineIndex!, q.AttachmentId, Timeout), "pipelines"));
+        Receive<ListDevices>(q => Reply(GatewayLists.Devices(_control, q, _budget, Timeout), "devices"));
+        Receive<ListAttachments>(q => Reply(GatewayLists.Attachments(_control, q, _budget, Timeout), "attachments"));
+        Receive<ListPipelines>(q => Reply(GatewayLists.Pipelines(_control, _control.PipelineIndex!, q, _budget, Timeout), "pipelines"));
         Receive<GetShardingStats>(_ => Reply(ShardingStats(_control), "sharding stats"));
         Receive<GetNodeStatusOf>(NodeStatusOf);
         Receive<GetMetrics>(Metrics);
@@ -65,6 +69,11 @@ public sealed class OperatorGateway : ReceiveActor
         Receive<ClusterEvent.LeaderChanged>(e => Publish(new ClusterMemberEvent(
             DateTimeOffset.UtcNow, "LeaderChanged", e.Leader?.ToString() ?? "", "", [], null)));
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
+        Receive<GatewayLeaving>(leaving =>
+        {
+            Sender.Tell(GatewayShutdown.Leave(Context, leaving));
+            Become(() => Leaving(leaving.Node));
+        });
 
         // Anything else from outside is refused with a reason, never dropped in silence.
         Receive<IFabricMessage>(m => Sender.Tell(new Rejected(RejectReason.InvalidArgument,
@@ -75,6 +84,7 @@ public sealed class OperatorGateway : ReceiveActor
 
     protected override void PreStart()
     {
+        GatewayShutdown.Register(Context, Name);
         // A snapshot first (ignored): a tail shows what changes from now on, not the history of every member.
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.LeaderChanged));
@@ -150,7 +160,7 @@ public sealed class OperatorGateway : ReceiveActor
         }
 
         var agent = Context.ActorSelection(new RootActorPath(address) / "user" / "node-agent");
-        Portable(agent).PipeTo(Sender, failure: ex => new Rejected(RejectReason.Timeout,
+        Portable(agent).PipeTo(Pending(nameof(GetNodeStatusOf)), failure: ex => new Rejected(RejectReason.Timeout,
             $"the node agent of '{query.Host}' did not answer within {Timeout.TotalSeconds:0}s ({ex.GetBaseException().GetType().Name}); is the node overloaded or leaving?"));
     }
 
@@ -177,7 +187,7 @@ public sealed class OperatorGateway : ReceiveActor
             .Select(m => (m.Address, Reply: Context.ActorSelection(new RootActorPath(m.Address) / "user" / FabricMetrics.ActorName)
                 .Ask<NodeMetrics>(GetNodeMetrics.Instance, Timeout)))
             .ToArray();
-        Gather(_cluster.SelfAddress.ToString(), asks, query.Node).PipeTo(Sender);
+        Gather(_cluster.SelfAddress.ToString(), asks, query.Node).PipeTo(Pending(nameof(GetMetrics)));
     }
 
     private static async Task<object> Gather(string gateway, (Address Address, Task<NodeMetrics> Reply)[] asks, string? wanted)
@@ -218,8 +228,22 @@ public sealed class OperatorGateway : ReceiveActor
     }
 
     /// <summary>Sends what <paramref name="work"/> answers to the sender; a collaborator's silence becomes a typed Timeout.</summary>
-    private void Reply(Task<object> work, string what) => work.PipeTo(Sender, failure: ex => new Rejected(RejectReason.Timeout,
+    private void Reply(Task<object> work, string what) => work.PipeTo(Pending(what), failure: ex => new Rejected(RejectReason.Timeout,
         $"the control plane did not answer for {what} in time ({ex.GetBaseException().GetType().Name}); retry, or check 'cluster show'"));
+
+    /// <summary>Hands <paramref name="request"/> on to <paramref name="target"/>; its answer goes to the sender through a <see cref="PendingRequest"/>.</summary>
+    private void Relay(IActorRef target, object request) => target.Tell(request, Pending(request.GetType().Name));
+
+    /// <summary>A child that holds the sender's request until it is answered, refused because this node leaves, or timed out.</summary>
+    private IActorRef Pending(string what) => Context.ActorOf(PendingRequest.Props(Sender, what, HoldLimit));
+
+    /// <summary>The node is shutting down: every request is refused, to be retried against another control node.</summary>
+    private void Leaving(string node)
+    {
+        Receive<GatewayLeaving>(_ => Sender.Tell(new GatewayLeft(0)));
+        Receive<IFabricMessage>(m => Sender.Tell(GatewayShutdown.Refusal(node, m.GetType().Name)));
+        ReceiveAny(_ => { });
+    }
 
     /// <summary>Runs off the actor's thread: it touches only its argument.</summary>
     private static async Task<object> ShardingStats(ControlPlane control)

@@ -27,8 +27,12 @@ public sealed class VimGateway : ReceiveActor
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
+    /// <summary>How long a handed-on request may stay unanswered before the requester hears a typed timeout; longer than any client waits.</summary>
+    private static readonly TimeSpan HoldLimit = TimeSpan.FromMinutes(2);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ControlPlane _control;
+    private readonly PageBudget _budget = PageBudget.Of(Context.System);
     private readonly Dictionary<string, Address> _computeNodes = new(StringComparer.Ordinal);
     private readonly LeasedSubscribers _subscribers = new(Lease);
 
@@ -40,25 +44,25 @@ public sealed class VimGateway : ReceiveActor
         _control = control;
 
         // Entity commands a VIM may send; the rest belong to node agents (MarkAttached, Reserve, ...).
-        Receive<CreateProfile>(m => _control.Profiles.Forward(m));
-        Receive<DeleteProfile>(m => _control.Profiles.Forward(m));
-        Receive<GetProfile>(m => _control.Profiles.Forward(m));
-        Receive<CreateAttachment>(m => _control.Attachments.Forward(m));
-        Receive<BindAttachment>(m => _control.Attachments.Forward(m));
-        Receive<RebindAttachment>(m => _control.Attachments.Forward(m));
-        Receive<GetAttachment>(m => _control.Attachments.Forward(m));
-        Receive<DeleteAttachment>(m => _control.Attachments.Forward(m));
-        Receive<FailAttachment>(m => _control.Attachments.Forward(m));
-        Receive<GetDevice>(m => _control.Devices.Forward(m));
-        Receive<SetDeviceEnabled>(m => _control.Devices.Forward(m));
+        Receive<CreateProfile>(m => Relay(_control.Profiles, m));
+        Receive<DeleteProfile>(m => Relay(_control.Profiles, m));
+        Receive<GetProfile>(m => Relay(_control.Profiles, m));
+        Receive<CreateAttachment>(m => Relay(_control.Attachments, m));
+        Receive<BindAttachment>(m => Relay(_control.Attachments, m));
+        Receive<RebindAttachment>(m => Relay(_control.Attachments, m));
+        Receive<GetAttachment>(m => Relay(_control.Attachments, m));
+        Receive<DeleteAttachment>(m => Relay(_control.Attachments, m));
+        Receive<FailAttachment>(m => Relay(_control.Attachments, m));
+        Receive<GetDevice>(m => Relay(_control.Devices, m));
+        Receive<SetDeviceEnabled>(m => Relay(_control.Devices, m));
         Receive<ProgramDevice>(Program);
-        Receive<DefinePipeline>(m => _control.Pipelines.Forward(m));
-        Receive<GetPipeline>(m => _control.Pipelines.Forward(m));
-        Receive<DeletePipeline>(m => _control.Pipelines.Forward(m));
+        Receive<DefinePipeline>(m => Relay(_control.Pipelines, m));
+        Receive<GetPipeline>(m => Relay(_control.Pipelines, m));
+        Receive<DeletePipeline>(m => Relay(_control.Pipelines, m));
 
-        Receive<ListProfiles>(_ => GatewayLists.Profiles(_control, Timeout).PipeTo(Sender));
-        Receive<ListAttachments>(q => GatewayLists.Attachments(_control, q.VmId, Timeout).PipeTo(Sender));
-        Receive<ListDevices>(q => GatewayLists.Devices(_control, q.Node, Timeout).PipeTo(Sender));
+        Receive<ListProfiles>(q => Reply(GatewayLists.Profiles(_control, q, _budget, Timeout), "profiles"));
+        Receive<ListAttachments>(q => Reply(GatewayLists.Attachments(_control, q, _budget, Timeout), "attachments"));
+        Receive<ListDevices>(q => Reply(GatewayLists.Devices(_control, q, _budget, Timeout), "devices"));
 
         Receive<VmSpawnRequested>(r => ToNode(r.Host, new SpawnVm(r.VmId, r.Accelerators, r.RequestId)));
         Receive<VmDeleteRequested>(r => ToNode(r.Host, new StopVm(r.VmId, DeleteAttachments: true, r.RequestId)));
@@ -90,6 +94,11 @@ public sealed class VimGateway : ReceiveActor
             }
         });
         Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
+        Receive<GatewayLeaving>(leaving =>
+        {
+            Sender.Tell(GatewayShutdown.Leave(Context, leaving));
+            Become(() => Leaving(leaving.Node));
+        });
 
         // Anything else from outside is refused with a reason, never dropped in silence.
         Receive<IFabricMessage>(m => Sender.Tell(new Rejected(RejectReason.InvalidArgument,
@@ -100,6 +109,7 @@ public sealed class VimGateway : ReceiveActor
 
     protected override void PreStart()
     {
+        GatewayShutdown.Register(Context, Name);
         Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved));
         DistributedPubSub.Get(Context.System).Mediator.Tell(new Subscribe(FabricEvent.Topic, Self));
@@ -131,7 +141,7 @@ public sealed class VimGateway : ReceiveActor
             return;
         }
 
-        Context.ActorSelection(new RootActorPath(address) / "user" / "node-agent").Tell(command, Sender);
+        Context.ActorSelection(new RootActorPath(address) / "user" / "node-agent").Tell(command, Pending(command.GetType().Name));
     }
 
     private Rejected UnknownHost(string? host) => new(RejectReason.NotFound,
@@ -146,8 +156,8 @@ public sealed class VimGateway : ReceiveActor
         }
 
         var from = _computeNodes.TryGetValue(r.FromHost ?? "", out var a) ? a : null;
-        var replyTo = Sender;
-        MoveAsync(Context.System, r, from, to).PipeTo(replyTo);
+        MoveAsync(Context.System, r, from, to).PipeTo(Pending(nameof(VmMoveRequested)), failure: ex => new Rejected(RejectReason.Timeout,
+            $"moving VM {r.VmId}: a node agent did not answer in time ({ex.GetBaseException().GetType().Name}); retry with the same request id"));
     }
 
     /// <summary>Runs off the actor's thread: it touches only its arguments.</summary>
@@ -170,9 +180,8 @@ public sealed class VimGateway : ReceiveActor
 
     private void Program(ProgramDevice cmd)
     {
-        var replyTo = Sender;
         var nodes = new Dictionary<string, Address>(_computeNodes, StringComparer.Ordinal);
-        ProgramAsync(Context.System, _control.Devices, nodes, cmd).PipeTo(replyTo, failure: ex => new Rejected(RejectReason.Timeout,
+        ProgramAsync(Context.System, _control.Devices, nodes, cmd).PipeTo(Pending(nameof(ProgramDevice)), failure: ex => new Rejected(RejectReason.Timeout,
             $"device {cmd.DeviceId}: its node agent or the device did not answer in time ({ex.GetBaseException().GetType().Name}); retry with the same request id"));
     }
 
@@ -221,6 +230,25 @@ public sealed class VimGateway : ReceiveActor
         string[] functions = cmd.Function is null ? served.Functions.ToArray() : [cmd.Function];
         return await devices.Ask<object>(
             new RegisterDevice(device.DeviceId, device.Node, device.Type, functions, device.CapacityQueuePairs, cmd.RequestId), Timeout);
+    }
+
+    /// <summary>Sends what <paramref name="work"/> answers to the sender; a collaborator's silence becomes a typed Timeout.</summary>
+    private void Reply(Task<object> work, string what) => work.PipeTo(Pending(what), failure: ex => new Rejected(RejectReason.Timeout,
+        $"the control plane did not answer for {what} in time ({ex.GetBaseException().GetType().Name}); retry"));
+
+    /// <summary>Hands <paramref name="request"/> on to <paramref name="target"/>; its answer goes to the sender through a <see cref="PendingRequest"/>.</summary>
+    private void Relay(IActorRef target, object request) => target.Tell(request, Pending(request.GetType().Name));
+
+    /// <summary>A child that holds the sender's request until it is answered, refused because this node leaves, or timed out.</summary>
+    private IActorRef Pending(string what) => Context.ActorOf(PendingRequest.Props(Sender, what, HoldLimit));
+
+    /// <summary>The node is shutting down: events still reach subscribers until it is gone; every request is refused, to be retried elsewhere.</summary>
+    private void Leaving(string node)
+    {
+        Receive<FabricEvent>(Publish);
+        Receive<GatewayLeaving>(_ => Sender.Tell(new GatewayLeft(0)));
+        Receive<IFabricMessage>(m => Sender.Tell(GatewayShutdown.Refusal(node, m.GetType().Name)));
+        ReceiveAny(_ => { });
     }
 
     private void Publish(FabricEvent e)

@@ -13,14 +13,15 @@ namespace Fabric.Control.Indexes;
 /// </summary>
 public sealed class EntityIndex : ReceiveActor
 {
-    private readonly Dictionary<string, string> _groupOf = new(StringComparer.Ordinal);
-    private readonly string _readJournalId;
+    private readonly SortedIndex _index = new();
+    private readonly string? _readJournalId;
     private readonly string _tag;
     private readonly Func<IFabricEvent, IndexChange?> _change;
     private long _offset;
     private UniqueKillSwitch? _killSwitch;
 
-    public EntityIndex(string readJournalId, string tag, Func<IFabricEvent, IndexChange?> change)
+    /// <param name="readJournalId">The journal to follow; null for an index fed only by the envelopes sent to it (tests, tools).</param>
+    public EntityIndex(string? readJournalId, string tag, Func<IFabricEvent, IndexChange?> change)
     {
         _readJournalId = readJournalId;
         _tag = tag;
@@ -29,14 +30,7 @@ public sealed class EntityIndex : ReceiveActor
         {
             if (envelope.Event is IFabricEvent e && _change(e) is { } c)
             {
-                if (c.Exists)
-                {
-                    _groupOf[c.Id] = c.Group;
-                }
-                else
-                {
-                    _groupOf.Remove(c.Id);
-                }
+                _index.Apply(c);
             }
 
             if (envelope.Offset is Sequence sequence && sequence.Value > _offset)
@@ -44,18 +38,19 @@ public sealed class EntityIndex : ReceiveActor
                 Interlocked.Exchange(ref _offset, sequence.Value);
             }
         });
-        Receive<QueryIndex>(q => Sender.Tell(new IndexEntries(_groupOf
-            .Where(kv => q.Group is null || kv.Value == q.Group)
-            .Select(kv => kv.Key)
-            .Order(StringComparer.Ordinal)
-            .ToArray())));
+        Receive<QueryIndex>(q => Sender.Tell(_index.Page(q.Group, q.After, q.Limit)));
     }
 
-    public static Props Props(string readJournalId, string tag, Func<IFabricEvent, IndexChange?> change) =>
+    public static Props Props(string? readJournalId, string tag, Func<IFabricEvent, IndexChange?> change) =>
         Akka.Actor.Props.Create(() => new EntityIndex(readJournalId, tag, change));
 
-    protected override void PreStart() =>
-        _killSwitch = TagStream.Follow(Context, _readJournalId, _tag, () => Interlocked.Read(ref _offset));
+    protected override void PreStart()
+    {
+        if (_readJournalId is not null)
+        {
+            _killSwitch = TagStream.Follow(Context, _readJournalId, _tag, () => Interlocked.Read(ref _offset));
+        }
+    }
 
     protected override void PostStop() => _killSwitch?.Shutdown();
 }
@@ -63,7 +58,8 @@ public sealed class EntityIndex : ReceiveActor
 /// <summary>An entity appeared (<paramref name="Exists"/>) or went away, in <paramref name="Group"/>.</summary>
 public sealed record IndexChange(string Id, string Group, bool Exists);
 
-/// <summary>Ids in <paramref name="Group"/>, or all when null.</summary>
-public sealed record QueryIndex(string? Group);
+/// <summary>At most <paramref name="Limit"/> ids in <paramref name="Group"/> (or in all groups when null), in ordinal order after <paramref name="After"/>.</summary>
+public sealed record QueryIndex(string? Group, string? After = null, int Limit = int.MaxValue);
 
-public sealed record IndexEntries(IReadOnlyList<string> Ids);
+/// <summary>A page of ids; <paramref name="More"/> when ids follow the last one.</summary>
+public sealed record IndexEntries(IReadOnlyList<string> Ids, bool More);

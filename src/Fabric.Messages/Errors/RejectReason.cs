@@ -23,4 +23,8 @@ public enum RejectReason
     PersistenceFailed,
     /// <summary>A collaborator did not answer in time; the command may be retried with the same request id.</summary>
     Timeout,
+    /// <summary>The control node that held the request is shutting down; retry with the same request id (another node answers).</summary>
+    NodeLeaving,
+    /// <summary>The answer would not fit in one remoting frame (e.g. one item alone is that large); ask for less.</summary>
+    ReplyTooLarge,
 }

@@ -9,22 +9,23 @@ namespace Fabric.Messages.Vim;
 // (CreateProfile, GetProfile, DeleteProfile, CreateAttachment, BindAttachment, GetAttachment, DeleteAttachment,
 // GetDevice, DefinePipeline, GetPipeline, DeletePipeline).
 
-public sealed record ListProfiles : IFabricMessage
+/// <summary>One page of the profiles, by name, after <paramref name="Cursor"/> (see <see cref="IListQuery"/>).</summary>
+public sealed record ListProfiles(string? Cursor = null, int? Limit = null) : IListQuery
 {
     public static ListProfiles Instance { get; } = new();
 }
 
-public sealed record ProfileList(IReadOnlyList<ProfileView> Profiles) : IFabricMessage;
+public sealed record ProfileList(IReadOnlyList<ProfileView> Profiles, string? NextCursor = null) : IListPage;
 
-/// <summary>Attachments of one VM, or all of them when <paramref name="VmId"/> is null.</summary>
-public sealed record ListAttachments(string? VmId) : IFabricMessage;
+/// <summary>One page of the attachments of one VM, or of all of them when <paramref name="VmId"/> is null, by id.</summary>
+public sealed record ListAttachments(string? VmId, string? Cursor = null, int? Limit = null) : IListQuery;
 
-public sealed record AttachmentList(IReadOnlyList<AttachmentView> Attachments) : IFabricMessage;
+public sealed record AttachmentList(IReadOnlyList<AttachmentView> Attachments, string? NextCursor = null) : IListPage;
 
-/// <summary>Devices of one host, or all of them when <paramref name="Node"/> is null.</summary>
-public sealed record ListDevices(string? Node) : IFabricMessage;
+/// <summary>One page of the devices of one host, or of all of them when <paramref name="Node"/> is null, by id.</summary>
+public sealed record ListDevices(string? Node, string? Cursor = null, int? Limit = null) : IListQuery;
 
-public sealed record DeviceList(IReadOnlyList<DeviceView> Devices) : IFabricMessage;
+public sealed record DeviceList(IReadOnlyList<DeviceView> Devices, string? NextCursor = null) : IListPage;
 
 /// <summary>A VM starts on <paramref name="Host"/>: its accelerators are bound and realized before the VM runs.</summary>
 public sealed record VmSpawnRequested(string VmId, string Host, IReadOnlyList<VmAccelerator> Accelerators, string RequestId) : IFabricCommand;

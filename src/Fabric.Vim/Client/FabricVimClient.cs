@@ -24,6 +24,7 @@ namespace Fabric.Vim.Client;
 public sealed class FabricVimClient : IAsyncDisposable
 {
     private const string GatewayPath = "/user/vim-gateway";
+    private static readonly TimeSpan LeavingPause = TimeSpan.FromMilliseconds(200);
     private readonly ActorSystem _system;
     private readonly IActorRef _client;
     private readonly string _gatewayPath;
@@ -105,9 +106,47 @@ public sealed class FabricVimClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends a request to a gateway and waits for its typed answer, retrying on silence.</summary>
+    /// <summary>
+    /// Sends a request to a gateway and waits for its typed answer, retrying on silence. A list request from the start
+    /// (an <see cref="IListQuery"/> without a cursor) is followed page by page to its end and answered as one list;
+    /// <see cref="RequestPage{T}"/> asks for one page.
+    /// </summary>
     public async Task<T> Request<T>(object message, CancellationToken cancellation = default)
     {
+        var reply = await Send<T>(message, cancellation);
+        if (message is not IListQuery { Cursor: null } query || reply is not IListPage { NextCursor: not null })
+        {
+            return reply;
+        }
+
+        var pages = new List<object> { reply };
+        string? previous = null;
+        while (pages[^1] is IListPage { NextCursor: { } cursor })
+        {
+            if (cursor == previous)
+            {
+                throw new InvalidOperationException($"the gateway answered {message.GetType().Name} with the same cursor twice ('{cursor}'); the list cannot be read to its end");
+            }
+
+            previous = cursor;
+            pages.Add((await Send<T>(ListFollowing.After(query, cursor), cancellation))!);
+        }
+
+        return (T)ListFollowing.Join(pages);
+    }
+
+    /// <summary>One page of a list: the items after <see cref="IListQuery.Cursor"/> and the cursor of the next page (null at the end).</summary>
+    public Task<T> RequestPage<T>(IListQuery query, CancellationToken cancellation = default) where T : IListPage =>
+        Send<T>(query, cancellation);
+
+    /// <summary>
+    /// One request, retried with the same message on silence (up to <see cref="Attempts"/>) and on a leaving node's
+    /// refusal (<see cref="RejectReason.NodeLeaving"/>: another control node answers the retry; commands are
+    /// idempotent by request id) until the time of all attempts is spent.
+    /// </summary>
+    private async Task<T> Send<T>(object message, CancellationToken cancellation)
+    {
+        var deadline = DateTime.UtcNow + Timeout * Attempts;
         for (var attempt = 1; ; attempt++)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -123,6 +162,14 @@ public sealed class FabricVimClient : IAsyncDisposable
             catch (AskTimeoutException)
             {
                 throw new FabricUnreachableException($"no answer to {message.GetType().Name} after {Attempts} attempt(s) of {Timeout.TotalSeconds:0}s");
+            }
+
+            if (reply is Rejected { Reason: RejectReason.NodeLeaving } && DateTime.UtcNow + LeavingPause < deadline)
+            {
+                // Not an attempt lost to silence: the gateway answered, and the receptionist needs a moment to stop routing to it.
+                attempt--;
+                await Task.Delay(LeavingPause, cancellation);
+                continue;
             }
 
             return reply switch
@@ -141,6 +188,9 @@ public sealed class FabricVimClient : IAsyncDisposable
 
     public async Task<IReadOnlyList<ProfileView>> ListProfiles() => (await Request<ProfileList>(Messages.Vim.ListProfiles.Instance)).Profiles;
 
+    /// <summary>One page of the profiles after <paramref name="cursor"/> (null: from the first); pass on its next cursor for the next page.</summary>
+    public Task<ProfileList> ListProfilesPage(string? cursor, int? limit = null) => RequestPage<ProfileList>(new ListProfiles(cursor, limit));
+
     public Task<ProfileView> GetProfile(string name) => Request<ProfileView>(new GetProfile(name));
 
     public Task<ProfileView> DeleteProfile(string name, string? requestId = null) => Request<ProfileView>(new DeleteProfile(name, requestId ?? NewRequestId()));
@@ -155,9 +205,16 @@ public sealed class FabricVimClient : IAsyncDisposable
 
     public async Task<IReadOnlyList<AttachmentView>> ListAttachments(string? vmId) => (await Request<AttachmentList>(new ListAttachments(vmId))).Attachments;
 
+    /// <summary>One page of the attachments (of one VM when <paramref name="vmId"/> is given) after <paramref name="cursor"/>.</summary>
+    public Task<AttachmentList> ListAttachmentsPage(string? vmId, string? cursor, int? limit = null) =>
+        RequestPage<AttachmentList>(new ListAttachments(vmId, cursor, limit));
+
     public Task<AttachmentView> DeleteAttachment(string id, string? requestId = null) => Request<AttachmentView>(new DeleteAttachment(id, requestId ?? NewRequestId()));
 
     public async Task<IReadOnlyList<DeviceView>> ListDevices(string? node) => (await Request<DeviceList>(new ListDevices(node))).Devices;
+
+    /// <summary>One page of the devices (of one node when <paramref name="node"/> is given) after <paramref name="cursor"/>.</summary>
+    public Task<DeviceList> ListDevicesPage(string? node, string? cursor, int? limit = null) => RequestPage<DeviceList>(new ListDevices(node, cursor, limit));
 
     public Task<DeviceView> GetDevice(string id) => Request<DeviceView>(new GetDevice(id));
 

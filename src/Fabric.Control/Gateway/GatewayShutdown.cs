@@ -1,0 +1,60 @@
+using Akka;
+using Akka.Actor;
+using Akka.Cluster.Tools.Client;
+using Fabric.Messages.Errors;
+
+namespace Fabric.Control.Gateway;
+
+/// <summary>
+/// A gateway's part in a node's coordinated shutdown (SIGTERM, 'cluster leave'): in its first phase, before shard
+/// regions hand their shards off, the gateway leaves the receptionist, refuses new requests and has every request it
+/// still holds refused (<see cref="PendingRequest"/>) with <see cref="RejectReason.NodeLeaving"/>, which a client
+/// retries against another control node.
+/// </summary>
+public static class GatewayShutdown
+{
+    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(5);
+
+    public static void Register(IActorContext context, string name)
+    {
+        var system = context.System;
+        var gateway = context.Self;
+        var node = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, $"{name}-refuse-requests", async () =>
+        {
+            try
+            {
+                await gateway.Ask<GatewayLeft>(new GatewayLeaving(node), Budget);
+            }
+            catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
+            {
+                // The gateway stopped already (its system is terminating): it holds nothing any more.
+            }
+
+            return Done.Instance;
+        });
+    }
+
+    /// <summary>What the leaving gateway does: out of the receptionist, and each pending request (its children) refused.</summary>
+    public static GatewayLeft Leave(IActorContext context, GatewayLeaving leaving)
+    {
+        ClusterClientReceptionist.Get(context.System).UnregisterService(context.Self);
+        var pending = 0;
+        foreach (var child in context.GetChildren())
+        {
+            child.Tell(leaving);
+            pending++;
+        }
+
+        return new GatewayLeft(pending);
+    }
+
+    public static Rejected Refusal(string node, string what) => new(RejectReason.NodeLeaving,
+        $"{what}: control node {node} is leaving the cluster; retry with the same request id and another control node answers");
+}
+
+/// <summary>The node is shutting down: refuse, with <see cref="RejectReason.NodeLeaving"/>, what is pending and what comes.</summary>
+public sealed record GatewayLeaving(string Node);
+
+/// <summary>The gateway refused <paramref name="Pending"/> requests it held and refuses new ones.</summary>
+public sealed record GatewayLeft(int Pending);
