@@ -47,6 +47,25 @@ public sealed class StartupRefusalTests(ITestOutputHelper output) : IDisposable
         Assert.Contains($"port {port} on 127.0.0.1 is in use", node.Tail(40));
     }
 
+    [Fact]
+    public async Task A_second_fabric_node_on_the_port_of_a_running_one_is_refused()
+    {
+        // A real node holds the port, not a plain listener: Akka's transport set SO_REUSEADDR, which .NET on Linux
+        // turns into SO_REUSEPORT too, so a second node bound the same port and clients reached either at random.
+        var port = Loopback.FreePort();
+        await using var first = new NodeProcess("r1", port, ["control"], [], Path.Combine(_folder, "r1.db"), _folder, store: "sqlite");
+        await first.StartAsync(Bound);
+        await using var second = new NodeProcess("r2", port, ["control"], [], Path.Combine(_folder, "r2.db"), _folder, store: "sqlite");
+
+        var exit = await second.RunToExitAsync(Bound);
+        var said = second.Tail(40);
+        output.WriteLine(said);
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"port {port} on 127.0.0.1 is in use", said);
+        Assert.True(first.IsRunning, "the node that holds the port must keep running");
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
 }
