@@ -61,13 +61,13 @@ public static partial class SqliteStoreCheck
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw Refusal(folder, ex, "could not create the store's folder");
+                throw Refusal(folder, ex, "creating the store's folder", what: "SQLite store folder");
             }
         }
 
         if (AccessError(folder, ReadOk | WriteOk | ExecuteOk) is var error and not 0)
         {
-            throw Refusal(folder, error, "fabric-node creates the store's files (and SQLite its -wal and -shm files) in this folder");
+            throw Refusal(folder, error, "fabric-node creates the store's files (and SQLite its -wal and -shm files) in this folder", what: "SQLite store folder");
         }
 
         var free = FreeBytes(folder);
@@ -80,12 +80,12 @@ public static partial class SqliteStoreCheck
     }
 
     /// <summary>A refusal for a failure of the file system around <paramref name="path"/> (opening, creating, locking).</summary>
-    public static FabricConfigurationException Refusal(string path, Exception ex, string doing)
+    public static FabricConfigurationException Refusal(string path, Exception ex, string doing, string what = "SQLite store")
     {
         var errno = ErrnoOf(path, ex);
         return errno == 0
-            ? StoreRefusals.Refuse(StoreRefusal.Unusable, $"SQLite store {path}: {doing} failed ({ex.Message}); fix the file system or choose another --db", ex)
-            : Refusal(path, errno, doing, ex);
+            ? StoreRefusals.Refuse(StoreRefusal.Unusable, $"{what} {path}: {doing} failed ({ex.Message}); fix the file system or choose another --db", ex)
+            : Refusal(path, errno, doing, ex, what);
     }
 
     /// <summary>
@@ -103,18 +103,18 @@ public static partial class SqliteStoreCheck
         return errno;
     }
 
-    private static FabricConfigurationException Refusal(string path, int errno, string doing, Exception? inner = null) => errno switch
+    private static FabricConfigurationException Refusal(string path, int errno, string doing, Exception? inner = null, string what = "SQLite store") => errno switch
     {
         Erofs => StoreRefusals.Refuse(StoreRefusal.ReadOnly,
-            $"SQLite store {path} is on a read-only file system ({doing}); remount it read-write or move the store (--db) to a writable one", inner),
+            $"{what} {path} is on a read-only file system ({doing}); remount it read-write or move the store (--db) to a writable one", inner),
         Eperm => StoreRefusals.Refuse(StoreRefusal.ReadOnly,
-            $"SQLite store {path} may not be written (immutable or append-only: {doing}); clear the flag (chattr -i) or move the store (--db)", inner),
+            $"{what} {path} may not be written (immutable or append-only: {doing}); clear the flag (chattr -i) or move the store (--db)", inner),
         Eacces => StoreRefusals.Refuse(StoreRefusal.Permission,
-            $"SQLite store {path}: user {Environment.UserName} has no read and write access ({doing}); give it access to the file and its folder (chown/chmod) or run fabric-node as their owner", inner),
+            $"{what} {path}: user {Environment.UserName} has no read and write access ({doing}); give it access to the file and its folder (chown/chmod) or run fabric-node as their owner", inner),
         Enospc => StoreRefusals.Refuse(StoreRefusal.DiskFull,
-            $"SQLite store {path}: no space left on the file system ({doing}); free space on it or move the store (--db) to a larger one", inner),
+            $"{what} {path}: no space left on the file system ({doing}); free space on it or move the store (--db) to a larger one", inner),
         _ => StoreRefusals.Refuse(StoreRefusal.Unusable,
-            $"SQLite store {path}: {doing} failed ({Marshal.GetPInvokeErrorMessage(errno)}); fix the file system or choose another --db", inner),
+            $"{what} {path}: {doing} failed ({Marshal.GetPInvokeErrorMessage(errno)}); fix the file system or choose another --db", inner),
     };
 
     /// <summary>
