@@ -18,10 +18,10 @@ var root = new RootCommand("fabric-node: a host of the Fabric acceleration fabri
 nodeOptions.AddTo(root);
 root.SetAction(async (parse, cancellation) =>
 {
-    var node = await Start(parse, cancellation);
+    var (node, refused) = await Start(parse, cancellation);
     if (node is null)
     {
-        return 1;
+        return refused;
     }
 
     // Ctrl+C or SIGTERM: leave the cluster (shards handed over, AC drained), then exit 0. The signal is taken
@@ -56,10 +56,16 @@ demo.SetAction(async (parse, cancellation) =>
     }
 
     // The demo breaks a device on purpose: it needs the fault-injecting one.
-    var node = await Start(parse, cancellation, "fabric.node.fault-injection-device = on");
-    if (node is null || !node.Options.HasRole("compute"))
+    var (node, refused) = await Start(parse, cancellation, "fabric.node.fault-injection-device = on");
+    if (node is null)
+    {
+        return refused;
+    }
+
+    if (!node.Options.HasRole("compute"))
     {
         Console.Error.WriteLine("fabric-node demo: needs the compute role on this node");
+        await node.DisposeAsync();
         return 1;
     }
 
@@ -85,7 +91,8 @@ var parsed = root.Parse(args);
 var signals = parsed.CommandResult.Command == root ? null : (TimeSpan?)TimeSpan.FromSeconds(30);
 return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = signals });
 
-async Task<FabricNode?> Start(ParseResult parse, CancellationToken cancellation, string extraHocon = "")
+// The node, or null and the exit code of the refusal (README: start-up refusals).
+async Task<(FabricNode? Node, int Refused)> Start(ParseResult parse, CancellationToken cancellation, string extraHocon = "")
 {
     MetricsEndpoint? endpoint = null;
     try
@@ -114,12 +121,12 @@ async Task<FabricNode?> Start(ParseResult parse, CancellationToken cancellation,
             Console.WriteLine($"compute: node agent serving {string.Join(", ", devices.Select(d => d.Name))} with {settings.Workers} AC worker(s)");
         }
 
-        return node;
+        return (node, 0);
     }
     catch (Exception ex) when (ex is FabricConfigurationException or TimeoutException)
     {
         endpoint?.Dispose();
         Console.Error.WriteLine($"fabric-node: {ex.Message}");
-        return null;
+        return (null, ex is FabricConfigurationException refusal ? refusal.ExitCode : FabricConfigurationException.Refused);
     }
 }

@@ -11,7 +11,8 @@ namespace Fabric.Control.Entities;
 /// The shape every AML entity shares: state as an immutable record with pure decide/apply functions, commands
 /// answered from the request log when retried, events persisted then applied, a snapshot every
 /// <see cref="SnapshotEvery"/> events, and a journal failure answered with <see cref="RejectReason.PersistenceFailed"/>
-/// (the actor then stops and recovers its last persisted state on the next message).
+/// (the actor then stops and recovers its last persisted state on the next message); a failed recovery answers the
+/// commands that waited for it with the same reason.
 /// </summary>
 public abstract class FabricEntity<TState> : ReceivePersistentActor
     where TState : class
@@ -20,6 +21,7 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
 
     private int _eventsSinceSnapshot;
     private IActorRef _persistingFor = ActorRefs.Nobody;
+    private Exception? _recoveryFailure;
 
     // Pipelined writes only: everyone owed an answer that waits for a write in flight, oldest first.
     private readonly Queue<IActorRef> _inFlight = new();
@@ -291,10 +293,46 @@ public abstract class FabricEntity<TState> : ReceivePersistentActor
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
+        // A failed write is not known to be unwritten: a timeout or a lost connection may come after the commit (a
+        // delete refused so had been journaled and finished after the restart). The request log makes the retry safe.
         PersistenceFailed(new Rejected(
             RejectReason.PersistenceFailed,
-            $"{PersistenceId}: the journal could not write the change ({cause.Message}); nothing was changed, retry later"));
+            $"{PersistenceId}: the store is failing, the journal could not confirm the change ({cause.Message}); it may have been written: "
+            + "retry later with the same request id, which gets the first answer if it was"));
         base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        _recoveryFailure = reason;
+        base.OnRecoveryFailure(reason, message);
+    }
+
+    public override void AroundPostStop()
+    {
+        // Akka puts the commands that started the entity (stashed while it recovered) back into the mailbox here, and
+        // a stopped actor's mailbox goes to dead letters: after a failed recovery (the store failing, its circuit
+        // breaker open) every requester waited for its timeout. Each is told instead; nothing was written.
+        base.AroundPostStop();
+        if (_recoveryFailure is not { } failure || Context is not ActorCell cell)
+        {
+            return;
+        }
+
+        var refusal = new Rejected(
+            RejectReason.PersistenceFailed,
+            $"{PersistenceId}: the store is failing, the entity could not read its state ({failure.Message}); nothing was changed, retry later");
+        while (cell.Mailbox?.MessageQueue.TryDequeue(out var envelope) == true)
+        {
+            if (envelope.Message is IFabricMessage && envelope.Sender is { } sender && !sender.IsNobody())
+            {
+                sender.Tell(refusal);
+            }
+            else
+            {
+                cell.SystemImpl.DeadLetters.Tell(new DeadLetter(envelope.Message, envelope.Sender ?? ActorRefs.NoSender, Self));
+            }
+        }
     }
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)

@@ -45,7 +45,7 @@ public sealed class FabricNode : IAsyncDisposable
         IDisposable? store = null;
         if (options.Store == StoreKind.Sqlite && options.HasRole(ControlPlane.ControlRole))
         {
-            store = SqliteStore.Open(options.Database);
+            store = SqliteStore.Open(options.Database, report);
         }
         else if (options.Store == StoreKind.Postgres)
         {

@@ -103,6 +103,13 @@ public sealed class SqliteJournal : SqlWriteJournal
     {
         using var connection = new SqliteConnection(_connectionString);
         connection.Open();
+        using (var limit = connection.CreateCommand())
+        {
+            // The connection that finds the WAL fully copied may be the one that restarts it: it bounds the file too.
+            limit.CommandText = $"PRAGMA journal_size_limit = {SqliteStoreCheck.WalSizeLimit};";
+            limit.ExecuteNonQuery();
+        }
+
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
         using var reader = command.ExecuteReader();

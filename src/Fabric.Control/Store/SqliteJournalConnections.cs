@@ -9,7 +9,7 @@ namespace Fabric.Control.Store;
 /// Connections to the journal's SQLite file leave WAL checkpoints to <see cref="SqliteJournal"/>'s background
 /// checkpoint. SQLite's automatic checkpoint runs inside the commit that takes the WAL past 1000 pages. Here that is
 /// always the journal's writer, and every write waited for it: binds stalled 200-350 ms once every few seconds
-/// (fabric-bench control, the journal's own timestamps).
+/// (fabric-bench control, the journal's own timestamps). They also bound the WAL file (journal_size_limit).
 /// </summary>
 public sealed class SqliteJournalConnections : IConnectionInterceptor
 {
@@ -38,7 +38,9 @@ public sealed class SqliteJournalConnections : IConnectionInterceptor
         }
 
         using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA wal_autocheckpoint = 0;";
+        // journal_size_limit: after a checkpoint the WAL is reused from its start, and the next commit cuts the file to
+        // this size; without it the file keeps the largest size a burst (or a reader holding a checkpoint back) gave it.
+        command.CommandText = $"PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {SqliteStoreCheck.WalSizeLimit};";
         command.ExecuteNonQuery();
         _configured.AddOrUpdate(handle, Done);
     }

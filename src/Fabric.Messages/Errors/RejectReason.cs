@@ -19,7 +19,7 @@ public enum RejectReason
     DeviceUnavailable,
     /// <summary>The device cannot run a requested function.</summary>
     FunctionNotSupported,
-    /// <summary>The journal refused the write; nothing was changed. Retry later.</summary>
+    /// <summary>The store is failing: the journal refused or could not confirm the write, or the entity could not read its state. The message says whether the change may have been written; retry later with the same request id.</summary>
     PersistenceFailed,
     /// <summary>A collaborator did not answer in time; the command may be retried with the same request id.</summary>
     Timeout,

@@ -60,6 +60,9 @@ public sealed class JournalFailureTests : Akka.TestKit.Xunit2.TestKit
         device.Tell(new ReserveCapacity("host-f/sw0", "att-2", ["sha256"], 2, "r3"));
         var rejected = ExpectMsg<Rejected>();
         Assert.Equal(RejectReason.PersistenceFailed, rejected.Reason);
+        // A failed write may have reached the journal: the refusal must not say nothing changed.
+        Assert.DoesNotContain("nothing was changed", rejected.Message);
+        Assert.Contains("retry later with the same request id", rejected.Message);
         ExpectTerminated(device);
 
         await Journal.OnWrite.Pass();
@@ -72,6 +75,40 @@ public sealed class JournalFailureTests : Akka.TestKit.Xunit2.TestKit
         // The failed request was not recorded: retried once the journal works, it goes through.
         recovered.Tell(new ReserveCapacity("host-f/sw0", "att-2", ["sha256"], 2, "r3"));
         Assert.Equal(2, ExpectMsg<CapacityReserved>().QueuePairs);
+    }
+
+    [Fact]
+    public async Task When_recovery_fails_every_command_that_waited_for_it_is_answered_that_the_store_is_failing()
+    {
+        // The store failing (the journal's circuit breaker open): the entity cannot read its state. The commands that
+        // started it and queued behind it used to go to dead letters and their requesters waited for a timeout.
+        var registered = Sys.ActorOf(DeviceActor.Props("host-r/sw0"));
+        registered.Tell(new RegisterDevice("host-r/sw0", "host-r", "software", ["sha256"], 8, "r"));
+        ExpectMsg<DeviceView>();
+        Watch(registered);
+        Sys.Stop(registered);
+        ExpectTerminated(registered);
+
+        // Failing after a while, as a breaker-guarded query does: the commands below are all queued behind the recovery
+        // (sent to a stopped entity they would go to dead letters by Akka's own rules, whatever the entity does).
+        await Journal.OnRecovery.FailWithDelay(TimeSpan.FromMilliseconds(500));
+        var device = Sys.ActorOf(DeviceActor.Props("host-r/sw0"));
+        Watch(device);
+        var requesters = Enumerable.Range(0, 5).Select(_ => CreateTestProbe()).ToArray();
+        for (var i = 0; i < requesters.Length; i++)
+        {
+            device.Tell(new ReserveCapacity("host-r/sw0", $"att-{i}", ["sha256"], 1, $"r{i}"), requesters[i].Ref);
+        }
+
+        foreach (var requester in requesters)
+        {
+            var rejected = requester.ExpectMsg<Rejected>(TimeSpan.FromSeconds(10));
+            Assert.Equal(RejectReason.PersistenceFailed, rejected.Reason);
+            Assert.Contains("the store is failing", rejected.Message);
+        }
+
+        ExpectTerminated(device);
+        await Journal.OnRecovery.Pass();
     }
 
     [Fact]

@@ -1,4 +1,6 @@
+using System.Collections;
 using System.Collections.Immutable;
+using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.Configuration;
 using Fabric.Control.Attachments;
@@ -26,7 +28,7 @@ public sealed class SerializationTests : IDisposable
         where T : notnull
     {
         var serializer = _system.Serialization.FindSerializerFor(value);
-        Assert.Equal("HyperionSerializer", serializer.GetType().Name);
+        Assert.Equal("FabricHyperionSerializer", serializer.GetType().Name);
         var bytes = serializer.ToBinary(value);
         return (T)serializer.FromBinary(bytes, typeof(T));
     }
@@ -41,6 +43,195 @@ public sealed class SerializationTests : IDisposable
 
         Assert.Empty(missing);
         Assert.Equal(FabricKnownTypes.All.Count, FabricKnownTypes.All.Distinct().Count());
+    }
+
+    /// <summary>Every message Fabric has (snapshots of the entities too), filled in, through the configured serializer.</summary>
+    [Fact]
+    public void Every_message_type_round_trips_through_the_configured_serializer_with_its_allow_list()
+    {
+        var types = new[] { typeof(IFabricMessage).Assembly, typeof(DeviceState).Assembly }
+            .SelectMany(a => a.GetTypes())
+            .Where(t => t is { IsClass: true, IsAbstract: false, IsPublic: true } && typeof(IFabricMessage).IsAssignableFrom(t))
+            .ToArray();
+        var failed = new List<string>();
+
+        foreach (var type in types)
+        {
+            try
+            {
+                var message = Sample(type, 0)!;
+                var serializer = _system.Serialization.FindSerializerFor(message);
+                Assert.Equal("FabricHyperionSerializer", serializer.GetType().Name);
+                var bytes = serializer.ToBinary(message);
+
+                var back = serializer.FromBinary(bytes, type);
+
+                Assert.IsType(type, back);
+                Assert.Equal(bytes, serializer.ToBinary(back));
+            }
+            catch (Exception ex)
+            {
+                failed.Add($"{type.Name}: {ex.GetBaseException().Message}");
+            }
+        }
+
+        Assert.True(types.Length > 100, $"found {types.Length} message types");
+        Assert.Empty(failed);
+    }
+
+    [Fact]
+    public void A_foreign_type_on_the_wire_is_refused()
+    {
+        var refused = Assert.Throws<SerializationException>(() => FromWire(new Uri("http://example.com/")));
+
+        Assert.Contains("System.Uri", refused.ToString());
+    }
+
+    [Fact]
+    public void A_gadget_type_is_refused()
+    {
+        // ProcessStartInfo: half of the classic "start a process" gadget chains; written by a sender with no checks at all.
+        var gadget = new System.Diagnostics.ProcessStartInfo("sh", "-c id");
+
+        var refused = Assert.Throws<SerializationException>(() => FromWire(gadget));
+
+        Assert.Contains("System.Diagnostics.ProcessStartInfo", refused.ToString());
+    }
+
+    [Fact]
+    public void An_object_typed_dictionary_is_refused_whatever_it_holds()
+    {
+        Assert.Throws<SerializationException>(() => FromWire(new Dictionary<string, object> { ["a"] = "harmless" }));
+        Assert.Throws<SerializationException>(() => FromWire(new Dictionary<string, object> { ["a"] = new Uri("http://example.com/") }));
+    }
+
+    [Fact]
+    public void A_fabric_message_carrying_a_foreign_type_in_an_object_slot_is_refused()
+    {
+        // A request log keeps replies as object: the reply inside is checked by its own type.
+        var state = ProfileStateWithReply(new Uri("http://example.com/"));
+
+        Assert.Throws<SerializationException>(() => FromWire(state));
+    }
+
+    /// <summary>Bytes as a sender without the allow-list writes them, read by this fabric's serializer.</summary>
+    private object FromWire(object value)
+    {
+        // Akka's stock Hyperion serializer with Fabric's settings, but no allow-list: what a foreign sender writes.
+        var fabric = Akka.Serialization.HyperionSerializerSettings.Create(_system.Settings.Config.GetConfig("akka.actor.serialization-settings.hyperion"));
+        var settings = new Akka.Serialization.HyperionSerializerSettings(fabric.PreserveObjectReferences, fabric.VersionTolerance, fabric.KnownTypesProvider,
+            fabric.PackageNameOverrides, fabric.Surrogates, disallowUnsafeType: false, typeFilter: Hyperion.DisabledTypeFilter.Instance);
+        var open = new Akka.Serialization.HyperionSerializer((ExtendedActorSystem)_system, settings);
+        var serializer = _system.Serialization.FindSerializerForType(typeof(Rejected));
+        Assert.Equal(open.Identifier, serializer.Identifier);
+        return serializer.FromBinary(open.ToBinary(value), typeof(object));
+    }
+
+    private static Fabric.Control.Profiles.ProfileState ProfileStateWithReply(object reply) =>
+        new("p", true, [new ProfileGroup("sha256", 1)], RequestLog.Empty.Record("r1", reply));
+
+    private static object? Sample(Type type, int depth)
+    {
+        if (type == typeof(string))
+        {
+            return "s";
+        }
+
+        if (type == typeof(object))
+        {
+            return new Rejected(RejectReason.NoCapacity, "full");
+        }
+
+        if (Nullable.GetUnderlyingType(type) is { } underlying)
+        {
+            return Sample(underlying, depth);
+        }
+
+        if (type.IsEnum)
+        {
+            return Enum.GetValues(type).GetValue(Enum.GetValues(type).Length - 1);
+        }
+
+        if (type.IsPrimitive || type == typeof(decimal))
+        {
+            return Convert.ChangeType(7, type);
+        }
+
+        if (type == typeof(DateTimeOffset))
+        {
+            return new DateTimeOffset(2026, 12, 2, 6, 0, 0, TimeSpan.Zero);
+        }
+
+        if (type == typeof(DateTime))
+        {
+            return new DateTime(2026, 12, 2, 6, 0, 0, DateTimeKind.Utc);
+        }
+
+        if (type == typeof(TimeSpan))
+        {
+            return TimeSpan.FromSeconds(3);
+        }
+
+        if (type == typeof(Guid))
+        {
+            return Guid.Parse("0b0e6c4e-1f62-4a55-9d57-6e3c1c2a9f10");
+        }
+
+        if (type.IsArray)
+        {
+            var array = Array.CreateInstance(type.GetElementType()!, 1);
+            array.SetValue(Sample(type.GetElementType()!, depth + 1), 0);
+            return array;
+        }
+
+        if (type.IsGenericType)
+        {
+            var definition = type.GetGenericTypeDefinition();
+            var arguments = type.GetGenericArguments();
+            if (definition == typeof(IReadOnlyList<>) || definition == typeof(IEnumerable<>) || definition == typeof(IReadOnlyCollection<>))
+            {
+                return Sample(arguments[0].MakeArrayType(), depth);
+            }
+
+            if (definition == typeof(IReadOnlyDictionary<,>))
+            {
+                return Sample(typeof(Dictionary<,>).MakeGenericType(arguments), depth);
+            }
+
+            if (definition == typeof(Dictionary<,>))
+            {
+                var dictionary = (IDictionary)Activator.CreateInstance(type)!;
+                dictionary.Add(Sample(arguments[0], depth + 1)!, Sample(arguments[1], depth + 1));
+                return dictionary;
+            }
+
+            if (definition == typeof(ImmutableArray<>) || definition == typeof(ImmutableList<>) || definition == typeof(ImmutableSortedSet<>)
+                || definition == typeof(ImmutableHashSet<>) || definition == typeof(ImmutableQueue<>))
+            {
+                var factory = definition.Assembly.GetType(definition.FullName![..definition.FullName!.IndexOf('`')])!;
+                var create = factory.GetMethods().Single(m => m.Name == "Create" && m.GetParameters() is [{ ParameterType.IsGenericParameter: true }]);
+                return create.MakeGenericMethod(arguments).Invoke(null, [Sample(arguments[0], depth + 1)]);
+            }
+
+            if (definition == typeof(ImmutableDictionary<,>))
+            {
+                var empty = type.GetField("Empty")!.GetValue(null)!;
+                return type.GetMethod("Add")!.Invoke(empty, [Sample(arguments[0], depth + 1), Sample(arguments[1], depth + 1)]);
+            }
+        }
+
+        if (depth > 4 && !type.IsValueType)
+        {
+            return null;
+        }
+
+        var constructor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).FirstOrDefault();
+        if (constructor is null)
+        {
+            return Activator.CreateInstance(type);
+        }
+
+        return constructor.Invoke(constructor.GetParameters().Select(p => Sample(p.ParameterType, depth + 1)).ToArray());
     }
 
     [Fact]
