@@ -22,6 +22,12 @@ public sealed class ApiOptions
     public string? NovaEventsToken { get; set; }
 
     /// <summary>
+    /// How often this fabric-api looks for binds that no fabric-api is seen driving (one unchanged over two looks): it
+    /// realizes them again or reports them to Nova (<see cref="Requests.Binder.Sweep"/>). Zero: never.
+    /// </summary>
+    public TimeSpan BindSweepInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Where clients reach this API (e.g. <c>https://cyborg.example:6666</c>, with a path base if a proxy adds one): the
     /// <c>links</c> of answers are built from it. None: from the request's scheme and Host header, which clients choose.
     /// </summary>

@@ -49,6 +49,8 @@ public sealed class VimGateway : ReceiveActor
         Receive<GetAttachment>(m => _control.Attachments.Forward(m));
         Receive<DeleteAttachment>(m => _control.Attachments.Forward(m));
         Receive<FailAttachment>(m => _control.Attachments.Forward(m));
+        Receive<RequestBind>(m => _control.Attachments.Forward(m));
+        Receive<MarkBindReported>(m => _control.Attachments.Forward(m));
         Receive<GetDevice>(m => _control.Devices.Forward(m));
         Receive<SetDeviceEnabled>(m => _control.Devices.Forward(m));
         Receive<ProgramDevice>(Program);

@@ -1,0 +1,10 @@
+namespace Fabric.Api.Requests;
+
+/// <summary>
+/// Where a recorded bind waits before its spawn is sent to the fabric: not at all. Tests hold binds here to stop a
+/// fabric-api in the middle of one, as a crash would.
+/// </summary>
+public class BindGate
+{
+    public virtual Task BeforeSpawn(string instance) => Task.CompletedTask;
+}
