@@ -72,6 +72,41 @@ public sealed class BindSurvivalTests(ApiFabric fabric)
         (await other.Delete($"/v2/accelerator_requests?instance={instance}")).Expect(HttpStatusCode.NoContent);
     }
 
+    [Fact]
+    public async Task A_bind_realized_whose_fabric_api_stops_before_telling_Nova_is_reported_by_another_fabric_api()
+    {
+        await fabric.Http.CreateProfile("survive-report", "aes-256-gcm");
+        var arqs = (await fabric.Http.CreateArqs("survive-report")).Uuids();
+        var rp = await fabric.Http.RpOf(ApiFabric.CryptoDevice);
+        var instance = Guid.NewGuid().ToString();
+
+        // fabric-api A's spawn realizes the accelerators; A is stopped before it tells Nova.
+        var held = new HeldGate(beforeReport: true);
+        await using (var a = Api(held, sweep: "00:00:00"))
+        {
+            using var http = a.CreateClient();
+            await Connected(http);
+            (await http.Patch("/v2/accelerator_requests", Calls.BindPatch(arqs, instance, ApiFabric.Host, rp))).Expect(HttpStatusCode.Accepted);
+            await held.Reached.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        Assert.All(arqs, arq => Assert.Empty(fabric.Nova.EventsFor(arq)));
+
+        await using var b = Api(new BindGate(), sweep: "00:00:00.5");
+        using var other = b.CreateClient();
+        await Connected(other);
+        var bound = await other.Resolved(instance);
+        Assert.All(bound, arq => Assert.Equal("Bound", (string?)arq!["state"]));
+        await Wait.Until(() => Task.FromResult(arqs.All(a => fabric.Nova.EventsFor(a).Count > 0)), "Nova to be told about the realized binds", seconds: 90);
+        Assert.All(arqs.SelectMany(fabric.Nova.EventsFor), told =>
+        {
+            Assert.Equal(instance, (string?)told["server_uuid"]);
+            Assert.Equal("completed", (string?)told["status"]);
+        });
+
+        (await other.Delete($"/v2/accelerator_requests?instance={instance}")).Expect(HttpStatusCode.NoContent);
+    }
+
     private WebApplicationFactory<Program> Api(BindGate gate, string sweep) =>
         new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
@@ -94,12 +129,16 @@ public sealed class BindSurvivalTests(ApiFabric fabric)
             && JsonNode.Parse(await response.Content.ReadAsStringAsync())!["compute_nodes"]!.AsArray().Any(n => (string?)n == ApiFabric.Host);
     }, "fabric-api to connect to the fabric's gateways", seconds: 60);
 
-    /// <summary>Holds every spawn for good, as a fabric-api killed between its 202 and its spawn.</summary>
-    private sealed class HeldGate : BindGate
+    /// <summary>Holds every bind for good before its spawn (or before its report), as a fabric-api killed there.</summary>
+    private sealed class HeldGate(bool beforeReport = false) : BindGate
     {
         public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public override Task BeforeSpawn(string instance)
+        public override Task BeforeSpawn(string instance) => beforeReport ? Task.CompletedTask : Hold();
+
+        public override Task BeforeReport(string instance) => beforeReport ? Hold() : Task.CompletedTask;
+
+        private Task Hold()
         {
             Reached.TrySetResult();
             return new TaskCompletionSource().Task;

@@ -191,6 +191,7 @@ public sealed class Binder(FabricConnection fabric, ArqStore store, InstanceLock
             }
         }
 
+        await gate.BeforeReport(instance);
         await Report(instance, arqs, outcomes);
     }
 
