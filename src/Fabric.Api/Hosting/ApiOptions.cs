@@ -22,6 +22,12 @@ public sealed class ApiOptions
     public string? NovaEventsToken { get; set; }
 
     /// <summary>
+    /// How often this fabric-api looks for binds that no fabric-api is seen driving (one unchanged over two looks): it
+    /// realizes them again or reports them to Nova (<see cref="Requests.Binder.Sweep"/>). Zero: never.
+    /// </summary>
+    public TimeSpan BindSweepInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Where clients reach this API (e.g. <c>https://cyborg.example:6666</c>, with a path base if a proxy adds one): the
     /// <c>links</c> of answers are built from it. None: from the request's scheme and Host header, which clients choose.
     /// </summary>
@@ -65,6 +71,7 @@ public sealed class ApiOptions
         ["--nova-events-url"] = $"{Section}:{nameof(NovaEventsUrl)}",
         ["--nova-events-token"] = $"{Section}:{nameof(NovaEventsToken)}",
         ["--public-url"] = $"{Section}:{nameof(PublicUrl)}",
+        ["--bind-sweep-interval"] = $"{Section}:{nameof(BindSweepInterval)}",
         ["--tls-cert"] = $"{Section}:{nameof(TlsCertificate)}",
         ["--tls-password"] = $"{Section}:{nameof(TlsPassword)}",
     };
@@ -79,6 +86,7 @@ public sealed class ApiOptions
           --request-timeout T         one request to the fabric, e.g. 00:00:10 (default); retried twice
           --nova-events-url URL       POST accelerator-request-bound events there (Nova's os-server-external-events)
           --nova-events-token TOKEN   sent as X-Auth-Token with the events
+          --bind-sweep-interval T     look for binds a stopped fabric-api left, e.g. 00:00:10 (default); 0: never
           --public-url URL            where clients reach the API (e.g. https://cyborg.example:6666): links are built from it,
                                       not from the request's Host header; env Fabric__PublicUrl
           --tls-cert FILE             the cluster's certificate (.pfx) when the fabric speaks TLS; env FABRIC_TLS_CERT

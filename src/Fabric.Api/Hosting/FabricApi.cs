@@ -27,6 +27,8 @@ public static class FabricApi
         builder.Services.AddSingleton<BindNotifier>();
         builder.Services.AddSingleton<Binder>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Binder>());
+        builder.Services.AddSingleton<BindGate>();
+        builder.Services.AddHostedService<BindSweeper>();
         builder.Services.AddHttpClient(BindNotifier.ClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
         builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
         {

@@ -66,7 +66,7 @@ public static class ArqEndpoints
         var arqs = await store.List(instance);
         if (bindState is not null)
         {
-            var resolved = arqs.Where(a => ArqStates.Resolved.Contains(ArqStates.StateOf(a, binder.PendingOf(a.Uuid)))).ToArray();
+            var resolved = arqs.Where(a => ArqStates.Resolved.Contains(ArqStates.StateOf(a))).ToArray();
             if (instance is not null && resolved.Length < arqs.Count)
             {
                 // Cyborg answers 423 while any request of the instance is still binding.
@@ -84,7 +84,7 @@ public static class ArqEndpoints
         Query.OnlyKnown(request);
         var canonical = Uuids.Canonical(uuid) ?? throw ApiError.BadRequest($"'{uuid}' is not an accelerator request uuid");
         var arq = await store.Find(canonical) ?? throw ApiError.NotFound($"ARQ not found with uuid {canonical}");
-        return JsonResults.Of(ArqStates.Render(request, arq, binder.PendingOf(arq.Uuid)));
+        return JsonResults.Of(ArqStates.Render(request, arq));
     }
 
     private static async Task<IResult> Patch(HttpContext context, Binder binder)
@@ -158,6 +158,6 @@ public static class ArqEndpoints
 
     private static JsonObject Collection(HttpRequest request, IEnumerable<Arq> arqs, Binder binder) => new()
     {
-        ["arqs"] = new JsonArray(arqs.Select(a => (JsonNode)ArqStates.Render(request, a, binder.PendingOf(a.Uuid))).ToArray()),
+        ["arqs"] = new JsonArray(arqs.Select(a => (JsonNode)ArqStates.Render(request, a)).ToArray()),
     };
 }

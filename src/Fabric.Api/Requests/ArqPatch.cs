@@ -3,8 +3,8 @@ using Fabric.Api.Http;
 
 namespace Fabric.Api.Requests;
 
-/// <summary>What a bind names: the instance, the host and the device's resource provider.</summary>
-public sealed record BindFields(string Instance, string Host, string DeviceRpUuid);
+/// <summary>What a bind names: the instance, the host, the device's resource provider and (from 2.1) the project.</summary>
+public sealed record BindFields(string Instance, string Host, string DeviceRpUuid, string? Project = null);
 
 /// <summary>
 /// <c>PATCH /v2/accelerator_requests</c>: ARQ uuid -> JSON-Patch operations on <c>/hostname</c>, <c>/device_rp_uuid</c>,
@@ -119,6 +119,6 @@ public sealed record ArqPatch(bool Bind, IReadOnlyDictionary<string, BindFields?
             throw ApiError.BadRequest($"Couldn't apply patch. Reason: hostname of {arq} is longer than 255 characters");
         }
 
-        return new BindFields(instance, host, rp);
+        return new BindFields(instance, host, rp, string.IsNullOrEmpty(project) ? null : project);
     }
 }

@@ -5,7 +5,10 @@ using Fabric.Messages.Attachments;
 
 namespace Fabric.Api.Requests;
 
-/// <summary>Cyborg's ARQ states and JSON, from a Fabric attachment (and a bind of this process still running for it).</summary>
+/// <summary>
+/// Cyborg's ARQ states and JSON, from a Fabric attachment alone: its status and the bind request it journals
+/// (<see cref="BindRequest"/>), so every fabric-api in front of one fabric answers the same.
+/// </summary>
 public static class ArqStates
 {
     public const string Initial = "Initial";
@@ -21,16 +24,11 @@ public static class ArqStates
 
     public const string AttachHandleType = "FABRIC_CHANNEL";
 
-    public static string StateOf(Arq arq, PendingBind? pending)
+    public static string StateOf(Arq arq)
     {
         if (!arq.Assigned)
         {
             return arq.Generation == 0 ? Initial : Unbound;
-        }
-
-        if (pending is not null)
-        {
-            return BindStarted;
         }
 
         return arq.View.Status switch
@@ -43,10 +41,11 @@ public static class ArqStates
         };
     }
 
-    public static JsonObject Render(HttpRequest request, Arq arq, PendingBind? pending)
+    public static JsonObject Render(HttpRequest request, Arq arq)
     {
         var view = arq.View;
-        var handle = arq.Assigned && pending is null ? view.Handle : null;
+        var requested = arq.Assigned ? view.BindRequest : null;
+        var handle = arq.Assigned ? view.Handle : null;
         var info = new JsonObject();
         if (handle is not null)
         {
@@ -63,13 +62,13 @@ public static class ArqStates
         return new JsonObject
         {
             ["uuid"] = arq.Uuid,
-            ["state"] = StateOf(arq, pending),
+            ["state"] = StateOf(arq),
             ["device_profile_name"] = arq.ProfileName,
             ["device_profile_group_id"] = arq.Group,
-            ["hostname"] = arq.Assigned ? view.Host ?? pending?.Host : null,
-            ["device_rp_uuid"] = device is not null ? Uuids.Of("rp", device) : arq.Assigned ? pending?.DeviceRpUuid : null,
+            ["hostname"] = arq.Assigned ? view.Host ?? requested?.Host : null,
+            ["device_rp_uuid"] = device is not null ? Uuids.Of("rp", device) : requested?.DeviceRpUuid,
             ["instance_uuid"] = arq.Instance,
-            ["project_id"] = null,
+            ["project_id"] = requested?.Project,
             ["attach_handle_type"] = handle is null ? "" : AttachHandleType,
             ["attach_handle_uuid"] = handle is null ? null : Uuids.Of("attach-handle", arq.AttachmentId),
             ["attach_handle_info"] = info,
@@ -80,5 +79,3 @@ public static class ArqStates
     }
 }
 
-/// <summary>A bind this process accepted and is carrying out in the background.</summary>
-public sealed record PendingBind(string Instance, string Host, string DeviceRpUuid);

@@ -10,22 +10,23 @@ using Fabric.Vim.Client;
 namespace Fabric.Api.Requests;
 
 /// <summary>
-/// Binds, unbinds and deletes ARQs. A bind is checked whole and recorded (each ARQ moves to a binding for its instance)
-/// before the 202; the fabric then binds and realizes the instance's accelerators on the host in the background (the node
-/// agent's VM spawn: device reservation, channel, AC queue, attach handle), and Nova is told. Anything refused is refused
-/// before a change: nothing is half done.
+/// Binds, unbinds and deletes ARQs. A bind is checked whole and recorded before the 202: each ARQ moves to a binding for
+/// its instance, and that attachment journals the bind request (host, resource provider, project) in the fabric. The fabric
+/// then binds and realizes the instance's accelerators on the host in the background (the node agent's VM spawn: device
+/// reservation, channel, AC queue, attach handle), and Nova is told; the attachment journals that the outcome was reported.
+/// A bind whose fabric-api stopped on the way is taken up by any fabric-api's <see cref="Sweep"/>: realized again (the node
+/// agent answers a realized one as it is) or reported. Anything refused is refused before a change: nothing is half done.
 /// </summary>
-public sealed class Binder(FabricConnection fabric, ArqStore store, InstanceLocks locks, BindNotifier notifier, ILogger<Binder> log)
+public sealed class Binder(FabricConnection fabric, ArqStore store, InstanceLocks locks, BindNotifier notifier, BindGate gate, ILogger<Binder> log)
     : IHostedService
 {
-    private readonly ConcurrentDictionary<string, PendingBind> _pending = new(StringComparer.Ordinal);
+    // Attachments whose bind this process drives now: the sweep leaves them alone.
+    private readonly ConcurrentDictionary<string, byte> _driving = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, byte> _running = new();
-
-    public PendingBind? PendingOf(string uuid) => _pending.TryGetValue(uuid, out var p) ? p : null;
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Binds under way finish (or the host's shutdown timeout ends the wait).</summary>
+    /// <summary>Binds under way finish (or the host's shutdown timeout ends the wait); one cut short is resumed by a sweep.</summary>
     public async Task StopAsync(CancellationToken cancellationToken) =>
         await Task.WhenAll(_running.Keys).WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
 
@@ -55,7 +56,7 @@ public sealed class Binder(FabricConnection fabric, ArqStore store, InstanceLock
                 var arq = await store.Find(uuid) ?? throw ApiError.NotFound($"ARQ not found with uuid {uuid}");
                 if (arq.Assigned)
                 {
-                    throw ApiError.Conflict($"Bad state: {ArqStates.StateOf(arq, PendingOf(uuid))} for ARQ: {uuid}. Expected state(s): ['{ArqStates.Initial}', '{ArqStates.Unbound}']");
+                    throw ApiError.Conflict($"Bad state: {ArqStates.StateOf(arq)} for ARQ: {uuid}. Expected state(s): ['{ArqStates.Initial}', '{ArqStates.Unbound}']");
                 }
 
                 arqs.Add((arq, fields));
@@ -76,7 +77,7 @@ public sealed class Binder(FabricConnection fabric, ArqStore store, InstanceLock
                 }
 
                 var host = instance.First().Fields.Host;
-                var elsewhere = existing.Select(a => a.View.Host ?? PendingOf(a.Uuid)?.Host).OfType<string>().Distinct().Where(h => h != host).ToArray();
+                var elsewhere = existing.Select(a => a.View.Host ?? a.View.BindRequest?.Host).OfType<string>().Distinct().Where(h => h != host).ToArray();
                 if (elsewhere.Length > 0)
                 {
                     throw ApiError.Conflict($"instance {instance.Key} has its accelerators on {string.Join(", ", elsewhere)}; a hot-add binds on that host, not {host}");
@@ -84,27 +85,53 @@ public sealed class Binder(FabricConnection fabric, ArqStore store, InstanceLock
             }
 
             var moved = new List<(Arq Arq, BindFields Fields)>();
+            Arq? fresh = null;
             try
             {
                 foreach (var (arq, fields) in arqs)
                 {
-                    moved.Add((await store.Next(arq, fields.Instance), fields));
+                    // The new binding journals its bind request before the old one goes: an interrupted step leaves the old
+                    // binding (Find deletes the newer one's elder), a recorded bind, or briefly an unrecorded one (a sweep fails it).
+                    fresh = await store.Successor(arq, fields.Instance);
+                    var recorded = await fabric.Vim.Request<AttachmentView>(
+                        new RequestBind(fresh.AttachmentId, fields.Host, fields.DeviceRpUuid, fields.Project, FabricVimClient.NewRequestId()));
+                    await store.DeleteBinding(arq);
+                    moved.Add((fresh with { View = recorded }, fields));
+                    fresh = null;
                 }
             }
             catch
             {
+                if (fresh is not null)
+                {
+                    await TryDeleteBinding(fresh);
+                }
+
                 await Rollback(moved.Select(m => m.Arq));
                 throw;
             }
 
-            foreach (var (arq, fields) in moved)
+            foreach (var (arq, _) in moved)
             {
-                _pending[arq.Uuid] = new PendingBind(fields.Instance, fields.Host, fields.DeviceRpUuid);
+                _driving[arq.AttachmentId] = 0;
             }
 
             foreach (var instance in moved.GroupBy(m => m.Fields.Instance))
             {
-                var job = Task.Run(() => Realize(instance.Key, instance.First().Fields.Host, instance.Select(m => m.Arq).ToArray(), held[instance.Key]), CancellationToken.None);
+                var instanceLock = held[instance.Key];
+                var arqsOfInstance = instance.Select(m => m.Arq).ToArray();
+                var job = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await gate.BeforeSpawn(instance.Key);
+                        await Realize(instance.Key, instance.First().Fields.Host, arqsOfInstance);
+                    }
+                    finally
+                    {
+                        instanceLock.Dispose();
+                    }
+                }, CancellationToken.None);
                 _running[job] = 0;
                 _ = job.ContinueWith(t => _running.TryRemove(t, out _), TaskScheduler.Default);
             }
@@ -123,9 +150,17 @@ public sealed class Binder(FabricConnection fabric, ArqStore store, InstanceLock
         }
     }
 
-    /// <summary>The background half of a bind: the host's node agent binds and realizes the accelerators; Nova is told how it ended.</summary>
-    private async Task Realize(string instance, string host, IReadOnlyList<Arq> arqs, IDisposable instanceLock)
+    /// <summary>
+    /// The background half of a bind: the host's node agent binds and realizes the accelerators; Nova is told how it ended
+    /// and the attachments journal that it was. When the fabric does not answer, nothing is concluded: a sweep takes it up.
+    /// </summary>
+    private async Task Realize(string instance, string host, IReadOnlyList<Arq> arqs)
     {
+        foreach (var arq in arqs)
+        {
+            _driving[arq.AttachmentId] = 0;
+        }
+
         var outcomes = new List<(string Arq, bool Completed)>();
         try
         {
@@ -136,30 +171,121 @@ public sealed class Binder(FabricConnection fabric, ArqStore store, InstanceLock
                 outcomes.AddRange(arqs.Select(a => (a.Uuid, attached.Contains(a.AttachmentId))));
                 log.LogInformation("instance {Instance}: {Count} accelerator request(s) bound on {Host}", instance, arqs.Count, host);
             }
-            catch (Exception ex) when (ex is FabricRejectedException or FabricUnreachableException)
+            catch (FabricRejectedException ex)
             {
-                var reason = ex is FabricRejectedException r ? r.Rejected.Message : ex.Message;
-                log.LogWarning("instance {Instance}: bind on {Host} failed: {Reason}", instance, host, reason);
-                await MarkFailed(arqs, reason);
+                log.LogWarning("instance {Instance}: bind on {Host} failed: {Reason}", instance, host, ex.Rejected.Message);
+                await MarkFailed(arqs, ex.Rejected.Message);
                 outcomes.AddRange(arqs.Select(a => (a.Uuid, false)));
             }
         }
         catch (Exception ex)
         {
-            log.LogError(ex, "instance {Instance}: the bind on {Host} ended unexpectedly", instance, host);
-            outcomes.AddRange(arqs.Select(a => (a.Uuid, false)));
+            log.LogWarning("instance {Instance}: the bind on {Host} was cut short ({Problem}); a sweep of a fabric-api takes it up", instance, host, ex.Message);
+            return;
         }
         finally
         {
             foreach (var arq in arqs)
             {
-                _pending.TryRemove(arq.Uuid, out _);
+                _driving.TryRemove(arq.AttachmentId, out _);
             }
-
-            instanceLock.Dispose();
         }
 
+        await gate.BeforeReport(instance);
+        await Report(instance, arqs, outcomes);
+    }
+
+    /// <summary>Nova is told, then each attachment journals that its outcome was reported (at least once: a stop in between tells again).</summary>
+    private async Task Report(string instance, IReadOnlyList<Arq> arqs, IReadOnlyList<(string Arq, bool Completed)> outcomes)
+    {
         await notifier.Notify(instance, outcomes);
+        foreach (var arq in arqs)
+        {
+            try
+            {
+                await fabric.Vim.Request<AttachmentView>(new MarkBindReported(arq.AttachmentId, FabricVimClient.NewRequestId()));
+            }
+            catch (Exception ex) when (ex is FabricRejectedException or FabricUnreachableException)
+            {
+                log.LogWarning("accelerator request {Arq}: could not record that its bind was reported: {Problem}", arq.Uuid, ex.Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes up binds no fabric-api is seen driving: ARQs with an unreported bind whose attachment was in the same status at
+    /// the previous sweep (<paramref name="seen"/>), that this process does not drive. A resolved one is reported; one not
+    /// realized yet is realized again on its recorded host; one whose bind was never recorded is failed. Returns what this
+    /// sweep saw, for the next.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, AttachmentStatus>> Sweep(IReadOnlyDictionary<string, AttachmentStatus> seen, CancellationToken cancellation)
+    {
+        var now = new Dictionary<string, AttachmentStatus>(StringComparer.Ordinal);
+        var stale = new List<Arq>();
+        foreach (var arq in (await store.List(null)).Where(Unsettled))
+        {
+            now[arq.AttachmentId] = arq.View.Status;
+            if (seen.TryGetValue(arq.AttachmentId, out var before) && before == arq.View.Status)
+            {
+                stale.Add(arq);
+            }
+        }
+
+        foreach (var instance in stale.GroupBy(a => a.Instance!))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            try
+            {
+                await TakeUp(instance.Key, instance.Select(a => a.Uuid).ToArray(), cancellation);
+            }
+            catch (Exception ex) when (ex is FabricRejectedException or FabricUnreachableException or ApiError)
+            {
+                log.LogWarning("instance {Instance}: its binds left by a stopped fabric-api were not taken up (next sweep): {Problem}", instance.Key, ex.Message);
+            }
+        }
+
+        return now;
+    }
+
+    /// <summary>An assigned ARQ whose bind is unreported (or was never recorded), not driven by this process.</summary>
+    private bool Unsettled(Arq arq) =>
+        arq.Assigned && !_driving.ContainsKey(arq.AttachmentId)
+        && (arq.View.BindRequest is { Reported: false } || (arq.View.BindRequest is null && arq.View.Status == AttachmentStatus.Initial));
+
+    private async Task TakeUp(string instance, IReadOnlyList<string> uuids, CancellationToken cancellation)
+    {
+        using var held = new Held(await locks.Acquire([instance], cancellation));
+        var arqs = new List<Arq>();
+        foreach (var uuid in uuids)
+        {
+            if (await store.Find(uuid) is { } arq && arq.Instance == instance && Unsettled(arq))
+            {
+                arqs.Add(arq);
+            }
+        }
+
+        foreach (var arq in arqs.Where(a => a.View.BindRequest is null))
+        {
+            log.LogWarning("accelerator request {Arq}: its bind was cut short before it was recorded; it is failed", arq.Uuid);
+            await fabric.Vim.FailAttachment(arq.AttachmentId, "bind failed: fabric-api stopped before the bind was recorded");
+        }
+
+        var resolved = arqs.Where(a => a.View.BindRequest is not null && a.View.Status is AttachmentStatus.Attached or AttachmentStatus.Detached
+            or AttachmentStatus.BindFailed or AttachmentStatus.Failed).ToArray();
+        if (resolved.Length > 0)
+        {
+            log.LogWarning("instance {Instance}: reporting {Count} bind(s) whose fabric-api stopped before telling Nova", instance, resolved.Length);
+            await Report(instance, resolved, resolved.Select(a => (a.Uuid, a.View.Status is AttachmentStatus.Attached or AttachmentStatus.Detached)).ToArray());
+        }
+
+        // Bound: the node agent never realized them (or its spawn was refused and the fabric-api stopped before marking them).
+        // BindStarted and Rebinding: the attachment's own saga is under way; a later sweep sees how it ended.
+        foreach (var onHost in arqs.Where(a => a.View.BindRequest is not null && a.View.Status is AttachmentStatus.Initial or AttachmentStatus.Bound)
+            .GroupBy(a => a.View.BindRequest!.Host))
+        {
+            log.LogWarning("instance {Instance}: resuming {Count} bind(s) on {Host} whose fabric-api stopped", instance, onHost.Count(), onHost.Key);
+            await Realize(instance, onHost.Key, onHost.ToArray());
+        }
     }
 
     /// <summary>The spawn was refused and its queues taken back: attachments it left bound are marked failed (Cyborg's BindFailed).</summary>
@@ -179,6 +305,19 @@ public sealed class Binder(FabricConnection fabric, ArqStore store, InstanceLock
             {
                 log.LogWarning("accelerator request {Arq}: could not record its failed bind: {Problem}", arq.Uuid, ex.Message);
             }
+        }
+    }
+
+    /// <summary>A new binding whose bind could not be recorded goes: the one before it is the ARQ again.</summary>
+    private async Task TryDeleteBinding(Arq arq)
+    {
+        try
+        {
+            await store.DeleteBinding(arq);
+        }
+        catch (Exception ex) when (ex is FabricRejectedException or FabricUnreachableException)
+        {
+            log.LogWarning("accelerator request {Arq}: a binding whose bind was not recorded could not be deleted (a sweep fails it): {Problem}", arq.Uuid, ex.Message);
         }
     }
 

@@ -185,6 +185,8 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         Command<MarkAttached>(cmd => Decide(cmd, State.Decide(cmd)));
         Command<DetachAttachment>(cmd => Decide(cmd, State.Decide(cmd)));
         Command<FailAttachment>(cmd => Decide(cmd, State.Decide(cmd)));
+        Command<RequestBind>(cmd => Decide(cmd, State.Decide(cmd)));
+        Command<MarkBindReported>(cmd => Decide(cmd, State.Decide(cmd)));
         Command<DeleteAttachment>(cmd =>
         {
             if (AnsweredBefore(cmd))

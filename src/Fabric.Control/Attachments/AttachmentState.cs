@@ -29,7 +29,8 @@ public sealed partial record AttachmentState(
     ImmutableList<string> ReleasePending,
     RejectReason? FailureReason,
     string? FailureMessage,
-    RequestLog Requests) : IFabricMessage
+    RequestLog Requests,
+    BindRequest? BindRequest = null) : IFabricMessage
 {
     public static AttachmentState Empty(string attachmentId) => new(
         attachmentId, false, "", "", [], AttachmentStatus.Initial, null, null, [], null, null, null,
@@ -44,7 +45,7 @@ public sealed partial record AttachmentState(
 
     public AttachmentView ToView() => new(
         AttachmentId, VmId, Profile, Status, Groups.ToArray(), DeviceId, Host, DeviceFunctions.ToArray(), Handle,
-        FailureReason, FailureMessage);
+        FailureReason, FailureMessage, BindRequest);
 
     /// <summary>Checks that need no other entity; the profile lookup comes after.</summary>
     public Decision Validate(CreateAttachment cmd)
@@ -158,6 +159,38 @@ public sealed partial record AttachmentState(
         : Status == AttachmentStatus.Failed && FailureMessage == cmd.Reason ? Decision.Unchanged
         : Decision.Persist(new AttachmentFailed(AttachmentId, cmd.Reason ?? "", cmd.RequestId));
 
+    /// <summary>Recorded once, before the attachment is bound; the same request again is no change.</summary>
+    public Decision Decide(RequestBind cmd)
+    {
+        if (Missing() is { } missing)
+        {
+            return new Decision([], missing);
+        }
+
+        if (string.IsNullOrWhiteSpace(cmd.Host) || cmd.Host.Length > 255 || string.IsNullOrWhiteSpace(cmd.DeviceRpUuid) || cmd.DeviceRpUuid.Length > 64
+            || cmd.Project is { Length: > 255 })
+        {
+            return Decision.Reject(RejectReason.InvalidArgument, $"attachment {AttachmentId}: a bind request needs a host (1-255 characters), a device resource provider (1-64) and at most 255 characters of project");
+        }
+
+        if (BindRequest is { } recorded)
+        {
+            return recorded.Host == cmd.Host && recorded.DeviceRpUuid == cmd.DeviceRpUuid && recorded.Project == cmd.Project
+                ? Decision.Unchanged
+                : Decision.Reject(RejectReason.IllegalState, $"attachment {AttachmentId} has a bind requested on host {recorded.Host} already; use a new attachment");
+        }
+
+        return Status == AttachmentStatus.Initial
+            ? Decision.Persist(new AttachmentBindRequested(AttachmentId, cmd.Host, cmd.DeviceRpUuid, cmd.Project, cmd.RequestId))
+            : Decision.Reject(RejectReason.IllegalState, $"attachment {AttachmentId} is {Status}; a bind is requested before it starts");
+    }
+
+    public Decision Decide(MarkBindReported cmd) =>
+        Missing() is { } missing ? new Decision([], missing)
+        : BindRequest is null ? Decision.Reject(RejectReason.IllegalState, $"attachment {AttachmentId} has no requested bind to report")
+        : BindRequest.Reported ? Decision.Unchanged
+        : Decision.Persist(new AttachmentBindReported(AttachmentId, cmd.RequestId));
+
     public Decision Decide(DeleteAttachment cmd)
     {
         if (!Exists)
@@ -230,6 +263,8 @@ public sealed partial record AttachmentState(
             PendingDevice = null,
             Handle = null,
         },
+        AttachmentBindRequested r => this with { BindRequest = new BindRequest(r.Host, r.DeviceRpUuid, r.Project, false) },
+        AttachmentBindReported => this with { BindRequest = BindRequest is null ? null : BindRequest with { Reported = true } },
         AttachmentDeviceReleased r => this with { ReleasePending = ReleasePending.Remove(r.DeviceId) },
         AttachmentReservationUnconfirmed u => this with
         {

@@ -53,6 +53,8 @@ public sealed class VimGateway : ReceiveActor
         Receive<GetAttachment>(m => Relay(_control.Attachments, m));
         Receive<DeleteAttachment>(m => Relay(_control.Attachments, m));
         Receive<FailAttachment>(m => Relay(_control.Attachments, m));
+        Receive<RequestBind>(m => Relay(_control.Attachments, m));
+        Receive<MarkBindReported>(m => Relay(_control.Attachments, m));
         Receive<GetDevice>(m => Relay(_control.Devices, m));
         Receive<SetDeviceEnabled>(m => Relay(_control.Devices, m));
         Receive<ProgramDevice>(Program);

@@ -32,3 +32,12 @@ public sealed record FailAttachment(string AttachmentId, string Reason, string R
 public sealed record DeleteAttachment(string AttachmentId, string RequestId) : IAttachmentCommand;
 
 public sealed record GetAttachment(string AttachmentId) : IAttachmentMessage;
+
+/// <summary>
+/// Records what a bind was asked with (Cyborg's ARQ bind fields) on an attachment that is not bound yet, before the bind
+/// runs: the fabric then holds the bind's progress, and any client can resume it or report its outcome.
+/// </summary>
+public sealed record RequestBind(string AttachmentId, string Host, string DeviceRpUuid, string? Project, string RequestId) : IAttachmentCommand;
+
+/// <summary>The outcome of the recorded bind was reported (e.g. Nova was told); reporting again is no change.</summary>
+public sealed record MarkBindReported(string AttachmentId, string RequestId) : IAttachmentCommand;

@@ -45,3 +45,7 @@ public sealed record AttachmentDeviceReleased(string AttachmentId, string Device
 /// lost with a node), so its release is owed and retried until the device answers, like any other owed release.
 /// </summary>
 public sealed record AttachmentReservationUnconfirmed(string AttachmentId, string DeviceId, string RequestId) : IAttachmentEvent;
+
+public sealed record AttachmentBindRequested(string AttachmentId, string Host, string DeviceRpUuid, string? Project, string RequestId) : IAttachmentEvent;
+
+public sealed record AttachmentBindReported(string AttachmentId, string RequestId) : IAttachmentEvent;

@@ -15,4 +15,8 @@ public sealed record AttachmentView(
     IReadOnlyList<string> DeviceFunctions,
     AttachHandle? Handle,
     RejectReason? FailureReason,
-    string? FailureMessage) : IFabricMessage;
+    string? FailureMessage,
+    BindRequest? BindRequest = null) : IFabricMessage;
+
+/// <summary>What a recorded bind was asked with (<see cref="RequestBind"/>) and whether its outcome was reported.</summary>
+public sealed record BindRequest(string Host, string DeviceRpUuid, string? Project, bool Reported) : IFabricMessage;

@@ -146,5 +146,10 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         typeof(GetFingerprint),
         typeof(NodeFingerprint),
         typeof(AttachmentReservationUnconfirmed),
+        typeof(RequestBind),
+        typeof(MarkBindReported),
+        typeof(AttachmentBindRequested),
+        typeof(AttachmentBindReported),
+        typeof(BindRequest),
     ];
 }

@@ -190,4 +190,50 @@ public class AttachmentStateTests
         Assert.Equal(["host-a/sw0"], bound.ReleasePending);
         Assert.Empty(bound.Apply(new AttachmentDeviceReleased(Id, "host-a/sw0", "b:release:host-a/sw0")).ReleasePending);
     }
+
+    [Fact]
+    public void A_bind_request_is_recorded_once_before_the_bind_and_kept_through_it_and_its_report()
+    {
+        var request = new RequestBind(Id, "host-a", "0b4c5f6e-1111-4222-8333-944445555666", "project-1", "q");
+        var decision = StateNamed("initial").Decide(request);
+        var requested = Assert.IsType<AttachmentBindRequested>(Assert.Single(decision.Events));
+        var state = StateNamed("initial").Apply(requested);
+        Assert.Equal(new BindRequest("host-a", request.DeviceRpUuid, "project-1", false), state.ToView().BindRequest);
+
+        // The same request again is no change; another one is refused.
+        Assert.Empty(state.Decide(request with { RequestId = "q2" }).Events);
+        Assert.Null(state.Decide(request with { RequestId = "q2" }).Rejection);
+        Assert.Equal(RejectReason.IllegalState, state.Decide(request with { Host = "host-b", RequestId = "q3" }).Rejection?.Reason);
+
+        // The bind keeps it; the report marks it once.
+        state = new[] { Chosen, Bound, Attached }.Aggregate(state, (s, e) => s.Apply(e));
+        Assert.Equal("host-a", state.BindRequest?.Host);
+        var reported = Assert.IsType<AttachmentBindReported>(Assert.Single(state.Decide(new MarkBindReported(Id, "r")).Events));
+        state = state.Apply(reported);
+        Assert.True(state.ToView().BindRequest?.Reported);
+        Assert.Empty(state.Decide(new MarkBindReported(Id, "r2")).Events);
+    }
+
+    [Theory]
+    [InlineData("bound", RejectReason.IllegalState)]
+    [InlineData("attached", RejectReason.IllegalState)]
+    [InlineData("deleted", RejectReason.NotFound)]
+    public void A_bind_request_after_the_bind_started_is_refused(string name, RejectReason reason)
+    {
+        Assert.Equal(reason, StateNamed(name).Decide(new RequestBind(Id, "host-a", "rp", null, "q")).Rejection?.Reason);
+    }
+
+    [Theory]
+    [InlineData("", "rp")]
+    [InlineData("host-a", " ")]
+    public void A_bind_request_without_a_host_or_resource_provider_is_refused(string host, string rp)
+    {
+        Assert.Equal(RejectReason.InvalidArgument, StateNamed("initial").Decide(new RequestBind(Id, host, rp, null, "q")).Rejection?.Reason);
+    }
+
+    [Fact]
+    public void A_report_without_a_recorded_bind_is_refused()
+    {
+        Assert.Equal(RejectReason.IllegalState, StateNamed("attached").Decide(new MarkBindReported(Id, "r")).Rejection?.Reason);
+    }
 }
