@@ -1,6 +1,7 @@
 using Akka;
 using Akka.Actor;
 using Akka.Cluster.Tools.Client;
+using Akka.Event;
 using Fabric.Messages.Errors;
 
 namespace Fabric.Control.Gateway;
@@ -38,12 +39,22 @@ public static class GatewayShutdown
     /// <summary>What the leaving gateway does: out of the receptionist, and each pending request (its children) refused.</summary>
     public static GatewayLeft Leave(IActorContext context, GatewayLeaving leaving)
     {
-        ClusterClientReceptionist.Get(context.System).UnregisterService(context.Self);
+        // The pending requests first: nothing below may keep them from their answer.
         var pending = 0;
         foreach (var child in context.GetChildren())
         {
             child.Tell(leaving);
             pending++;
+        }
+
+        try
+        {
+            ClusterClientReceptionist.Get(context.System).UnregisterService(context.Self);
+        }
+        catch (Exception ex)
+        {
+            // A node whose receptionist never started (it had not joined yet) has nothing to take the gateway out of.
+            context.System.Log.Warning("{0} could not leave the cluster-client receptionist: {1}", context.Self.Path.Name, ex.Message);
         }
 
         return new GatewayLeft(pending);

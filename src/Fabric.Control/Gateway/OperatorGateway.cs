@@ -232,7 +232,9 @@ public sealed class OperatorGateway : ReceiveActor
         $"the control plane did not answer for {what} in time ({ex.GetBaseException().GetType().Name}); retry, or check 'cluster show'"));
 
     /// <summary>Hands <paramref name="request"/> on to <paramref name="target"/>; its answer goes to the sender through a <see cref="PendingRequest"/>.</summary>
-    private void Relay(IActorRef target, object request) => target.Tell(request, Pending(request.GetType().Name));
+    /// <summary>To a shard region: held by a child that also sends it again while it waits (see <see cref="PendingRequest"/>).</summary>
+    private void Relay(IActorRef target, object request) =>
+        target.Tell(request, Context.ActorOf(PendingRequest.Props(Sender, request.GetType().Name, HoldLimit, (target, request))));
 
     /// <summary>A child that holds the sender's request until it is answered, refused because this node leaves, or timed out.</summary>
     private IActorRef Pending(string what) => Context.ActorOf(PendingRequest.Props(Sender, what, HoldLimit));
