@@ -1,6 +1,4 @@
 using Akka.Actor;
-using Akka.Configuration;
-using Fabric.Control.Configuration;
 using Fabric.Control.Gateway;
 using Fabric.Messages.Attachments;
 using Fabric.Messages.Errors;
@@ -16,20 +14,13 @@ public sealed class GatewayLeavingTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
-    private readonly ActorSystem _system = ActorSystem.Create("fabric", ConfigurationFactory.ParseString("""
-            akka.actor.provider = cluster
-            akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
-            akka.loglevel = WARNING
-            akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
-            """).WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(FabricConfig.HoconDirectory, "serialization.conf")))));
+    private readonly ActorSystem _system = GatewayRig.System();
 
     private IActorRef _gateway = ActorRefs.Nobody;
 
     public Task InitializeAsync()
     {
-        var holding = _system.ActorOf(Props.Create(() => new Holding()), "attachments");
-        var control = new ControlPlane(ActorRefs.Nobody, ActorRefs.Nobody, holding, ActorRefs.Nobody, null);
-        _gateway = _system.ActorOf(VimGateway.Props(control), VimGateway.Name);
+        _gateway = GatewayRig.Gateway(_system, Props.Create(() => new Holding()));
         return Task.CompletedTask;
     }
 
