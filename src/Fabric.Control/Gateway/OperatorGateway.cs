@@ -71,7 +71,7 @@ public sealed class OperatorGateway : ReceiveActor
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
         Receive<GatewayLeaving>(leaving =>
         {
-            Sender.Tell(GatewayShutdown.Leave(Context, leaving));
+            GatewayShutdown.Leave(Context, leaving, Sender);
             Become(() => Leaving(leaving.Node));
         });
 

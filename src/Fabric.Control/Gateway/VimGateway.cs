@@ -98,7 +98,7 @@ public sealed class VimGateway : ReceiveActor
         Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
         Receive<GatewayLeaving>(leaving =>
         {
-            Sender.Tell(GatewayShutdown.Leave(Context, leaving));
+            GatewayShutdown.Leave(Context, leaving, Sender);
             Become(() => Leaving(leaving.Node));
         });
 
