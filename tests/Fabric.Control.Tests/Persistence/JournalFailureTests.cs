@@ -122,13 +122,18 @@ public sealed class JournalFailureTests : Akka.TestKit.Xunit2.TestKit
         device.Tell(new ReserveCapacity("host-p/sw0", "att-1", ["sha256"], 1, "r2"));
         ExpectMsg<CapacityReserved>();
 
-        await Journal.OnWrite.Fail();
+        // The write fails only once every request is in the device's mailbox: a request sent after the device
+        // stopped goes to dead letters by Akka's own rules (sharding buffers it for the next incarnation instead).
+        var gate = new GatedWriteFailure();
+        await Journal.OnWrite.SetInterceptorAsync(gate);
         Watch(device);
         var requesters = Enumerable.Range(2, 4).Select(_ => CreateTestProbe()).ToArray();
         for (var i = 0; i < requesters.Length; i++)
         {
             device.Tell(new ReserveCapacity("host-p/sw0", $"att-{i + 2}", ["sha256"], 1, $"r{i + 3}"), requesters[i].Ref);
         }
+
+        gate.Open();
 
         foreach (var requester in requesters)
         {
@@ -222,5 +227,19 @@ public sealed class JournalFailureTests : Akka.TestKit.Xunit2.TestKit
         await Journal.OnWrite.Pass();
         profile.Tell(new CreateProfile("p1", [new ProfileGroup("sha256", 1)], "r1"));
         Assert.True(ExpectMsg<ProfileView>().Exists);
+    }
+
+    /// <summary>Fails every write, each one only after <see cref="Open"/>.</summary>
+    private sealed class GatedWriteFailure : IJournalInterceptor
+    {
+        private readonly TaskCompletionSource _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Open() => _opened.TrySetResult();
+
+        public async Task InterceptAsync(IPersistentRepresentation message)
+        {
+            await _opened.Task;
+            throw new IOException("the test fails this write");
+        }
     }
 }
