@@ -114,6 +114,37 @@ public sealed class SerializationTests : IDisposable
         Assert.Throws<SerializationException>(() => FromWire(state));
     }
 
+    [Fact]
+    public void Json_reads_no_type_that_is_not_fabrics_or_akkas_at_any_depth()
+    {
+        // Akka binds every other object to JSON with type names: bytes under its identifier name the types to create.
+        var json = _system.Serialization.FindSerializerForType(typeof(Uri));
+        Assert.Equal("FabricJsonSerializer", json.GetType().Name);
+        Assert.Equal(new Akka.Serialization.NewtonSoftJsonSerializer((ExtendedActorSystem)_system).Identifier, json.Identifier);
+
+        // Half of the classic "start a process" gadget chains, as a sender with no checks writes it.
+        var process = """{"$type":"System.Diagnostics.ProcessStartInfo, System.Diagnostics.Process","FileName":"sh","Arguments":"-c id"}"""u8.ToArray();
+        var foreign = Assert.Throws<SerializationException>(() => json.FromBinary(process, typeof(object)));
+        Assert.Contains("System.Diagnostics.ProcessStartInfo", foreign.Message);
+        var nested = """{"$type":"Fabric.Messages.Errors.Rejected, Fabric.Messages","Reason":1,"Message":{"$type":"System.Diagnostics.ProcessStartInfo, System.Diagnostics.Process","FileName":"sh"}}"""u8.ToArray();
+        Assert.Contains("System.Diagnostics.ProcessStartInfo", Assert.Throws<SerializationException>(() => json.FromBinary(nested, typeof(object))).Message);
+        // A property name Json.NET decodes to "$type" is checked as such.
+        var escaped = System.Text.Encoding.UTF8.GetBytes("""{"\u0024type":"System.Uri, System.Private.Uri","OriginalString":"http://example.com/"}""");
+        Assert.Throws<SerializationException>(() => json.FromBinary(escaped, typeof(object)));
+        Assert.Throws<SerializationException>(() => json.FromBinary("{\"$type\":"u8.ToArray(), typeof(object)));
+    }
+
+    [Fact]
+    public void Json_still_reads_fabric_messages_and_akkas_own_types()
+    {
+        var json = _system.Serialization.FindSerializerForType(typeof(Uri));
+        var rejected = new Rejected(RejectReason.NotFound, "no such device");
+
+        Assert.Equal(rejected, json.FromBinary(json.ToBinary(rejected), typeof(object)));
+        var identify = new Identify("probe");
+        Assert.Equal("probe", Assert.IsType<Identify>(json.FromBinary(json.ToBinary(identify), typeof(object))).MessageId);
+    }
+
     /// <summary>Bytes as a sender without the allow-list writes them, read by this fabric's serializer.</summary>
     private object FromWire(object value)
     {
