@@ -83,6 +83,8 @@ internal sealed unsafe class AcQueue
         _sqHeadLocal = Volatile.Read(ref *_sqHead);
         _cqTailLocal = Volatile.Read(ref *_cqTail);
         _state = (int)ChannelState.Created;
+        // The guest learns what serves it and how long an op may take from the header (ABI v2).
+        channel.WriteService(driver.Function, options.OpDeadline);
     }
 
     public string Id { get; }
