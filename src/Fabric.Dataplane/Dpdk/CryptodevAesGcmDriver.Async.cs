@@ -16,6 +16,7 @@ public sealed partial class CryptodevAesGcmDriver
     private readonly DriverCompletion[] _immediate;
     private int _immediateCount;
     private int _inFlight;
+    private int _peakInFlight;
 
     /// <summary>One op inside the device, found by the user tag the shim carries (a per-driver sequence).</summary>
     private struct InFlightOp
@@ -32,6 +33,9 @@ public sealed partial class CryptodevAesGcmDriver
 
     /// <summary>Ops inside the device (the abandoned ones included until they surface).</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Most ops the device held at once so far (the asynchrony actually used).</summary>
+    public int PeakInFlight => Volatile.Read(ref _peakInFlight);
 
     public unsafe int Submit(ReadOnlySpan<DriverRequest> requests)
     {
@@ -94,6 +98,10 @@ public sealed partial class CryptodevAesGcmDriver
             _table[slots[i]].Used = true;
         }
         _inFlight += taken;
+        if (_inFlight > _peakInFlight)
+        {
+            Volatile.Write(ref _peakInFlight, _inFlight);
+        }
         // Not taken: the sequence numbers are simply skipped; the slots stay free.
         if (rc >= 0 || rc == DpdkNative.ErrBusy || rc == DpdkNative.ErrNoMemory)
         {

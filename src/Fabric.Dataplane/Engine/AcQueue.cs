@@ -141,7 +141,7 @@ internal sealed unsafe class AcQueue
     /// <summary>
     /// One visit: collects what the driver finished, expires ops past their deadline, takes up to
     /// <paramref name="burst"/> new descriptors, submits them and answers every op at the head of the window that is
-    /// done. Returns how much happened (0: idle).
+    /// done. Returns how much happened or is still under way in the device (0: idle).
     /// </summary>
     public int Poll(int burst)
     {
@@ -168,7 +168,8 @@ internal sealed unsafe class AcQueue
             SubmitPending();
         }
         work += Retire(Stopwatch.GetTimestamp(), force: true);
-        return work;
+        // Ops inside a device count as work: it may answer any moment, and an idle worker sleeps between polls.
+        return work + _window.InFlight;
     }
 
     /// <summary>Takes new descriptors into the window: -1 when the queue faulted, else how many.</summary>
