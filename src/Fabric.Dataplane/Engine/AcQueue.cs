@@ -150,6 +150,10 @@ internal sealed unsafe class AcQueue
         {
             return 0;
         }
+        if (_window.Count == 0 && Volatile.Read(ref *_sqTail) == _sqHeadLocal)
+        {
+            return 0; // idle: no clock read, nothing touched but the guest's tail
+        }
         var work = 0;
         var now = Stopwatch.GetTimestamp();
         if (_window.Unfinished != 0)
@@ -369,9 +373,15 @@ internal sealed unsafe class AcQueue
         var now = Stopwatch.GetTimestamp();
         while (_window.Unsubmitted != 0)
         {
+            // Never more than the driver says it can hold.
+            var room = Math.Min(chunk, _port.MaxInFlight - _window.InFlight);
+            if (room <= 0)
+            {
+                break;
+            }
             var seq = _window.SubmitNext < _window.Head ? _window.Head : _window.SubmitNext;
             var count = 0;
-            for (; seq != _window.Tail && count < chunk; seq++)
+            for (; seq != _window.Tail && count < room; seq++)
             {
                 ref var e = ref _window.At(seq);
                 if (e.State != InFlightWindow.EntryState.Unsubmitted)
