@@ -162,4 +162,43 @@ public class AsyncDriverTests
         Assert.Equal(OpStatus.Ok, close.Status);
         Assert.Equal(OpStatus.BadSession, g.SubmitAndWait(Data(6, OpCode.Forward, session, 1, 100, 2, 200, nonce: nonce), Patience).Status);
     }
+
+    [Fact]
+    public void A_device_that_throws_lies_about_tokens_and_overstates_its_output_costs_each_op_one_answer_and_nothing_more()
+    {
+        using var rig = new Rig(new BrokenAsyncDriver(), new ChannelGeometry(64, 64, 4, 4096));
+        var g = rig.Guest;
+        var batch = new SubmissionDescriptor[16];
+        var completions = new CompletionEntry[16];
+        var byStatus = new Dictionary<OpStatus, int>();
+        ulong expect = 0;
+        for (var round = 0; round < 30; round++)
+        {
+            for (var i = 0; i < batch.Length; i++)
+            {
+                batch[i] = Data(expect + (ulong)i, OpCode.Forward, 0, 0, 9, 1 + i % 3, 4);
+            }
+            Assert.Equal(batch.Length, g.SubmitBatch(batch));
+            var got = 0;
+            while (got < batch.Length)
+            {
+                var n = g.Wait(completions.AsSpan(0, batch.Length - got), Patience);
+                Assert.True(n > 0, "an op was left unanswered");
+                for (var i = 0; i < n; i++, got++)
+                {
+                    Assert.Equal(expect + (ulong)got, completions[i].Tag);
+                    var s = completions[i].Status;
+                    Assert.True(s is OpStatus.Ok or OpStatus.DriverFault, $"status {s}");
+                    Assert.True(s == OpStatus.Ok ? completions[i].OutLength == 4 : completions[i].OutLength == 0);
+                    byStatus[s] = byStatus.GetValueOrDefault(s) + 1;
+                }
+            }
+            expect += (ulong)batch.Length;
+        }
+        Assert.False(g.TryPoll(out _), "a completion nobody asked for (a made-up token) reached the guest");
+        Assert.True(byStatus.GetValueOrDefault(OpStatus.Ok) > 0 && byStatus.GetValueOrDefault(OpStatus.DriverFault) > 0,
+            $"ok {byStatus.GetValueOrDefault(OpStatus.Ok)}, faults {byStatus.GetValueOrDefault(OpStatus.DriverFault)}");
+        Assert.Equal(480, rig.Engine.GetStats("q")!.Ops);
+        Assert.Equal(ChannelState.Active, g.State);
+    }
 }

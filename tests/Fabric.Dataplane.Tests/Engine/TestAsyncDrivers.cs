@@ -140,3 +140,74 @@ internal sealed class BlackHoleDriver : IAsyncGDriver
     {
     }
 }
+
+/// <summary>
+/// A broken device: every third Submit throws, Poll also reports tokens it was never given and claims more output
+/// than the op's capacity for odd tokens. The AC must answer each op exactly once and keep its worker.
+/// </summary>
+internal sealed class BrokenAsyncDriver : IAsyncGDriver
+{
+    private readonly ulong[] _held = new ulong[256];
+    private int _count;
+    private int _submits;
+
+    public string Function => "crc32c";
+
+    public DriverKind Kind => DriverKind.Digest;
+
+    public int DigestSize => 4;
+
+    public bool RequiresSession => false;
+
+    public int MaxInFlight => _held.Length;
+
+    public OpStatus OpenSession(ReadOnlySpan<byte> key, out object? session)
+    {
+        session = null;
+        return OpStatus.Ok;
+    }
+
+    public void CloseSession(object? session)
+    {
+    }
+
+    public OpStatus Execute(in DriverOp op, ReadOnlySpan<byte> input, Span<byte> output, out int written) =>
+        throw new InvalidOperationException("asynchronous only");
+
+    public int Submit(ReadOnlySpan<DriverRequest> requests)
+    {
+        if (++_submits % 3 == 0)
+        {
+            throw new InvalidOperationException("device error on submit");
+        }
+        var n = Math.Min(requests.Length, _held.Length - _count);
+        for (var i = 0; i < n; i++)
+        {
+            _held[_count++] = requests[i].Token;
+        }
+        return n;
+    }
+
+    public int Poll(Span<DriverCompletion> completions)
+    {
+        var n = 0;
+        if (completions.Length > 0)
+        {
+            completions[n++] = new DriverCompletion { Token = 0xDEAD_0000_0000, Status = OpStatus.Ok, Written = 4 };
+        }
+        while (_count > 0 && n < completions.Length)
+        {
+            var token = _held[--_count];
+            completions[n++] = new DriverCompletion { Token = token, Status = OpStatus.Ok, Written = token % 2 == 1 ? 1 << 20 : 4 };
+        }
+        return n;
+    }
+
+    public void Abandon(ulong token)
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+}
