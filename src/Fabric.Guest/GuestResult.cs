@@ -42,6 +42,12 @@ public sealed record GuestResult
     public double P99Micros { get; init; }
     public double MaxMicros { get; init; }
 
+    /// <summary>The function serving the channel, from its header (ABI v2); null on a v1 channel or when the run did not start.</summary>
+    public string? Function { get; init; }
+
+    /// <summary>The queue's op deadline, from the channel header (ABI v2); null when unknown.</summary>
+    public TimeSpan? OpDeadline { get; init; }
+
     public double OpsPerSecond => Seconds > 0 ? (Ok + Errors) / Seconds : 0;
     public double MegabytesPerSecond => Seconds > 0 ? Bytes / Seconds / 1e6 : 0;
 

@@ -89,6 +89,8 @@ public sealed class GuestWorkload
     private bool _channelGone;
     private long _lastProgressTs;
     private LongHistogram _total = null!;
+    private string? _function;
+    private TimeSpan? _opDeadline;
     private LongHistogram _interval = null!;
 
     // Progress interval bookkeeping.
@@ -151,6 +153,9 @@ public sealed class GuestWorkload
         using (channel)
         {
             _channel = channel;
+            // What serves the channel (ABI v2 header; null on a v1 channel): reported with the result.
+            _function = channel.Function;
+            _opDeadline = channel.OpDeadline;
             return RunOn(cancel);
         }
     }
@@ -794,6 +799,8 @@ public sealed class GuestWorkload
             P50Micros = hasLatency ? _total.GetValueAtPercentile(50) / 1000.0 : 0,
             P99Micros = hasLatency ? _total.GetValueAtPercentile(99) / 1000.0 : 0,
             MaxMicros = hasLatency ? _total.GetMaxValue() / 1000.0 : 0,
+            Function = _function,
+            OpDeadline = _opDeadline,
             ExitCode = exit,
         };
     }

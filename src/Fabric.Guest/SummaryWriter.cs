@@ -48,6 +48,22 @@ public static class SummaryWriter
         w.WriteNumber("p99_us", Math.Round(r.P99Micros, 3));
         w.WriteNumber("max_us", Math.Round(r.MaxMicros, 3));
         w.WriteNumber("integrity_failures", r.IntegrityFailures);
+        if (r.Function is null)
+        {
+            w.WriteNull("function");
+        }
+        else
+        {
+            w.WriteString("function", r.Function);
+        }
+        if (r.OpDeadline is { } deadline)
+        {
+            w.WriteNumber("op_deadline_ms", Math.Round(deadline.TotalMilliseconds, 3));
+        }
+        else
+        {
+            w.WriteNull("op_deadline_ms");
+        }
         if (r.Message is null)
         {
             w.WriteNull("error");
@@ -66,6 +82,8 @@ public static class SummaryWriter
         table.AddColumn(new TableColumn("value").RightAligned());
         table.Title = new TableTitle($"fabric-guest {GuestOps.NameOf(r.Op)} on {Markup.Escape(r.ChannelPath)}");
         table.AddRow("stopped by", StopName(r.StoppedBy));
+        table.AddRow("function", Markup.Escape(r.Function ?? "(not told: ABI v1 channel)"));
+        table.AddRow("op deadline", r.OpDeadline is { } d ? $"{d.TotalMilliseconds:N0} ms" : "(not told)");
         table.AddRow("ops submitted", $"{r.Submitted:N0}");
         table.AddRow("ops ok", $"{r.Ok:N0}");
         table.AddRow("ops error", r.Errors > 0 ? $"[red]{r.Errors:N0}[/]" : "0");

@@ -26,6 +26,21 @@ public sealed class WorkloadTests
     }
 
     [Fact]
+    public async Task The_result_names_the_function_and_deadline_the_channel_header_gives()
+    {
+        await using var rig = new GuestRig(Fabric.Dataplane.Drivers.GDriverCatalog.Create("deflate->aes-256-gcm->sha256"),
+            queue: new Fabric.Dataplane.Engine.QueueOptions { OpDeadline = TimeSpan.FromMilliseconds(750) });
+        var r = new GuestWorkload(rig.Options(GuestOp.RoundTrip, count: 10)).Run(CancellationToken.None);
+
+        Assert.Equal(GuestExitCodes.Ok, r.ExitCode);
+        Assert.Equal("deflate->aes-256-gcm->sha256", r.Function);
+        Assert.Equal(TimeSpan.FromMilliseconds(750), r.OpDeadline);
+        var json = System.Text.Json.JsonDocument.Parse(SummaryWriter.ToJson(r)).RootElement;
+        Assert.Equal("deflate->aes-256-gcm->sha256", json.GetProperty("function").GetString());
+        Assert.Equal(750, json.GetProperty("op_deadline_ms").GetDouble());
+    }
+
+    [Fact]
     public async Task Pipeline_round_trips_through_every_stage()
     {
         await using var rig = new GuestRig("deflate->aes-256-gcm->sha256");

@@ -195,9 +195,34 @@ internal sealed class DataplaneBench(TimeSpan perCase, TextWriter log)
         };
         json["targets_met"] = allMet;
 
+        // 5. What the AEAD open's scratch copy costs: straight into the output vs scratch + verify + copy.
+        json["aead_open_copy"] = AeadOpenCopyBench.Run(acCore, perCase, log);
+
         // 5. AES-256-GCM in-process on the .NET driver vs DPDK cryptodev PMDs (last: EAL stays for the process).
         json["dpdk_direct"] = DpdkDirectBench.Run(acCore, perCase, log);
         return json;
+    }
+
+    /// <summary>Only the AEAD open copy cost (<c>--only aead-open</c>): a quick run of one section.</summary>
+    public JsonObject RunAeadOpenOnly()
+    {
+        var (guestCore, acCore) = Pinned.Cores;
+        var loadBefore = LoadAverage();
+        var result = AeadOpenCopyBench.Run(acCore, perCase, log);
+        return new JsonObject
+        {
+            ["topic"] = "dataplane",
+            ["only"] = "aead-open",
+            ["seconds_per_case"] = perCase.TotalSeconds,
+            ["machine"] = new JsonObject
+            {
+                ["processors"] = Environment.ProcessorCount,
+                ["ac_core"] = acCore,
+                ["loadavg_1m_before"] = loadBefore,
+                ["loadavg_1m_after"] = LoadAverage(),
+            },
+            ["aead_open_copy"] = result,
+        };
     }
 
     private static double LoadAverage()

@@ -23,9 +23,16 @@ public static class DataplaneCommand
             Description = "seconds per measured phase (each case has a few phases); the default keeps the run under 2 minutes",
             DefaultValueFactory = _ => 2.0,
         };
+        var only = new Option<string>("--only")
+        {
+            Description = "run one section: all (default) or aead-open (what the AEAD open's scratch copy costs)",
+            DefaultValueFactory = _ => "all",
+        };
+        only.AcceptOnlyFromAmong("all", "aead-open");
         var command = new Command("dataplane", "AES-256-GCM and a deflate->aes-256-gcm->sha256 pipeline: direct in-process vs the shared-memory channel to a pinned AC vs a Unix-socket sidecar");
         command.Options.Add(json);
         command.Options.Add(seconds);
+        command.Options.Add(only);
         command.SetAction(async (parse, _) =>
         {
             var perCase = parse.GetValue(seconds);
@@ -36,7 +43,7 @@ public static class DataplaneCommand
             }
             var asJson = parse.GetValue(json);
             var bench = new DataplaneBench(TimeSpan.FromSeconds(perCase), asJson ? Console.Error : Console.Out);
-            var result = await bench.RunAsync();
+            var result = parse.GetValue(only) == "aead-open" ? bench.RunAeadOpenOnly() : await bench.RunAsync();
             Console.Out.WriteLine(DataplaneBench.Format(result));
             return 0;
         });

@@ -250,6 +250,23 @@ public sealed unsafe class ChannelFile : IDisposable
 
     public ChannelState State => (ChannelState)ReadU32(ChannelLayout.StateOffset);
 
+    /// <summary>
+    /// Writes what serves the channel (ABI v2): the function name and the queue's op deadline. The AC calls it when it
+    /// realizes the queue, before it makes the channel Active (the state store publishes these fields).
+    /// </summary>
+    internal void WriteService(string function, TimeSpan deadline)
+    {
+        if (function.Length is 0 or > ChannelLayout.MaxFunctionBytes || !System.Text.Ascii.IsValid(function))
+        {
+            throw new ArgumentException($"function name '{function}' must be 1..{ChannelLayout.MaxFunctionBytes} ASCII characters to fit the channel header", nameof(function));
+        }
+        var field = new Span<byte>(_base + ChannelLayout.FunctionOffset, ChannelLayout.MaxFunctionBytes);
+        field.Clear();
+        System.Text.Encoding.ASCII.GetBytes(function, field);
+        WriteU64(ChannelLayout.DeadlineNanosOffset, (ulong)Math.Max(1, deadline.Ticks) * 100);
+        WriteU32(ChannelLayout.FunctionLengthOffset, (uint)function.Length);
+    }
+
     internal void SetState(ChannelState state) => WriteU32(ChannelLayout.StateOffset, (uint)state);
 
     /// <summary>Raw view of the whole file (tests use it to corrupt a channel on purpose).</summary>

@@ -1,7 +1,7 @@
 namespace Fabric.Dataplane.Channel;
 
 /// <summary>
-/// Fixed byte offsets of the channel ABI (version 1). Every field is little-endian.
+/// Fixed byte offsets of the channel ABI (version 2; version 1 lacks the function and deadline fields). Every field is little-endian.
 /// docs/channel-abi.md is the human-readable form of this file; change both together.
 /// </summary>
 public static class ChannelLayout
@@ -9,7 +9,11 @@ public static class ChannelLayout
     /// <summary>"FABRICCH" read as a little-endian 64-bit integer.</summary>
     public const ulong Magic = 0x4843434952424146UL;
 
-    public const uint AbiVersion = 1;
+    /// <summary>What the AC writes. Version 2 fills fields version 1 left reserved (zero): the function and the deadline.</summary>
+    public const uint AbiVersion = 2;
+
+    /// <summary>Oldest version the guest library still reads (a v1 channel has no function or deadline to tell).</summary>
+    public const uint MinAbiVersion = 1;
 
     /// <summary>The header is one page; the rings and the arena start page-aligned after it.</summary>
     public const int HeaderSize = 4096;
@@ -41,6 +45,15 @@ public static class ChannelLayout
     public const int StateOffset = 80;
     public const int MaxSessionsOffset = 84;
     public const int DriverGenerationOffset = 88;
+
+    // ABI v2: what serves the channel, written by the AC when it realizes the queue, before the state becomes Active.
+    /// <summary>u32: bytes of the function name at <see cref="FunctionOffset"/> (1..<see cref="MaxFunctionBytes"/>).</summary>
+    public const int FunctionLengthOffset = 92;
+    /// <summary>u64: the queue's op deadline in nanoseconds (an op past it completes DeadlineExceeded).</summary>
+    public const int DeadlineNanosOffset = 96;
+    /// <summary>ASCII function name, e.g. "aes-256-gcm" or "deflate->aes-256-gcm->sha256", zero-padded.</summary>
+    public const int FunctionOffset = 1024;
+    public const int MaxFunctionBytes = 256;
 
     // Ring indices: free-running 64-bit counters; the entry is index & (entries - 1).
     /// <summary>Submission producer index, written by the guest only.</summary>

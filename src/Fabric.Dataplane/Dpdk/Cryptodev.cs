@@ -13,8 +13,9 @@ public sealed class Cryptodev : IDisposable
 
     private readonly int[] _claimed;
 
-    private Cryptodev(CryptodevHandle handle, string name, string driverName, int socketId, int queuePairs, int maxOpBytes)
+    private Cryptodev(CryptodevHandle handle, string name, string driverName, int socketId, int queuePairs, int depth, int maxOpBytes)
     {
+        Depth = depth;
         Handle = handle;
         Name = name;
         DriverName = driverName;
@@ -34,6 +35,9 @@ public sealed class Cryptodev : IDisposable
     public int SocketId { get; }
 
     public int QueuePairs { get; }
+
+    /// <summary>Descriptors of each queue pair: the most ops one g-driver keeps in flight on the device.</summary>
+    public int Depth { get; }
 
     /// <summary>Largest AAD + body an op may carry (the tag travels apart).</summary>
     public int MaxOpBytes { get; }
@@ -72,7 +76,7 @@ public sealed class Cryptodev : IDisposable
         handle.Adopt(device);
         var driver = stackalloc byte[64];
         DpdkNative.CryptodevInfo(device, driver, 64, out var socket, out var max);
-        return new Cryptodev(handle, name, DpdkNative.Text(driver), socket, queuePairs, (int)max);
+        return new Cryptodev(handle, name, DpdkNative.Text(driver), socket, queuePairs, depth, (int)max);
     }
 
     /// <summary>A free queue pair for one g-driver, or -1 when every queue pair has one.</summary>

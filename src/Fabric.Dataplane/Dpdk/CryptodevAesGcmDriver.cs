@@ -7,10 +7,12 @@ namespace Fabric.Dataplane.Dpdk;
 /// <summary>
 /// AES-256-GCM on a DPDK cryptodev queue pair, with <see cref="AeadDriver"/>'s layout and status codes: seal
 /// input = aad || plaintext, output = ciphertext || tag; open input = aad || ciphertext || tag, output = plaintext.
-/// This first slice is synchronous over the asynchronous device: Execute enqueues one op and polls for it until the
-/// op's deadline. An op given up at its deadline stays in the device; its late completion is freed when it surfaces.
+/// The AC drives it through the asynchronous contract (<see cref="IAsyncGDriver"/>): Submit enqueues a burst on the
+/// queue pair, Poll dequeues a burst and copies each finished op's output to its slot, so the device keeps up to its
+/// queue depth in flight. <see cref="Execute"/> (one op, polled until done or its deadline) remains for direct callers.
+/// An op given up at its deadline stays in the device; its late completion is freed without touching its output.
 /// </summary>
-public sealed class CryptodevAesGcmDriver : IGDriver
+public sealed partial class CryptodevAesGcmDriver : IAsyncGDriver
 {
     private const int PollBurst = 8;
 
@@ -39,6 +41,11 @@ public sealed class CryptodevAesGcmDriver : IGDriver
         _queuePair = (ushort)queuePair;
         // Tags unique across drivers: a queue pair's next driver may still see this one's abandoned ops surface.
         _sequence = (ulong)Interlocked.Increment(ref s_instances) << 40;
+        _instanceBits = _sequence;
+        var table = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, device.Depth));
+        _table = new InFlightOp[table];
+        _tableMask = (ulong)table - 1;
+        _immediate = new DriverCompletion[MaxSubmitBurst];
     }
 
     public string Function => "aes-256-gcm";

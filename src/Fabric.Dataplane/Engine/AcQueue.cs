@@ -1,16 +1,17 @@
 using System.Runtime.CompilerServices;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Fabric.Dataplane.Channel;
 using Fabric.Dataplane.Drivers;
 
 namespace Fabric.Dataplane.Engine;
 
 /// <summary>
-/// One channel served by one worker: validates what the guest posted, runs it on the driver and posts
-/// the completion. Everything read from the channel is hostile; the geometry used for every bound is the
-/// AC's own copy, and the AC-owned indices live in private fields (shared memory only gets copies).
-/// Touched by the owning worker thread only, except the read-only properties.
+/// One channel served by one worker: validates what the guest posted, hands data ops to the driver through the
+/// asynchronous contract (<see cref="IAsyncGDriver"/>; synchronous drivers through <see cref="SyncDriverAdapter"/>),
+/// and answers in submission order through a reorder window (<see cref="InFlightWindow"/>). Everything read from the
+/// channel is hostile; the geometry used for every bound is the AC's own copy, and the AC-owned indices live in
+/// private fields (shared memory only gets copies). Touched by the owning worker thread only, except the read-only
+/// properties.
 /// </summary>
 internal sealed unsafe class AcQueue
 {
@@ -36,16 +37,22 @@ internal sealed unsafe class AcQueue
 
     private readonly SubmissionDescriptor* _burst;
     private readonly SubmissionDescriptor[] _burstBuffer;
+    private readonly InFlightWindow _window;
+    private readonly DriverRequest[] _batch = new DriverRequest[MaxBurst];
+    private readonly DriverCompletion[] _completions = new DriverCompletion[MaxBurst];
     private static readonly long PublishTicks = Stopwatch.Frequency / 500_000; // 2 us
     private static readonly double s_nanosPerTick = 1_000_000_000.0 / Stopwatch.Frequency;
 
     private ulong _sqHeadLocal;
     private ulong _cqTailLocal;
     private IGDriver _driver;
+    private IAsyncGDriver _port;
     private int _state;
     private long _drainDeadline;
     private TaskCompletionSource<QueueRemoval>? _removal;
     private long _drainStartOps;
+    private long _published;
+    private ulong _cqTailPublished;
 
     private readonly Action<string, string>? _onFault;
 
@@ -59,6 +66,7 @@ internal sealed unsafe class AcQueue
         Id = id;
         Channel = channel;
         _driver = driver;
+        _port = Port(driver);
         var b = channel.Base;
         _sq = b + g.SqOffset;
         _cq = b + g.CqOffset;
@@ -79,11 +87,17 @@ internal sealed unsafe class AcQueue
         _sessions = new SessionTable(g.MaxSessions);
         _burstBuffer = GC.AllocateArray<SubmissionDescriptor>(MaxBurst, pinned: true);
         _burst = (SubmissionDescriptor*)Unsafe.AsPointer(ref _burstBuffer[0]);
+        _window = new InFlightWindow(options.ReorderWindow);
         // A re-attached channel continues from the indices the AC last published.
         _sqHeadLocal = Volatile.Read(ref *_sqHead);
         _cqTailLocal = Volatile.Read(ref *_cqTail);
+        _cqTailPublished = _cqTailLocal;
         _state = (int)ChannelState.Created;
+        // The guest learns what serves it and how long an op may take from the header (ABI v2).
+        channel.WriteService(driver.Function, options.OpDeadline);
     }
+
+    private static IAsyncGDriver Port(IGDriver driver) => driver as IAsyncGDriver ?? new SyncDriverAdapter(driver);
 
     public string Id { get; }
 
@@ -104,6 +118,9 @@ internal sealed unsafe class AcQueue
 
     public int Sessions => _sessions.Count;
 
+    /// <summary>Ops taken from the ring and not yet answered (in the driver, or done and waiting for an older one).</summary>
+    public int InWindow => _window.Count;
+
     public bool IsDraining => _state == (int)ChannelState.Draining;
 
     public bool HasRemovalPending => _removal is not null;
@@ -121,7 +138,11 @@ internal sealed unsafe class AcQueue
 
     internal void Beat() => Volatile.Write(ref *_heartbeat, *_heartbeat + 1);
 
-    /// <summary>Serves up to <paramref name="burst"/> descriptors; returns how many.</summary>
+    /// <summary>
+    /// One visit: collects what the driver finished, expires ops past their deadline, takes up to
+    /// <paramref name="burst"/> new descriptors, submits them and answers every op at the head of the window that is
+    /// done. Returns how much happened or is still under way in the device (0: idle).
+    /// </summary>
     public int Poll(int burst)
     {
         var state = _state;
@@ -129,6 +150,35 @@ internal sealed unsafe class AcQueue
         {
             return 0;
         }
+        if (_window.Count == 0 && Volatile.Read(ref *_sqTail) == _sqHeadLocal)
+        {
+            return 0; // idle: no clock read, nothing touched but the guest's tail
+        }
+        var work = 0;
+        var now = Stopwatch.GetTimestamp();
+        if (_window.Unfinished != 0)
+        {
+            work += Reap(now);
+            Expire(now);
+        }
+        var taken = Take(burst, now);
+        if (taken < 0)
+        {
+            return 0; // faulted
+        }
+        work += taken;
+        if (_window.Unsubmitted != 0)
+        {
+            SubmitPending();
+        }
+        work += Retire(Stopwatch.GetTimestamp(), force: true);
+        // Ops inside a device count as work: it may answer any moment, and an idle worker sleeps between polls.
+        return work + _window.InFlight;
+    }
+
+    /// <summary>Takes new descriptors into the window: -1 when the queue faulted, else how many.</summary>
+    private int Take(int burst, long now)
+    {
         var tail = Volatile.Read(ref *_sqTail);
         var available = tail - _sqHeadLocal;
         if (available == 0)
@@ -138,25 +188,30 @@ internal sealed unsafe class AcQueue
         if (available > _sqEntries)
         {
             Fault($"submission tail {tail} is more than {_sqEntries} entries past the AC's head {_sqHeadLocal}");
-            return 0;
+            return -1;
         }
         var cqHead = Volatile.Read(ref *_cqHead);
         var inUse = _cqTailLocal - cqHead;
         if (inUse > _cqEntries)
         {
             Fault($"completion head {cqHead} is not within {_cqEntries} entries behind the AC's tail {_cqTailLocal}");
-            return 0;
+            return -1;
         }
-        // Never take more than the completion ring can answer: no op is dropped for want of a slot.
-        var n = Math.Min(Math.Min(available, _cqEntries - inUse), (ulong)Math.Min(burst, MaxBurst));
+        // Never take more than the completion ring can answer, counting the ops already in the window: no op is
+        // dropped for want of a completion entry.
+        var reserved = inUse + (ulong)_window.Count;
+        var cqFree = reserved >= _cqEntries ? 0 : _cqEntries - reserved;
+        var n = Math.Min(Math.Min(available, cqFree), (ulong)Math.Min(Math.Min(burst, MaxBurst), _window.Free));
         if (n == 0)
         {
-            Counters.RecordCqFull();
+            if (cqFree == 0)
+            {
+                Counters.RecordCqFull();
+            }
             return 0;
         }
         // Copy the whole burst out of shared memory first: the copy is what gets checked (the guest may
-        // rewrite entries meanwhile), the cache misses on the guest's lines overlap instead of queueing
-        // one per op, and the entries go back to the guest at once.
+        // rewrite entries meanwhile), and the cache misses on the guest's lines overlap instead of queueing.
         var count = (int)n;
         var index = (int)(_sqHeadLocal & _sqMask);
         var first = Math.Min(count, (int)_sqEntries - index);
@@ -165,55 +220,55 @@ internal sealed unsafe class AcQueue
         {
             Unsafe.CopyBlockUnaligned(_burst + first, _sq, (uint)((count - first) * ChannelLayout.SubmissionEntrySize));
         }
-        _sqHeadLocal += n;
-        Volatile.Write(ref *_sqHead, _sqHeadLocal);
-
-        // One clock read per op: the end of one op is the start of the next.
-        var now = Stopwatch.GetTimestamp();
-        var published = now;
-        for (var i = 0; i < count; i++)
+        var taken = 0;
+        for (; taken < count; taken++)
         {
-            ref var d = ref _burst[i];
-            var start = now;
-            var status = Execute(ref d, start, out var written, out var value);
-            now = Stopwatch.GetTimestamp();
-            if (status == OpStatus.Ok && now - start > _deadlineTicks && d.Op is OpCode.Forward or OpCode.Inverse)
+            ref var d = ref _burst[taken];
+            // A session op waits until no data op is unfinished: CloseSession must not free a session a device is
+            // still using, and ops after an OpenSession must see it. It stays in the ring until then.
+            if (d.Op is OpCode.OpenSession or OpCode.CloseSession && _window.Unfinished != 0)
             {
-                // Finished, but too late: a hung device's late answer is not trusted.
-                status = OpStatus.DeadlineExceeded;
-                written = 0;
+                break;
             }
-            var nanos = (long)((now - start) * s_nanosPerTick);
-            CompletionEntry c;
-            c.Tag = d.Tag;
-            c.Status = status;
-            c.OutLength = (uint)written;
-            c.Value = value;
-            c.ServiceNanos = (ulong)nanos;
-            Unsafe.WriteUnaligned(_cq + (long)((_cqTailLocal & _cqMask) * ChannelLayout.CompletionEntrySize), c);
-            _cqTailLocal++;
-            // Publication point: entries are complete before the guest can see the new tail. Publish at the
-            // end of the burst, or sooner once a couple of microseconds of work piled up: every store to a
-            // line the guest is polling costs a cache-line round trip, so cheap ops share one.
-            if (i == count - 1 || now - published >= PublishTicks)
+            var seq = _window.Tail;
+            ref var e = ref _window.At(seq);
+            e.Tag = d.Tag;
+            e.Op = d.Op;
+            e.Session = d.Session;
+            e.InLength = d.InLength;
+            e.Start = now;
+            e.End = now;
+            e.Written = 0;
+            var status = Decide(ref d, seq, out var value, out var pending);
+            e.Value = value;
+            if (pending)
             {
-                Volatile.Write(ref *_cqTail, _cqTailLocal);
-                published = now;
+                e.State = InFlightWindow.EntryState.Unsubmitted;
+                _window.Unsubmitted++;
             }
-            // Input bytes count only for the ops that read their input (the key of OpenSession, the data of Forward
-            // and Inverse): a Nop or CloseSession ignores in_length, whatever the guest put there.
-            Counters.Record(status, status == OpStatus.Ok && d.Op is OpCode.OpenSession or OpCode.Forward or OpCode.Inverse ? d.InLength : 0, written, nanos);
+            else
+            {
+                e.Status = status;
+                e.State = InFlightWindow.EntryState.Done;
+            }
+            _window.Tail = seq + 1;
         }
-        return count;
-
+        if (taken > 0)
+        {
+            _sqHeadLocal += (ulong)taken;
+            Volatile.Write(ref *_sqHead, _sqHeadLocal);
+        }
+        return taken;
     }
 
-    private OpStatus Execute(ref SubmissionDescriptor d, long start, out int written, out ulong value)
+    /// <summary>
+    /// Decides what the AC can decide alone (docs/channel-abi.md's order): bad descriptors, Nop and session ops
+    /// complete here; a valid data op becomes a request for the driver (<paramref name="pending"/>).
+    /// </summary>
+    private OpStatus Decide(ref SubmissionDescriptor d, ulong seq, out ulong value, out bool pending)
     {
-        written = 0;
         value = 0;
-        // Decided in the order docs/channel-abi.md lists: op, then the fields every op requires to be 0, then
-        // the op's own fields. Fields an op does not read are ignored (the per-op table in the doc).
+        pending = false;
         if ((uint)d.Op > (uint)OpCode.Inverse)
         {
             return OpStatus.Unsupported;
@@ -233,18 +288,16 @@ internal sealed unsafe class AcQueue
                     return OpStatus.BadDescriptor;
                 }
                 var key = new ReadOnlySpan<byte>(_arena + (long)d.InSlot * _slotSize + d.InOffset, (int)d.InLength);
-                OpStatus status;
-                uint id;
                 try
                 {
-                    status = _sessions.Open(_driver, key, out id);
+                    var status = _sessions.Open(_driver, key, out var id);
+                    value = id;
+                    return status;
                 }
                 catch (Exception)
                 {
                     return OpStatus.DriverFault;
                 }
-                value = id;
-                return status;
             }
             case OpCode.CloseSession:
                 if (d.AadLength != 0)
@@ -259,17 +312,14 @@ internal sealed unsafe class AcQueue
                 {
                     return OpStatus.DriverFault;
                 }
-            case OpCode.Forward:
-            case OpCode.Inverse:
-                return ExecuteData(ref d, start, out written);
             default:
-                return OpStatus.Unsupported;
+                return DecideData(ref d, seq, out pending);
         }
     }
 
-    private OpStatus ExecuteData(ref SubmissionDescriptor d, long start, out int written)
+    private OpStatus DecideData(ref SubmissionDescriptor d, ulong seq, out bool pending)
     {
-        written = 0;
+        pending = false;
         if (!TryRange(d.InSlot, d.InOffset, d.InLength)
             || !TryRange(d.OutSlot, d.OutOffset, d.OutCapacity)
             || d.AadLength > d.InLength)
@@ -282,41 +332,250 @@ internal sealed unsafe class AcQueue
         {
             return OpStatus.BadDescriptor;
         }
-        object? session = null;
-        if (d.Session != 0)
-        {
-            if (!_sessions.TryGet(d.Session, out session))
-            {
-                return OpStatus.BadSession;
-            }
-        }
-        var driver = _driver;
-        if (session is null && driver.RequiresSession)
+        if (!TrySession(d.Session, out var session))
         {
             return OpStatus.BadSession;
         }
-        var input = new ReadOnlySpan<byte>(_arena + inStart, (int)d.InLength);
-        var output = new Span<byte>(_arena + outStart, (int)d.OutCapacity);
-        var nonce = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<Param16, byte>(ref d.Param), SubmissionDescriptor.NonceSize);
-        var deadline = start + _deadlineTicks;
-        var op = new DriverOp(d.Op, session, nonce, (int)d.AadLength, deadline, d.Param[SubmissionDescriptor.TagLengthIndex]);
-        OpStatus status;
+        ref var r = ref _window.RequestAt(seq);
+        r.Token = seq;
+        r.Code = d.Op;
+        r.AadLength = (int)d.AadLength;
+        r.Session = session;
+        r.Input = (nint)(_arena + inStart);
+        r.InputLength = (int)d.InLength;
+        r.Output = (nint)(_arena + outStart);
+        r.OutputCapacity = (int)d.OutCapacity;
+        r.Param = d.Param;
+        pending = true;
+        return OpStatus.Ok;
+    }
+
+    /// <summary>The driver state of a session id; id 0 is "none", allowed only on drivers without keys.</summary>
+    private bool TrySession(uint id, out object? session)
+    {
+        session = null;
+        if (id != 0)
+        {
+            return _sessions.TryGet(id, out session);
+        }
+        return !_driver.RequiresSession;
+    }
+
+    /// <summary>
+    /// Hands waiting data ops to the driver in submission order. A synchronous driver gets one op per call and its
+    /// answer is collected right away, so each op's service time and deadline are its own and finished ops reach the
+    /// guest every couple of microseconds; an asynchronous one gets bursts.
+    /// </summary>
+    private void SubmitPending()
+    {
+        var synchronous = _port is SyncDriverAdapter;
+        var chunk = synchronous ? 1 : MaxBurst;
+        var now = Stopwatch.GetTimestamp();
+        while (_window.Unsubmitted != 0)
+        {
+            // Never more than the driver says it can hold.
+            var room = Math.Min(chunk, _port.MaxInFlight - _window.InFlight);
+            if (room <= 0)
+            {
+                break;
+            }
+            var seq = _window.SubmitNext < _window.Head ? _window.Head : _window.SubmitNext;
+            var count = 0;
+            for (; seq != _window.Tail && count < room; seq++)
+            {
+                ref var e = ref _window.At(seq);
+                if (e.State != InFlightWindow.EntryState.Unsubmitted)
+                {
+                    continue;
+                }
+                e.Start = now;
+                ref var r = ref _window.RequestAt(seq);
+                r.DeadlineTimestamp = now + _deadlineTicks;
+                _batch[count++] = r;
+            }
+            if (count == 0)
+            {
+                _window.SubmitNext = seq;
+                break;
+            }
+            int accepted;
+            try
+            {
+                accepted = Math.Clamp(_port.Submit(new ReadOnlySpan<DriverRequest>(_batch, 0, count)), 0, count);
+            }
+            catch (Exception)
+            {
+                // A driver that throws on submit took nothing: those ops fail, the worker lives.
+                for (var i = 0; i < count; i++)
+                {
+                    Finish(ref _window.At(_batch[i].Token), OpStatus.DriverFault, 0, now);
+                    _window.Unsubmitted--;
+                }
+                Array.Clear(_batch, 0, count);
+                _window.SubmitNext = seq;
+                continue;
+            }
+            for (var i = 0; i < accepted; i++)
+            {
+                _window.At(_batch[i].Token).State = InFlightWindow.EntryState.InFlight;
+            }
+            _window.Unsubmitted -= accepted;
+            _window.InFlight += accepted;
+            _window.SubmitNext = accepted == count ? seq : _batch[accepted].Token;
+            // The copies must not keep a closed session's state reachable.
+            Array.Clear(_batch, 0, count);
+            if (synchronous)
+            {
+                now = Stopwatch.GetTimestamp();
+                Reap(now);
+                Retire(now, force: false);
+            }
+            if (accepted < count)
+            {
+                break; // the device is busy: the rest waits for the next visit
+            }
+        }
+    }
+
+    /// <summary>Collects what the driver finished; late answers of abandoned ops are dropped.</summary>
+    private int Reap(long now)
+    {
+        if (_window.InFlight == 0)
+        {
+            return 0;
+        }
+        int n;
         try
         {
-            status = driver.Execute(op, input, output, out written);
+            n = Math.Clamp(_port.Poll(_completions), 0, _completions.Length);
         }
         catch (Exception)
         {
-            // The one place an exception is expected: a faulty driver. The op fails, the worker lives.
-            written = 0;
-            return OpStatus.DriverFault;
+            return 0; // ops stay in flight and meet their deadline
         }
-        if (status != OpStatus.Ok || (uint)written > d.OutCapacity)
+        for (var i = 0; i < n; i++)
         {
-            written = 0;
-            return status == OpStatus.Ok ? OpStatus.DriverFault : status;
+            ref var c = ref _completions[i];
+            if (!_window.Contains(c.Token))
+            {
+                continue;
+            }
+            ref var e = ref _window.At(c.Token);
+            if (e.State != InFlightWindow.EntryState.InFlight)
+            {
+                continue;
+            }
+            _window.InFlight--;
+            var status = c.Status;
+            var written = c.Written;
+            if (status == OpStatus.Ok && (uint)written > (uint)_window.RequestAt(c.Token).OutputCapacity)
+            {
+                status = OpStatus.DriverFault; // claims more than the output holds
+            }
+            if (status == OpStatus.Ok && now - e.Start > _deadlineTicks && e.Op is OpCode.Forward or OpCode.Inverse)
+            {
+                // Finished, but too late: a hung device's late answer is not trusted.
+                status = OpStatus.DeadlineExceeded;
+            }
+            Finish(ref e, status, status == OpStatus.Ok ? written : 0, now);
         }
-        return OpStatus.Ok;
+        return n;
+    }
+
+    /// <summary>
+    /// Answers DeadlineExceeded for the oldest ops past their deadline and tells the driver to forget them; the
+    /// counter it raises is what the device's g-driver actor watches. Ops after the first one still in time are younger.
+    /// </summary>
+    private void Expire(long now)
+    {
+        for (var seq = _window.Head; seq != _window.Tail; seq++)
+        {
+            ref var e = ref _window.At(seq);
+            if (e.State == InFlightWindow.EntryState.Done)
+            {
+                continue;
+            }
+            if (now - e.Start <= _deadlineTicks)
+            {
+                return;
+            }
+            GiveUp(seq, ref e, OpStatus.DeadlineExceeded, now);
+        }
+    }
+
+    private void GiveUp(ulong seq, ref InFlightWindow.Entry e, OpStatus status, long now)
+    {
+        if (e.State == InFlightWindow.EntryState.InFlight)
+        {
+            _window.InFlight--;
+            try
+            {
+                _port.Abandon(seq);
+            }
+            catch (Exception)
+            {
+                // The op is answered either way; its late completion is dropped by Reap.
+            }
+        }
+        else if (e.State == InFlightWindow.EntryState.Unsubmitted)
+        {
+            _window.Unsubmitted--;
+        }
+        Finish(ref e, status, 0, now);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish(ref InFlightWindow.Entry e, OpStatus status, int written, long now)
+    {
+        e.Status = status;
+        e.Written = written;
+        e.End = now;
+        e.State = InFlightWindow.EntryState.Done;
+    }
+
+    /// <summary>
+    /// Answers the finished ops at the head of the window, in order. Publishes the completion tail when
+    /// <paramref name="force"/>d, or once a couple of microseconds passed since the last publication: every store to
+    /// a line the guest polls costs a cache-line round trip, so cheap ops share one.
+    /// </summary>
+    private int Retire(long now, bool force)
+    {
+        var count = 0;
+        while (_window.Head != _window.Tail)
+        {
+            ref var e = ref _window.At(_window.Head);
+            if (e.State != InFlightWindow.EntryState.Done)
+            {
+                break;
+            }
+            var nanos = (long)((e.End - e.Start) * s_nanosPerTick);
+            CompletionEntry c;
+            c.Tag = e.Tag;
+            c.Status = e.Status;
+            c.OutLength = (uint)e.Written;
+            c.Value = e.Value;
+            c.ServiceNanos = (ulong)Math.Max(0, nanos);
+            Unsafe.WriteUnaligned(_cq + (long)((_cqTailLocal & _cqMask) * ChannelLayout.CompletionEntrySize), c);
+            _cqTailLocal++;
+            // Input bytes count only for the ops that read their input (the key of OpenSession, the data of Forward
+            // and Inverse): a Nop or CloseSession ignores in_length, whatever the guest put there.
+            var ok = e.Status == OpStatus.Ok;
+            Counters.Record(e.Status, ok && e.Op is OpCode.OpenSession or OpCode.Forward or OpCode.Inverse ? e.InLength : 0, e.Written, nanos);
+            if (e.Op is OpCode.Forward or OpCode.Inverse)
+            {
+                _window.RequestAt(_window.Head).Session = null;
+            }
+            _window.Head++;
+            count++;
+        }
+        if (_cqTailPublished != _cqTailLocal && (force || now - _published >= PublishTicks))
+        {
+            // Publication point: entries are complete before the guest can see the new tail.
+            Volatile.Write(ref *_cqTail, _cqTailLocal);
+            _cqTailPublished = _cqTailLocal;
+            _published = now;
+        }
+        return count;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -350,23 +609,36 @@ internal sealed unsafe class AcQueue
         }
     }
 
-    /// <summary>True when draining is over: nothing left to serve, the deadline passed, or the queue faulted.</summary>
+    /// <summary>True when draining is over: nothing left to serve or answer, the deadline passed, or the queue faulted.</summary>
     internal bool DrainFinished(long now)
     {
         if (State != ChannelState.Draining)
         {
             return true;
         }
-        return Volatile.Read(ref *_sqTail) == _sqHeadLocal || now > _drainDeadline;
+        return (Volatile.Read(ref *_sqTail) == _sqHeadLocal && _window.Count == 0) || now > _drainDeadline;
     }
 
     /// <summary>Closes the queue for good: no more service, sessions wiped, removal reported.</summary>
     internal void Close()
     {
         var faulted = State == ChannelState.Faulted;
-        var left = faulted ? ulong.MaxValue : AnswerLeftovers();
+        var left = ulong.MaxValue;
         if (!faulted)
         {
+            // Ops in the window were taken, so they are answered: as finished, or QueueClosing (abandoned in the driver).
+            var now = Stopwatch.GetTimestamp();
+            Reap(now);
+            for (var seq = _window.Head; seq != _window.Tail; seq++)
+            {
+                ref var e = ref _window.At(seq);
+                if (e.State != InFlightWindow.EntryState.Done)
+                {
+                    GiveUp(seq, ref e, OpStatus.QueueClosing, now);
+                }
+            }
+            Retire(now, force: true);
+            left = AnswerLeftovers();
             SetState(ChannelState.Closed);
         }
         try
@@ -408,9 +680,35 @@ internal sealed unsafe class AcQueue
         return available - n;
     }
 
+    /// <summary>
+    /// Puts <paramref name="next"/> behind the queue. Ops the old driver still holds are abandoned there and submitted
+    /// again to the new one (crypto and compression ops can be redone: the output is simply written again), with their
+    /// sessions rebuilt from the AC's copy of the keys, so the guest notices nothing.
+    /// </summary>
     internal IGDriver Swap(IGDriver next)
     {
         var previous = _driver;
+        var now = Stopwatch.GetTimestamp();
+        Reap(now);
+        for (var seq = _window.Head; seq != _window.Tail; seq++)
+        {
+            ref var e = ref _window.At(seq);
+            if (e.State == InFlightWindow.EntryState.InFlight)
+            {
+                try
+                {
+                    _port.Abandon(seq);
+                }
+                catch (Exception)
+                {
+                    // It goes with the old driver.
+                }
+                e.State = InFlightWindow.EntryState.Unsubmitted;
+                _window.InFlight--;
+                _window.Unsubmitted++;
+            }
+        }
+        _window.SubmitNext = _window.Head;
         try
         {
             _sessions.Rebind(previous, next);
@@ -420,8 +718,27 @@ internal sealed unsafe class AcQueue
             // Sessions the new driver could not take are already wiped; ops on them complete BadSession.
         }
         Volatile.Write(ref _driver, next);
+        _port = Port(next);
+        for (var seq = _window.Head; seq != _window.Tail; seq++)
+        {
+            ref var e = ref _window.At(seq);
+            if (e.State != InFlightWindow.EntryState.Unsubmitted)
+            {
+                continue;
+            }
+            if (TrySession(e.Session, out var session))
+            {
+                _window.RequestAt(seq).Session = session;
+            }
+            else
+            {
+                _window.Unsubmitted--;
+                Finish(ref e, OpStatus.BadSession, 0, now);
+            }
+        }
         DriverGeneration++;
         Channel.WriteU32(ChannelLayout.DriverGenerationOffset, DriverGeneration);
+        Retire(now, force: true);
         return previous;
     }
 }

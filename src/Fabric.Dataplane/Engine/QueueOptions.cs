@@ -9,5 +9,11 @@ public sealed record QueueOptions
     /// <summary>Largest key OpenSession accepts.</summary>
     public int MaxKeyBytes { get; init; } = 1024;
 
+    /// <summary>
+    /// Most ops of one queue taken from the ring and not yet answered (the reorder window): what an asynchronous
+    /// device may hold in flight, plus finished ops waiting for an older one. Rounded up to a power of two.
+    /// </summary>
+    public int ReorderWindow { get; init; } = 256;
+
     public static QueueOptions Default { get; } = new();
 }

@@ -36,6 +36,7 @@ public sealed unsafe class GuestChannel : IDisposable
         SlotCount = (int)file.ReadU32(ChannelLayout.SlotCountOffset);
         SlotSize = (int)file.ReadU32(ChannelLayout.SlotSizeOffset);
         Epoch = file.ReadU64(ChannelLayout.EpochOffset);
+        AbiVersion = file.ReadU32(ChannelLayout.AbiVersionOffset);
         _sq = b + (long)file.ReadU64(ChannelLayout.SqOffsetOffset);
         _cq = b + (long)file.ReadU64(ChannelLayout.CqOffsetOffset);
         _arena = b + (long)file.ReadU64(ChannelLayout.ArenaOffsetOffset);
@@ -56,6 +57,50 @@ public sealed unsafe class GuestChannel : IDisposable
     public int SlotCount { get; }
     public int SlotSize { get; }
     public ulong Epoch { get; }
+
+    /// <summary>The channel's ABI version (1 or 2): a v1 channel does not tell its function or deadline.</summary>
+    public uint AbiVersion { get; }
+
+    /// <summary>
+    /// The function the queue runs ("aes-256-gcm", "deflate->aes-256-gcm->sha256"), read from the header (ABI v2); null
+    /// for a v1 channel, before the AC has made the channel Active, or when the field does not hold a valid name.
+    /// Fixed for the channel's life (a driver swap keeps the function). Allocates: read it once, not per op.
+    /// </summary>
+    public string? Function
+    {
+        get
+        {
+            if (AbiVersion < 2 || State == ChannelState.Created)
+            {
+                return null;
+            }
+            var length = _file.ReadU32(ChannelLayout.FunctionLengthOffset);
+            if (length is 0 or > ChannelLayout.MaxFunctionBytes)
+            {
+                return null;
+            }
+            var bytes = new ReadOnlySpan<byte>(_file.Base + ChannelLayout.FunctionOffset, (int)length);
+            return System.Text.Ascii.IsValid(bytes) ? System.Text.Encoding.ASCII.GetString(bytes) : null;
+        }
+    }
+
+    /// <summary>
+    /// The queue's op deadline (ABI v2): an op the AC has not finished this long after it took it completes
+    /// DeadlineExceeded. Null for a v1 channel or before the channel is Active. A sensible wait for one completion is a
+    /// few times this, plus the queue's backlog.
+    /// </summary>
+    public TimeSpan? OpDeadline
+    {
+        get
+        {
+            if (AbiVersion < 2 || State == ChannelState.Created)
+            {
+                return null;
+            }
+            var nanos = _file.ReadU64(ChannelLayout.DeadlineNanosOffset);
+            return nanos is 0 or > (ulong)long.MaxValue / 2 ? null : TimeSpan.FromTicks((long)(nanos / 100));
+        }
+    }
     public string Path => _file.Path;
 
     public ChannelState State => _file.State;
@@ -100,15 +145,15 @@ public sealed unsafe class GuestChannel : IDisposable
             return "bad magic: not a Fabric channel, or the AC has not finished creating it";
         }
         var version = f.ReadU32(ChannelLayout.AbiVersionOffset);
-        if (version != ChannelLayout.AbiVersion)
+        if (version < ChannelLayout.MinAbiVersion || version > ChannelLayout.AbiVersion)
         {
-            return $"ABI version {version}, this library speaks {ChannelLayout.AbiVersion}: upgrade the guest library or the node";
+            return $"ABI version {version}, this library speaks {ChannelLayout.MinAbiVersion} to {ChannelLayout.AbiVersion}: upgrade the guest library or the node";
         }
         if (f.ReadU32(ChannelLayout.SqEntrySizeOffset) != ChannelLayout.SubmissionEntrySize
             || f.ReadU32(ChannelLayout.CqEntrySizeOffset) != ChannelLayout.CompletionEntrySize
             || f.ReadU32(ChannelLayout.HeaderSizeOffset) != ChannelLayout.HeaderSize)
         {
-            return "entry or header sizes differ from ABI v1";
+            return "entry or header sizes differ from the ABI's (64-byte descriptors, 32-byte completions, 4096-byte header)";
         }
         var g = new ChannelGeometry(
             (int)Math.Min(f.ReadU32(ChannelLayout.SqEntriesOffset), int.MaxValue),

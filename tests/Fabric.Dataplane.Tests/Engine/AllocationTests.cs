@@ -55,6 +55,26 @@ public class AllocationTests(ITestOutputHelper output)
         Assert.True(guestAllocated < OneOffBytes, $"guest allocated {guestAllocated} B over {operations} operations");
     }
 
+    [Fact]
+    public void An_asynchronous_driver_finishing_out_of_order_allocates_nothing_on_the_worker()
+    {
+        using var rig = new Rig(new ReorderingDriver(hold: 6, perSubmit: 5), new ChannelGeometry(256, 256, 8, 4096));
+        var g = rig.Guest;
+        var batch = new SubmissionDescriptor[32];
+        for (var i = 0; i < batch.Length; i++)
+        {
+            batch[i] = Data((ulong)i, OpCode.Forward, 0, 1, 256, 2 + (i % 6), 256);
+        }
+        var completions = new CompletionEntry[32];
+        Run(g, batch, completions, 3_000);
+        var workerBefore = WorkerAllocated(rig);
+        var errors = Run(g, batch, completions, 50_000);
+        var workerAllocated = WorkerAllocated(rig) - workerBefore;
+        output.WriteLine($"async reordering driver: 50000 ops, worker allocated {workerAllocated} B");
+        Assert.Equal(0, errors);
+        Assert.True(workerAllocated < OneOffBytes, $"worker allocated {workerAllocated} B over 50000 operations");
+    }
+
     private static int Run(GuestChannel g, SubmissionDescriptor[] batch, CompletionEntry[] completions, int operations)
     {
         var errors = 0;

@@ -1,0 +1,212 @@
+using Fabric.Dataplane.Channel;
+using Fabric.Dataplane.Drivers;
+
+namespace Fabric.Dataplane.Dpdk;
+
+/// <summary>The asynchronous side: bursts enqueued and dequeued through the shim, outputs copied as ops come back.</summary>
+public sealed partial class CryptodevAesGcmDriver
+{
+    /// <summary>The shim's FD_MAX_BURST.</summary>
+    private const int MaxSubmitBurst = 64;
+
+    private readonly InFlightOp[] _table;
+    private readonly ulong _tableMask;
+    private readonly ulong _instanceBits;
+    /// <summary>Ops refused at submission (bad input, too large): taken, and answered by the next Poll.</summary>
+    private readonly DriverCompletion[] _immediate;
+    private int _immediateCount;
+    private int _inFlight;
+    private int _peakInFlight;
+
+    /// <summary>One op inside the device, found by the user tag the shim carries (a per-driver sequence).</summary>
+    private struct InFlightOp
+    {
+        public ulong UserTag;
+        public ulong Token;
+        public nint Output;
+        public int OutLength;
+        public bool Used;
+        public bool Abandoned;
+    }
+
+    public int MaxInFlight => _table.Length;
+
+    /// <summary>Ops inside the device (the abandoned ones included until they surface).</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Most ops the device held at once so far (the asynchrony actually used).</summary>
+    public int PeakInFlight => Volatile.Read(ref _peakInFlight);
+
+    public unsafe int Submit(ReadOnlySpan<DriverRequest> requests)
+    {
+        var max = Math.Min(requests.Length, MaxSubmitBurst);
+        var native = stackalloc DpdkNative.AeadRequest[MaxSubmitBurst];
+        var slots = stackalloc int[MaxSubmitBurst];
+        // The nonces are copied to the stack: the requests may live in a movable array, and the shim reads the IV.
+        var ivs = stackalloc byte[MaxSubmitBurst * SubmissionDescriptor.NonceSize];
+        var accepted = 0;
+        var count = 0;
+        for (var i = 0; i < max; i++)
+        {
+            ref readonly var r = ref requests[i];
+            var status = Check(r, out var outLength);
+            if (status != OpStatus.Ok)
+            {
+                if (count > 0 || _immediateCount == _immediate.Length)
+                {
+                    break; // enqueue what is ready first: answers go in submission order
+                }
+                Refuse(r.Token, status);
+                accepted++;
+                continue;
+            }
+            var tag = _sequence + 1;
+            var index = (int)(tag & _tableMask);
+            ref var slot = ref _table[index];
+            if (slot.Used)
+            {
+                break; // the device is full (or still holds an abandoned op there)
+            }
+            _sequence = tag;
+            slot.UserTag = tag;
+            slot.Token = r.Token;
+            slot.Output = r.Output;
+            slot.OutLength = outLength;
+            slot.Abandoned = false;
+            ref var n = ref native[count];
+            n.Session = ((AeadSessionHandle)r.Session!).DangerousGetHandle();
+            var iv = ivs + count * SubmissionDescriptor.NonceSize;
+            var param = r.Param;
+            ((ReadOnlySpan<byte>)param)[..SubmissionDescriptor.NonceSize].CopyTo(new Span<byte>(iv, SubmissionDescriptor.NonceSize));
+            n.Iv = iv;
+            n.Input = (byte*)r.Input;
+            n.InputLength = (uint)r.InputLength;
+            n.AadLength = (uint)r.AadLength;
+            n.Encrypt = r.Code == OpCode.Forward ? 1u : 0u;
+            n.Reserved = 0;
+            n.UserTag = tag;
+            slots[count++] = index;
+        }
+        if (count == 0)
+        {
+            return accepted;
+        }
+        var rc = DpdkNative.AeadEnqueue(_deviceHandle, _queuePair, native, (ushort)count);
+        var taken = Math.Max(0, rc);
+        for (var i = 0; i < taken; i++)
+        {
+            _table[slots[i]].Used = true;
+        }
+        _inFlight += taken;
+        if (_inFlight > _peakInFlight)
+        {
+            Volatile.Write(ref _peakInFlight, _inFlight);
+        }
+        // Not taken: the sequence numbers are simply skipped; the slots stay free.
+        if (rc >= 0 || rc == DpdkNative.ErrBusy || rc == DpdkNative.ErrNoMemory)
+        {
+            return accepted + taken;
+        }
+        // The first op of the burst failed the shim's checks: answer it, the rest waits for the next call.
+        Refuse(requests[accepted].Token, rc switch
+        {
+            DpdkNative.ErrTooLarge or DpdkNative.ErrUnsupported or DpdkNative.ErrSession => OpStatus.Unsupported,
+            DpdkNative.ErrArgs => OpStatus.BadInput,
+            _ => OpStatus.DriverFault,
+        });
+        return accepted + 1;
+    }
+
+    private OpStatus Check(in DriverRequest r, out int outLength)
+    {
+        outLength = 0;
+        if (r.Session is not AeadSessionHandle)
+        {
+            return OpStatus.BadSession;
+        }
+        if ((uint)r.AadLength > (uint)r.InputLength)
+        {
+            return OpStatus.BadInput;
+        }
+        var body = r.InputLength - r.AadLength;
+        if (r.Code == OpCode.Forward)
+        {
+            outLength = body + AeadDriver.TagSize;
+        }
+        else if (r.Code == OpCode.Inverse)
+        {
+            if (body < AeadDriver.TagSize)
+            {
+                return OpStatus.BadInput;
+            }
+            outLength = body - AeadDriver.TagSize;
+        }
+        else
+        {
+            return OpStatus.Unsupported;
+        }
+        return r.OutputCapacity < outLength ? OpStatus.OutputTooSmall : OpStatus.Ok;
+    }
+
+    private void Refuse(ulong token, OpStatus status)
+    {
+        ref var c = ref _immediate[_immediateCount++];
+        c.Token = token;
+        c.Status = status;
+        c.Written = 0;
+    }
+
+    public unsafe int Poll(Span<DriverCompletion> completions)
+    {
+        var n = 0;
+        if (_immediateCount > 0)
+        {
+            n = Math.Min(_immediateCount, completions.Length);
+            _immediate.AsSpan(0, n).CopyTo(completions);
+            _immediate.AsSpan(n, _immediateCount - n).CopyTo(_immediate);
+            _immediateCount -= n;
+        }
+        if (_inFlight == 0 || n == completions.Length)
+        {
+            return n;
+        }
+        var want = Math.Min(completions.Length - n, MaxSubmitBurst);
+        var done = stackalloc DpdkNative.AeadDone[MaxSubmitBurst];
+        var got = DpdkNative.AeadDequeue(_deviceHandle, _queuePair, done, (ushort)want);
+        for (var i = 0; i < got; i++)
+        {
+            ref var d = ref done[i];
+            ref var slot = ref _table[(int)(d.UserTag & _tableMask)];
+            if (!slot.Used || slot.UserTag != d.UserTag)
+            {
+                DpdkNative.OpFree(d.Op); // not ours: an earlier driver's abandoned op on this queue pair
+                continue;
+            }
+            slot.Used = false;
+            _inFlight--;
+            if (slot.Abandoned)
+            {
+                DpdkNative.OpFree(d.Op); // the AC answered it DeadlineExceeded: its output is not touched
+                continue;
+            }
+            ref var c = ref completions[n++];
+            c.Token = slot.Token;
+            c.Status = Complete(ref d, (byte*)slot.Output, slot.OutLength, out c.Written);
+        }
+        return n;
+    }
+
+    public void Abandon(ulong token)
+    {
+        // Rare (a deadline passed): a scan of the table is cheaper than keeping an index for it.
+        for (var i = 0; i < _table.Length; i++)
+        {
+            ref var slot = ref _table[i];
+            if (slot.Used && slot.Token == token)
+            {
+                slot.Abandoned = true;
+                return;
+            }
+        }
+    }
+}
