@@ -26,6 +26,7 @@ public sealed record LogSettings(string File, LogLevel ConsoleLevel, long MaxByt
     /// <summary>The HOCON that installs <see cref="FabricLogger"/> in place of Akka's standard-output logger.</summary>
     public string ToHocon() => $$"""
         akka.loggers = ["{{typeof(FabricLogger).FullName}}, {{typeof(FabricLogger).Assembly.GetName().Name}}"]
+        akka.stdout-logger-class = "{{typeof(StartStopLogger).FullName}}, {{typeof(StartStopLogger).Assembly.GetName().Name}}"
         akka.loglevel = {{Name(FileLevel)}}
         fabric.log {
           file = "{{File.Replace("\\", "\\\\").Replace("\"", "\\\"")}}"
