@@ -58,7 +58,7 @@ public static class SvgReport
         for (var s = 0; s < series.Count; s++)
         {
             var points = series[s].Percentiles.Zip(series[s].Values)
-                .Select(pv => Invariant($"{X(pv.First):0.##},{PlotTop + PlotHeight - PlotHeight * Math.Min(pv.Second, top) / top:0.##}"));
+                .Select(pv => Invariant($"{X(pv.Item1):0.##},{PlotTop + PlotHeight - PlotHeight * Math.Min(pv.Item2, top) / top:0.##}"));
             svg.Append(Invariant($"<polyline fill=\"none\" stroke=\"{Colors[s % Colors.Length]}\" stroke-width=\"2\" points=\"{string.Join(' ', points)}\"/>\n"));
         }
 
