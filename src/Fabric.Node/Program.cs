@@ -7,15 +7,26 @@ using Fabric.Control.Metrics;
 using Fabric.Node;
 using Fabric.Node.Compute;
 using Fabric.Node.Demo;
+using Fabric.Node.Logging;
 using Fabric.Node.Metrics;
+using Fabric.Node.Narrative;
 using Fabric.Vim.Client;
 using Spectre.Console;
 
 // fabric-node: one host process of the fabric. With no arguments it is a one-process fabric
 // (roles control + compute) on the embedded SQLite store in ./data/fabric.db.
+if (Console.IsOutputRedirected)
+{
+    // A pipe or a file: tables at a fixed, wide width instead of wrapped at 80 columns, so each row stays one line.
+    AnsiConsole.Profile.Width = 200;
+}
+
 var nodeOptions = new NodeOptions();
+var logOptions = new LogOptions();
+var narrative = new StartupNarrative(AnsiConsole.Console);
 var root = new RootCommand("fabric-node: a host of the Fabric acceleration fabric (AML control plane and/or compute node)");
 nodeOptions.AddTo(root);
+logOptions.AddTo(root);
 root.SetAction(async (parse, cancellation) =>
 {
     var (node, refused) = await Start(parse, cancellation);
@@ -26,7 +37,11 @@ root.SetAction(async (parse, cancellation) =>
 
     // Ctrl+C or SIGTERM: leave the cluster (shards handed over, AC drained), then exit 0. The signal is taken
     // here, not by the runtime's default handler, so the process ends only once the node has left.
-    Console.WriteLine("Ctrl+C or SIGTERM leaves the cluster gracefully.");
+    var options = node.Options;
+    narrative.NextSteps([
+        .. NextSteps.Lines(NextSteps.Contact(options.HasRole("control"), node.Address.Host!, node.Address.Port!.Value, options.Seeds), options.Hostname, NextSteps.Command),
+        "Ctrl+C or SIGTERM leaves the cluster gracefully.",
+    ]);
     void Leave(PosixSignalContext signal)
     {
         signal.Cancel = true;
@@ -74,8 +89,18 @@ demo.SetAction(async (parse, cancellation) =>
         try
         {
             var agent = await node.System.ActorSelection($"/user/{NodeAgent.Name}").ResolveOne(TimeSpan.FromSeconds(10));
-            await using var vim = await FabricVimClient.ConnectAsync($"{node.Address.Host}:{node.Address.Port}", TimeSpan.FromSeconds(10), cancellation: cancellation);
-            return await new FabricDemo(node, agent, vim, AnsiConsole.Console, TimeSpan.FromSeconds(seconds)).RunAsync() ? 0 : 1;
+            var contact = $"{node.Address.Host}:{node.Address.Port}";
+            narrative.NextSteps([$"While the demo runs, watch it from another shell: {NextSteps.Command("fabric-cmd", "Fabric.Cmd")} --contact {contact} dataplane stats --watch", ""]);
+            DemoResult result;
+            await using (var vim = await FabricVimClient.ConnectAsync(contact, TimeSpan.FromSeconds(10), cancellation: cancellation))
+            {
+                result = await new FabricDemo(node, agent, vim, AnsiConsole.Console, TimeSpan.FromSeconds(seconds)).RunAsync();
+            }
+
+            // The node stops before the summary, so that the summary is the last thing printed.
+            await node.DisposeAsync();
+            result.Print(AnsiConsole.Console);
+            return result.Success ? 0 : 1;
         }
         catch (Exception ex) when (ex is DemoFailedException or AskTimeoutException or FabricRejectedException or FabricUnreachableException or TimeoutException)
         {
@@ -97,7 +122,9 @@ async Task<(FabricNode? Node, int Refused)> Start(ParseResult parse, Cancellatio
     MetricsEndpoint? endpoint = null;
     try
     {
-        var options = nodeOptions.Bind(parse) with { ExtraHocon = extraHocon };
+        var options = nodeOptions.Bind(parse);
+        var log = logOptions.Bind(parse, options);
+        options = options with { LogLevel = LogSettings.Name(log.FileLevel), ExtraHocon = extraHocon + "\n" + log.ToHocon() };
         // The scrape port first: a port in use ends the start before this node joins the cluster.
         endpoint = options.MetricsPort > 0 ? MetricsEndpoint.Start(options.Hostname, options.MetricsPort, options.NodeName) : null;
         var node = await FabricNode.StartAsync(options, TimeSpan.FromSeconds(30), cancellation);
@@ -105,20 +132,21 @@ async Task<(FabricNode? Node, int Refused)> Start(ParseResult parse, Cancellatio
         node.System.RegisterOnTermination(() => served?.Dispose());
         FabricMetrics.Get(node.System).Serve();
         var where = options.Store == StoreKind.Sqlite ? $"SQLite {Path.GetFullPath(options.Database)}" : "PostgreSQL";
-        Console.WriteLine($"fabric-node {options.NodeName} up at {node.Address}, roles [{string.Join(", ", options.Roles)}], store {where}");
-        Console.WriteLine(endpoint is null ? "metrics: fabric-cmd metrics (no scrape endpoint; --metrics-port N serves one)" : $"metrics: {endpoint.Url}");
+        narrative.Line($"fabric-node {options.NodeName} up at {node.Address}, roles [{string.Join(", ", options.Roles)}], store {where}");
+        narrative.Fact("log", $"{log.File} ({LogSettings.Name(log.FileLevel)} and above; {LogSettings.Name(log.ConsoleLevel)} and above on the console too, --log-level/--verbose for more)");
+        narrative.Fact("metrics", endpoint is null ? "fabric-cmd metrics (no scrape endpoint; --metrics-port N serves one)" : endpoint.Url);
         if (options.HasRole("compute"))
         {
             var settings = ComputeSettings.From(node.System.Settings.Config);
             var hio = ComputeRole.Discover(settings);
             foreach (var line in hio.ToLines())
             {
-                Console.WriteLine($"hio: {line}");
+                narrative.Fact("hio", line);
             }
 
             var devices = ComputeRole.Devices(options.NodeName, hio, settings);
             ComputeRole.Start(node, devices, settings);
-            Console.WriteLine($"compute: node agent serving {string.Join(", ", devices.Select(d => d.Name))} with {settings.Workers} AC worker(s)");
+            narrative.Fact("compute", $"node agent serving {string.Join(", ", devices.Select(d => d.Name))} with {settings.Workers} AC worker(s)");
         }
 
         return (node, 0);

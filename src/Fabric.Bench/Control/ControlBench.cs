@@ -11,6 +11,7 @@ using Fabric.Messages.Attachments;
 using Fabric.Messages.Devices;
 using Fabric.Messages.Placement;
 using Fabric.Messages.Profiles;
+using Fabric.Bench.Report;
 using HdrHistogram;
 using Microsoft.Data.Sqlite;
 
@@ -24,7 +25,7 @@ public static class ControlBench
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
-    public static async Task<int> RunAsync(ControlBenchSettings settings, bool json, CancellationToken cancellation)
+    public static async Task<int> RunAsync(ControlBenchSettings settings, bool json, CancellationToken cancellation, string? report = null)
     {
         var stdout = Console.Out;
         if (json)
@@ -39,12 +40,21 @@ public static class ControlBench
         var database = Path.Combine(directory, "fabric.db");
         try
         {
-            var figures = await MeasureFabric(settings, database, cancellation);
+            var figures = await MeasureFabric(settings, database, report is not null, cancellation);
             Console.Error.WriteLine("fabric-bench control: measuring raw SQLite on the same disk");
             var (rowTx, batched) = SqliteBaseline.Measure(directory, (int)(long)figures["journal_row_bytes"], TimeSpan.FromSeconds(3));
             figures["sqlite_row_tx_per_s"] = Math.Round(rowTx, 1);
             figures["sqlite_batched_rows_per_s"] = Math.Round(batched, 1);
             figures["ratio"] = Math.Round((double)figures["events_per_s"] / rowTx, 3);
+
+            if (report is not null)
+            {
+                var steps = new[] { ("bind", "bind"), ("create", "create"), ("delete", "delete") }
+                    .Select(s => LatencyDistribution.FromJson($"Fabric {s.Item1} (AML on SQLite, {settings.Clients} clients)", figures[$"{s.Item2}_distribution_ms"] as System.Text.Json.Nodes.JsonNode)!)
+                    .ToArray();
+                var svg = SvgReport.Write(report, "control", $"fabric-bench control: {settings.Attachments} attachments, {settings.Clients} clients", "ms", steps, JsonSerializer.Serialize(figures));
+                Console.Error.WriteLine($"fabric-bench control: report {svg}");
+            }
 
             if (json)
             {
@@ -77,7 +87,7 @@ public static class ControlBench
         }
     }
 
-    private static async Task<Dictionary<string, object>> MeasureFabric(ControlBenchSettings settings, string database, CancellationToken cancellation)
+    private static async Task<Dictionary<string, object>> MeasureFabric(ControlBenchSettings settings, string database, bool distributions, CancellationToken cancellation)
     {
         var options = new FabricOptions { Port = 0, NodeName = "bench", Database = database, LogLevel = "WARNING", ExtraHocon = settings.ExtraHocon };
         await using var node = await FabricNode.StartAsync(options, TimeSpan.FromSeconds(30), cancellation);
@@ -135,7 +145,7 @@ public static class ControlBench
         lost += devices.Sum(d => d.ReservedQueuePairs);
         var doubleAllocations = await CountDoubleAllocations(node, cancellation);
 
-        return new Dictionary<string, object>
+        var figures = new Dictionary<string, object>
         {
             ["attachments"] = settings.Attachments,
             ["clients"] = settings.Clients,
@@ -163,6 +173,16 @@ public static class ControlBench
             ["double_allocations"] = doubleAllocations,
             ["lost"] = lost,
         };
+        if (distributions)
+        {
+            var ms = 1000.0 / Stopwatch.Frequency;
+            figures["bind_distribution_ms"] = LatencyDistribution.ValuesJson(latency, ms);
+            figures["create_distribution_ms"] = LatencyDistribution.ValuesJson(create, ms);
+            figures["delete_distribution_ms"] = LatencyDistribution.ValuesJson(delete, ms);
+            figures["distribution_percentiles"] = LatencyDistribution.StandardPercentiles;
+        }
+
+        return figures;
     }
 
     private static double Ms(LongHistogram histogram, double percentile) =>

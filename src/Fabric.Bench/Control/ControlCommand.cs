@@ -13,10 +13,11 @@ public static class ControlCommand
         var warmup = new Option<int>("--warmup") { Description = "attachments cycled before measuring (JIT tiering, pools, shards): the figures are of a warmed-up, long-running control plane", DefaultValueFactory = _ => 2000 };
         var json = new Option<bool>("--json") { Description = "print one JSON object (and nothing else) on stdout" };
         var dir = new Option<string?>("--dir") { Description = "folder for the SQLite files (default: a new temp folder, removed after)" };
+        var report = new Option<string?>("--report") { Description = "also write the latency distributions as DIR/control.svg (self-contained) beside DIR/control.json" };
         var hocon = new Option<string?>("--hocon") { Description = "extra HOCON laid over the node's configuration (to try journal settings)" };
         var command = new Command("control", "bind/delete throughput and latency of the AML on SQLite, with raw SQLite baselines")
         {
-            attachments, clients, devices, warmup, json, dir, hocon,
+            attachments, clients, devices, warmup, json, dir, hocon, report,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -28,7 +29,7 @@ public static class ControlCommand
                 return 2;
             }
 
-            return await ControlBench.RunAsync(settings, parse.GetValue(json), cancellation);
+            return await ControlBench.RunAsync(settings, parse.GetValue(json), cancellation, parse.GetValue(report));
         });
         return command;
     }

@@ -74,8 +74,8 @@ internal static class ChannelGuest
         var sw = Stopwatch.StartNew();
         var (ops, best) = Throughput(g, descriptors, duration);
         var mean = ops / sw.Elapsed.TotalSeconds;
-        var (p50, p99) = Latency(g, descriptors[0], duration / 2);
-        return new Figures(best, mean, p50, p99, ops, spec.Depth);
+        var histogram = Latency(g, descriptors[0], duration / 2);
+        return new Figures(best, mean, histogram.GetValueAtPercentile(50), histogram.GetValueAtPercentile(99), ops, spec.Depth, Report.LatencyDistribution.From("", histogram, 1).Values);
     }
 
     /// <summary>
@@ -145,7 +145,7 @@ internal static class ChannelGuest
     }
 
     /// <summary>One op at a time, busy-polling for its completion: the round trip.</summary>
-    private static (long P50, long P99) Latency(GuestChannel g, SubmissionDescriptor descriptor, TimeSpan duration)
+    private static LongHistogram Latency(GuestChannel g, SubmissionDescriptor descriptor, TimeSpan duration)
     {
         var histogram = new LongHistogram(10_000_000_000L, 3);
         var nanosPerTick = 1e9 / Stopwatch.Frequency;
@@ -172,6 +172,6 @@ internal static class ChannelGuest
                 throw new InvalidOperationException($"op failed with {c.Status}");
             }
         }
-        return (histogram.GetValueAtPercentile(50), histogram.GetValueAtPercentile(99));
+        return histogram;
     }
 }

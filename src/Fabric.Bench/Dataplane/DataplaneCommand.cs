@@ -29,10 +29,12 @@ public static class DataplaneCommand
             DefaultValueFactory = _ => "all",
         };
         only.AcceptOnlyFromAmong("all", "aead-open");
+        var report = new Option<string?>("--report") { Description = "also write each case's latency distributions as DIR/dataplane-<case>.svg (self-contained) beside DIR/dataplane.json" };
         var command = new Command("dataplane", "AES-256-GCM and a deflate->aes-256-gcm->sha256 pipeline: direct in-process vs the shared-memory channel to a pinned AC vs a Unix-socket sidecar");
         command.Options.Add(json);
         command.Options.Add(seconds);
         command.Options.Add(only);
+        command.Options.Add(report);
         command.SetAction(async (parse, _) =>
         {
             var perCase = parse.GetValue(seconds);
@@ -44,6 +46,15 @@ public static class DataplaneCommand
             var asJson = parse.GetValue(json);
             var bench = new DataplaneBench(TimeSpan.FromSeconds(perCase), asJson ? Console.Error : Console.Out);
             var result = parse.GetValue(only) == "aead-open" ? bench.RunAeadOpenOnly() : await bench.RunAsync();
+            if (parse.GetValue(report) is { } directory)
+            {
+                Directory.CreateDirectory(directory);
+                foreach (var svg in Report.DataplaneReport.Write(directory, result))
+                {
+                    Console.Error.WriteLine($"fabric-bench dataplane: report {svg}");
+                }
+            }
+
             Console.Out.WriteLine(DataplaneBench.Format(result));
             return 0;
         });

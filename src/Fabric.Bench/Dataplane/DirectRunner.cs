@@ -44,7 +44,7 @@ internal static class DirectRunner
             histogram.RecordValue((long)((Stopwatch.GetTimestamp() - t0) * nanosPerTick));
         }
         driver.CloseSession(session);
-        return new Figures(best, mean, histogram.GetValueAtPercentile(50), histogram.GetValueAtPercentile(99), ops, 1);
+        return new Figures(best, mean, histogram.GetValueAtPercentile(50), histogram.GetValueAtPercentile(99), ops, 1, Report.LatencyDistribution.From("", histogram, 1).Values);
     }
 
     private static long Loop(IGDriver driver, object? session, byte[] input, byte[] output, long deadline, TimeSpan duration)

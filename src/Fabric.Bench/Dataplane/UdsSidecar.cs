@@ -86,7 +86,7 @@ internal static class UdsSidecar
         }
         var mean = ops / sw.Elapsed.TotalSeconds;
         socket.Shutdown(SocketShutdown.Both);
-        return new Figures(best, mean, histogram.GetValueAtPercentile(50), histogram.GetValueAtPercentile(99), ops, 1);
+        return new Figures(best, mean, histogram.GetValueAtPercentile(50), histogram.GetValueAtPercentile(99), ops, 1, Report.LatencyDistribution.From("", histogram, 1).Values);
     }
 
     private static long RoundTrips(Socket socket, byte[] frame, byte[] reply, TimeSpan duration, LongHistogram? histogram)

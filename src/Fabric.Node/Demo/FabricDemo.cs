@@ -28,7 +28,7 @@ public sealed class FabricDemo(FabricNode node, IActorRef agent, FabricVimClient
     private readonly ControlPlane _control = node.Control;
     private readonly string _host = node.Options.NodeName;
 
-    public async Task<bool> RunAsync()
+    public async Task<DemoResult> RunAsync()
     {
         var run = Guid.NewGuid().ToString("N")[..6];
         var faulty = $"{_host}/{ComputeRole.FaultInjectingDeviceName}";
@@ -98,13 +98,12 @@ public sealed class FabricDemo(FabricNode node, IActorRef agent, FabricVimClient
         }
 
         var devices = await ShowDevices();
-        console.Write(summary);
         var held = devices.Sum(d => d.ReservedQueuePairs);
         var success = lost == 0 && failures == 0 && held == 0;
-        console.MarkupLine(success
+        console.MarkupLine("   the node leaves the cluster and stops");
+        return new DemoResult(success, summary, success
             ? $"[green]Done: {ok:N0} operations ok, {errors:N0} failed with an error status during the fault, none lost, no corrupt round trip; every queue pair is free.[/]"
             : $"[red]{lost} operation(s) lost, {failures} integrity failure(s), {held} queue pair(s) still held.[/]");
-        return success;
     }
 
     private void Step(int n, string text) => console.MarkupLine($"[bold]{n}.[/] {Markup.Escape(text)}");
@@ -131,6 +130,7 @@ public sealed class FabricDemo(FabricNode node, IActorRef agent, FabricVimClient
 
         if (console.Profile.Capabilities.Interactive)
         {
+            using var quiet = Logging.ConsoleLog.Hold();
             await console.Live(Render(await Ask<NodeStatus>(agent, GetNodeStatus.Instance))).StartAsync(async live =>
             {
                 while (DateTime.UtcNow < end)

@@ -37,6 +37,23 @@ public sealed class DemoProcessTests
             Assert.Contains("none lost", output);
             Assert.Contains("moved", output);
             Assert.True(File.Exists(Path.Combine(folder, "data", "fabric.db")), "the demo ran on the embedded SQLite store in ./data");
+
+            // The narrative, not Akka's logs: the summary is the last thing printed, and Akka's lines are in the log file.
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            Assert.StartsWith("Done:", lines[^1]);
+            Assert.DoesNotContain(lines, l => l.StartsWith("[INFO]", StringComparison.Ordinal) || l.StartsWith("[DEBUG]", StringComparison.Ordinal) || l.StartsWith("[WARNING]", StringComparison.Ordinal));
+            Assert.Single(lines, l => l.StartsWith("While the demo runs, watch it from another shell:", StringComparison.Ordinal));
+            var logFile = Path.Combine(folder, "data", "logs", "fabric-node-demo-test.log");
+            Assert.Contains($"log: {logFile} ", output);
+            var log = File.ReadAllText(logFile);
+            Assert.Contains("[INFO]", log);
+            Assert.Contains("Cluster Node [akka.tcp://fabric@127.0.0.1:", log);
+            Assert.Contains("Exiting completed", log);
+            // The fault the demo injects is a warning: on the console (standard error), one line.
+            var said = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Contains(said, l => l.StartsWith("[WARNING]", StringComparison.Ordinal) && l.Contains("fault 'Throw' injected", StringComparison.Ordinal));
+            Assert.DoesNotContain(said, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
+            Assert.Contains("   at ", log);
         }
         finally
         {
