@@ -1,6 +1,7 @@
 /*
- * fabric_vhost: a virtio-crypto device served to a QEMU guest over vhost-user, by DPDK's vhost-crypto library
- * (rte_vhost_crypto_*) on a cryptodev. One backend = one vhost-user socket (server side: QEMU connects to it) and
+ * fabric_vhost: a virtio-crypto device served to a QEMU guest over vhost-user: DPDK's vhost library
+ * (rte_vhost_*: the vhost-user protocol and guest memory) with Fabric's own virtio-crypto request handling on a
+ * cryptodev (why not rte_vhost_crypto: fabric_vhost.c). One backend = one vhost-user socket (server side: QEMU connects to it) and
  * one cryptodev queue pair. Setup and teardown may fail with a sentence in the caller's buffer; the poll never
  * blocks, never allocates and takes no lock. EAL must be running (fd_eal_init).
  */
@@ -29,6 +30,8 @@ typedef struct fv_stats
     uint64_t completed;     /* requests answered to the guest (any status) */
     uint64_t failed;        /* of those, answered with an error status */
     uint64_t enqueue_stalls; /* polls where the queue pair took fewer requests than were pending */
+    uint64_t sessions;      /* crypto sessions the guest created */
+    uint64_t sessions_refused; /* session requests refused (not AES-CBC, bad key length, table full) */
     uint32_t guests_ready;  /* 1 while a guest's device is live (new_device .. destroy_device) */
     uint32_t guests_seen;   /* devices that became live since the backend started */
 } fv_stats;
