@@ -4,13 +4,13 @@ using Fabric.Dataplane.Dpdk;
 namespace Fabric.Dataplane.Vhost;
 
 /// <summary>
-/// A virtio-crypto device for one QEMU guest, served over a vhost-user socket by DPDK's vhost-crypto on a cryptodev
-/// (docs/vhost.md). The backend listens on <see cref="SocketPath"/>; QEMU's cryptodev-vhost-user connects to it.
+/// A virtio-crypto device for one QEMU guest, served over a vhost-user socket (DPDK's vhost library) by Fabric's
+/// own virtio-crypto request handling on a cryptodev (docs/vhost.md). The backend listens on <see cref="SocketPath"/>; QEMU's cryptodev-vhost-user connects to it.
 /// <see cref="Poll"/> must be called from one thread at a time (the AC worker that owns it); it does not allocate.
 /// </summary>
 public sealed class VhostCryptoBackend : IDisposable
 {
-    /// <summary>The software PMD used when none is named: ipsec-mb's multi-buffer device does AES-CBC and HMAC-SHA1.</summary>
+    /// <summary>A vdev name prefix for the usual software PMD: ipsec-mb's multi-buffer device does AES-CBC (and HMAC-SHA1).</summary>
     public const string DefaultCryptodev = "crypto_aesni_mb_vhost";
 
     private readonly VhostBackendHandle _handle;
@@ -87,7 +87,7 @@ public sealed class VhostCryptoBackend : IDisposable
         {
             VhostNative.Stats s;
             VhostNative.BackendStats(_backend, &s);
-            return new VhostCryptoStats(s.Fetched, s.Completed, s.Failed, s.EnqueueStalls, s.GuestsReady != 0, s.GuestsSeen);
+            return new VhostCryptoStats(s.Fetched, s.Completed, s.Failed, s.EnqueueStalls, s.Sessions, s.SessionsRefused, s.GuestsReady != 0, s.GuestsSeen);
         }
         finally
         {

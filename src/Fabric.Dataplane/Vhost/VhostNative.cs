@@ -20,6 +20,8 @@ internal static unsafe partial class VhostNative
         public ulong Completed;
         public ulong Failed;
         public ulong EnqueueStalls;
+        public ulong Sessions;
+        public ulong SessionsRefused;
         public uint GuestsReady;
         public uint GuestsSeen;
     }

@@ -25,7 +25,7 @@ internal sealed class QemuGuest : IDisposable
     public static string? Find() =>
         new[] { "/usr/bin/qemu-system-x86_64", "/usr/local/bin/qemu-system-x86_64" }.FirstOrDefault(File.Exists);
 
-    public static QemuGuest Start(string qemu, string kernel, string initrd, string vhostSocket, string append)
+    public static QemuGuest Start(string qemu, string kernel, string initrd, string vhostSocket, string memoryFile, string append)
     {
         var psi = new ProcessStartInfo(qemu)
         {
@@ -33,7 +33,7 @@ internal sealed class QemuGuest : IDisposable
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
-        foreach (var arg in Arguments(kernel, initrd, vhostSocket, append))
+        foreach (var arg in Arguments(kernel, initrd, vhostSocket, memoryFile, append))
         {
             psi.ArgumentList.Add(arg);
         }
@@ -48,14 +48,19 @@ internal sealed class QemuGuest : IDisposable
         return guest;
     }
 
-    /// <summary>The command line of docs/vhost.md: guest RAM shared (memfd) so the backend can map it.</summary>
-    public static IEnumerable<string> Arguments(string kernel, string initrd, string vhostSocket, string append) =>
+    /// <summary>
+    /// The command line of docs/vhost.md. Guest RAM is a shared file the backend maps (QEMU 7.2 sent no memory
+    /// region with memory-backend-memfd here: "Failed initializing vhost-user memory map"). vectors=0: with MSI-X,
+    /// QEMU 7.2 crashes (SIGSEGV in msix_set_vector_notifiers under cryptodev_vhost_start) when the guest starts the
+    /// device, so the device uses INTx.
+    /// </summary>
+    public static IEnumerable<string> Arguments(string kernel, string initrd, string vhostSocket, string memoryFile, string append) =>
     [
         "-machine", "q35", "-cpu", "max", "-m", "256", "-smp", "1",
-        "-object", "memory-backend-memfd,id=mem,size=256M,share=on", "-numa", "node,memdev=mem",
+        "-object", $"memory-backend-file,id=mem,size=256M,mem-path={memoryFile},share=on", "-numa", "node,memdev=mem",
         "-chardev", $"socket,id=ccdev,path={vhostSocket}",
         "-object", "cryptodev-vhost-user,id=cryptodev0,chardev=ccdev",
-        "-device", "virtio-crypto-pci,id=crypto0,cryptodev=cryptodev0",
+        "-device", "virtio-crypto-pci,id=crypto0,cryptodev=cryptodev0,vectors=0",
         "-kernel", kernel, "-initrd", initrd, "-append", append,
         "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
     ];

@@ -32,7 +32,8 @@ public partial class VhostCryptoQemuTests(DpdkFixture dpdk, ITestOutputHelper ou
             using var backend = VhostCryptoBackend.Start(socket, VhostCryptoBackend.DefaultCryptodev + Environment.ProcessId);
             using var poller = new Poller(backend);
             var started = Stopwatch.StartNew();
-            using var guest = QemuGuest.Start(qemu, kernel, initrd, socket, "console=ttyS0 loglevel=6 panic=-1 fabric.seconds=2");
+            // Guest RAM in a file of the temp folder (deleted with it); /dev/shm would keep it in memory, either works.
+            using var guest = QemuGuest.Start(qemu, kernel, initrd, socket, Path.Combine(dir.FullName, "guest.ram"), "console=ttyS0 loglevel=3 panic=-1 fabric.seconds=2");
             var exited = await guest.WaitForExitAsync(s_guestBound);
             var wall = started.Elapsed;
             poller.Stop();
@@ -51,9 +52,13 @@ public partial class VhostCryptoQemuTests(DpdkFixture dpdk, ITestOutputHelper ou
             Assert.Equal(0, failed);
             Assert.Equal(4, passed);
             Assert.Contains(guest.Lines, l => l.StartsWith("FABRIC-PROC-CRYPTO driver=virtio_crypto_aes_cbc name=cbc(aes)", StringComparison.Ordinal));
+            // The guest kernel's own crypto self-test of the driver ran through the backend too.
+            Assert.Contains("FABRIC-PROC-CRYPTO driver=virtio_crypto_aes_cbc selftest=passed", guest.Lines);
 
             // The KATs (and the kernel's own self-test of the driver, and the throughput loop) went through the backend.
             Assert.Equal(1u, stats.GuestsSeen);
+            Assert.True(stats.Sessions >= 2, $"the guest created {stats.Sessions} sessions through the backend");
+            Assert.Equal(0ul, stats.SessionsRefused);
             Assert.True(stats.Completed >= (ulong)passed, $"the backend answered {stats.Completed} requests, fewer than the {passed} KATs");
             Assert.Equal(stats.Fetched, stats.Completed);
             Assert.Equal(0ul, stats.Failed);
