@@ -45,6 +45,29 @@ if ! pkg-config --exists libdpdk 2>/dev/null; then
     apt_install dpdk-dev dpdk pkg-config gcc || log "could not install DPDK; the DPDK tests will fail saying so"
 fi
 
+# --- QEMU and the test guest: the vhost-user virtio-crypto test boots a real VM (TCG without /dev/kvm) --------
+# The guest (scripts/guest-image.sh) is Debian's kernel package unpacked (never installed), busybox-static, and a
+# static AF_ALG program; cpio/gzip pack its initramfs, objcopy (binutils) reads the kernel modules' dependencies.
+vhost_packages=()
+command -v qemu-system-x86_64 >/dev/null 2>&1 || vhost_packages+=(qemu-system-x86)
+[ -x /bin/busybox ] && ldd /bin/busybox 2>&1 | grep -q "not a dynamic" || vhost_packages+=(busybox-static)
+for tool in cpio gzip objcopy; do command -v "$tool" >/dev/null 2>&1 || vhost_packages+=("$([ "$tool" = objcopy ] && echo binutils || echo "$tool")"); done
+dpkg -s libc6-dev >/dev/null 2>&1 || vhost_packages+=(libc6-dev)
+if [ ${#vhost_packages[@]} -gt 0 ]; then
+    log "installing QEMU and the guest image's tools (Debian packages ${vhost_packages[*]})"
+    apt_install "${vhost_packages[@]}" || log "could not install ${vhost_packages[*]}; the vhost QEMU test will fail saying so"
+fi
+# guest-image.sh downloads linux-image-amd64's kernel package: without package lists (exit 2) they are fetched once.
+log "building the test guest if needed (scripts/guest-image.sh data/guest)"
+if ! scripts/guest-image.sh data/guest >/dev/null; then
+    if [ -z "$apt_updated" ] && apt-get update -qq; then
+        apt_updated=1
+        scripts/guest-image.sh data/guest >/dev/null || log "the guest image could not be built; the vhost QEMU test will fail saying so"
+    else
+        log "the guest image could not be built; the vhost QEMU test will fail saying so"
+    fi
+fi
+
 pg_dir=""
 cleanup() {
     if [ -n "$pg_dir" ] && [ -d "$pg_dir" ]; then

@@ -1,0 +1,872 @@
+/*
+ * fabric_vhost: see fabric_vhost.h and docs/vhost.md.
+ *
+ * Why not DPDK's rte_vhost_crypto: with Debian 12's pair (QEMU 7.2, DPDK 22.11) it cannot work. QEMU 7.1 removed
+ * op_code from CryptoDevBackendSymSessionInfo, so VHOST_USER_CREATE_CRYPTO_SESSION arrives 4 bytes off from the
+ * layout DPDK 22.11 parses (every session fails with -VIRTIO_CRYPTO_BADMSG), and rte_vhost_crypto_create clears the
+ * pre-message hook a backend could fix it in. So Fabric owns the session messages (rte_vhost_extern_callback_register,
+ * as issue 16 suggests for failover) and the virtio-crypto data queue, and drives the cryptodev itself.
+ */
+#include "fabric_vhost.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_crypto.h>
+#include <rte_cryptodev.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_mempool.h>
+#include <rte_vhost.h>
+#include <rte_mbuf.h>
+
+#define FV_EXPORT __attribute__((visibility("default")))
+#define FV_BURST 32
+#define FV_DEPTH 256          /* queue pair descriptors, mbufs, and the most requests in flight */
+#define FV_MAX_DATA 32768     /* largest request (src = dst bytes); larger ones get VIRTIO_CRYPTO_NOTSUPP */
+#define FV_SESSIONS 1024
+#define FV_MAX_BACKENDS 64
+#define FV_MAX_SEGMENTS 8     /* writable descriptors of one request's destination */
+#define FV_DATA_QUEUE 0       /* QEMU's cryptodev-vhost-user has one data queue (queues=1); the control queue stays in QEMU */
+
+/* virtio-crypto (virtio spec 1.2, 5.9) and vhost-user numbers. */
+#define VC_OK 0
+#define VC_ERR 1
+#define VC_BADMSG 2
+#define VC_NOTSUPP 3
+#define VC_INVSESS 4
+#define VC_CIPHER_ENCRYPT 0x0000
+#define VC_CIPHER_DECRYPT 0x0001
+#define VC_SYM_OP_CIPHER 1
+#define VC_CIPHER_AES_CBC 3
+#define VC_OP_ENCRYPT 1
+#define VC_OP_DECRYPT 2
+#define VHU_SET_FEATURES 2
+#define VHU_CREATE_CRYPTO_SESSION 26
+#define VHU_CLOSE_CRYPTO_SESSION 27
+#define VHU_PAYLOAD 12 /* request, flags, size (packed), then the payload */
+#define VRING_DESC_F_NEXT 1
+#define VRING_DESC_F_WRITE 2
+#define VRING_DESC_F_INDIRECT 4
+#define VC_HEADER_BYTES 72 /* struct virtio_crypto_op_data_req */
+
+#define FV_IV_OFFSET (sizeof(struct rte_crypto_op) + sizeof(struct rte_crypto_sym_op))
+
+/* Where a request's answer goes, kept in the op's private area after the IV. */
+typedef struct fv_req
+{
+    uint16_t head;
+    uint8_t segments;
+    uint32_t length;
+    uint8_t *status;
+    uint8_t *dst[FV_MAX_SEGMENTS];
+    uint32_t dst_length[FV_MAX_SEGMENTS];
+} fv_req;
+
+/* Session slots: 0 free, 1 live, 2 closed by the guest (freed by the poller when nothing is in flight), 3 being made. */
+typedef struct fv_session
+{
+    void *session;
+    uint8_t encrypt;
+    int state;
+} fv_session;
+
+struct fv_backend
+{
+    char path[256];
+    char vdev[64];
+    int created_vdev;
+    uint8_t cid;
+    struct rte_mempool *sess_pool;
+    struct rte_mempool *op_pool;
+    struct rte_mempool *mbuf_pool;
+
+    /* Set by the vhost thread in new_device / destroy_device; `busy` is the poller's half of the handshake that lets
+       destroy_device wait for the poller to be out before it takes the ring away. */
+    int vid;
+    int active;
+    int busy;
+    struct rte_vhost_memory *memory;
+    struct rte_vhost_vring ring;
+    uint16_t last_avail;
+    uint16_t last_used;
+    uint32_t inflight;
+
+    struct rte_crypto_op *pending[FV_BURST];
+    uint16_t pending_count;
+
+    fv_session sessions[FV_SESSIONS];
+    fv_stats stats;
+};
+
+static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
+static fv_backend *s_backends[FV_MAX_BACKENDS];
+
+static int fail(char *err, size_t err_length, int code, const char *format, ...)
+{
+    if (err != NULL && err_length > 0)
+    {
+        va_list args;
+        va_start(args, format);
+        vsnprintf(err, err_length, format, args);
+        va_end(args);
+    }
+    return code;
+}
+
+static fv_backend *find_backend(int vid)
+{
+    char path[256];
+    if (rte_vhost_get_ifname(vid, path, sizeof(path)) != 0)
+    {
+        return NULL;
+    }
+    fv_backend *found = NULL;
+    pthread_mutex_lock(&s_lock);
+    for (int i = 0; i < FV_MAX_BACKENDS; i++)
+    {
+        if (s_backends[i] != NULL && strcmp(s_backends[i]->path, path) == 0)
+        {
+            found = s_backends[i];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s_lock);
+    return found;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static void wr64(uint8_t *p, int64_t v)
+{
+    memcpy(p, &v, sizeof(v));
+}
+
+/*
+ * VHOST_USER_CREATE_CRYPTO_SESSION as QEMU >= 7.1 sends it (VhostUserCryptoSession without op_code): session_id i64
+ * at 0, cipher_alg 8, key_len 12, hash_alg 16, hash_result_len 20, auth_key_len 24, add_len 28, op_type 32,
+ * direction 33, hash_mode 34, alg_chain_order 35, two pointers at 40 and 48, key[64] at 56, auth_key[512] at 120.
+ * The reply is the same message with session_id set: >= 0 the id, < 0 a negated VIRTIO_CRYPTO_* status.
+ */
+static int64_t create_session(fv_backend *b, uint8_t *p, uint32_t size)
+{
+    if (size < 120)
+    {
+        return -VC_BADMSG;
+    }
+    uint32_t alg = rd32(p + 8), key_length = rd32(p + 12);
+    uint8_t op_type = p[32], direction = p[33];
+    if (op_type != VC_SYM_OP_CIPHER || alg != VC_CIPHER_AES_CBC)
+    {
+        return -VC_NOTSUPP; /* this slice: AES-CBC ciphers only (no chains) */
+    }
+    if ((key_length != 16 && key_length != 24 && key_length != 32) ||
+        (direction != VC_OP_ENCRYPT && direction != VC_OP_DECRYPT))
+    {
+        return -VC_BADMSG;
+    }
+    struct rte_crypto_sym_xform xform = {
+        .type = RTE_CRYPTO_SYM_XFORM_CIPHER,
+        .cipher = {.op = direction == VC_OP_ENCRYPT ? RTE_CRYPTO_CIPHER_OP_ENCRYPT : RTE_CRYPTO_CIPHER_OP_DECRYPT,
+                   .algo = RTE_CRYPTO_CIPHER_AES_CBC,
+                   .key = {.data = p + 56, .length = (uint16_t)key_length},
+                   .iv = {.offset = FV_IV_OFFSET, .length = 16}},
+    };
+    for (int i = 0; i < FV_SESSIONS; i++)
+    {
+        int expected = 0;
+        if (__atomic_compare_exchange_n(&b->sessions[i].state, &expected, 3, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        {
+            void *s = rte_cryptodev_sym_session_create(b->cid, &xform, b->sess_pool);
+            if (s == NULL)
+            {
+                __atomic_store_n(&b->sessions[i].state, 0, __ATOMIC_RELEASE);
+                return -VC_ERR;
+            }
+            b->sessions[i].session = s;
+            b->sessions[i].encrypt = direction == VC_OP_ENCRYPT;
+            __atomic_store_n(&b->sessions[i].state, 1, __ATOMIC_RELEASE);
+            __atomic_add_fetch(&b->stats.sessions, 1, __ATOMIC_RELAXED);
+            return i;
+        }
+    }
+    return -VC_ERR;
+}
+
+static enum rte_vhost_msg_result on_message(int vid, void *msg)
+{
+    uint8_t *m = msg;
+    uint32_t request = rd32(m), size = rd32(m + 8);
+    if (request == VHU_SET_FEATURES)
+    {
+        /*
+         * QEMU 7.2's cryptodev-vhost-user starts its rings without VHOST_USER_SET_VRING_ENABLE; DPDK keeps a ring
+         * disabled until that message once VHOST_USER_F_PROTOCOL_FEATURES is negotiated, so the device would never
+         * become ready. The protocol features are needed (sessions travel as protocol messages), so only DPDK's own
+         * view of the negotiated virtio features loses the bit: per the vhost-user spec a ring then starts enabled.
+         */
+        uint64_t features;
+        memcpy(&features, m + VHU_PAYLOAD, sizeof(features));
+        features &= ~(1ULL << VHOST_USER_F_PROTOCOL_FEATURES);
+        memcpy(m + VHU_PAYLOAD, &features, sizeof(features));
+        return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+    }
+    if (request != VHU_CREATE_CRYPTO_SESSION && request != VHU_CLOSE_CRYPTO_SESSION)
+    {
+        return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+    }
+    fv_backend *b = find_backend(vid);
+    if (b == NULL)
+    {
+        return RTE_VHOST_MSG_RESULT_ERR;
+    }
+    if (request == VHU_CREATE_CRYPTO_SESSION)
+    {
+        int64_t id = create_session(b, m + VHU_PAYLOAD, size);
+        if (id < 0)
+        {
+            __atomic_add_fetch(&b->stats.sessions_refused, 1, __ATOMIC_RELAXED);
+        }
+        wr64(m + VHU_PAYLOAD, id);
+        return RTE_VHOST_MSG_RESULT_REPLY;
+    }
+    uint64_t id;
+    memcpy(&id, m + VHU_PAYLOAD, sizeof(id));
+    int expected = 1;
+    if (size < sizeof(id) || id >= FV_SESSIONS ||
+        !__atomic_compare_exchange_n(&b->sessions[id].state, &expected, 2, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+    {
+        return RTE_VHOST_MSG_RESULT_ERR;
+    }
+    return RTE_VHOST_MSG_RESULT_OK;
+}
+
+static const struct rte_vhost_user_extern_ops s_message_ops = {.pre_msg_handle = on_message};
+
+static int on_new_connection(int vid)
+{
+    return rte_vhost_extern_callback_register(vid, &s_message_ops, NULL);
+}
+
+/* Frees sessions the guest closed; only while nothing is in flight, since an op in the device may point at one. */
+static void reap_sessions(fv_backend *b, int all)
+{
+    for (int i = 0; i < FV_SESSIONS; i++)
+    {
+        int state = __atomic_load_n(&b->sessions[i].state, __ATOMIC_ACQUIRE);
+        if (state == 2 || (all && state == 1))
+        {
+            rte_cryptodev_sym_session_free(b->cid, b->sessions[i].session);
+            b->sessions[i].session = NULL;
+            __atomic_store_n(&b->sessions[i].state, 0, __ATOMIC_RELEASE);
+        }
+    }
+}
+
+static int on_new_device(int vid)
+{
+    fv_backend *b = find_backend(vid);
+    if (b == NULL)
+    {
+        return -1;
+    }
+    if (rte_vhost_get_mem_table(vid, &b->memory) != 0 || rte_vhost_get_vhost_vring(vid, FV_DATA_QUEUE, &b->ring) != 0 ||
+        rte_vhost_get_vring_base(vid, FV_DATA_QUEUE, &b->last_avail, &b->last_used) != 0 || b->ring.size == 0 ||
+        b->ring.desc == NULL || b->ring.avail == NULL || b->ring.used == NULL)
+    {
+        free(b->memory);
+        b->memory = NULL;
+        return -1;
+    }
+    b->vid = vid;
+    __atomic_add_fetch(&b->stats.guests_seen, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&b->stats.guests_ready, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&b->active, 1, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+static void answer(fv_backend *b, uint16_t head, uint32_t length)
+{
+    struct vring_used *used = b->ring.used;
+    uint16_t slot = b->last_used % b->ring.size;
+    used->ring[slot].id = head;
+    used->ring[slot].len = length;
+    b->last_used++;
+}
+
+static void publish(fv_backend *b)
+{
+    __atomic_store_n(&b->ring.used->idx, b->last_used, __ATOMIC_RELEASE);
+    /* Not b->ring.callfd: QEMU replaces the call eventfd after the ring is ready (a second VHOST_USER_SET_VRING_CALL),
+       so the fd read at new_device goes stale. rte_vhost_vring_call uses the current one and honours
+       VRING_AVAIL_F_NO_INTERRUPT. */
+    rte_vhost_vring_call(b->vid, FV_DATA_QUEUE);
+}
+
+/* Writes the result of a completed op into the guest's destination, its status byte, and answers the request. */
+static uint16_t finish(fv_backend *b, struct rte_crypto_op **done, uint16_t n)
+{
+    uint64_t failed = 0;
+    for (uint16_t i = 0; i < n; i++)
+    {
+        struct rte_crypto_op *op = done[i];
+        fv_req *req = rte_crypto_op_ctod_offset(op, fv_req *, FV_IV_OFFSET + 16);
+        uint8_t status = VC_OK;
+        if (op->status == RTE_CRYPTO_OP_STATUS_SUCCESS)
+        {
+            const uint8_t *data = rte_pktmbuf_mtod(op->sym->m_src, const uint8_t *);
+            for (uint8_t s = 0; s < req->segments; s++)
+            {
+                memcpy(req->dst[s], data, req->dst_length[s]);
+                data += req->dst_length[s];
+            }
+        }
+        else
+        {
+            status = VC_ERR;
+            failed++;
+        }
+        *req->status = status;
+        answer(b, req->head, req->length + 1);
+        rte_pktmbuf_free(op->sym->m_src);
+        rte_crypto_op_free(op);
+    }
+    b->inflight -= n;
+    __atomic_add_fetch(&b->stats.completed, n, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&b->stats.failed, failed, __ATOMIC_RELAXED);
+    return n;
+}
+
+/* A guest address range as host memory, or NULL when it is not inside one guest memory region. */
+static uint8_t *guest(fv_backend *b, uint64_t gpa, uint32_t length)
+{
+    uint64_t mapped = length;
+    uint64_t va = rte_vhost_va_from_guest_pa(b->memory, gpa, &mapped);
+    return va == 0 || mapped < length ? NULL : (uint8_t *)(uintptr_t)va;
+}
+
+/*
+ * Turns one descriptor chain into a crypto op: the device-readable part is header (72 bytes) || IV || source; the
+ * device-writable part is destination || status byte. Returns the op, or NULL with *status set (the request is
+ * answered at once; *status_at is where its status byte goes, NULL when even that is unknown).
+ */
+static struct rte_crypto_op *parse(fv_backend *b, uint16_t head, uint8_t *status, uint8_t **status_at, uint32_t *length)
+{
+    struct vring_desc *table = b->ring.desc;
+    uint8_t header[VC_HEADER_BYTES];
+    uint8_t iv[16];
+    uint32_t got = 0, iv_length = 0, src_length = 0, dst_length = 0;
+    struct rte_crypto_op *op = NULL;
+    struct rte_mbuf *m = NULL;
+    uint8_t *src = NULL;
+    fv_req req = {.head = head};
+    uint8_t *last_writable = NULL;
+    uint32_t writable = 0;
+    *status = VC_BADMSG;
+    *status_at = NULL;
+    *length = 0;
+    uint16_t index = head;
+    uint32_t entries = b->ring.size;
+    /* QEMU's virtio-crypto offers indirect descriptors to the guest whatever the backend says, and Linux uses them:
+       the head then points at a table of descriptors in guest memory, which is walked instead. */
+    if (head < entries && (table[head].flags & VRING_DESC_F_INDIRECT))
+    {
+        struct vring_desc d = table[head];
+        if (d.len < sizeof(struct vring_desc) || d.len % sizeof(struct vring_desc) != 0 ||
+            (table = (struct vring_desc *)guest(b, d.addr, d.len)) == NULL)
+        {
+            goto bad;
+        }
+        entries = d.len / sizeof(struct vring_desc);
+        index = 0;
+    }
+    for (uint32_t hops = 0; hops < entries; hops++)
+    {
+        if (index >= entries)
+        {
+            goto bad;
+        }
+        struct vring_desc d = table[index];
+        if (d.flags & VRING_DESC_F_INDIRECT)
+        {
+            goto bad; /* nested indirect tables are forbidden by the spec */
+        }
+        uint8_t *p = guest(b, d.addr, d.len);
+        if (p == NULL)
+        {
+            goto bad;
+        }
+        if (!(d.flags & VRING_DESC_F_WRITE))
+        {
+            if (writable > 0)
+            {
+                goto bad; /* readable after writable: not a virtio request */
+            }
+            for (uint32_t off = 0; off < d.len;)
+            {
+                if (got < VC_HEADER_BYTES)
+                {
+                    uint32_t n = RTE_MIN(d.len - off, VC_HEADER_BYTES - got);
+                    memcpy(header + got, p + off, n);
+                    got += n;
+                    off += n;
+                    if (got == VC_HEADER_BYTES)
+                    {
+                        iv_length = rd32(header + 24);
+                        src_length = rd32(header + 28);
+                        dst_length = rd32(header + 32);
+                        if (rd32(header + 64) != VC_SYM_OP_CIPHER)
+                        {
+                            *status = VC_NOTSUPP;
+                            goto bad;
+                        }
+                        if (iv_length != 16 || src_length != dst_length || src_length == 0 || src_length % 16 != 0)
+                        {
+                            goto bad;
+                        }
+                        if (src_length > FV_MAX_DATA)
+                        {
+                            *status = VC_NOTSUPP;
+                            goto bad;
+                        }
+                        m = rte_pktmbuf_alloc(b->mbuf_pool);
+                        op = m == NULL ? NULL : rte_crypto_op_alloc(b->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
+                        src = m == NULL ? NULL : (uint8_t *)rte_pktmbuf_append(m, (uint16_t)src_length);
+                        if (op == NULL || src == NULL)
+                        {
+                            *status = VC_ERR;
+                            goto bad;
+                        }
+                    }
+                }
+                else if (got < VC_HEADER_BYTES + iv_length)
+                {
+                    uint32_t n = RTE_MIN(d.len - off, VC_HEADER_BYTES + iv_length - got);
+                    memcpy(iv + (got - VC_HEADER_BYTES), p + off, n);
+                    got += n;
+                    off += n;
+                }
+                else if (got < VC_HEADER_BYTES + iv_length + src_length)
+                {
+                    uint32_t n = RTE_MIN(d.len - off, VC_HEADER_BYTES + iv_length + src_length - got);
+                    memcpy(src + (got - VC_HEADER_BYTES - iv_length), p + off, n);
+                    got += n;
+                    off += n;
+                }
+                else
+                {
+                    break; /* extra readable bytes are ignored */
+                }
+            }
+        }
+        else
+        {
+            /* Destination bytes first, then the status byte: the last writable byte of the chain. */
+            uint32_t dst_part = writable < dst_length ? RTE_MIN(d.len, dst_length - writable) : 0;
+            if (dst_part > 0)
+            {
+                if (req.segments == FV_MAX_SEGMENTS)
+                {
+                    *status = VC_NOTSUPP;
+                    goto bad;
+                }
+                req.dst[req.segments] = p;
+                req.dst_length[req.segments] = dst_part;
+                req.segments++;
+            }
+            writable += d.len;
+            last_writable = p + d.len - 1;
+        }
+        if (!(d.flags & VRING_DESC_F_NEXT))
+        {
+            break;
+        }
+        index = d.next;
+    }
+    *status_at = last_writable;
+    if (got < VC_HEADER_BYTES + iv_length + src_length || writable < dst_length + 1 || op == NULL)
+    {
+        goto bad;
+    }
+    uint64_t id;
+    memcpy(&id, header + 8, sizeof(id));
+    uint32_t opcode = rd32(header);
+    fv_session *s = id < FV_SESSIONS ? &b->sessions[id] : NULL;
+    if (s == NULL || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != 1)
+    {
+        *status = VC_INVSESS;
+        goto bad;
+    }
+    if ((opcode == VC_CIPHER_ENCRYPT) != (s->encrypt != 0) || (opcode != VC_CIPHER_ENCRYPT && opcode != VC_CIPHER_DECRYPT))
+    {
+        goto bad;
+    }
+    req.status = last_writable;
+    req.length = dst_length;
+    memcpy(rte_crypto_op_ctod_offset(op, uint8_t *, FV_IV_OFFSET), iv, 16);
+    memcpy(rte_crypto_op_ctod_offset(op, fv_req *, FV_IV_OFFSET + 16), &req, sizeof(req));
+    op->sym->m_src = m;
+    op->sym->cipher.data.offset = 0;
+    op->sym->cipher.data.length = src_length;
+    rte_crypto_op_attach_sym_session(op, s->session);
+    return op;
+bad:
+#ifdef FV_DEBUG
+    fprintf(stderr, "fabric_vhost: refused request %u: status %u got %u iv %u src %u dst %u writable %u op_type %u opcode %u\n", head, *status, got,
+            iv_length, src_length, dst_length, writable, got >= VC_HEADER_BYTES ? rd32(header + 64) : 0, got >= 4 ? rd32(header) : 0);
+#endif
+    rte_pktmbuf_free(m);
+    if (op != NULL)
+    {
+        rte_crypto_op_free(op);
+    }
+    *status_at = last_writable;
+    return NULL;
+}
+
+FV_EXPORT int fv_backend_poll(fv_backend *b)
+{
+    if (b == NULL)
+    {
+        return FV_ERR_ARGS;
+    }
+    __atomic_store_n(&b->busy, 1, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&b->active, __ATOMIC_SEQ_CST))
+    {
+        __atomic_store_n(&b->busy, 0, __ATOMIC_RELEASE);
+        return 0;
+    }
+    int moved = 0;
+    uint16_t answered = b->last_used;
+    if (b->pending_count > 0)
+    {
+        uint16_t taken = rte_cryptodev_enqueue_burst(b->cid, 0, b->pending, b->pending_count);
+        b->inflight += taken;
+        memmove(b->pending, b->pending + taken, (b->pending_count - taken) * sizeof(b->pending[0]));
+        b->pending_count -= taken;
+    }
+    if (b->pending_count == 0)
+    {
+        uint16_t avail = __atomic_load_n(&b->ring.avail->idx, __ATOMIC_ACQUIRE);
+        uint16_t count = 0;
+        while (b->last_avail != avail && count < FV_BURST && b->inflight + count < FV_DEPTH)
+        {
+            uint16_t head = b->ring.avail->ring[b->last_avail % b->ring.size];
+            b->last_avail++;
+            moved++;
+            __atomic_add_fetch(&b->stats.fetched, 1, __ATOMIC_RELAXED);
+            uint8_t status, *status_at;
+            uint32_t length;
+            struct rte_crypto_op *op = parse(b, head, &status, &status_at, &length);
+            if (op != NULL)
+            {
+                b->pending[count++] = op;
+                continue;
+            }
+            /* A malformed or refused request is answered at once with its status (when it has a status byte). */
+            if (status_at != NULL)
+            {
+                *status_at = status;
+            }
+            answer(b, head, status_at != NULL ? 1 : 0);
+            __atomic_add_fetch(&b->stats.completed, 1, __ATOMIC_RELAXED);
+            __atomic_add_fetch(&b->stats.failed, 1, __ATOMIC_RELAXED);
+        }
+        if (count > 0)
+        {
+            uint16_t taken = rte_cryptodev_enqueue_burst(b->cid, 0, b->pending, count);
+            b->inflight += taken;
+            if (taken < count)
+            {
+                memmove(b->pending, b->pending + taken, (count - taken) * sizeof(b->pending[0]));
+                __atomic_add_fetch(&b->stats.enqueue_stalls, 1, __ATOMIC_RELAXED);
+            }
+            b->pending_count = count - taken;
+        }
+    }
+    if (b->inflight > 0)
+    {
+        struct rte_crypto_op *done[FV_BURST];
+        uint16_t n = rte_cryptodev_dequeue_burst(b->cid, 0, done, FV_BURST);
+        moved += finish(b, done, n);
+    }
+    else if (b->pending_count == 0)
+    {
+        reap_sessions(b, 0);
+    }
+    if (b->last_used != answered)
+    {
+        publish(b);
+    }
+    __atomic_store_n(&b->busy, 0, __ATOMIC_RELEASE);
+    return moved;
+}
+
+static void on_destroy_device(int vid)
+{
+    fv_backend *b = find_backend(vid);
+    if (b == NULL || b->vid != vid || !__atomic_load_n(&b->active, __ATOMIC_SEQ_CST))
+    {
+        return;
+    }
+    __atomic_store_n(&b->active, 0, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&b->busy, __ATOMIC_SEQ_CST))
+    {
+        /* the poller finishes its pass and then sees active == 0 */
+    }
+    /* The poller is out for good: answer what is still in the device while the guest's memory is mapped. */
+    struct rte_crypto_op *done[FV_BURST];
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    now = start;
+    while (b->inflight > 0 && now.tv_sec - start.tv_sec < 2)
+    {
+        finish(b, done, rte_cryptodev_dequeue_burst(b->cid, 0, done, FV_BURST));
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    }
+    for (uint16_t i = 0; i < b->pending_count; i++)
+    {
+        rte_pktmbuf_free(b->pending[i]->sym->m_src);
+        rte_crypto_op_free(b->pending[i]);
+    }
+    b->pending_count = 0;
+    publish(b);
+    if (b->inflight == 0)
+    {
+        reap_sessions(b, 1);
+    }
+    free(b->memory);
+    b->memory = NULL;
+    b->vid = -1;
+    __atomic_store_n(&b->stats.guests_ready, 0, __ATOMIC_RELAXED);
+}
+
+static const struct rte_vhost_device_ops s_device_ops = {
+    .new_device = on_new_device,
+    .destroy_device = on_destroy_device,
+    .new_connection = on_new_connection,
+};
+
+/* Offered virtio features: VERSION_1 and the protocol-features bit only. No indirect descriptors and no event index,
+   so a request is always a plain chain and the guest is always notified through the call eventfd. Protocol
+   features: DPDK's defaults minus F_STATUS (QEMU 7.2 never sends DRIVER_OK for this device and DPDK would wait
+   for it) and minus F_CONFIG (QEMU does not do it for crypto). */
+static int start_driver(const char *path)
+{
+    const uint64_t features = (1ULL << 32) | (1ULL << VHOST_USER_F_PROTOCOL_FEATURES);
+    uint64_t protocol;
+    if (rte_vhost_driver_set_features(path, features) != 0 || rte_vhost_driver_get_protocol_features(path, &protocol) != 0)
+    {
+        return -1;
+    }
+    protocol &= ~((1ULL << VHOST_USER_PROTOCOL_F_STATUS) | (1ULL << VHOST_USER_PROTOCOL_F_CONFIG));
+    protocol |= 1ULL << VHOST_USER_PROTOCOL_F_CRYPTO_SESSION;
+    if (rte_vhost_driver_set_protocol_features(path, protocol) != 0)
+    {
+        return -1;
+    }
+    return rte_vhost_driver_start(path);
+}
+
+FV_EXPORT void fv_backend_stats(const fv_backend *b, fv_stats *stats)
+{
+    if (b == NULL || stats == NULL)
+    {
+        return;
+    }
+    stats->fetched = __atomic_load_n(&b->stats.fetched, __ATOMIC_RELAXED);
+    stats->completed = __atomic_load_n(&b->stats.completed, __ATOMIC_RELAXED);
+    stats->failed = __atomic_load_n(&b->stats.failed, __ATOMIC_RELAXED);
+    stats->enqueue_stalls = __atomic_load_n(&b->stats.enqueue_stalls, __ATOMIC_RELAXED);
+    stats->sessions = __atomic_load_n(&b->stats.sessions, __ATOMIC_RELAXED);
+    stats->sessions_refused = __atomic_load_n(&b->stats.sessions_refused, __ATOMIC_RELAXED);
+    stats->guests_ready = __atomic_load_n(&b->stats.guests_ready, __ATOMIC_RELAXED);
+    stats->guests_seen = __atomic_load_n(&b->stats.guests_seen, __ATOMIC_RELAXED);
+}
+
+static int open_cryptodev(fv_backend *b, const char *name, char *err, size_t err_length)
+{
+    int id = rte_cryptodev_get_dev_id(name);
+    if (id < 0)
+    {
+        if (rte_vdev_init(name, NULL) != 0)
+        {
+            return fail(err, err_length, FV_ERR_NO_DEVICE,
+                        "cannot create the cryptodev vdev %s (its name must start with a PMD's name, e.g. "
+                        "crypto_aesni_mb_vhost0, and the PMD must be installed)", name);
+        }
+        b->created_vdev = 1;
+        id = rte_cryptodev_get_dev_id(name);
+        if (id < 0)
+        {
+            return fail(err, err_length, FV_ERR_NO_DEVICE, "vdev %s was created but is not a cryptodev", name);
+        }
+    }
+    b->cid = (uint8_t)id;
+    struct rte_cryptodev_info info;
+    rte_cryptodev_info_get(b->cid, &info);
+    struct rte_cryptodev_sym_capability_idx cap = {.type = RTE_CRYPTO_SYM_XFORM_CIPHER,
+                                                   .algo.cipher = RTE_CRYPTO_CIPHER_AES_CBC};
+    if (rte_cryptodev_sym_capability_get(b->cid, &cap) == NULL)
+    {
+        return fail(err, err_length, FV_ERR_UNSUPPORTED, "cryptodev %s (%s) does not do AES-CBC", name, info.driver_name);
+    }
+    char pool[64];
+    snprintf(pool, sizeof(pool), "fv_sess_%u", b->cid);
+    b->sess_pool = rte_cryptodev_sym_session_pool_create(pool, FV_SESSIONS,
+                                                         rte_cryptodev_sym_get_private_session_size(b->cid), 0, 0,
+                                                         rte_socket_id());
+    snprintf(pool, sizeof(pool), "fv_ops_%u", b->cid);
+    b->op_pool = rte_crypto_op_pool_create(pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC, FV_DEPTH + FV_BURST, 0,
+                                           16 + sizeof(fv_req), rte_socket_id());
+    snprintf(pool, sizeof(pool), "fv_mbuf_%u", b->cid);
+    b->mbuf_pool = rte_pktmbuf_pool_create(pool, FV_DEPTH + FV_BURST, 0, 0, FV_MAX_DATA + RTE_PKTMBUF_HEADROOM,
+                                           rte_socket_id());
+    if (b->sess_pool == NULL || b->op_pool == NULL || b->mbuf_pool == NULL)
+    {
+        return fail(err, err_length, FV_ERR_NO_MEMORY, "cannot create the session / op / mbuf pools for %s: %s (give EAL more memory, -m)",
+                    name, rte_strerror(rte_errno));
+    }
+    struct rte_cryptodev_config config = {.socket_id = rte_socket_id(), .nb_queue_pairs = 1,
+                                          .ff_disable = RTE_CRYPTODEV_FF_SECURITY};
+    struct rte_cryptodev_qp_conf qp = {.nb_descriptors = FV_DEPTH, .mp_session = b->sess_pool};
+    int rc = rte_cryptodev_configure(b->cid, &config);
+    if (rc == 0)
+    {
+        rc = rte_cryptodev_queue_pair_setup(b->cid, 0, &qp, rte_socket_id());
+    }
+    if (rc == 0)
+    {
+        rc = rte_cryptodev_start(b->cid);
+    }
+    if (rc != 0)
+    {
+        return fail(err, err_length, FV_ERR_DEVICE, "cannot configure / start cryptodev %s (%s): %d", name,
+                    info.driver_name, rc);
+    }
+    return FV_OK;
+}
+
+static void release(fv_backend *b)
+{
+    reap_sessions(b, 1);
+    if (b->sess_pool != NULL || b->op_pool != NULL)
+    {
+        rte_cryptodev_stop(b->cid);
+    }
+    rte_mempool_free(b->mbuf_pool);
+    rte_mempool_free(b->op_pool);
+    rte_mempool_free(b->sess_pool);
+    if (b->created_vdev)
+    {
+        rte_vdev_uninit(b->vdev);
+    }
+    free(b);
+}
+
+FV_EXPORT int fv_backend_create(const char *socket_path, const char *cryptodev, fv_backend **out, char *err,
+                                size_t err_length)
+{
+    if (socket_path == NULL || cryptodev == NULL || out == NULL)
+    {
+        return fail(err, err_length, FV_ERR_ARGS, "socket path, cryptodev name and result are required");
+    }
+    *out = NULL;
+    if (strlen(socket_path) >= 108)
+    {
+        return fail(err, err_length, FV_ERR_ARGS, "socket path is longer than a Unix socket path may be (107 bytes)");
+    }
+    if (strlen(cryptodev) >= sizeof(((fv_backend *)0)->vdev) || cryptodev[0] == 0)
+    {
+        return fail(err, err_length, FV_ERR_ARGS, "cryptodev name must be 1 to 63 bytes");
+    }
+    fv_backend *b = calloc(1, sizeof(*b));
+    if (b == NULL)
+    {
+        return fail(err, err_length, FV_ERR_NO_MEMORY, "out of memory");
+    }
+    strcpy(b->path, socket_path);
+    strcpy(b->vdev, cryptodev);
+    b->vid = -1;
+    int rc = open_cryptodev(b, cryptodev, err, err_length);
+    if (rc != FV_OK)
+    {
+        release(b);
+        return rc;
+    }
+    pthread_mutex_lock(&s_lock);
+    int slot = -1;
+    for (int i = 0; i < FV_MAX_BACKENDS && slot < 0; i++)
+    {
+        if (s_backends[i] == NULL)
+        {
+            slot = i;
+            s_backends[i] = b;
+        }
+    }
+    pthread_mutex_unlock(&s_lock);
+    if (slot < 0)
+    {
+        release(b);
+        return fail(err, err_length, FV_ERR_ARGS, "too many vhost backends in this process (%d)", FV_MAX_BACKENDS);
+    }
+    /* flags 0: server mode (QEMU is the client and connects), no reconnect, no IOMMU. */
+    if (rte_vhost_driver_register(socket_path, 0) != 0)
+    {
+        rc = fail(err, err_length, FV_ERR_VHOST, "cannot listen on vhost-user socket %s (it may exist already or its folder is missing)",
+                  socket_path);
+    }
+    else if (rte_vhost_driver_callback_register(socket_path, &s_device_ops) != 0 || start_driver(socket_path) != 0)
+    {
+        rte_vhost_driver_unregister(socket_path);
+        rc = fail(err, err_length, FV_ERR_VHOST, "cannot start the vhost-user driver on %s", socket_path);
+    }
+    if (rc != FV_OK)
+    {
+        pthread_mutex_lock(&s_lock);
+        s_backends[slot] = NULL;
+        pthread_mutex_unlock(&s_lock);
+        release(b);
+        return rc;
+    }
+    *out = b;
+    return FV_OK;
+}
+
+FV_EXPORT void fv_backend_destroy(fv_backend *b)
+{
+    if (b == NULL)
+    {
+        return;
+    }
+    /* Unregister tears a connected guest's device down through on_destroy_device. It returns -EBUSY while the vhost
+       thread is inside a callback of this socket: retry briefly. */
+    for (int i = 0; i < 1000 && rte_vhost_driver_unregister(b->path) == -EBUSY; i++)
+    {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    remove(b->path);
+    pthread_mutex_lock(&s_lock);
+    for (int i = 0; i < FV_MAX_BACKENDS; i++)
+    {
+        if (s_backends[i] == b)
+        {
+            s_backends[i] = NULL;
+        }
+    }
+    pthread_mutex_unlock(&s_lock);
+    release(b);
+}

@@ -1,0 +1,56 @@
+/*
+ * fabric_vhost: a virtio-crypto device served to a QEMU guest over vhost-user: DPDK's vhost library
+ * (rte_vhost_*: the vhost-user protocol and guest memory) with Fabric's own virtio-crypto request handling on a
+ * cryptodev (why not rte_vhost_crypto: fabric_vhost.c). One backend = one vhost-user socket (server side: QEMU connects to it) and
+ * one cryptodev queue pair. Setup and teardown may fail with a sentence in the caller's buffer; the poll never
+ * blocks, never allocates and takes no lock. EAL must be running (fd_eal_init).
+ */
+#ifndef FABRIC_VHOST_H
+#define FABRIC_VHOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Status codes: the same numbering as fabric_dpdk.h's FD_* (0 ok, negative errors). */
+#define FV_OK 0
+#define FV_ERR_ARGS -1
+#define FV_ERR_EAL -2
+#define FV_ERR_NO_DEVICE -4
+#define FV_ERR_DEVICE -5
+#define FV_ERR_NO_MEMORY -6
+#define FV_ERR_UNSUPPORTED -7
+#define FV_ERR_VHOST -11 /* rte_vhost_driver_* refused (socket path in use, too long, ...) */
+
+typedef struct fv_backend fv_backend;
+
+/* Counters, read with fv_backend_stats. Written by the poller (ops) and the vhost thread (connections). */
+typedef struct fv_stats
+{
+    uint64_t fetched;       /* requests taken from the guest's data queue */
+    uint64_t completed;     /* requests answered to the guest (any status) */
+    uint64_t failed;        /* of those, answered with an error status */
+    uint64_t enqueue_stalls; /* polls where the queue pair took fewer requests than were pending */
+    uint64_t sessions;      /* crypto sessions the guest created */
+    uint64_t sessions_refused; /* session requests refused (not AES-CBC, bad key length, table full) */
+    uint32_t guests_ready;  /* 1 while a guest's device is live (new_device .. destroy_device) */
+    uint32_t guests_seen;   /* devices that became live since the backend started */
+} fv_stats;
+
+/*
+ * Starts a backend: creates the vdev `cryptodev` (e.g. "crypto_aesni_mb_vhost0"; any name whose prefix is a
+ * cryptodev PMD) unless a cryptodev of that name exists, configures it with one queue pair, registers the
+ * vhost-user socket `socket_path` (it must not exist; the backend listens, QEMU connects) and starts it.
+ */
+int fv_backend_create(const char *socket_path, const char *cryptodev, fv_backend **out, char *err,
+                      size_t err_length);
+
+/* One pass: fetch guest requests, enqueue them, dequeue completions, answer the guest. Returns requests moved. */
+int fv_backend_poll(fv_backend *backend);
+
+void fv_backend_stats(const fv_backend *backend, fv_stats *stats);
+
+/* Unregisters the socket (a connected guest's device is torn down first), frees the pools and the vdev it created.
+ * No fv_backend_poll may run concurrently or afterwards. */
+void fv_backend_destroy(fv_backend *backend);
+
+#endif

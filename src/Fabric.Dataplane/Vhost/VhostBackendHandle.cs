@@ -1,0 +1,23 @@
+using System.Runtime.InteropServices;
+
+namespace Fabric.Dataplane.Vhost;
+
+/// <summary>A started vhost-crypto backend (fv_backend); releasing it unregisters the socket and frees its cryptodev.</summary>
+internal sealed class VhostBackendHandle : SafeHandle
+{
+    public VhostBackendHandle()
+        : base(0, ownsHandle: true)
+    {
+    }
+
+    public override bool IsInvalid => handle == 0;
+
+    /// <summary>Wraps what the shim returned; the handle is created first so nothing can fail in between.</summary>
+    internal void Adopt(nint value) => SetHandle(value);
+
+    protected override bool ReleaseHandle()
+    {
+        VhostNative.BackendDestroy(handle);
+        return true;
+    }
+}
