@@ -31,19 +31,22 @@ public static class SvgReport
     public static string Render(string title, string unit, IReadOnlyList<LatencyDistribution> series)
     {
         var height = PlotTop + PlotHeight + 60 + RowHeight * (series.Count + 1);
-        var max = Math.Max(1e-9, series.SelectMany(s => s.Values).DefaultIfEmpty(1).Max());
-        var top = NiceCeiling(max);
+        // Latency spans decades (a p50 in µs, a max in ms under load): the y axis is logarithmic, a gridline a decade.
+        var positive = series.SelectMany(s => s.Values).Where(v => v > 0).DefaultIfEmpty(1).ToArray();
+        var low = Math.Floor(Math.Log10(positive.Min()));
+        var high = Math.Max(low + 1, Math.Ceiling(Math.Log10(positive.Max())));
+        double Y(double value) => PlotTop + PlotHeight * (1 - (Math.Log10(Math.Max(value, Math.Pow(10, low))) - low) / (high - low));
         var svg = new StringBuilder();
         svg.Append(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{height}\" viewBox=\"0 0 {Width} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n"));
         svg.Append(Invariant($"<title>{Escape(title)}</title>\n<rect width=\"{Width}\" height=\"{height}\" fill=\"white\"/>\n"));
         svg.Append(Invariant($"<text x=\"{PlotLeft}\" y=\"24\" font-size=\"16\" font-weight=\"bold\">{Escape(title)}</text>\n"));
 
-        // Grid: latency every fifth of the top, percentiles at the nines.
-        for (var i = 0; i <= 5; i++)
+        // Grid: latency at each decade, percentiles at the nines.
+        for (var decade = low; decade <= high; decade++)
         {
-            var y = PlotTop + PlotHeight - PlotHeight * i / 5.0;
+            var y = Y(Math.Pow(10, decade));
             svg.Append(Invariant($"<line x1=\"{PlotLeft}\" y1=\"{y:0.#}\" x2=\"{PlotLeft + PlotWidth}\" y2=\"{y:0.#}\" stroke=\"#ddd\"/>"));
-            svg.Append(Invariant($"<text x=\"{PlotLeft - 6}\" y=\"{y + 4:0.#}\" text-anchor=\"end\">{top * i / 5:0.###}</text>\n"));
+            svg.Append(Invariant($"<text x=\"{PlotLeft - 6}\" y=\"{y + 4:0.#}\" text-anchor=\"end\">{Math.Pow(10, decade):0.###}</text>\n"));
         }
 
         foreach (var p in new[] { 0, 90, 99, 99.9, 99.99, 99.999 })
@@ -54,11 +57,11 @@ public static class SvgReport
         }
 
         svg.Append(Invariant($"<text x=\"{PlotLeft + PlotWidth / 2}\" y=\"{PlotTop + PlotHeight + 34}\" text-anchor=\"middle\">percentile</text>\n"));
-        svg.Append(Invariant($"<text transform=\"translate(18 {PlotTop + PlotHeight / 2}) rotate(-90)\" text-anchor=\"middle\">latency ({Escape(unit)})</text>\n"));
+        svg.Append(Invariant($"<text transform=\"translate(18 {PlotTop + PlotHeight / 2}) rotate(-90)\" text-anchor=\"middle\">latency ({Escape(unit)}, log scale)</text>\n"));
         for (var s = 0; s < series.Count; s++)
         {
             var points = series[s].Percentiles.Zip(series[s].Values)
-                .Select(pv => Invariant($"{X(pv.Item1):0.##},{PlotTop + PlotHeight - PlotHeight * Math.Min(pv.Item2, top) / top:0.##}"));
+                .Select(pv => Invariant($"{X(pv.Item1):0.##},{Y(pv.Item2):0.##}"));
             svg.Append(Invariant($"<polyline fill=\"none\" stroke=\"{Colors[s % Colors.Length]}\" stroke-width=\"2\" points=\"{string.Join(' ', points)}\"/>\n"));
         }
 
@@ -107,20 +110,6 @@ public static class SvgReport
         }
 
         return d.Values.Count == 0 ? 0 : d.Values[^1];
-    }
-
-    private static double NiceCeiling(double value)
-    {
-        var magnitude = Math.Pow(10, Math.Floor(Math.Log10(value)));
-        foreach (var step in new[] { 1, 2, 2.5, 5, 10 })
-        {
-            if (step * magnitude >= value)
-            {
-                return step * magnitude;
-            }
-        }
-
-        return 10 * magnitude;
     }
 
     private static string Escape(string text) => SecurityElement.Escape(text) ?? "";
