@@ -36,8 +36,8 @@ public sealed partial record AttachmentState(
         attachmentId, false, "", "", [], AttachmentStatus.Initial, null, null, [], null, null, null,
         ImmutableList<string>.Empty, null, null, RequestLog.Empty);
 
-    /// <summary>The functions the device must run: every group's function.</summary>
-    public IReadOnlyList<string> Functions => Groups.Select(g => g.Function).Distinct(StringComparer.Ordinal).ToArray();
+    /// <summary>The functions the device must run: every group's function (a group of Cyborg's own profiles may name none).</summary>
+    public IReadOnlyList<string> Functions => Groups.Select(g => g.Function).Where(f => f.Length > 0).Distinct(StringComparer.Ordinal).ToArray();
 
     public int QueuePairs => Groups.Sum(g => g.QueuePairs);
 

@@ -4,6 +4,8 @@ namespace Fabric.Messages.Attachments;
 /// <param name="ChannelPath">Where the guest gets the channel: a Unix socket on <paramref name="Node"/> that hands over the
 /// sealed channel (docs/channel-abi.md); a channel file only when the node runs in the debugging path mode.
 /// <c>GuestChannel.Open</c> takes either.</param>
+/// <param name="PciAddress">Set for a PCI realization (a hardware VF handed to the VM, <c>domain:bus:device.function</c>);
+/// the channel fields are then empty.</param>
 public sealed record AttachHandle(
     string Node,
     string ChannelPath,
@@ -11,4 +13,5 @@ public sealed record AttachHandle(
     int SubmissionRingSize,
     int CompletionRingSize,
     int SlotCount,
-    int SlotSize);
+    int SlotSize,
+    string? PciAddress = null);

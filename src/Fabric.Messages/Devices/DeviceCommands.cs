@@ -10,14 +10,18 @@ public interface IDeviceCommand : IDeviceMessage, IFabricCommand
 {
 }
 
-/// <summary>A host announces a device (again after restarts: registration is idempotent).</summary>
+/// <summary>
+/// A host announces a device (again after restarts: registration is idempotent). <paramref name="Traits"/>: what the host
+/// knows of the hardware (vendor, model, attach type: <c>DeviceTraits</c>); the control plane adds the function and type traits.
+/// </summary>
 public sealed record RegisterDevice(
     string DeviceId,
     string Node,
     string Type,
     IReadOnlyList<string> Functions,
     int CapacityQueuePairs,
-    string RequestId) : IDeviceCommand;
+    string RequestId,
+    IReadOnlyList<string>? Traits = null) : IDeviceCommand;
 
 public sealed record SetDeviceHealth(string DeviceId, DeviceHealth Health, string Reason, string RequestId) : IDeviceCommand;
 
@@ -36,3 +40,6 @@ public sealed record ReleaseCapacity(string DeviceId, string AttachmentId, strin
 public sealed record SetDeviceEnabled(string DeviceId, bool Enabled, string Reason, string RequestId) : IDeviceCommand;
 
 public sealed record GetDevice(string DeviceId) : IDeviceMessage;
+
+/// <summary>Operator-set traits (<c>CUSTOM_*</c>): added and removed on the device entity, kept across registrations.</summary>
+public sealed record SetDeviceTraits(string DeviceId, IReadOnlyList<string> Add, IReadOnlyList<string> Remove, string RequestId) : IDeviceCommand;

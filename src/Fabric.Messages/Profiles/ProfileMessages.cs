@@ -1,7 +1,24 @@
 namespace Fabric.Messages.Profiles;
 
-/// <summary>One request group of a device profile: a function and how many queue pairs of it.</summary>
-public sealed record ProfileGroup(string Function, int QueuePairs);
+/// <summary>
+/// One request group of a device profile: a function and how many queue pairs of it, and what Placement would match
+/// (docs/cyborg-compat.md, "Traits and resource classes"). The trailing fields default so that groups journaled before
+/// them still read; null means none.
+/// </summary>
+/// <param name="Function">A Fabric function, or "" for a group that names none (Cyborg's own profiles): it matches by
+/// resource class and traits alone.</param>
+/// <param name="ResourceClasses">The group's <c>resources:</c> classes; they constrain only a group without a function.</param>
+/// <param name="RequiredTraits">Traits the device must have.</param>
+/// <param name="ForbiddenTraits">Traits the device must not have.</param>
+/// <param name="AttachType">The realization asked for (<c>FABRIC_CHANNEL</c> or <c>PCI</c>); null: a channel for a group with a
+/// function, either for a group without.</param>
+public sealed record ProfileGroup(
+    string Function,
+    int QueuePairs,
+    IReadOnlyList<string>? ResourceClasses = null,
+    IReadOnlyList<string>? RequiredTraits = null,
+    IReadOnlyList<string>? ForbiddenTraits = null,
+    string? AttachType = null);
 
 /// <summary>Everything addressed to one <c>DeviceProfile</c> entity; the id is the profile's name.</summary>
 public interface IProfileMessage : IFabricMessage

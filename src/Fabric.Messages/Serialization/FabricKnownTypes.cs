@@ -151,5 +151,7 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         typeof(AttachmentBindRequested),
         typeof(AttachmentBindReported),
         typeof(BindRequest),
+        typeof(SetDeviceTraits),
+        typeof(DeviceTraitsChanged),
     ];
 }
