@@ -395,7 +395,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         var where = host is null ? "on any host" : $"on host {host}";
         var message = _noneBecause is not null && _lastRefusal.Length == 0
             ? $"no device {where} matches: {_noneBecause}"
-            : $"no device {where} runs {string.Join(", ", State.Functions)} with {State.QueuePairs} free queue pair(s)"
+            : $"no device {where} {(State.Functions.Count > 0 ? "runs " + string.Join(", ", State.Functions) : "of the groups' traits")} with {State.QueuePairs} free queue pair(s)"
                 + (_lastRefusal.Length > 0 ? $" (last refusal: {_lastRefusal})" : "");
         PersistEvents([new AttachmentBindFailed(EntityId, RejectReason.NoCapacity, message, _requestId)], Continue);
     }
