@@ -146,8 +146,12 @@ public static partial class ProfileGroups
             throw ApiError.BadRequest($"{where}: trait {both} is both required and forbidden");
         }
 
-        return new ProfileGroup(distinct.Length == 1 ? distinct[0] : "", amount,
-            classes.Distinct().ToArray(), required.Count > 0 ? required.ToArray() : null, forbidden.Count > 0 ? forbidden.ToArray() : null, attach);
+        // A group of one function and nothing else to match stays a plain group: fabrics of an older version read it.
+        var named = distinct.Length == 1 ? distinct[0] : "";
+        return named.Length > 0 && required.Count == 0 && forbidden.Count == 0 && attach is null && classes.All(c => c == ResourceClass)
+            ? new ProfileGroup(named, amount)
+            : new ConstrainedGroup(named, amount, classes.Distinct().ToArray(), required.Count > 0 ? required.ToArray() : null,
+                forbidden.Count > 0 ? forbidden.ToArray() : null, attach);
     }
 
     [GeneratedRegex("^[A-Z0-9_]{1,255}$")]

@@ -46,7 +46,7 @@ public sealed record DeviceState(
     /// <summary>Every trait placement matches (<see cref="DeviceTraits.Effective"/>).</summary>
     public IReadOnlyList<string> Traits => DeviceTraits.Effective(Type, Functions, HostTraits, CustomTraits);
 
-    public DeviceView ToView() => new(
+    public DeviceView ToView() => new TraitedDeviceView(
         DeviceId, Node, Type, Functions.ToArray(), Capacity, Reserved, Health, HealthReason,
         Holders.ToImmutableSortedDictionary(StringComparer.Ordinal), Enabled, Revision,
         Traits, (CustomTraits ?? []).ToArray(), DeviceTraits.ResourceClassesOf(Type));
@@ -107,11 +107,15 @@ public sealed record DeviceState(
 
         var hostTraits = (cmd.Traits ?? []).ToImmutableSortedSet(StringComparer.Ordinal);
         var events = new List<IFabricEvent>();
-        if (!Registered || Node != cmd.Node || Type != cmd.Type || Capacity != cmd.CapacityQueuePairs || !Functions.SetEquals(functions)
-            || !(HostTraits ?? []).SetEquals(hostTraits))
+        if (!Registered || Node != cmd.Node || Type != cmd.Type || Capacity != cmd.CapacityQueuePairs || !Functions.SetEquals(functions))
         {
-            events.Add(new DeviceRegistered(cmd.DeviceId, cmd.Node, cmd.Type, functions.ToArray(), cmd.CapacityQueuePairs, cmd.RequestId,
-                hostTraits.Count == 0 ? null : hostTraits.ToArray()));
+            events.Add(new DeviceRegistered(cmd.DeviceId, cmd.Node, cmd.Type, functions.ToArray(), cmd.CapacityQueuePairs, cmd.RequestId));
+        }
+
+        // A host that says nothing of traits (an older version) leaves the ones it reported before.
+        if (cmd.Traits is not null && !(HostTraits ?? []).SetEquals(hostTraits))
+        {
+            events.Add(new DeviceHostTraitsChanged(cmd.DeviceId, hostTraits.ToArray(), cmd.RequestId));
         }
 
         // A node that registers its device again is back: a device lost with its node is healthy again.
@@ -235,8 +239,8 @@ public sealed record DeviceState(
             Type = r.Type,
             Functions = r.Functions.ToImmutableSortedSet(StringComparer.Ordinal),
             Capacity = r.CapacityQueuePairs,
-            HostTraits = r.Traits is { Count: > 0 } traits ? traits.ToImmutableSortedSet(StringComparer.Ordinal) : null,
         },
+        DeviceHostTraitsChanged h => this with { HostTraits = h.Traits.ToImmutableSortedSet(StringComparer.Ordinal) },
         DeviceTraitsChanged t => this with { CustomTraits = t.CustomTraits.ToImmutableSortedSet(StringComparer.Ordinal) },
         DeviceHealthChanged h => this with { Health = h.Health, HealthReason = h.Reason },
         DeviceEnabledChanged en => this with { Enabled = en.Enabled, DisabledReason = en.Enabled ? "" : en.Reason },

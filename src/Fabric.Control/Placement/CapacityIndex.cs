@@ -59,9 +59,13 @@ public sealed class CapacityIndex
                 var reserved = _devices.TryGetValue(r.DeviceId, out var known) ? known.Reserved : 0;
                 _devices[r.DeviceId] = new DeviceCapacity(r.DeviceId, r.Node, r.Functions.ToArray(), r.CapacityQueuePairs, reserved,
                     known?.Health ?? DeviceHealth.Healthy, known?.Enabled ?? true,
-                    DeviceTraits.Effective(r.Type, r.Functions, r.Traits, _customTraits.GetValueOrDefault(r.DeviceId)),
+                    DeviceTraits.Effective(r.Type, r.Functions, _hostFacts.GetValueOrDefault(r.DeviceId).Traits, _customTraits.GetValueOrDefault(r.DeviceId)),
                     DeviceTraits.ResourceClassesOf(r.Type));
-                _hostFacts[r.DeviceId] = (r.Type, r.Traits);
+                _hostFacts[r.DeviceId] = (r.Type, _hostFacts.GetValueOrDefault(r.DeviceId).Traits);
+                break;
+            case DeviceHostTraitsChanged h when _devices.TryGetValue(h.DeviceId, out var d):
+                _hostFacts[h.DeviceId] = (_hostFacts.GetValueOrDefault(h.DeviceId).Type ?? "", h.Traits);
+                _devices[h.DeviceId] = d with { Traits = DeviceTraits.Effective(_hostFacts[h.DeviceId].Type, d.Functions, h.Traits, _customTraits.GetValueOrDefault(h.DeviceId)) };
                 break;
             case DeviceTraitsChanged t when _devices.TryGetValue(t.DeviceId, out var d):
                 _customTraits[t.DeviceId] = t.CustomTraits;

@@ -11,17 +11,33 @@ public interface IDeviceCommand : IDeviceMessage, IFabricCommand
 }
 
 /// <summary>
-/// A host announces a device (again after restarts: registration is idempotent). <paramref name="Traits"/>: what the host
-/// knows of the hardware (vendor, model, attach type: <c>DeviceTraits</c>); the control plane adds the function and type traits.
+/// A host announces a device (again after restarts: registration is idempotent). Its shape is frozen (hosts of an older
+/// version send it); <see cref="RegisterDeviceWithTraits"/> adds what the host knows of the hardware.
 /// </summary>
-public sealed record RegisterDevice(
+public record RegisterDevice(
+    string DeviceId,
+    string Node,
+    string Type,
+    IReadOnlyList<string> Functions,
+    int CapacityQueuePairs,
+    string RequestId) : IDeviceCommand
+{
+    /// <summary>What the host knows of the hardware (vendor, model, attach type: <c>DeviceTraits</c>); null: nothing.</summary>
+    public virtual IReadOnlyList<string>? Traits => null;
+}
+
+/// <summary>A registration with the host's traits; the control plane adds the function and type traits.</summary>
+public sealed record RegisterDeviceWithTraits(
     string DeviceId,
     string Node,
     string Type,
     IReadOnlyList<string> Functions,
     int CapacityQueuePairs,
     string RequestId,
-    IReadOnlyList<string>? Traits = null) : IDeviceCommand;
+    IReadOnlyList<string> HostTraits) : RegisterDevice(DeviceId, Node, Type, Functions, CapacityQueuePairs, RequestId)
+{
+    public override IReadOnlyList<string>? Traits => HostTraits;
+}
 
 public sealed record SetDeviceHealth(string DeviceId, DeviceHealth Health, string Reason, string RequestId) : IDeviceCommand;
 

@@ -11,8 +11,10 @@ public sealed record DeviceRegistered(
     string Type,
     IReadOnlyList<string> Functions,
     int CapacityQueuePairs,
-    string RequestId,
-    IReadOnlyList<string>? Traits = null) : IDeviceEvent;
+    string RequestId) : IDeviceEvent;
+
+/// <summary>What the device's host reported of its hardware (vendor, model, attach type) changed: the whole set.</summary>
+public sealed record DeviceHostTraitsChanged(string DeviceId, IReadOnlyList<string> Traits, string RequestId) : IDeviceEvent;
 
 public sealed record DeviceHealthChanged(string DeviceId, DeviceHealth Health, string Reason, string RequestId) : IDeviceEvent;
 

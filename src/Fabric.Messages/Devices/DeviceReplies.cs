@@ -3,10 +3,10 @@ namespace Fabric.Messages.Devices;
 /// <summary>
 /// What a device is and holds, as every query and successful command answers it. <paramref name="Revision"/> is the
 /// sequence number of the device's last event in the view: of two views, the higher revision is the newer.
-/// <paramref name="Traits"/> are all the traits placement matches (<paramref name="CustomTraits"/>, the operator's, among
-/// them); <paramref name="ResourceClasses"/> the classes a function-less group can ask for.
+/// A <see cref="TraitedDeviceView"/> adds all the traits placement matches (the operator's among them) and the resource
+/// classes a function-less group can ask for.
 /// </summary>
-public sealed record DeviceView(
+public record DeviceView(
     string DeviceId,
     string Node,
     string Type,
@@ -17,12 +17,40 @@ public sealed record DeviceView(
     string HealthReason,
     IReadOnlyDictionary<string, int> Holders,
     bool Enabled = true,
-    long Revision = 0,
-    IReadOnlyList<string>? Traits = null,
-    IReadOnlyList<string>? CustomTraits = null,
-    IReadOnlyList<string>? ResourceClasses = null) : IFabricMessage
+    long Revision = 0) : IFabricMessage
 {
     public int FreeQueuePairs => CapacityQueuePairs - ReservedQueuePairs;
+
+    public virtual IReadOnlyList<string>? Traits => null;
+
+    public virtual IReadOnlyList<string>? CustomTraits => null;
+
+    public virtual IReadOnlyList<string>? ResourceClasses => null;
+}
+
+/// <summary>A device view with its traits: a type of its own, as views are kept in entities' request logs (snapshots).</summary>
+public sealed record TraitedDeviceView(
+    string DeviceId,
+    string Node,
+    string Type,
+    IReadOnlyList<string> Functions,
+    int CapacityQueuePairs,
+    int ReservedQueuePairs,
+    DeviceHealth Health,
+    string HealthReason,
+    IReadOnlyDictionary<string, int> Holders,
+    bool Enabled,
+    long Revision,
+    IReadOnlyList<string> AllTraits,
+    IReadOnlyList<string> OperatorTraits,
+    IReadOnlyList<string> Classes)
+    : DeviceView(DeviceId, Node, Type, Functions, CapacityQueuePairs, ReservedQueuePairs, Health, HealthReason, Holders, Enabled, Revision)
+{
+    public override IReadOnlyList<string>? Traits => AllTraits;
+
+    public override IReadOnlyList<string>? CustomTraits => OperatorTraits;
+
+    public override IReadOnlyList<string>? ResourceClasses => Classes;
 }
 
 /// <summary>The reservation is held by the attachment; <paramref name="Device"/> is the device after it.</summary>

@@ -153,5 +153,10 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         typeof(BindRequest),
         typeof(SetDeviceTraits),
         typeof(DeviceTraitsChanged),
+        typeof(ConstrainedGroup),
+        typeof(RegisterDeviceWithTraits),
+        typeof(DeviceHostTraitsChanged),
+        typeof(TraitedDeviceView),
+        typeof(PciAttachHandle),
     ];
 }

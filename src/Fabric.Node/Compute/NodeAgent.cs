@@ -129,8 +129,10 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         foreach (var id in _unregistered)
         {
             var d = _devices[id].Spec;
-            _control.Devices.Tell(new RegisterDevice(d.DeviceId, _node, d.Type, d.Functions.ToArray(), d.QueuePairs, $"register:{d.DeviceId}:{Guid.NewGuid():N}",
-                d.Traits?.ToArray()), Self);
+            var requestId = $"register:{d.DeviceId}:{Guid.NewGuid():N}";
+            _control.Devices.Tell(d.Traits is null
+                ? new RegisterDevice(d.DeviceId, _node, d.Type, d.Functions.ToArray(), d.QueuePairs, requestId)
+                : new RegisterDeviceWithTraits(d.DeviceId, _node, d.Type, d.Functions.ToArray(), d.QueuePairs, requestId, d.Traits.ToArray()), Self);
         }
 
         if (_unregistered.Count > 0)
@@ -272,7 +274,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         var vf = held ?? (_vfs.TryGetValue(id, out var mine) ? mine : vfs.FirstOrDefault(a => !taken.Contains(a)))
             ?? throw Refuse(RejectReason.NoCapacity, $"device {device.DeviceId}: all {vfs.Count} VFs are held");
         _vfs[id] = vf;
-        var handle = new AttachHandle(_node, "", 0, 0, 0, 0, 0, PciAddress: vf);
+        var handle = new PciAttachHandle(_node, vf);
         _queues[id] = new RealizedQueue(id, vmId, handle, requestId);
         var attached = await Control<AttachmentView>(_control.Attachments, new MarkAttached(id, handle, $"{requestId}:attach:{id}"));
         _log.Info("VM {0}: attachment {1} realized as VF {2} of {3} (PCI attach handle)", vmId, id, vf, device.DeviceId);

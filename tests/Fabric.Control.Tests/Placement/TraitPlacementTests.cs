@@ -29,8 +29,10 @@ public sealed class TraitPlacementTests
         new($"h/{id}", "h", "sw-crypto", ["aes-256-gcm", "sha256"], 4, "r");
 
     private static DeviceRegistered QatVfs(string id, int vfs) =>
-        new($"h/{id}", "h", "intel-qat", ["aes-256-gcm", "sha256"], vfs, "r",
-            [DeviceTraits.OfAttach(DeviceTraits.PciAttach), DeviceTraits.OfVendor("8086"), DeviceTraits.OfModel("8086", "37c9")]);
+        new($"h/{id}", "h", "intel-qat", ["aes-256-gcm", "sha256"], vfs, "r");
+
+    private static DeviceHostTraitsChanged QatTraits(string id) =>
+        new($"h/{id}", [DeviceTraits.OfAttach(DeviceTraits.PciAttach), DeviceTraits.OfVendor("8086"), DeviceTraits.OfModel("8086", "37c9")], "r");
 
     private static FindCandidates Query(params ProfileGroup[] groups) =>
         new(groups.Select(g => g.Function).Where(f => f.Length > 0).Distinct().ToArray(), groups.Sum(g => g.QueuePairs), null, [], groups);
@@ -55,8 +57,8 @@ public sealed class TraitPlacementTests
         var index = Index(Software("a"), Software("b"));
         index.Apply(new DeviceTraitsChanged("h/a", ["CUSTOM_FPGA_1"], "t"), 2);
 
-        Assert.Equal(["h/a"], index.Candidates(Query(new ProfileGroup("", 1, ["CUSTOM_FABRIC_ACCELERATOR"], ["CUSTOM_FPGA_1"])), Seeded));
-        Assert.Equal(["h/b"], index.Candidates(Query(new ProfileGroup("sha256", 1, null, null, ["CUSTOM_FPGA_1"])), Seeded));
+        Assert.Equal(["h/a"], index.Candidates(Query(new ConstrainedGroup("", 1, ["CUSTOM_FABRIC_ACCELERATOR"], ["CUSTOM_FPGA_1"], null, null)), Seeded));
+        Assert.Equal(["h/b"], index.Candidates(Query(new ConstrainedGroup("sha256", 1, null, null, ["CUSTOM_FPGA_1"], null)), Seeded));
     }
 
     [Fact]
@@ -64,14 +66,14 @@ public sealed class TraitPlacementTests
     {
         var index = Index(Software("a"), Software("b"));
 
-        var found = index.Find(Query(new ProfileGroup("", 1, ["FPGA"], ["CUSTOM_FPGA_1"])), Seeded);
+        var found = index.Find(Query(new ConstrainedGroup("", 1, ["FPGA"], ["CUSTOM_FPGA_1"], null, null)), Seeded);
         Assert.Empty(found.DeviceIds);
         Assert.Equal("resource class FPGA is not offered on 2 devices", found.NoneBecause);
 
-        found = index.Find(Query(new ProfileGroup("", 1, ["CUSTOM_FABRIC_ACCELERATOR"], ["CUSTOM_FPGA_1"])), Seeded);
+        found = index.Find(Query(new ConstrainedGroup("", 1, ["CUSTOM_FABRIC_ACCELERATOR"], ["CUSTOM_FPGA_1"], null, null)), Seeded);
         Assert.Equal("required trait CUSTOM_FPGA_1 is missing on 2 devices", found.NoneBecause);
 
-        found = index.Find(Query(new ProfileGroup("sha256", 1, null, null, ["CUSTOM_FABRIC_TYPE_SW_CRYPTO"])), Seeded);
+        found = index.Find(Query(new ConstrainedGroup("sha256", 1, null, null, ["CUSTOM_FABRIC_TYPE_SW_CRYPTO"], null)), Seeded);
         Assert.Equal("forbidden trait CUSTOM_FABRIC_TYPE_SW_CRYPTO is present on 2 devices", found.NoneBecause);
     }
 
@@ -79,11 +81,12 @@ public sealed class TraitPlacementTests
     public void A_function_group_counts_any_resource_class_as_before_traits_and_gets_a_channel_never_a_vf()
     {
         var index = Index(Software("sw"), QatVfs("qat", 4));
+        index.Apply(QatTraits("qat"), 2);
 
         // Profiles made before traits named FPGA or PGPU with a Fabric function: they still bind to the software device.
-        Assert.Equal(["h/sw"], index.Candidates(Query(new ProfileGroup("aes-256-gcm", 1, ["FPGA"])), Seeded));
-        Assert.Equal(["h/qat"], index.Candidates(Query(new ProfileGroup("aes-256-gcm", 1, null, null, null, DeviceTraits.PciAttach)), Seeded));
-        Assert.Equal(["h/qat"], index.Candidates(Query(new ProfileGroup("", 1, ["CUSTOM_QAT"])), Seeded));
+        Assert.Equal(["h/sw"], index.Candidates(Query(new ConstrainedGroup("aes-256-gcm", 1, ["FPGA"], null, null, null)), Seeded));
+        Assert.Equal(["h/qat"], index.Candidates(Query(new ConstrainedGroup("aes-256-gcm", 1, null, null, null, DeviceTraits.PciAttach)), Seeded));
+        Assert.Equal(["h/qat"], index.Candidates(Query(new ConstrainedGroup("", 1, ["CUSTOM_QAT"], null, null, null)), Seeded));
     }
 
     [Fact]
@@ -119,19 +122,19 @@ public sealed class TraitPlacementTests
     public void A_profile_group_without_a_function_is_taken_and_bad_trait_syntax_is_refused()
     {
         var empty = ProfileState.Empty("p");
-        Assert.Null(empty.Decide(new CreateProfile("p", [new ProfileGroup("", 1, ["FPGA"], ["CUSTOM_FPGA_1"])], "r")).Rejection);
+        Assert.Null(empty.Decide(new CreateProfile("p", [new ConstrainedGroup("", 1, ["FPGA"], ["CUSTOM_FPGA_1"], null, null)], "r")).Rejection);
         Assert.Contains("not a trait name",
-            empty.Decide(new CreateProfile("p", [new ProfileGroup("", 1, ["FPGA"], ["custom fpga"])], "r")).Rejection!.Message);
+            empty.Decide(new CreateProfile("p", [new ConstrainedGroup("", 1, ["FPGA"], ["custom fpga"], null, null)], "r")).Rejection!.Message);
         Assert.Contains("both required and forbidden",
-            empty.Decide(new CreateProfile("p", [new ProfileGroup("", 1, null, ["CUSTOM_A"], ["CUSTOM_A"])], "r")).Rejection!.Message);
+            empty.Decide(new CreateProfile("p", [new ConstrainedGroup("", 1, null, ["CUSTOM_A"], ["CUSTOM_A"], null)], "r")).Rejection!.Message);
         Assert.Contains("attach type",
-            empty.Decide(new CreateProfile("p", [new ProfileGroup("sha256", 1, null, null, null, "VGA")], "r")).Rejection!.Message);
+            empty.Decide(new CreateProfile("p", [new ConstrainedGroup("sha256", 1, null, null, null, "VGA")], "r")).Rejection!.Message);
     }
 
     [Fact]
     public void A_pci_device_may_register_without_a_fabric_function()
     {
-        var decision = DeviceState.Empty("h/f").Decide(new RegisterDevice("h/f", "h", "fpga", [], 2, "r", [DeviceTraits.OfAttach("PCI")]));
+        var decision = DeviceState.Empty("h/f").Decide(new RegisterDeviceWithTraits("h/f", "h", "fpga", [], 2, "r", [DeviceTraits.OfAttach("PCI")]));
         Assert.Null(decision.Rejection);
         Assert.NotNull(DeviceState.Empty("h/g").Decide(new RegisterDevice("h/g", "h", "fpga", [], 2, "r")).Rejection);
     }

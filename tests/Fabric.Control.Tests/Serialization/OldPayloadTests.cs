@@ -52,7 +52,7 @@ public sealed class OldPayloadTests : IDisposable
     public void Device_events_and_snapshots_without_traits_read_and_derive_their_traits()
     {
         var registered = Read<DeviceRegistered>(OldDeviceRegistered);
-        Assert.Null(registered.Traits);
+        Assert.Equal(["sha256"], registered.Functions);
         var state = Read<DeviceState>(OldDeviceState);
         Assert.Null(state.CustomTraits);
         Assert.Equal(["CUSTOM_FABRIC_ATTACH_FABRIC_CHANNEL", "CUSTOM_FABRIC_SHA256", "CUSTOM_FABRIC_TYPE_SW_CRYPTO"], state.ToView().Traits);

@@ -45,7 +45,7 @@ public sealed class PciPassthroughTests
         Assert.Equal(2, spec.QueuePairs);
         Assert.Equal(["0000:3d:01.0", "0000:3d:01.1"], spec.PciFunctions);
         Assert.Equal(["CUSTOM_FABRIC_ATTACH_PCI", "CUSTOM_FABRIC_VENDOR_8086", "CUSTOM_FABRIC_MODEL_8086_37C9"], spec.Traits);
-        Assert.Empty(ComputeRole.Devices("h", hio, settings with { PciPassthrough = false }).Where(d => d.PciFunctions is not null));
+        Assert.DoesNotContain(ComputeRole.Devices("h", hio, settings with { PciPassthrough = false }), d => d.PciFunctions is not null);
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed class PciPassthroughTests
         using var sysfs = QatWithVfs();
         await using var fabric = await TwoNodeFabric.StartAsync(sysfsRoot: sysfs.Root, hardwareDevices: 1);
         var control = fabric.ControlNode.Control;
-        var pciGroup = new ProfileGroup("", 1, ["CUSTOM_QAT"], ["CUSTOM_FABRIC_MODEL_8086_37C9"], null, DeviceTraits.PciAttach);
+        var pciGroup = new ConstrainedGroup("", 1, ["CUSTOM_QAT"], ["CUSTOM_FABRIC_MODEL_8086_37C9"], null, DeviceTraits.PciAttach);
         await fabric.Ask<ProfileView>(control.Profiles, new CreateProfile("qat-vf", [pciGroup], TwoNodeFabric.NewId()));
         foreach (var i in new[] { 1, 2, 3 })
         {
