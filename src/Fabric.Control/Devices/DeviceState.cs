@@ -13,7 +13,7 @@ namespace Fabric.Control.Devices;
 /// the only writer of this state, so a queue pair can never be given out twice. <see cref="Revision"/> counts the events
 /// applied: it is the sequence number of the last one.
 /// </summary>
-public sealed record DeviceState(
+public record DeviceState(
     string DeviceId,
     bool Registered,
     string Node,
@@ -26,10 +26,14 @@ public sealed record DeviceState(
     RequestLog Requests,
     bool Enabled = true,
     string DisabledReason = "",
-    long Revision = 0,
-    ImmutableSortedSet<string>? HostTraits = null,
-    ImmutableSortedSet<string>? CustomTraits = null) : IFabricMessage
+    long Revision = 0) : IFabricMessage
 {
+    /// <summary>What the host reported of the hardware; a <see cref="TraitedDeviceState"/> holds them (snapshots keep this record's shape).</summary>
+    public virtual ImmutableSortedSet<string>? HostTraits => null;
+
+    /// <summary>The operator's traits.</summary>
+    public virtual ImmutableSortedSet<string>? CustomTraits => null;
+
     public const int MaxCapacity = 65536;
     public const int MaxTraits = 64;
 
@@ -240,8 +244,8 @@ public sealed record DeviceState(
             Functions = r.Functions.ToImmutableSortedSet(StringComparer.Ordinal),
             Capacity = r.CapacityQueuePairs,
         },
-        DeviceHostTraitsChanged h => this with { HostTraits = h.Traits.ToImmutableSortedSet(StringComparer.Ordinal) },
-        DeviceTraitsChanged t => this with { CustomTraits = t.CustomTraits.ToImmutableSortedSet(StringComparer.Ordinal) },
+        DeviceHostTraitsChanged h => new TraitedDeviceState(this, h.Traits.ToImmutableSortedSet(StringComparer.Ordinal), CustomTraits),
+        DeviceTraitsChanged t => new TraitedDeviceState(this, HostTraits, t.CustomTraits.ToImmutableSortedSet(StringComparer.Ordinal)),
         DeviceHealthChanged h => this with { Health = h.Health, HealthReason = h.Reason },
         DeviceEnabledChanged en => this with { Enabled = en.Enabled, DisabledReason = en.Enabled ? "" : en.Reason },
         DeviceCapacityReserved r => this with { Holders = Holders.SetItem(r.AttachmentId, r.QueuePairs) },

@@ -51,6 +51,12 @@ public sealed record TraitedDeviceView(
     public override IReadOnlyList<string>? CustomTraits => OperatorTraits;
 
     public override IReadOnlyList<string>? ResourceClasses => Classes;
+
+    // Views are compared (tests, idempotent replies): by the traits they list, not by which arrays hold them.
+    public bool Equals(TraitedDeviceView? other) =>
+        base.Equals(other) && AllTraits.SequenceEqual(other.AllTraits) && OperatorTraits.SequenceEqual(other.OperatorTraits) && Classes.SequenceEqual(other.Classes);
+
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), AllTraits.Count, OperatorTraits.Count);
 }
 
 /// <summary>The reservation is held by the attachment; <paramref name="Device"/> is the device after it.</summary>
