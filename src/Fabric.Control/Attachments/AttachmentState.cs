@@ -128,8 +128,10 @@ public sealed partial record AttachmentState(
         }
 
         var h = cmd.Handle;
-        if (h is null || string.IsNullOrWhiteSpace(h.ChannelPath) || h.AbiVersion < 1 || h.SubmissionRingSize < 1
-            || h.CompletionRingSize < 1 || h.SlotCount < 1 || h.SlotSize < 1)
+        // A PCI handle names a VF (domain:bus:device.function); a channel handle its channel and geometry.
+        var pci = h?.PciAddress is { } address && address.Count(c => c == ':') == 2 && address.Contains('.');
+        if (h is null || (!pci && (string.IsNullOrWhiteSpace(h.ChannelPath) || h.AbiVersion < 1 || h.SubmissionRingSize < 1
+            || h.CompletionRingSize < 1 || h.SlotCount < 1 || h.SlotSize < 1)))
         {
             return Decision.Reject(RejectReason.InvalidArgument, $"attachment {AttachmentId}: the attach handle is incomplete");
         }
