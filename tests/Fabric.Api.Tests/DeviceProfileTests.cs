@@ -23,8 +23,8 @@ public sealed class DeviceProfileTests(ApiFabric fabric)
         Assert.Equal("dp-crud", (string?)created["name"]);
         Assert.Equal($"http://localhost/v2/device_profiles/{uuid}", (string?)created["links"]![0]!["href"]);
         var groups = created["groups"]!.AsArray();
-        Assert.Equal(("2", "chacha20-poly1305"), ((string?)groups[0]!["resources:CUSTOM_FABRIC_ACCELERATOR"], (string?)groups[0]!["accel:function_id"]));
-        Assert.Equal(("1", "sha256"), ((string?)groups[1]!["resources:CUSTOM_FABRIC_ACCELERATOR"], (string?)groups[1]!["accel:function_id"]));
+        Assert.Equal(("2", "chacha20-poly1305"), ((string?)groups[0]!["resources:CUSTOM_ACCELERATOR_FPGA"], (string?)groups[0]!["accel:function_id"]));
+        Assert.Equal(("1", "sha256"), ((string?)groups[1]!["resources:FPGA"], (string?)groups[1]!["accel:function_id"]));
 
         var listed = (await Http.Get("/v2/device_profiles")).Expect(HttpStatusCode.OK).Body!["device_profiles"]!.AsArray();
         Assert.Contains(listed, p => (string?)p!["uuid"] == uuid);
@@ -73,19 +73,19 @@ public sealed class DeviceProfileTests(ApiFabric fabric)
     [InlineData("[{\"name\": \"dp-x\", \"groups\": []}]", "needs groups field")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": {\"a\": 1}}]", "'groups' must be a JSON list")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [\"sha256\"]}]", "group 0 must be a JSON object")]
-    [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\"}]}]", "name the function")]
+    [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"trait:CUSTOM_FPGA_1\": \"required\"}]}]", "at least one accelerator")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"accel:function_id\": \"sha256\"}]}]", "at least one accelerator")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"two\", \"accel:function_id\": \"sha256\"}]}]", "Resources number \"two\" is invalid")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"65\", \"accel:function_id\": \"sha256\"}]}]", "at most 64")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:disk gb\": \"1\", \"accel:function_id\": \"sha256\"}]}]", "Unsupported resource class disk gb")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"accel:function_id\": \"md5\"}]}]", "unknown function 'md5'")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"accel:function_id\": 5}]}]", "must be a string, not a number")]
-    [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"accel:function_id\": \"sha256\", \"trait:CUSTOM_FPGA_INTEL\": \"required\"}]}]", "cannot honour trait CUSTOM_FPGA_INTEL")]
+    [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"accel:function_id\": \"sha256\", \"trait:CUSTOM_FPGA-INTEL\": \"required\"}]}]", "Unsupported trait name format CUSTOM_FPGA-INTEL")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"trait:CUSTOM_FABRIC_SHA256\": \"maybe\"}]}]", "Unsupported trait value maybe")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"trait:HW_CPU_X86_AVX\": \"required\"}]}]", "should start with CUSTOM_")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"accel:function_id\": \"sha256\", \"trait:CUSTOM_FABRIC_DEFLATE\": \"required\"}]}]", "one function per group")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"accel:bitstream_id\": \"not-a-function\"}]}]", "must be the UUID of a Fabric function")]
-    [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"accel:colour\": \"red\"}]}]", "does not know 'accel:colour'")]
+    [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"accel:attach_handle_type\": \"SPI\"}]}]", "must be one of FABRIC_CHANNEL, PCI")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"memory:MB\": \"1\"}]}]", "group keys must be of the form")]
     [InlineData("[{\"name\": \"dp-x\", \"uuid\": \"5518a925-1c2c-49a2-a8bf-0927d9456f3e\", \"groups\": [{\"resources:FPGA\": \"1\", \"accel:function_id\": \"sha256\"}]}]", "derives a profile's uuid")]
     public async Task A_bad_profile_is_400_with_what_is_wrong_and_nothing_is_created(string body, string message)

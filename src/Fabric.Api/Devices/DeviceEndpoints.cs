@@ -143,7 +143,14 @@ public static class DeviceEndpoints
             ["type"] = d.Type,
             ["vendor"] = Vendor,
             ["model"] = d.Type,
-            ["std_board_info"] = JsonSerializer.Serialize(new { device_id = d.DeviceId, functions = d.Functions, queue_pairs = d.CapacityQueuePairs }),
+            ["std_board_info"] = JsonSerializer.Serialize(new
+            {
+                device_id = d.DeviceId,
+                functions = d.Functions,
+                queue_pairs = d.CapacityQueuePairs,
+                traits = TraitsOf(d),
+                resource_classes = d.ResourceClasses ?? [ProfileGroups.ResourceClass],
+            }),
             ["vendor_board_info"] = JsonSerializer.Serialize(new { health = d.Health.ToString(), reason = d.HealthReason, reserved_queue_pairs = d.ReservedQueuePairs }),
             ["hostname"] = d.Node,
             ["created_at"] = null,
@@ -158,11 +165,15 @@ public static class DeviceEndpoints
         return device;
     }
 
+    /// <summary>The device's traits; a view from a fabric without traits has its function traits.</summary>
+    private static IReadOnlyList<string> TraitsOf(DeviceView d) => d.Traits ?? d.Functions.Select(ProfileGroups.TraitOf).ToArray();
+
     private static JsonObject RenderDeployable(HttpRequest request, DeviceView d)
     {
         var uuid = DeployableUuid(d.DeviceId);
         var attributes = new List<Dictionary<string, string>> { new() { ["rc"] = ProfileGroups.ResourceClass } };
-        attributes.AddRange(d.Functions.Select((f, i) => new Dictionary<string, string> { [$"trait{i}"] = ProfileGroups.TraitOf(f) }));
+        // Cyborg lists a deployable's traits as trait0, trait1, ...: here every trait placement matches, the operator's too.
+        attributes.AddRange(TraitsOf(d).Select((t, i) => new Dictionary<string, string> { [$"trait{i}"] = t }));
         return new JsonObject
         {
             ["uuid"] = uuid,

@@ -115,7 +115,7 @@ public sealed partial class DeviceProfiles(FabricConnection fabric)
     public async Task<string> EnsureGroupProfile(ProfileView profile, int group)
     {
         var name = GroupProfile(profile.Name, group);
-        ProfileGroup[] content = [new ProfileGroup(profile.Groups[group].Function, 1)];
+        ProfileGroup[] content = [profile.Groups[group] with { QueuePairs = 1 }];
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -127,7 +127,7 @@ public sealed partial class DeviceProfiles(FabricConnection fabric)
             {
                 // Made by an earlier request (or a concurrent one) with the same content: use it. Left from an earlier
                 // profile of the same name with other content: the profile as it is now decides.
-                if (await Existing(name) is { } existing && existing.Groups.SequenceEqual(content))
+                if (await Existing(name) is { } existing && existing.Groups.SequenceEqual(content, GroupComparer.Instance))
                 {
                     return name;
                 }
@@ -146,7 +146,7 @@ public sealed partial class DeviceProfiles(FabricConnection fabric)
         }
         catch (FabricRejectedException ex) when (ex.Rejected.Reason == RejectReason.AlreadyExists)
         {
-            if (await Existing(name) is { } existing && existing.Groups.SequenceEqual([group]))
+            if (await Existing(name) is { } existing && existing.Groups.SequenceEqual([group], GroupComparer.Instance))
             {
                 return;
             }
@@ -177,6 +177,15 @@ public sealed partial class DeviceProfiles(FabricConnection fabric)
         catch (FabricRejectedException ex) when (ex.Rejected.Reason == RejectReason.NotFound)
         {
         }
+    }
+
+    private sealed class GroupComparer : IEqualityComparer<ProfileGroup>
+    {
+        public static GroupComparer Instance { get; } = new();
+
+        public bool Equals(ProfileGroup? x, ProfileGroup? y) => x is not null && y is not null && ProfileGroups.Same(x, y);
+
+        public int GetHashCode(ProfileGroup obj) => HashCode.Combine(obj.Function, obj.QueuePairs);
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$")]

@@ -4,25 +4,29 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Fabric.Api.Http;
 using Fabric.Messages.Functions;
+using Fabric.Messages.Placement;
 using Fabric.Messages.Profiles;
 
 namespace Fabric.Api.Profiles;
 
 /// <summary>
 /// Cyborg's device profile groups (<c>resources:&lt;class&gt;</c>, <c>trait:&lt;name&gt;</c>, <c>accel:&lt;key&gt;</c>) in Fabric terms:
-/// each group asks for a number of accelerators (queue pairs) of one function. A group names its function with
-/// <c>accel:function_id</c>, <c>trait:CUSTOM_FABRIC_&lt;FUNCTION&gt;: required</c> or <c>accel:bitstream_id</c> (the function's UUID);
-/// the number is the sum of its <c>resources:</c> amounts. Constraints Fabric cannot honour are refused, never ignored.
+/// each group asks for a number of accelerators (queue pairs), of one function when it names one (<c>accel:function_id</c>,
+/// <c>trait:CUSTOM_FABRIC_&lt;FUNCTION&gt;: required</c> or <c>accel:bitstream_id</c>, the function's UUID); the number is the sum of
+/// its <c>resources:</c> amounts. Any resource class and custom trait is taken (Placement's syntax) and matched at placement.
 /// </summary>
 public static partial class ProfileGroups
 {
-    public const string ResourceClass = "CUSTOM_FABRIC_ACCELERATOR";
-    public const string TraitPrefix = "CUSTOM_FABRIC_";
+    public const string ResourceClass = DeviceTraits.GenericResourceClass;
+    public const string TraitPrefix = DeviceTraits.FabricPrefix;
     public const string FunctionKey = "accel:function_id";
     public const string BitstreamKey = "accel:bitstream_id";
+
+    /// <summary>Fabric's key for the realization a group asks for: <c>FABRIC_CHANNEL</c> or <c>PCI</c> (a hardware VF).</summary>
+    public const string AttachTypeKey = "accel:attach_handle_type";
     public const int MaxAccelerators = 64;
 
-    public static string TraitOf(string function) => TraitPrefix + function.ToUpperInvariant().Replace('-', '_');
+    public static string TraitOf(string function) => DeviceTraits.OfFunction(function);
 
     public static string FunctionUuid(string function) => Uuids.Of("function", function);
 
@@ -42,6 +46,10 @@ public static partial class ProfileGroups
         var group = JsonBody.Object(node, where);
         var amount = 0;
         var functions = new List<(string Function, string Key)>();
+        var classes = new List<string>();
+        var required = new List<string>();
+        var forbidden = new List<string>();
+        string? attach = null;
         foreach (var (rawKey, value) in group)
         {
             var key = rawKey.Trim();
@@ -54,8 +62,8 @@ public static partial class ProfileGroups
                     throw ApiError.BadRequest($"{where}: Unsupported resource class {rc}; a resource class is 1-255 characters of A-Z, 0-9 and _ (e.g. FPGA, CUSTOM_ACCELERATOR_FPGA)");
                 }
 
-                var n = Amount(value, $"{where}, '{rawKey}'");
-                amount += n;
+                amount += Amount(value, $"{where}, '{rawKey}'");
+                classes.Add(rc);
             }
             else if (key.StartsWith("trait:", StringComparison.Ordinal))
             {
@@ -66,21 +74,26 @@ public static partial class ProfileGroups
                     throw ApiError.BadRequest($"{where}: Unsupported trait name format {trait}, should start with CUSTOM_");
                 }
 
+                if (!DeviceTraits.IsCustomTrait(trait))
+                {
+                    throw ApiError.BadRequest($"{where}: Unsupported trait name format {trait}: CUSTOM_ followed by A-Z, 0-9 and _, at most {DeviceTraits.MaxNameLength} characters");
+                }
+
                 if (text is not ("required" or "forbidden"))
                 {
                     throw ApiError.BadRequest($"{where}: Unsupported trait value {text}, the value must be one among ['required', 'forbidden']");
                 }
 
+                // A required function trait names the group's function (Fabric's form); any other trait is matched at placement.
                 var function = AccelerationFunctions.All.FirstOrDefault(f => TraitOf(f) == trait);
-                if (function is null || text != "required")
+                if (function is not null && text == "required")
                 {
-                    // Fabric's profiles keep a function and a count per group; a trait constraint they cannot keep is refused, not dropped.
-                    throw ApiError.BadRequest($"{where}: Fabric cannot honour trait {trait}: {text} (no Fabric device has it, and Fabric does not match "
-                        + $"other traits at placement); it places by function, named by {FunctionKey} or a required trait {TraitPrefix}<FUNCTION> "
-                        + $"({string.Join(", ", AccelerationFunctions.All.Select(TraitOf))})");
+                    functions.Add((function, rawKey));
                 }
-
-                functions.Add((function, rawKey));
+                else
+                {
+                    (text == "required" ? required : forbidden).Add(trait);
+                }
             }
             else if (key == FunctionKey)
             {
@@ -99,20 +112,26 @@ public static partial class ProfileGroups
                     ?? throw ApiError.BadRequest($"{where}: {BitstreamKey} must be the UUID of a Fabric function (GET /fabric/v1/functions lists them)");
                 functions.Add((function, rawKey));
             }
-            else
+            else if (key == AttachTypeKey)
             {
-                throw ApiError.BadRequest(key.StartsWith("accel:", StringComparison.Ordinal)
-                    ? $"{where}: Fabric does not know '{key}'; it knows {FunctionKey} and {BitstreamKey}"
-                    : $"{where}: Device profile group keys must be of the form ^(resources:|trait:|accel:), not '{rawKey}'");
+                attach = Text(value, $"{where}, '{rawKey}'").Trim().ToUpperInvariant();
+                if (!DeviceTraits.AttachTypes.Contains(attach))
+                {
+                    throw ApiError.BadRequest($"{where}: {AttachTypeKey} must be one of {string.Join(", ", DeviceTraits.AttachTypes)}, not '{attach}'");
+                }
             }
+            else if (!key.StartsWith("accel:", StringComparison.Ordinal))
+            {
+                throw ApiError.BadRequest($"{where}: Device profile group keys must be of the form ^(resources:|trait:|accel:), not '{rawKey}'");
+            }
+
+            // Other accel:* keys are Cyborg's driver hints (bitstream names, ...): taken, as Cyborg takes them, and not kept.
         }
 
         var distinct = functions.Select(f => f.Function).Distinct().ToArray();
-        if (distinct.Length != 1)
+        if (distinct.Length > 1)
         {
-            throw ApiError.BadRequest(distinct.Length == 0
-                ? $"{where}: name the function, e.g. \"{FunctionKey}\": \"{AccelerationFunctions.Aes256Gcm}\""
-                : $"{where}: one function per group; {string.Join(" and ", functions.Select(f => $"'{f.Key}'"))} name {string.Join(", ", distinct)}");
+            throw ApiError.BadRequest($"{where}: one function per group; {string.Join(" and ", functions.Select(f => $"'{f.Key}'"))} name {string.Join(", ", distinct)}");
         }
 
         if (amount is < 1 or > MaxAccelerators)
@@ -122,7 +141,17 @@ public static partial class ProfileGroups
                 : $"{where}: at most {MaxAccelerators} accelerators per group, {amount} asked");
         }
 
-        return new ProfileGroup(distinct[0], amount);
+        if (required.Intersect(forbidden).FirstOrDefault() is { } both)
+        {
+            throw ApiError.BadRequest($"{where}: trait {both} is both required and forbidden");
+        }
+
+        // A group of one function and nothing else to match stays a plain group: fabrics of an older version read it.
+        var named = distinct.Length == 1 ? distinct[0] : "";
+        return named.Length > 0 && required.Count == 0 && forbidden.Count == 0 && attach is null && classes.All(c => c == ResourceClass)
+            ? new ProfileGroup(named, amount)
+            : new ConstrainedGroup(named, amount, classes.Distinct().ToArray(), required.Count > 0 ? required.ToArray() : null,
+                forbidden.Count > 0 ? forbidden.ToArray() : null, attach);
     }
 
     [GeneratedRegex("^[A-Z0-9_]{1,255}$")]
@@ -153,11 +182,46 @@ public static partial class ProfileGroups
         throw ApiError.BadRequest($"{where}: Resources number {value?.ToJsonString() ?? "null"} is invalid; a whole number is expected");
     }
 
-    /// <summary>A group as GET answers it: the canonical form of what Fabric stores.</summary>
-    public static JsonObject Render(ProfileGroup group) => new()
+    /// <summary>
+    /// A group as GET answers it: the canonical form of what Fabric stores (its one resource class, or the generic class for
+    /// several; the function by its trait and id; the other traits; the attach type).
+    /// </summary>
+    public static JsonObject Render(ProfileGroup group)
     {
-        [$"resources:{ResourceClass}"] = group.QueuePairs.ToString(CultureInfo.InvariantCulture),
-        [$"trait:{TraitOf(group.Function)}"] = "required",
-        [FunctionKey] = group.Function,
-    };
+        var rc = group.ResourceClasses is { Count: 1 } one ? one[0] : ResourceClass;
+        var rendered = new JsonObject { [$"resources:{rc}"] = group.QueuePairs.ToString(CultureInfo.InvariantCulture) };
+        if (group.Function.Length > 0)
+        {
+            rendered[$"trait:{TraitOf(group.Function)}"] = "required";
+        }
+
+        foreach (var trait in group.RequiredTraits ?? [])
+        {
+            rendered[$"trait:{trait}"] = "required";
+        }
+
+        foreach (var trait in group.ForbiddenTraits ?? [])
+        {
+            rendered[$"trait:{trait}"] = "forbidden";
+        }
+
+        if (group.Function.Length > 0)
+        {
+            rendered[FunctionKey] = group.Function;
+        }
+
+        if (group.AttachType is not null)
+        {
+            rendered[AttachTypeKey] = group.AttachType;
+        }
+
+        return rendered;
+    }
+
+    /// <summary>Two groups ask for the same (record equality compares the trait lists by reference).</summary>
+    public static bool Same(ProfileGroup a, ProfileGroup b) =>
+        a.Function == b.Function && a.QueuePairs == b.QueuePairs && a.AttachType == b.AttachType
+        && (a.ResourceClasses ?? []).SequenceEqual(b.ResourceClasses ?? [])
+        && (a.RequiredTraits ?? []).SequenceEqual(b.RequiredTraits ?? [])
+        && (a.ForbiddenTraits ?? []).SequenceEqual(b.ForbiddenTraits ?? []);
 }

@@ -23,6 +23,15 @@ public static class ArqStates
     public static readonly string[] Resolved = [Bound, BindFailed, Deleting];
 
     public const string AttachHandleType = "FABRIC_CHANNEL";
+    public const string PciAttachHandleType = "PCI";
+
+    /// <summary>"0000:3d:01.2" as Cyborg splits it: domain "0000", bus "3d", device "01", function "2".</summary>
+    public static (string Domain, string Bus, string Device, string Function) PciParts(string address)
+    {
+        var colon = address.Split(':');
+        var dot = colon[^1].Split('.');
+        return colon.Length == 3 && dot.Length == 2 ? (colon[0], colon[1], dot[0], dot[1]) : ("", "", "", "");
+    }
 
     public static string StateOf(Arq arq)
     {
@@ -47,7 +56,16 @@ public static class ArqStates
         var requested = arq.Assigned ? view.BindRequest : null;
         var handle = arq.Assigned ? view.Handle : null;
         var info = new JsonObject();
-        if (handle is not null)
+        if (handle?.PciAddress is { } pci)
+        {
+            // Cyborg's PCI handle, as Nova's libvirt driver reads it: hex strings without 0x.
+            var (domain, bus, slot, function) = PciParts(pci);
+            info["domain"] = domain;
+            info["bus"] = bus;
+            info["device"] = slot;
+            info["function"] = function;
+        }
+        else if (handle is not null)
         {
             info["node"] = handle.Node;
             info["channel_path"] = handle.ChannelPath;
@@ -69,7 +87,7 @@ public static class ArqStates
             ["device_rp_uuid"] = device is not null ? Uuids.Of("rp", device) : requested?.DeviceRpUuid,
             ["instance_uuid"] = arq.Instance,
             ["project_id"] = requested?.Project,
-            ["attach_handle_type"] = handle is null ? "" : AttachHandleType,
+            ["attach_handle_type"] = handle is null ? "" : handle.PciAddress is null ? AttachHandleType : PciAttachHandleType,
             ["attach_handle_uuid"] = handle is null ? null : Uuids.Of("attach-handle", arq.AttachmentId),
             ["attach_handle_info"] = info,
             ["created_at"] = null,

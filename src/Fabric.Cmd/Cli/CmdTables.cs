@@ -95,6 +95,9 @@ public static class CmdTables
         table.AddRow("enabled", d.Enabled ? "yes" : "[yellow]no[/] (maintenance)");
         table.AddRow("queue pairs", $"{d.ReservedQueuePairs} used of {d.CapacityQueuePairs}");
         table.AddRow("functions", Markup.Escape(string.Join(" ", d.Functions)));
+        table.AddRow("traits", Markup.Escape(string.Join(" ", d.Traits ?? [])));
+        table.AddRow("operator traits", (d.CustomTraits ?? []).Count == 0 ? "-" : Markup.Escape(string.Join(" ", d.CustomTraits!)));
+        table.AddRow("resource classes", Markup.Escape(string.Join(" ", d.ResourceClasses ?? [])));
         table.AddRow("held by", d.Holders.Count == 0 ? "-" : Markup.Escape(string.Join(", ", d.Holders.Select(h => $"{h.Key} x{h.Value}"))));
         return table;
     }

@@ -6,12 +6,12 @@ using Fabric.Vim.Client;
 
 namespace Fabric.Cmd.Cli;
 
-/// <summary>The <c>devices</c> palette: list, show, and take a device out of (or back into) service for maintenance.</summary>
+/// <summary>The <c>devices</c> palette: list, show, take a device out of (or back into) service for maintenance, set its traits.</summary>
 public static class DevicesCommands
 {
     public static Command Create(CmdContext cmd)
     {
-        var devices = new Command("devices", "accelerator devices: list, show, disable and enable for maintenance");
+        var devices = new Command("devices", "accelerator devices: list, show, disable and enable for maintenance, traits");
 
         var node = new Option<string?>("--node") { Description = "only this host's devices" };
         var list = new Command("list", "every registered device with its health, state and use") { node };
@@ -42,6 +42,7 @@ public static class DevicesCommands
         devices.Subcommands.Add(show);
         devices.Subcommands.Add(Toggle(cmd, "disable", false, "take no new attachments (maintenance); what it holds keeps running"));
         devices.Subcommands.Add(Toggle(cmd, "enable", true, "take new attachments again"));
+        devices.Subcommands.Add(Traits(cmd));
         return devices;
     }
 
@@ -55,6 +56,22 @@ public static class DevicesCommands
         command.SetAction((parse, ct) => cmd.Run(parse, async (fabric, json) =>
         {
             var message = new SetDeviceEnabled(parse.GetValue(id)!, enabled, parse.GetValue(reason)!, FabricVimClient.NewRequestId());
+            Show(cmd, json, await fabric.Request<DeviceView>(message, ct));
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+
+    /// <summary>Operator traits, journaled on the device and matched at placement (Cyborg profiles' <c>trait:CUSTOM_*</c>).</summary>
+    private static Command Traits(CmdContext cmd)
+    {
+        var id = DeviceId();
+        var add = new Option<string[]>("--add") { Description = "trait to add (CUSTOM_ then A-Z, 0-9, _); repeatable", AllowMultipleArgumentsPerToken = true };
+        var remove = new Option<string[]>("--remove") { Description = "trait to remove; repeatable", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("traits", "add or remove a device's operator traits (CUSTOM_*): profiles require or forbid them") { id, add, remove };
+        command.SetAction((parse, ct) => cmd.Run(parse, async (fabric, json) =>
+        {
+            var message = new SetDeviceTraits(parse.GetValue(id)!, parse.GetValue(add) ?? [], parse.GetValue(remove) ?? [], FabricVimClient.NewRequestId());
             Show(cmd, json, await fabric.Request<DeviceView>(message, ct));
             return ExitCodes.Ok;
         }, ct));

@@ -39,6 +39,9 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
     private Queue<string>? _candidates;
     private readonly List<string> _tried = [];
     private string _lastRefusal = "";
+
+    // Placement's reason when no device matched the groups' traits or resource classes: the bind fails with it.
+    private string? _noneBecause;
     private int _round;
     private readonly List<string> _full = [];
     private readonly BindMetrics _binds = FabricMetrics.Get(Context.System).Binds;
@@ -236,6 +239,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         _candidates = null;
         _tried.Clear();
         _lastRefusal = "";
+        _noneBecause = null;
         _round = 1;
         _full.Clear();
         Behave(Working);
@@ -264,6 +268,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         Command<CandidatesFound>(msg =>
         {
             _candidates = new Queue<string>(msg.DeviceIds.Where(d => !_tried.Contains(d)));
+            _noneBecause = msg.NoneBecause ?? _noneBecause;
             TryNextCandidate(msg.Host);
         });
         Command<ReserveOutcome>(msg =>
@@ -364,8 +369,8 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
             .Concat(State.ReleasePending)
             .Concat(State.Status == AttachmentStatus.Rebinding && State.DeviceId is { } current ? [current] : Array.Empty<string>())
             .ToArray();
-        _deps.Placement.Ask<Candidates>(new FindCandidates(State.Functions, State.QueuePairs, host, exclude), _deps.AskTimeout)
-            .PipeTo(Self, success: c => new CandidatesFound(c.DeviceIds, host), failure: _ => new CandidatesFound([], host));
+        _deps.Placement.Ask<Candidates>(new FindCandidates(State.Functions, State.QueuePairs, host, exclude, State.Groups), _deps.AskTimeout)
+            .PipeTo(Self, success: c => new CandidatesFound(c.DeviceIds, host, c.NoneBecause), failure: _ => new CandidatesFound([], host, null));
     }
 
     private void TryNextCandidate(string? host)
@@ -388,8 +393,10 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         }
 
         var where = host is null ? "on any host" : $"on host {host}";
-        var message = $"no device {where} runs {string.Join(", ", State.Functions)} with {State.QueuePairs} free queue pair(s)"
-            + (_lastRefusal.Length > 0 ? $" (last refusal: {_lastRefusal})" : "");
+        var message = _noneBecause is not null && _lastRefusal.Length == 0
+            ? $"no device {where} matches: {_noneBecause}"
+            : $"no device {where} {(State.Functions.Count > 0 ? "runs " + string.Join(", ", State.Functions) : "of the groups' traits")} with {State.QueuePairs} free queue pair(s)"
+                + (_lastRefusal.Length > 0 ? $" (last refusal: {_lastRefusal})" : "");
         PersistEvents([new AttachmentBindFailed(EntityId, RejectReason.NoCapacity, message, _requestId)], Continue);
     }
 
@@ -437,7 +444,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 
     private sealed record ProfileLookedUp(CreateAttachment Command, object Reply);
 
-    private sealed record CandidatesFound(IReadOnlyList<string> DeviceIds, string? Host);
+    private sealed record CandidatesFound(IReadOnlyList<string> DeviceIds, string? Host, string? NoneBecause);
 
     private sealed record ReserveOutcome(string DeviceId, object Reply);
 

@@ -36,8 +36,8 @@ public sealed partial record AttachmentState(
         attachmentId, false, "", "", [], AttachmentStatus.Initial, null, null, [], null, null, null,
         ImmutableList<string>.Empty, null, null, RequestLog.Empty);
 
-    /// <summary>The functions the device must run: every group's function.</summary>
-    public IReadOnlyList<string> Functions => Groups.Select(g => g.Function).Distinct(StringComparer.Ordinal).ToArray();
+    /// <summary>The functions the device must run: every group's function (a group of Cyborg's own profiles may name none).</summary>
+    public IReadOnlyList<string> Functions => Groups.Select(g => g.Function).Where(f => f.Length > 0).Distinct(StringComparer.Ordinal).ToArray();
 
     public int QueuePairs => Groups.Sum(g => g.QueuePairs);
 
@@ -128,8 +128,10 @@ public sealed partial record AttachmentState(
         }
 
         var h = cmd.Handle;
-        if (h is null || string.IsNullOrWhiteSpace(h.ChannelPath) || h.AbiVersion < 1 || h.SubmissionRingSize < 1
-            || h.CompletionRingSize < 1 || h.SlotCount < 1 || h.SlotSize < 1)
+        // A PCI handle names a VF (domain:bus:device.function); a channel handle its channel and geometry.
+        var pci = h?.PciAddress is { } address && address.Count(c => c == ':') == 2 && address.Contains('.');
+        if (h is null || (!pci && (string.IsNullOrWhiteSpace(h.ChannelPath) || h.AbiVersion < 1 || h.SubmissionRingSize < 1
+            || h.CompletionRingSize < 1 || h.SlotCount < 1 || h.SlotSize < 1)))
         {
             return Decision.Reject(RejectReason.InvalidArgument, $"attachment {AttachmentId}: the attach handle is incomplete");
         }

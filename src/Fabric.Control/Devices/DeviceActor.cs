@@ -22,6 +22,7 @@ public sealed class DeviceActor : FabricEntity<DeviceState>
         Command<RegisterDevice>(cmd => Decide(cmd, State.Decide(cmd), state => state.ToView()));
         Command<SetDeviceHealth>(cmd => Decide(cmd, State.Decide(cmd), state => state.ToView()));
         Command<SetDeviceEnabled>(cmd => Decide(cmd, State.Decide(cmd), state => state.ToView()));
+        Command<SetDeviceTraits>(cmd => Decide(cmd, State.Decide(cmd), state => state.ToView()));
         Command<ReserveCapacity>(cmd => Decide(cmd, State.Decide(cmd), state =>
             new CapacityReserved(cmd.AttachmentId, state.Holders[cmd.AttachmentId], state.ToView())));
         Command<ReleaseCapacity>(cmd =>

@@ -4,6 +4,7 @@ using Fabric.Messages;
 using Fabric.Messages.Devices;
 using Fabric.Messages.Errors;
 using Fabric.Messages.Functions;
+using Fabric.Messages.Placement;
 
 namespace Fabric.Control.Devices;
 
@@ -12,7 +13,7 @@ namespace Fabric.Control.Devices;
 /// the only writer of this state, so a queue pair can never be given out twice. <see cref="Revision"/> counts the events
 /// applied: it is the sequence number of the last one.
 /// </summary>
-public sealed record DeviceState(
+public record DeviceState(
     string DeviceId,
     bool Registered,
     string Node,
@@ -27,7 +28,14 @@ public sealed record DeviceState(
     string DisabledReason = "",
     long Revision = 0) : IFabricMessage
 {
+    /// <summary>What the host reported of the hardware; a <see cref="TraitedDeviceState"/> holds them (snapshots keep this record's shape).</summary>
+    public virtual ImmutableSortedSet<string>? HostTraits => null;
+
+    /// <summary>The operator's traits.</summary>
+    public virtual ImmutableSortedSet<string>? CustomTraits => null;
+
     public const int MaxCapacity = 65536;
+    public const int MaxTraits = 64;
 
     public static DeviceState Empty(string deviceId) => new(
         deviceId, false, "", "", ImmutableSortedSet<string>.Empty, 0,
@@ -39,9 +47,13 @@ public sealed record DeviceState(
 
     public bool Available => Enabled && Health is DeviceHealth.Healthy or DeviceHealth.Degraded;
 
-    public DeviceView ToView() => new(
+    /// <summary>Every trait placement matches (<see cref="DeviceTraits.Effective"/>).</summary>
+    public IReadOnlyList<string> Traits => DeviceTraits.Effective(Type, Functions, HostTraits, CustomTraits);
+
+    public DeviceView ToView() => new TraitedDeviceView(
         DeviceId, Node, Type, Functions.ToArray(), Capacity, Reserved, Health, HealthReason,
-        Holders.ToImmutableSortedDictionary(StringComparer.Ordinal), Enabled, Revision);
+        Holders.ToImmutableSortedDictionary(StringComparer.Ordinal), Enabled, Revision,
+        Traits, (CustomTraits ?? []).ToArray(), DeviceTraits.ResourceClassesOf(Type));
 
     public Decision Decide(RegisterDevice cmd)
     {
@@ -61,7 +73,9 @@ public sealed record DeviceState(
                 $"device {cmd.DeviceId}: capacity must be 1..{MaxCapacity} queue pairs, was {cmd.CapacityQueuePairs}");
         }
 
-        if (cmd.Functions is null || cmd.Functions.Count == 0)
+        // A PCI device (VFs handed to VMs whole) may run no Fabric function: it is matched by its traits.
+        var pci = cmd.Traits?.Contains(DeviceTraits.OfAttach(DeviceTraits.PciAttach)) == true;
+        if (cmd.Functions is null || (cmd.Functions.Count == 0 && !pci))
         {
             return Decision.Reject(RejectReason.InvalidArgument, $"device {cmd.DeviceId}: at least one function is required");
         }
@@ -71,6 +85,14 @@ public sealed record DeviceState(
         {
             return Decision.Reject(RejectReason.UnknownFunction,
                 $"device {cmd.DeviceId}: unknown function(s) {string.Join(", ", unknown)}; known: {string.Join(", ", AccelerationFunctions.All)}");
+        }
+
+        var badTrait = (cmd.Traits ?? []).FirstOrDefault(t => !DeviceTraits.IsTraitName(t));
+        if (badTrait is not null || cmd.Traits?.Count > MaxTraits)
+        {
+            return Decision.Reject(RejectReason.InvalidArgument, badTrait is not null
+                ? $"device {cmd.DeviceId}: '{badTrait}' is not a trait name (A-Z, 0-9 and _, at most {DeviceTraits.MaxNameLength})"
+                : $"device {cmd.DeviceId}: at most {MaxTraits} traits");
         }
 
         if (Registered && cmd.CapacityQueuePairs < Reserved)
@@ -87,10 +109,17 @@ public sealed record DeviceState(
                 $"device {cmd.DeviceId}: attachments hold it; function(s) {string.Join(", ", missing)} cannot be withdrawn");
         }
 
+        var hostTraits = (cmd.Traits ?? []).ToImmutableSortedSet(StringComparer.Ordinal);
         var events = new List<IFabricEvent>();
         if (!Registered || Node != cmd.Node || Type != cmd.Type || Capacity != cmd.CapacityQueuePairs || !Functions.SetEquals(functions))
         {
             events.Add(new DeviceRegistered(cmd.DeviceId, cmd.Node, cmd.Type, functions.ToArray(), cmd.CapacityQueuePairs, cmd.RequestId));
+        }
+
+        // A host that says nothing of traits (an older version) leaves the ones it reported before.
+        if (cmd.Traits is not null && !(HostTraits ?? []).SetEquals(hostTraits))
+        {
+            events.Add(new DeviceHostTraitsChanged(cmd.DeviceId, hostTraits.ToArray(), cmd.RequestId));
         }
 
         // A node that registers its device again is back: a device lost with its node is healthy again.
@@ -160,6 +189,38 @@ public sealed record DeviceState(
         return Decision.Persist(new DeviceCapacityReserved(DeviceId, cmd.AttachmentId, cmd.QueuePairs, cmd.RequestId));
     }
 
+    /// <summary>Operator traits: Placement's custom trait names; <c>CUSTOM_FABRIC_*</c> are Fabric's own and derived, never set.</summary>
+    public Decision Decide(SetDeviceTraits cmd)
+    {
+        if (!Registered)
+        {
+            return NotRegistered();
+        }
+
+        var named = (cmd.Add ?? []).Concat(cmd.Remove ?? []).ToArray();
+        var bad = named.FirstOrDefault(t => !DeviceTraits.IsCustomTrait(t) || t.StartsWith(DeviceTraits.FabricPrefix, StringComparison.Ordinal));
+        if (bad is not null)
+        {
+            return Decision.Reject(RejectReason.InvalidArgument, DeviceTraits.IsCustomTrait(bad)
+                ? $"device {DeviceId}: {DeviceTraits.FabricPrefix}* traits are Fabric's own (functions, type, hardware); choose another name than '{bad}'"
+                : $"device {DeviceId}: '{bad}' is not a custom trait: CUSTOM_ followed by A-Z, 0-9 and _, at most {DeviceTraits.MaxNameLength} characters");
+        }
+
+        if (named.Length == 0)
+        {
+            return Decision.Reject(RejectReason.InvalidArgument, $"device {DeviceId}: name a trait to add or remove");
+        }
+
+        var current = CustomTraits ?? ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+        var next = current.Union(cmd.Add ?? []).Except(cmd.Remove ?? []);
+        if (next.Count > MaxTraits)
+        {
+            return Decision.Reject(RejectReason.InvalidArgument, $"device {DeviceId}: at most {MaxTraits} operator traits");
+        }
+
+        return next.SetEquals(current) ? Decision.Unchanged : Decision.Persist(new DeviceTraitsChanged(DeviceId, next.ToArray(), cmd.RequestId));
+    }
+
     public Decision Decide(SetDeviceEnabled cmd) =>
         !Registered ? NotRegistered()
         : Enabled == cmd.Enabled ? Decision.Unchanged
@@ -183,6 +244,8 @@ public sealed record DeviceState(
             Functions = r.Functions.ToImmutableSortedSet(StringComparer.Ordinal),
             Capacity = r.CapacityQueuePairs,
         },
+        DeviceHostTraitsChanged h => new TraitedDeviceState(this, h.Traits.ToImmutableSortedSet(StringComparer.Ordinal), CustomTraits),
+        DeviceTraitsChanged t => new TraitedDeviceState(this, HostTraits, t.CustomTraits.ToImmutableSortedSet(StringComparer.Ordinal)),
         DeviceHealthChanged h => this with { Health = h.Health, HealthReason = h.Reason },
         DeviceEnabledChanged en => this with { Enabled = en.Enabled, DisabledReason = en.Enabled ? "" : en.Reason },
         DeviceCapacityReserved r => this with { Holders = Holders.SetItem(r.AttachmentId, r.QueuePairs) },

@@ -53,6 +53,7 @@ public sealed class OperatorGateway : ReceiveActor
         // Reads and the maintenance switch are forwarded to the entities, which answer with a view or a Rejected.
         Receive<GetDevice>(m => Relay(_control.Devices, m));
         Receive<SetDeviceEnabled>(m => Relay(_control.Devices, m));
+        Receive<SetDeviceTraits>(m => Relay(_control.Devices, m));
         Receive<GetAttachment>(m => Relay(_control.Attachments, m));
         Receive<GetPipeline>(m => Relay(_control.Pipelines, m));
 

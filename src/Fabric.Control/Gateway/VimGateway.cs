@@ -57,6 +57,7 @@ public sealed class VimGateway : ReceiveActor
         Receive<MarkBindReported>(m => Relay(_control.Attachments, m));
         Receive<GetDevice>(m => Relay(_control.Devices, m));
         Receive<SetDeviceEnabled>(m => Relay(_control.Devices, m));
+        Receive<SetDeviceTraits>(m => Relay(_control.Devices, m));
         Receive<ProgramDevice>(Program);
         Receive<DefinePipeline>(m => Relay(_control.Pipelines, m));
         Receive<GetPipeline>(m => Relay(_control.Pipelines, m));

@@ -2,6 +2,7 @@ using Fabric.Messages;
 using Fabric.Messages.Devices;
 using Fabric.Messages.Errors;
 using Fabric.Messages.Placement;
+using Fabric.Messages.Profiles;
 
 namespace Fabric.Control.Placement;
 
@@ -27,6 +28,12 @@ public sealed class CapacityIndex
     // Devices that refused as unavailable (disabled or failed) before this index read why; any newer fact about one ends it.
     private readonly HashSet<string> _unavailable = new(StringComparer.Ordinal);
 
+    // What registration said of each device, to derive its traits again when the operator's change.
+    private readonly Dictionary<string, (string Type, IReadOnlyList<string>? Traits)> _hostFacts = new(StringComparer.Ordinal);
+
+    // The operator's traits of each device: a registration (which carries the host's) keeps them.
+    private readonly Dictionary<string, IReadOnlyList<string>> _customTraits = new(StringComparer.Ordinal);
+
     public int Count => _devices.Count;
 
     public IReadOnlyList<DeviceCapacity> Devices => _devices.Values.OrderBy(d => d.DeviceId, StringComparer.Ordinal).ToArray();
@@ -51,7 +58,19 @@ public sealed class CapacityIndex
             case DeviceRegistered r:
                 var reserved = _devices.TryGetValue(r.DeviceId, out var known) ? known.Reserved : 0;
                 _devices[r.DeviceId] = new DeviceCapacity(r.DeviceId, r.Node, r.Functions.ToArray(), r.CapacityQueuePairs, reserved,
-                    known?.Health ?? DeviceHealth.Healthy, known?.Enabled ?? true);
+                    known?.Health ?? DeviceHealth.Healthy, known?.Enabled ?? true,
+                    DeviceTraits.Effective(r.Type, r.Functions, _hostFacts.GetValueOrDefault(r.DeviceId).Traits, _customTraits.GetValueOrDefault(r.DeviceId)),
+                    DeviceTraits.ResourceClassesOf(r.Type));
+                _hostFacts[r.DeviceId] = (r.Type, _hostFacts.GetValueOrDefault(r.DeviceId).Traits);
+                break;
+            case DeviceHostTraitsChanged h when _devices.TryGetValue(h.DeviceId, out var d):
+                _hostFacts[h.DeviceId] = (_hostFacts.GetValueOrDefault(h.DeviceId).Type ?? "", h.Traits);
+                _devices[h.DeviceId] = d with { Traits = DeviceTraits.Effective(_hostFacts[h.DeviceId].Type, d.Functions, h.Traits, _customTraits.GetValueOrDefault(h.DeviceId)) };
+                break;
+            case DeviceTraitsChanged t when _devices.TryGetValue(t.DeviceId, out var d):
+                _customTraits[t.DeviceId] = t.CustomTraits;
+                var (type, hostTraits) = _hostFacts.GetValueOrDefault(t.DeviceId, ("", null));
+                _devices[t.DeviceId] = d with { Traits = DeviceTraits.Effective(type, d.Functions, hostTraits, t.CustomTraits) };
                 break;
             case DeviceHealthChanged h when _devices.TryGetValue(h.DeviceId, out var d):
                 _devices[h.DeviceId] = d with { Health = h.Health };
@@ -81,7 +100,10 @@ public sealed class CapacityIndex
         _revisions[view.DeviceId] = view.Revision;
         _unavailable.Remove(view.DeviceId);
         _holders[view.DeviceId] = new Dictionary<string, int>(view.Holders, StringComparer.Ordinal);
-        _devices[view.DeviceId] = new DeviceCapacity(view.DeviceId, view.Node, view.Functions.ToArray(), view.CapacityQueuePairs, view.ReservedQueuePairs, view.Health, view.Enabled);
+        _customTraits[view.DeviceId] = view.CustomTraits ?? [];
+        var traits = view.Traits ?? DeviceTraits.Effective(view.Type, view.Functions, _hostFacts.GetValueOrDefault(view.DeviceId).Traits, view.CustomTraits);
+        _devices[view.DeviceId] = new DeviceCapacity(view.DeviceId, view.Node, view.Functions.ToArray(), view.CapacityQueuePairs, view.ReservedQueuePairs,
+            view.Health, view.Enabled, traits, view.ResourceClasses ?? DeviceTraits.ResourceClassesOf(view.Type));
     }
 
     /// <summary>A device refused a reservation: stop proposing it until newer facts (a higher sequence number) arrive.</summary>
@@ -104,21 +126,38 @@ public sealed class CapacityIndex
     }
 
     /// <summary>Devices that could take the request: healthy before degraded, most free first, ties shuffled.</summary>
-    public IReadOnlyList<string> Candidates(FindCandidates query, Random random)
+    public IReadOnlyList<string> Candidates(FindCandidates query, Random random) => Find(query, random).DeviceIds;
+
+    /// <summary>
+    /// <see cref="Candidates(FindCandidates, Random)"/>, and when none: why, if no device of the host matches the groups' traits
+    /// and resource classes (Placement's "no allocation candidates", with the constraint named).
+    /// </summary>
+    public Candidates Find(FindCandidates query, Random random)
     {
         var exclude = new HashSet<string>(query.Exclude ?? [], StringComparer.Ordinal);
-        return _devices.Values
+        var groups = query.Groups ?? [];
+        var onHost = _devices.Values.Where(d => query.Host is null || d.Node == query.Host).ToArray();
+        var ids = onHost
             .Where(d => d.Enabled && d.Health is DeviceHealth.Healthy or DeviceHealth.Degraded)
-            .Where(d => query.Host is null || d.Node == query.Host)
             .Where(d => !exclude.Contains(d.DeviceId) && !_unavailable.Contains(d.DeviceId))
             .Where(d => d.Capacity - d.Reserved >= query.QueuePairs)
             .Where(d => query.Functions.All(f => d.Functions.Contains(f)))
+            .Where(d => TraitMatch.Mismatch(d, groups) is null)
             .Select(d => (Device: d, Tie: random.Next()))
             .OrderBy(x => x.Device.Health)
             .ThenByDescending(x => x.Device.Capacity - x.Device.Reserved)
             .ThenBy(x => x.Tie)
             .Select(x => x.Device.DeviceId)
             .ToArray();
+        if (ids.Length > 0 || groups.Count == 0)
+        {
+            return new Candidates(ids);
+        }
+
+        var mismatches = onHost.Select(d => TraitMatch.Mismatch(d, groups)).ToArray();
+        return mismatches.Length > 0 && mismatches.All(m => m is not null)
+            ? new Candidates(ids, TraitMatch.Summary(mismatches!))
+            : new Candidates(ids, onHost.Length == 0 ? "no device registered there" : null);
     }
 
     private Dictionary<string, int> HoldersOf(string deviceId)

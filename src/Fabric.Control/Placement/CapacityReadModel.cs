@@ -38,7 +38,7 @@ public sealed class CapacityReadModel : ReceiveActor
                 Interlocked.Exchange(ref _offset, sequence.Value);
             }
         });
-        Receive<FindCandidates>(query => Sender.Tell(new Candidates(_index.Candidates(query, _random))));
+        Receive<FindCandidates>(query => Sender.Tell(_index.Find(query, _random)));
         Receive<CapacityObserved>(observed => _index.Observe(observed.Device));
         Receive<DeviceRefused>(refused => _index.Refused(refused.DeviceId, refused.Reason));
         Receive<GetCapacity>(_ => Sender.Tell(new CapacitySnapshot(_index.Devices, _offset)));

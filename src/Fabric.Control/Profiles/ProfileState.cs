@@ -4,6 +4,7 @@ using Fabric.Control.Entities;
 using Fabric.Messages;
 using Fabric.Messages.Errors;
 using Fabric.Messages.Functions;
+using Fabric.Messages.Placement;
 using Fabric.Messages.Profiles;
 
 namespace Fabric.Control.Profiles;
@@ -17,6 +18,7 @@ public sealed partial record ProfileState(
 {
     public const int MaxGroups = 16;
     public const int MaxQueuePairsPerGroup = 64;
+    public const int MaxTraitsPerGroup = 64;
 
     public static ProfileState Empty(string name) => new(name, false, [], RequestLog.Empty);
 
@@ -43,10 +45,16 @@ public sealed partial record ProfileState(
         for (var i = 0; i < cmd.Groups.Count; i++)
         {
             var group = cmd.Groups[i];
-            if (group is null || !AccelerationFunctions.All.Contains(group.Function))
+            // A group of Cyborg's own profiles names no function: it places by resource class and traits alone.
+            if (group is null || group.Function is null || (group.Function.Length > 0 && !AccelerationFunctions.All.Contains(group.Function)))
             {
                 return Decision.Reject(RejectReason.UnknownFunction,
                     $"profile {cmd.Name}, group {i}: unknown function '{group?.Function}'; known: {string.Join(", ", AccelerationFunctions.All)}");
+            }
+
+            if (GroupProblem(group) is { } problem)
+            {
+                return Decision.Reject(RejectReason.InvalidArgument, $"profile {cmd.Name}, group {i}: {problem}");
             }
 
             if (group.QueuePairs is < 1 or > MaxQueuePairsPerGroup)
@@ -66,6 +74,35 @@ public sealed partial record ProfileState(
         }
 
         return Decision.Persist(new ProfileCreated(cmd.Name!, cmd.Groups.ToArray(), cmd.RequestId));
+    }
+
+    /// <summary>Placement's syntax for the group's resource classes and traits (their meaning is placement's: any name is taken).</summary>
+    private static string? GroupProblem(ProfileGroup group)
+    {
+        var named = (group.RequiredTraits ?? []).Concat(group.ForbiddenTraits ?? []).ToArray();
+        if (named.FirstOrDefault(t => !DeviceTraits.IsTraitName(t)) is { } trait)
+        {
+            return $"'{trait}' is not a trait name (A-Z, 0-9 and _, at most {DeviceTraits.MaxNameLength})";
+        }
+
+        if ((group.ResourceClasses ?? []).FirstOrDefault(rc => !DeviceTraits.IsResourceClass(rc)) is { } rc)
+        {
+            return $"'{rc}' is not a resource class name (A-Z, 0-9 and _, at most {DeviceTraits.MaxNameLength})";
+        }
+
+        if ((group.RequiredTraits ?? []).Intersect(group.ForbiddenTraits ?? []).FirstOrDefault() is { } both)
+        {
+            return $"trait {both} is both required and forbidden";
+        }
+
+        if (named.Length > MaxTraitsPerGroup)
+        {
+            return $"at most {MaxTraitsPerGroup} traits";
+        }
+
+        return group.AttachType is not null && !DeviceTraits.AttachTypes.Contains(group.AttachType)
+            ? $"attach type '{group.AttachType}' is not one of {string.Join(", ", DeviceTraits.AttachTypes)}"
+            : null;
     }
 
     public Decision Decide(DeleteProfile cmd) =>

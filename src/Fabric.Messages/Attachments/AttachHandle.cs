@@ -4,11 +4,22 @@ namespace Fabric.Messages.Attachments;
 /// <param name="ChannelPath">Where the guest gets the channel: a Unix socket on <paramref name="Node"/> that hands over the
 /// sealed channel (docs/channel-abi.md); a channel file only when the node runs in the debugging path mode.
 /// <c>GuestChannel.Open</c> takes either.</param>
-public sealed record AttachHandle(
+public record AttachHandle(
     string Node,
     string ChannelPath,
     int AbiVersion,
     int SubmissionRingSize,
     int CompletionRingSize,
     int SlotCount,
-    int SlotSize);
+    int SlotSize)
+{
+    /// <summary>Set for a PCI realization (<see cref="PciAttachHandle"/>).</summary>
+    public virtual string? PciAddress => null;
+}
+
+/// <summary>A PCI realization: a hardware VF handed to the VM whole; the channel fields are empty.</summary>
+/// <param name="Address">The VF, <c>domain:bus:device.function</c>.</param>
+public sealed record PciAttachHandle(string Node, string Address) : AttachHandle(Node, "", 0, 0, 0, 0, 0)
+{
+    public override string? PciAddress => Address;
+}

@@ -10,14 +10,34 @@ public interface IDeviceCommand : IDeviceMessage, IFabricCommand
 {
 }
 
-/// <summary>A host announces a device (again after restarts: registration is idempotent).</summary>
-public sealed record RegisterDevice(
+/// <summary>
+/// A host announces a device (again after restarts: registration is idempotent). Its shape is frozen (hosts of an older
+/// version send it); <see cref="RegisterDeviceWithTraits"/> adds what the host knows of the hardware.
+/// </summary>
+public record RegisterDevice(
     string DeviceId,
     string Node,
     string Type,
     IReadOnlyList<string> Functions,
     int CapacityQueuePairs,
-    string RequestId) : IDeviceCommand;
+    string RequestId) : IDeviceCommand
+{
+    /// <summary>What the host knows of the hardware (vendor, model, attach type: <c>DeviceTraits</c>); null: nothing.</summary>
+    public virtual IReadOnlyList<string>? Traits => null;
+}
+
+/// <summary>A registration with the host's traits; the control plane adds the function and type traits.</summary>
+public sealed record RegisterDeviceWithTraits(
+    string DeviceId,
+    string Node,
+    string Type,
+    IReadOnlyList<string> Functions,
+    int CapacityQueuePairs,
+    string RequestId,
+    IReadOnlyList<string> HostTraits) : RegisterDevice(DeviceId, Node, Type, Functions, CapacityQueuePairs, RequestId)
+{
+    public override IReadOnlyList<string>? Traits => HostTraits;
+}
 
 public sealed record SetDeviceHealth(string DeviceId, DeviceHealth Health, string Reason, string RequestId) : IDeviceCommand;
 
@@ -36,3 +56,6 @@ public sealed record ReleaseCapacity(string DeviceId, string AttachmentId, strin
 public sealed record SetDeviceEnabled(string DeviceId, bool Enabled, string Reason, string RequestId) : IDeviceCommand;
 
 public sealed record GetDevice(string DeviceId) : IDeviceMessage;
+
+/// <summary>Operator-set traits (<c>CUSTOM_*</c>): added and removed on the device entity, kept across registrations.</summary>
+public sealed record SetDeviceTraits(string DeviceId, IReadOnlyList<string> Add, IReadOnlyList<string> Remove, string RequestId) : IDeviceCommand;

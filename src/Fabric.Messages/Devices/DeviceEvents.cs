@@ -13,6 +13,9 @@ public sealed record DeviceRegistered(
     int CapacityQueuePairs,
     string RequestId) : IDeviceEvent;
 
+/// <summary>What the device's host reported of its hardware (vendor, model, attach type) changed: the whole set.</summary>
+public sealed record DeviceHostTraitsChanged(string DeviceId, IReadOnlyList<string> Traits, string RequestId) : IDeviceEvent;
+
 public sealed record DeviceHealthChanged(string DeviceId, DeviceHealth Health, string Reason, string RequestId) : IDeviceEvent;
 
 public sealed record DeviceEnabledChanged(string DeviceId, bool Enabled, string Reason, string RequestId) : IDeviceEvent;
@@ -20,3 +23,6 @@ public sealed record DeviceEnabledChanged(string DeviceId, bool Enabled, string 
 public sealed record DeviceCapacityReserved(string DeviceId, string AttachmentId, int QueuePairs, string RequestId) : IDeviceEvent;
 
 public sealed record DeviceCapacityReleased(string DeviceId, string AttachmentId, int QueuePairs, string RequestId) : IDeviceEvent;
+
+/// <summary>The operator-set traits of the device after a change: the whole set, so applying it twice changes nothing.</summary>
+public sealed record DeviceTraitsChanged(string DeviceId, IReadOnlyList<string> CustomTraits, string RequestId) : IDeviceEvent;

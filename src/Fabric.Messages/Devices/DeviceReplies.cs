@@ -3,8 +3,10 @@ namespace Fabric.Messages.Devices;
 /// <summary>
 /// What a device is and holds, as every query and successful command answers it. <paramref name="Revision"/> is the
 /// sequence number of the device's last event in the view: of two views, the higher revision is the newer.
+/// A <see cref="TraitedDeviceView"/> adds all the traits placement matches (the operator's among them) and the resource
+/// classes a function-less group can ask for.
 /// </summary>
-public sealed record DeviceView(
+public record DeviceView(
     string DeviceId,
     string Node,
     string Type,
@@ -18,6 +20,43 @@ public sealed record DeviceView(
     long Revision = 0) : IFabricMessage
 {
     public int FreeQueuePairs => CapacityQueuePairs - ReservedQueuePairs;
+
+    public virtual IReadOnlyList<string>? Traits => null;
+
+    public virtual IReadOnlyList<string>? CustomTraits => null;
+
+    public virtual IReadOnlyList<string>? ResourceClasses => null;
+}
+
+/// <summary>A device view with its traits: a type of its own, as views are kept in entities' request logs (snapshots).</summary>
+public sealed record TraitedDeviceView(
+    string DeviceId,
+    string Node,
+    string Type,
+    IReadOnlyList<string> Functions,
+    int CapacityQueuePairs,
+    int ReservedQueuePairs,
+    DeviceHealth Health,
+    string HealthReason,
+    IReadOnlyDictionary<string, int> Holders,
+    bool Enabled,
+    long Revision,
+    IReadOnlyList<string> AllTraits,
+    IReadOnlyList<string> OperatorTraits,
+    IReadOnlyList<string> Classes)
+    : DeviceView(DeviceId, Node, Type, Functions, CapacityQueuePairs, ReservedQueuePairs, Health, HealthReason, Holders, Enabled, Revision)
+{
+    public override IReadOnlyList<string>? Traits => AllTraits;
+
+    public override IReadOnlyList<string>? CustomTraits => OperatorTraits;
+
+    public override IReadOnlyList<string>? ResourceClasses => Classes;
+
+    // Views are compared (tests, idempotent replies): by the traits they list, not by which arrays hold them.
+    public bool Equals(TraitedDeviceView? other) =>
+        base.Equals(other) && AllTraits.SequenceEqual(other.AllTraits) && OperatorTraits.SequenceEqual(other.OperatorTraits) && Classes.SequenceEqual(other.Classes);
+
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), AllTraits.Count, OperatorTraits.Count);
 }
 
 /// <summary>The reservation is held by the attachment; <paramref name="Device"/> is the device after it.</summary>

@@ -7,9 +7,12 @@ public sealed record FindCandidates(
     IReadOnlyList<string> Functions,
     int QueuePairs,
     string? Host,
-    IReadOnlyList<string> Exclude) : IFabricMessage;
+    IReadOnlyList<string> Exclude,
+    IReadOnlyList<Profiles.ProfileGroup>? Groups = null) : IFabricMessage;
 
-public sealed record Candidates(IReadOnlyList<string> DeviceIds) : IFabricMessage;
+/// <summary>Why no device is a candidate, for people: the first constraint every device failed.</summary>
+public sealed record Candidates(IReadOnlyList<string> DeviceIds, string? NoneBecause = null) : IFabricMessage;
+
 
 /// <summary>A fresher view of a device than the read model may have (from a device's own answer).</summary>
 public sealed record CapacityObserved(DeviceView Device) : IFabricMessage;
@@ -22,7 +25,16 @@ public sealed record GetCapacity : IFabricMessage
     public static GetCapacity Instance { get; } = new();
 }
 
-public sealed record DeviceCapacity(string DeviceId, string Node, IReadOnlyList<string> Functions, int Capacity, int Reserved, DeviceHealth Health, bool Enabled = true);
+public sealed record DeviceCapacity(
+    string DeviceId,
+    string Node,
+    IReadOnlyList<string> Functions,
+    int Capacity,
+    int Reserved,
+    DeviceHealth Health,
+    bool Enabled = true,
+    IReadOnlyList<string>? Traits = null,
+    IReadOnlyList<string>? ResourceClasses = null);
 
 /// <summary>The read model's view of every device it knows, and the journal offset it has read up to.</summary>
 public sealed record CapacitySnapshot(IReadOnlyList<DeviceCapacity> Devices, long Offset) : IFabricMessage;

@@ -1,7 +1,44 @@
 namespace Fabric.Messages.Profiles;
 
-/// <summary>One request group of a device profile: a function and how many queue pairs of it.</summary>
-public sealed record ProfileGroup(string Function, int QueuePairs);
+/// <summary>
+/// One request group of a device profile: a function and how many queue pairs of it. Its shape is frozen: Hyperion reads
+/// a known type's fields by position, so a field added here would make every journaled group unreadable. A group with
+/// placement constraints is a <see cref="ConstrainedGroup"/>; here they are none.
+/// </summary>
+/// <param name="Function">A Fabric function, or "" for a group that names none (Cyborg's own profiles): it matches by
+/// resource class and traits alone.</param>
+public record ProfileGroup(string Function, int QueuePairs)
+{
+    /// <summary>The group's <c>resources:</c> classes; they constrain only a group without a function.</summary>
+    public virtual IReadOnlyList<string>? ResourceClasses => null;
+
+    /// <summary>Traits the device must have.</summary>
+    public virtual IReadOnlyList<string>? RequiredTraits => null;
+
+    /// <summary>Traits the device must not have.</summary>
+    public virtual IReadOnlyList<string>? ForbiddenTraits => null;
+
+    /// <summary>The realization asked for (<c>FABRIC_CHANNEL</c> or <c>PCI</c>); null: a channel for a group with a function, either for one without.</summary>
+    public virtual string? AttachType => null;
+}
+
+/// <summary>A profile group with what Placement would match (docs/cyborg-compat.md, "Traits and resource classes"); null means none.</summary>
+public sealed record ConstrainedGroup(
+    string Function,
+    int QueuePairs,
+    IReadOnlyList<string>? ResourceClasses,
+    IReadOnlyList<string>? RequiredTraits,
+    IReadOnlyList<string>? ForbiddenTraits,
+    string? AttachType) : ProfileGroup(Function, QueuePairs)
+{
+    public override IReadOnlyList<string>? ResourceClasses { get; } = ResourceClasses;
+
+    public override IReadOnlyList<string>? RequiredTraits { get; } = RequiredTraits;
+
+    public override IReadOnlyList<string>? ForbiddenTraits { get; } = ForbiddenTraits;
+
+    public override string? AttachType { get; } = AttachType;
+}
 
 /// <summary>Everything addressed to one <c>DeviceProfile</c> entity; the id is the profile's name.</summary>
 public interface IProfileMessage : IFabricMessage

@@ -151,5 +151,12 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         typeof(AttachmentBindRequested),
         typeof(AttachmentBindReported),
         typeof(BindRequest),
+        typeof(SetDeviceTraits),
+        typeof(DeviceTraitsChanged),
+        typeof(ConstrainedGroup),
+        typeof(RegisterDeviceWithTraits),
+        typeof(DeviceHostTraitsChanged),
+        typeof(TraitedDeviceView),
+        typeof(PciAttachHandle),
     ];
 }

@@ -34,7 +34,8 @@ public static class ComputeRole
 
     /// <summary>
     /// The devices this node serves: every device hio found usable (today the software g-drivers; hardware without a
-    /// Fabric frontend is reported, not served), plus the fault-injecting crypto device when configured.
+    /// Fabric frontend is reported, not served), the VFs bound to vfio-pci as PCI devices (one per physical function,
+    /// <c>fabric.node.pci-passthrough</c>), plus the fault-injecting crypto device when configured.
     /// </summary>
     public static IReadOnlyList<DeviceSpec> Devices(string node, HioReport hio, ComputeSettings settings)
     {
@@ -42,6 +43,12 @@ public static class ComputeRole
             .Where(d => d.Usable)
             .Select(d => new DeviceSpec($"{node}/{d.Name}", d.Name, d.Type, d.Functions, d.QueuePairs, FaultInjecting: false))
             .ToList();
+        if (settings.PciPassthrough)
+        {
+            devices.AddRange(PciPassthrough.Pools(hio).Select(p => new DeviceSpec($"{node}/{p.Name}", p.Name, p.Type, p.AccelerationFunctions,
+                p.Functions.Count, FaultInjecting: false, p.Traits, p.Functions)));
+        }
+
         if (settings.FaultInjectionDevice)
         {
             var crypto = hio.Devices.First(d => d.Type == HostDeviceTypes.SoftwareCrypto);

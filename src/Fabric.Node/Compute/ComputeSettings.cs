@@ -17,7 +17,8 @@ public sealed record ComputeSettings(
     TimeSpan DrainTimeout,
     TimeSpan AskTimeout,
     bool ChannelPathMode = false,
-    string? ChannelRoot = null)
+    string? ChannelRoot = null,
+    bool PciPassthrough = true)
 {
     public static ComputeSettings From(Config config)
     {
@@ -37,7 +38,8 @@ public sealed record ComputeSettings(
             DrainTimeout: node.GetTimeSpan("drain-timeout", TimeSpan.FromSeconds(2)),
             AskTimeout: node.GetTimeSpan("ask-timeout", TimeSpan.FromSeconds(10)),
             ChannelPathMode: ChannelMode(node.GetString("channels.mode", "sealed")),
-            ChannelRoot: node.GetString("channels.directory", "") is { Length: > 0 } root ? root : null);
+            ChannelRoot: node.GetString("channels.directory", "") is { Length: > 0 } root ? root : null,
+            PciPassthrough: node.GetBoolean("pci-passthrough", true));
     }
 
     private static bool ChannelMode(string mode) => mode.Trim().ToLowerInvariant() switch

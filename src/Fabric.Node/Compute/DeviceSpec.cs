@@ -2,4 +2,15 @@ namespace Fabric.Node.Compute;
 
 /// <summary>A device this node serves, as its g-driver actor sees it.</summary>
 /// <param name="FaultInjecting">The device's driver instances are wrapped in the fault-injecting driver.</param>
-public sealed record DeviceSpec(string DeviceId, string Name, string Type, IReadOnlyList<string> Functions, int QueuePairs, bool FaultInjecting);
+/// <param name="Traits">What the host knows of the hardware (vendor, model, attach type), registered with the device.</param>
+/// <param name="PciFunctions">For a PCI device (hardware VFs handed to VMs whole): the VFs' addresses, one per unit of
+/// capacity; such a device has no g-driver and no AC queues.</param>
+public sealed record DeviceSpec(
+    string DeviceId,
+    string Name,
+    string Type,
+    IReadOnlyList<string> Functions,
+    int QueuePairs,
+    bool FaultInjecting,
+    IReadOnlyList<string>? Traits = null,
+    IReadOnlyList<string>? PciFunctions = null);

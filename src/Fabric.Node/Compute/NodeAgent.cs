@@ -33,6 +33,9 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly Dictionary<string, RealizedQueue> _queues = new(StringComparer.Ordinal);
     private readonly DeviceQueues _deviceQueues = new();
     private readonly HashSet<string> _unregistered = new(StringComparer.Ordinal);
+
+    // PCI realizations: the VF (its address) each attachment holds; a VF is given to one attachment at a time.
+    private readonly Dictionary<string, string> _vfs = new(StringComparer.Ordinal);
     private readonly DataplaneMetrics _metrics = DataplaneMetrics.Get(Context.System);
     private IActorRef _core = ActorRefs.Nobody;
 
@@ -90,7 +93,8 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         var port = Cluster.Get(Context.System).SelfAddress.Port ?? 0;
         var placement = new ChannelPlacement(ChannelDirectory.ForNode(_settings.ChannelRoot ?? ChannelDirectory.DefaultRoot, _node, port), _settings.ChannelPathMode);
         _core = Context.ActorOf(AccelerationCoreActor.Props(new EngineOptions { Workers = _settings.Workers, Cores = _settings.Cores }, placement), "ac");
-        foreach (var slot in _devices.Values)
+        // A PCI device is handed to VMs whole: no g-driver runs it here.
+        foreach (var slot in _devices.Values.Where(s => s.Spec.PciFunctions is null))
         {
             StartGDriver(slot);
         }
@@ -125,7 +129,10 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         foreach (var id in _unregistered)
         {
             var d = _devices[id].Spec;
-            _control.Devices.Tell(new RegisterDevice(d.DeviceId, _node, d.Type, d.Functions.ToArray(), d.QueuePairs, $"register:{d.DeviceId}:{Guid.NewGuid():N}"), Self);
+            var requestId = $"register:{d.DeviceId}:{Guid.NewGuid():N}";
+            _control.Devices.Tell(d.Traits is null
+                ? new RegisterDevice(d.DeviceId, _node, d.Type, d.Functions.ToArray(), d.QueuePairs, requestId)
+                : new RegisterDeviceWithTraits(d.DeviceId, _node, d.Type, d.Functions.ToArray(), d.QueuePairs, requestId, d.Traits.ToArray()), Self);
         }
 
         if (_unregistered.Count > 0)
@@ -221,12 +228,20 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
             throw Refuse(view.FailureReason ?? RejectReason.NoCapacity, $"attachment {id} could not be bound on {_node}: {view.FailureMessage ?? view.Status.ToString()}");
         }
 
-        var chain = accelerator.Pipeline ?? string.Join("->", view.Groups.Select(g => g.Function).Distinct());
         var deviceId = view.DeviceId!;
         if (!_devices.TryGetValue(deviceId, out var slot))
         {
             throw Refuse(RejectReason.IllegalState, $"attachment {id} is bound to {deviceId}, which this node does not serve");
         }
+
+        if (slot.Spec.PciFunctions is { } vfs)
+        {
+            return await RealizePci(vmId, id, view, slot.Spec, vfs, requestId);
+        }
+
+        // A group of Cyborg's own profiles names no function: its queue runs the device's first.
+        var named = view.Groups.Select(g => g.Function).Where(f => f.Length > 0).Distinct().ToArray();
+        var chain = accelerator.Pipeline ?? (named.Length > 0 ? string.Join("->", named) : slot.Spec.Functions[0]);
 
         var stages = chain.Split("->", StringSplitOptions.TrimEntries);
         var missing = stages.Where(s => !slot.Spec.Functions.Contains(s)).ToArray();
@@ -248,9 +263,35 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         return attached;
     }
 
+    /// <summary>
+    /// Cyborg's model: a free VF of the bound device is the VM's, reported as a PCI attach handle (Nova attaches it). The
+    /// VF the attachment held before (a restart of this agent) is kept when it is still free.
+    /// </summary>
+    private async Task<AttachmentView> RealizePci(string vmId, string id, AttachmentView view, DeviceSpec device, IReadOnlyList<string> vfs, string requestId)
+    {
+        var taken = _vfs.Where(kv => kv.Key != id).Select(kv => kv.Value).ToHashSet(StringComparer.Ordinal);
+        var held = view.Handle?.PciAddress is { } before && vfs.Contains(before) && !taken.Contains(before) ? before : null;
+        var vf = held ?? (_vfs.TryGetValue(id, out var mine) ? mine : vfs.FirstOrDefault(a => !taken.Contains(a)))
+            ?? throw Refuse(RejectReason.NoCapacity, $"device {device.DeviceId}: all {vfs.Count} VFs are held");
+        _vfs[id] = vf;
+        var handle = new PciAttachHandle(_node, vf);
+        _queues[id] = new RealizedQueue(id, vmId, handle, requestId);
+        var attached = await Control<AttachmentView>(_control.Attachments, new MarkAttached(id, handle, $"{requestId}:attach:{id}"));
+        _log.Info("VM {0}: attachment {1} realized as VF {2} of {3} (PCI attach handle)", vmId, id, vf, device.DeviceId);
+        return attached;
+    }
+
     /// <summary>Drain and remove the queue, detach the attachment (and delete it when the VM is deleted).</summary>
     private async Task<long> Unrealize(string attachmentId, bool delete, string requestId)
     {
+        if (_vfs.Remove(attachmentId))
+        {
+            // A VF has no queue here: the VM gives it back, the attachment is detached.
+            _queues.Remove(attachmentId);
+            await DetachInAml(attachmentId, delete, requestId);
+            return 0;
+        }
+
         var removed = await _core.Ask<QueueRemoved>(new RemoveQueue(attachmentId, _settings.DrainTimeout), _settings.AskTimeout);
         _metrics.Retire(attachmentId);
         if (_deviceQueues.DeviceOf(attachmentId) is { } deviceId && _devices.TryGetValue(deviceId, out var slot))
@@ -260,6 +301,12 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
         _deviceQueues.Remove(attachmentId);
         _queues.Remove(attachmentId);
+        await DetachInAml(attachmentId, delete, requestId);
+        return removed.Removal.CompletedWhileDraining;
+    }
+
+    private async Task DetachInAml(string attachmentId, bool delete, string requestId)
+    {
         try
         {
             await Control<AttachmentView>(_control.Attachments, new DetachAttachment(attachmentId, $"{requestId}:detach:{attachmentId}"));
@@ -272,15 +319,13 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         {
             _log.Warning("attachment {0}: queue removed but the AML refused the change: {1}", attachmentId, ex.Rejected);
         }
-
-        return removed.Removal.CompletedWhileDraining;
     }
 
     /// <summary>The node leaves: every queue drains (guests' posted work completes) and goes; the AML is not asked.</summary>
     private async Task DrainForLeave()
     {
         var replyTo = Sender;
-        var queues = _queues.Keys.ToArray();
+        var queues = _queues.Keys.Where(id => !_vfs.ContainsKey(id)).ToArray();
         var removals = await Task.WhenAll(queues.Select(id => _core.Ask<QueueRemoved>(new RemoveQueue(id, _settings.DrainTimeout), _settings.AskTimeout)));
         foreach (var id in queues)
         {
@@ -437,7 +482,9 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     }
 
     private NodeDevice DeviceStatus(DeviceSlot slot) => new(
-        slot.Spec.DeviceId, slot.Spec.Type, slot.Spec.FaultInjecting ? "software (fault-injecting)" : "software", true, null,
+        slot.Spec.DeviceId, slot.Spec.Type,
+        slot.Spec.PciFunctions is { } vfs ? $"PCI passthrough ({vfs.Count} VFs, {_vfs.Count(kv => vfs.Contains(kv.Value))} held)"
+        : slot.Spec.FaultInjecting ? "software (fault-injecting)" : "software", true, null,
         slot.Spec.Functions.ToArray(), slot.Spec.QueuePairs,
         slot.Failed ? "failed: probing" : slot.Fault.Kind == FaultKind.None ? "running" : $"running, fault '{slot.Fault.Kind}' injected");
 

@@ -15,7 +15,7 @@ public sealed class HioScanner
     public const string DefaultSysfsRoot = "/sys";
     public const int DefaultSoftwareQueuePairs = 16;
 
-    private const string VfioDriver = "vfio-pci";
+    public const string VfioDriver = "vfio-pci";
 
     private static readonly IReadOnlyList<string> SoftwareCryptoFunctions =
     [
@@ -155,7 +155,8 @@ public sealed class HioScanner
             KernelDriver: driver,
             Usable: false,
             Reason: NotUsableReason(kind.Type, driver),
-            Backing: DeviceBacking.Hardware);
+            Backing: DeviceBacking.Hardware,
+            PhysicalFunction: ReadLinkName(path, "physfn"));
         skipReason = null;
         return true;
     }
@@ -241,11 +242,15 @@ public sealed class HioScanner
     }
 
     /// <summary>The bound kernel driver is the name the <c>driver</c> symlink points at; no link, no driver.</summary>
-    private static string? ReadDriver(string path)
+    private static string? ReadDriver(string path) => ReadLinkName(path, "driver");
+
+    /// <summary>The last path element a sysfs symlink (<c>driver</c>, <c>physfn</c>) points at; null without the link.</summary>
+    private static string? ReadLinkName(string path, string link)
     {
         try
         {
-            var target = new FileInfo(Path.Combine(path, "driver")).LinkTarget;
+            var file = new FileInfo(Path.Combine(path, link));
+            var target = file.LinkTarget ?? new DirectoryInfo(Path.Combine(path, link)).LinkTarget;
             if (target is null)
             {
                 return null;

@@ -17,6 +17,7 @@ namespace Fabric.Node.Hio;
 /// <param name="Usable">Whether Fabric can attach guests to it on this host.</param>
 /// <param name="Reason">Why the device is not usable, for people; null when usable.</param>
 /// <param name="Backing">Software or hardware.</param>
+/// <param name="PhysicalFunction">For an SR-IOV virtual function, the PCI address of its physical function (the <c>physfn</c> link).</param>
 public sealed record HostDevice(
     string Name,
     string Type,
@@ -29,4 +30,5 @@ public sealed record HostDevice(
     string? KernelDriver,
     bool Usable,
     string? Reason,
-    DeviceBacking Backing);
+    DeviceBacking Backing,
+    string? PhysicalFunction = null);

@@ -34,15 +34,22 @@ public static class Tables
 
     public static Table Devices(IEnumerable<DeviceView> devices)
     {
-        var table = new Table().AddColumns("device", "type", "health", "enabled", "queue pairs used", "functions");
+        var table = new Table().AddColumns("device", "type", "health", "enabled", "queue pairs used", "functions", "traits");
         foreach (var d in devices)
         {
             var health = d.Health == DeviceHealth.Healthy ? "[green]Healthy[/]" : $"[red]{d.Health}[/] {Markup.Escape(d.HealthReason)}";
             table.AddRow(Markup.Escape(d.DeviceId), Markup.Escape(d.Type), health, d.Enabled ? "yes" : "[yellow]no[/]",
-                $"{d.ReservedQueuePairs}/{d.CapacityQueuePairs}", Markup.Escape(string.Join(" ", d.Functions)));
+                $"{d.ReservedQueuePairs}/{d.CapacityQueuePairs}", Markup.Escape(string.Join(" ", d.Functions)), Markup.Escape(string.Join(" ", OwnTraits(d))));
         }
 
         return table;
+    }
+
+    /// <summary>The traits a list shows: all but the function traits (the functions column says those).</summary>
+    public static IEnumerable<string> OwnTraits(DeviceView d)
+    {
+        var functionTraits = d.Functions.Select(Messages.Placement.DeviceTraits.OfFunction).ToHashSet(StringComparer.Ordinal);
+        return (d.Traits ?? []).Where(t => !functionTraits.Contains(t));
     }
 
     private static string State(AttachmentStatus status) => status switch

@@ -37,7 +37,8 @@ public sealed class TwoNodeFabric : IAsyncDisposable
 
     public string Host => ComputeNode.Options.NodeName;
 
-    public static async Task<TwoNodeFabric> StartAsync(string extraHocon = "")
+    /// <param name="sysfsRoot">A sysfs fixture for hio (its PCI devices add to the three software ones); none by default.</param>
+    public static async Task<TwoNodeFabric> StartAsync(string extraHocon = "", string? sysfsRoot = null, int hardwareDevices = 0)
     {
         extraHocon = "fabric.node.fault-injection-device = on\n" + extraHocon;
         var folder = Path.Combine(Path.GetTempPath(), "fabric-node-tests", Guid.NewGuid().ToString("N"));
@@ -45,10 +46,10 @@ public sealed class TwoNodeFabric : IAsyncDisposable
         {
             Roles = ["control"], Port = 0, NodeName = "control-a", Database = Path.Combine(folder, "a", "fabric.db"), LogLevel = "WARNING",
         }, Timeout);
-        var (compute, agent, settings) = await StartCompute(control, folder, extraHocon);
+        var (compute, agent, settings) = await StartCompute(control, folder, extraHocon, sysfsRoot);
         var host = compute.Options.NodeName;
         var fabric = new TwoNodeFabric(control, compute, agent, folder, settings);
-        await fabric.AwaitPlacement(s => s.Devices.Count(d => d.Node == host) == 3);
+        await fabric.AwaitPlacement(s => s.Devices.Count(d => d.Node == host) == 3 + hardwareDevices);
         return fabric;
     }
 
@@ -61,7 +62,8 @@ public sealed class TwoNodeFabric : IAsyncDisposable
     }
 
     /// <summary>A compute host joined to <paramref name="control"/>, its node agent over the software devices (no real sysfs).</summary>
-    private static async Task<(FabricNode Node, IActorRef Agent, ComputeSettings Settings)> StartCompute(FabricNode control, string folder, string extraHocon)
+    private static async Task<(FabricNode Node, IActorRef Agent, ComputeSettings Settings)> StartCompute(FabricNode control, string folder, string extraHocon,
+        string? sysfsRoot = null)
     {
         var host = "host-" + Guid.NewGuid().ToString("N")[..6];
         var node = await FabricNode.StartAsync(new FabricOptions
@@ -70,7 +72,7 @@ public sealed class TwoNodeFabric : IAsyncDisposable
             Seeds = [control.Address.ToString()], ExtraHocon = extraHocon,
         }, Timeout);
         var settings = ComputeSettings.From(node.System.Settings.Config);
-        var hio = new Fabric.Node.Hio.HioScanner(Path.Combine(folder, "no-sysfs")).Discover(settings.SoftwareQueuePairs);
+        var hio = new Fabric.Node.Hio.HioScanner(sysfsRoot ?? Path.Combine(folder, "no-sysfs")).Discover(settings.SoftwareQueuePairs);
         return (node, ComputeRole.Start(node, ComputeRole.Devices(host, hio, settings), settings), settings);
     }
 
