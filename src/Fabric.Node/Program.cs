@@ -74,7 +74,7 @@ demo.SetAction(async (parse, cancellation) =>
         try
         {
             var agent = await node.System.ActorSelection($"/user/{NodeAgent.Name}").ResolveOne(TimeSpan.FromSeconds(10));
-            await using var vim = await FabricVimClient.ConnectAsync($"{node.Address.Host}:{node.Address.Port}", TimeSpan.FromSeconds(10), cancellation: cancellation);
+            await using var vim = await FabricVimClient.ConnectAsync($"{node.Address.Host}:{node.Address.Port}", TimeSpan.FromSeconds(10), FabricConfig.Tls(node.Options), cancellation: cancellation);
             return await new FabricDemo(node, agent, vim, AnsiConsole.Console, TimeSpan.FromSeconds(seconds)).RunAsync() ? 0 : 1;
         }
         catch (Exception ex) when (ex is DemoFailedException or AskTimeoutException or FabricRejectedException or FabricUnreachableException or TimeoutException)

@@ -68,6 +68,11 @@ public sealed class CliContext
         {
             return Fail(ExitCodes.Usage, ex.Message);
         }
+        catch (LocalTlsException ex)
+        {
+            // No certificate, no connection: the same code as a fabric that cannot be reached.
+            return Fail(ExitCodes.Unreachable, ex.Message);
+        }
         catch (FabricUnreachableException ex)
         {
             return Fail(ExitCodes.Unreachable, ex.Message);
