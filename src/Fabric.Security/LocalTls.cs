@@ -92,10 +92,7 @@ public static class LocalTls
         const string Hint = "run as the fabric's user, give its data folder (--data / FABRIC_DATA), the cluster's certificate (--tls-cert), or --insecure for a plaintext fabric";
         if (!File.Exists(path))
         {
-            var why = Directory.Exists(Folder(dataFolder)) || !Directory.Exists(Path.GetDirectoryName(Folder(dataFolder)))
-                ? "it does not exist or this user may not read its folder"
-                : "it does not exist (has a fabric-node started with this data folder?)";
-            throw new LocalTlsException($"cannot read the fabric's client certificate {path}: {why}; {Hint}");
+            throw new LocalTlsException($"cannot read the fabric's client certificate {path}: it does not exist, or this user may not read its folder; {Hint}");
         }
 
         try
