@@ -90,6 +90,12 @@ public sealed class NodeOptions
         var insecure = parse.GetValue(_insecure) || Environment.GetEnvironmentVariable("FABRIC_INSECURE") is "1" or "true";
         var data = parse.GetValue(_data) ?? (Environment.GetEnvironmentVariable("FABRIC_DATA") is { Length: > 0 } d ? d
             : options.Store == StoreKind.Sqlite ? Path.GetDirectoryName(Path.GetFullPath(options.Database))! : Fabric.Security.LocalTls.DefaultDataFolder);
+        if (options.Store == StoreKind.Sqlite && !insecure)
+        {
+            // The store's folder first: one it cannot use is refused with the store's own exit code, not as a TLS problem.
+            Fabric.Control.Store.SqliteStoreCheck.PrepareFolder(Path.GetDirectoryName(Path.GetFullPath(options.Database))!);
+        }
+
         options = SecureDefault.Apply(options, insecure, data, line => Console.Error.WriteLine($"fabric-node: {line}"));
 
         // An unusable certificate (missing, unreadable, wrong password) ends the start here, before anything else runs.

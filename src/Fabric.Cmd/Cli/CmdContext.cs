@@ -91,6 +91,8 @@ public sealed class CmdContext
         var json = parse.GetValue(JsonOutput);
         try
         {
+            // A malformed contact is a usage error whatever the certificate.
+            ContactPoints.Parse(parse.GetValue(Contact)!);
             var tls = Tls.Load(parse);
             await using var client = await FabricVimClient.ConnectAsync(parse.GetValue(Contact)!, GatewayPath, TimeSpan.FromSeconds(timeout), 3, tls, cancellation);
             return await body(client, json);

@@ -56,6 +56,8 @@ public sealed class CliContext
 
         try
         {
+            // A malformed contact is a usage error whatever the certificate.
+            ContactPoints.Parse(parse.GetValue(Contact)!);
             var tls = Tls.Load(parse);
             await using var client = await FabricVimClient.ConnectAsync(parse.GetValue(Contact)!, TimeSpan.FromSeconds(timeout), tls, 3, cancellation);
             return await body(client, parse.GetValue(JsonOutput));
