@@ -118,6 +118,11 @@ public sealed partial class SecureByDefaultTests : IDisposable
         Assert.Equal(3, code);
         Assert.Equal($"fabric-vim: cannot read the fabric's client certificate {Path.Combine(empty, "tls", "client.pfx")}: it does not exist, or this user may not read its folder; run as the fabric's user, give its data folder (--data / FABRIC_DATA), the cluster's certificate (--tls-cert), or --insecure for a plaintext fabric", stderr.Trim());
 
+        // Another user of this host cannot read the data folder, so cannot steer the fabric.
+        (code, _, stderr) = await Run("fabric-vim.dll", ["--reuid=65534", "--regid=65534", "--clear-groups"], "profile", "list", "--contact", node.Contact, "--data", data);
+        Assert.Equal(3, code);
+        Assert.StartsWith($"fabric-vim: cannot read the fabric's client certificate {Path.Combine(data, "tls", "client.pfx")}", stderr);
+
         // Plaintext, and another fabric's client certificate: refused by the node.
         (code, _, stderr) = await Run("fabric-vim.dll", "profile", "list", "--contact", node.Contact, "--insecure", "--timeout", "2");
         Assert.Equal(3, code);
@@ -176,9 +181,25 @@ public sealed partial class SecureByDefaultTests : IDisposable
     }
 
     /// <summary>Runs a program built beside the tests, bounded in time, with no FABRIC_* from the test's environment.</summary>
-    private async Task<(int Code, string Stdout, string Stderr)> Run(string program, params string[] args)
+    private Task<(int Code, string Stdout, string Stderr)> Run(string program, params string[] args) => Run(program, [], args);
+
+    /// <summary>With <paramref name="asUser"/> (setpriv's options), as another user: what one of this host who is not the fabric's may do.</summary>
+    private async Task<(int Code, string Stdout, string Stderr)> Run(string program, string[] asUser, params string[] args)
     {
         var start = Start(_folder, program, args);
+        if (asUser.Length > 0)
+        {
+            var command = start.ArgumentList.ToArray();
+            start.FileName = "setpriv";
+            start.ArgumentList.Clear();
+            foreach (var arg in asUser.Append("--").Append(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet").Concat(command))
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            start.Environment["HOME"] = _folder;
+        }
+
         using var process = Process.Start(start)!;
         try
         {
