@@ -30,7 +30,7 @@ public sealed class ProcessTests
         {
             // Secure by default: the node makes its CA in ./data/tls, where fabric-cmd, run in the same folder, finds it.
             // The node prints its address once it is an Up member; its devices register right after.
-            await Wait.Until(() => nodeOutput.Stdout.Contains($"fabric-node {host} up at") || node.HasExited, "fabric-node did not come up");
+            await Wait.Until(() => Task.FromResult(nodeOutput.Stdout.Contains($"fabric-node {host} up at") || node.HasExited), "fabric-node did not come up", TimeSpan.FromSeconds(90));
             Assert.False(node.HasExited, $"fabric-node exited with {(node.HasExited ? node.ExitCode : 0)}: {nodeOutput}");
             var devices = await Wait.For(() => Cmd(folder, "--contact", contact, "devices", "list", "--json"),
                 r => r.ExitCode == 0 && r.Json.GetArrayLength() >= 2, "the node's devices did not register", TimeSpan.FromSeconds(90));
