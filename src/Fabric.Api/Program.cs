@@ -18,7 +18,7 @@ try
     options.LoadTls();
     options.PublicBase();
 }
-catch (Exception ex) when (ex is ContactPointException or ClusterTlsException or FormatException)
+catch (Exception ex) when (ex is ContactPointException or ClusterTlsException or LocalTlsException or FormatException)
 {
     Console.Error.WriteLine($"fabric-api: {ex.Message}");
     return 2;

@@ -15,12 +15,14 @@ public sealed class NodeOptions
     private readonly Option<string?> _db = new("--db") { Description = "SQLite file, or PostgreSQL connection string [env FABRIC_DB; default ./data/fabric.db]", Recursive = true };
     private readonly Option<int?> _metricsPort = new("--metrics-port") { Description = "serve Prometheus metrics at http://<hostname>:<port>/metrics; 0 serves none [env FABRIC_METRICS_PORT; default 0]", Recursive = true };
 
-    private readonly Option<string?> _tlsCert = new("--tls-cert") { Description = "the cluster's certificate (.pfx with key and CA; scripts/dev-cert.sh makes one): Akka.Remote over TLS, only peers of the same CA accepted; needed beyond 127.0.0.1 [env FABRIC_TLS_CERT; default none: plaintext]", Recursive = true };
+    private readonly Option<string?> _tlsCert = new("--tls-cert") { Description = "the cluster's certificate (.pfx with key and CA; scripts/dev-cert.sh makes one): Akka.Remote over TLS, only peers of the same CA accepted; needed beyond 127.0.0.1 [env FABRIC_TLS_CERT; default: this fabric's own CA in <data>/tls]", Recursive = true };
     private readonly Option<string?> _tlsPassword = new("--tls-password") { Description = "password of the --tls-cert file [env FABRIC_TLS_PASSWORD]", Recursive = true };
+    private readonly Option<bool> _insecure = new("--insecure") { Description = "plaintext Akka.Remote, no authentication: anyone reaching the port steers the fabric [env FABRIC_INSECURE=1]", Recursive = true };
+    private readonly Option<string?> _data = new("--data") { Description = "data folder: its tls/ holds this fabric's own CA and certificates, made on the first start; clients read them there [env FABRIC_DATA; default: the --db file's folder, else ./data]", Recursive = true };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _roles, _hostname, _port, _seeds, _nodeName, _store, _db, _metricsPort, _tlsCert, _tlsPassword })
+        foreach (var option in new Option[] { _roles, _hostname, _port, _seeds, _nodeName, _store, _db, _metricsPort, _tlsCert, _tlsPassword, _insecure, _data })
         {
             command.Options.Add(option);
         }
@@ -75,9 +77,6 @@ public sealed class NodeOptions
             options = options with { TlsPassword = tlsPassword };
         }
 
-        // An unusable certificate (missing, unreadable, wrong password) ends the start here, before anything else runs.
-        FabricConfig.Tls(options);
-
         if (parse.GetValue(_db) is { } db)
         {
             options = options with { Database = db };
@@ -87,6 +86,20 @@ public sealed class NodeOptions
             throw new FabricConfigurationException("--store postgres needs a connection string: --db \"Host=...;Database=...;Username=...\" or FABRIC_DB");
         }
 
+        // Secure by default: without a certificate, this fabric's own CA in its data folder (made on the first start).
+        var insecure = parse.GetValue(_insecure) || Environment.GetEnvironmentVariable("FABRIC_INSECURE") is "1" or "true";
+        var data = parse.GetValue(_data) ?? (Environment.GetEnvironmentVariable("FABRIC_DATA") is { Length: > 0 } d ? d
+            : options.Store == StoreKind.Sqlite ? Path.GetDirectoryName(Path.GetFullPath(options.Database))! : Fabric.Security.LocalTls.DefaultDataFolder);
+        if (options.Store == StoreKind.Sqlite && !insecure)
+        {
+            // The store's folder first: one it cannot use is refused with the store's own exit code, not as a TLS problem.
+            Fabric.Control.Store.SqliteStoreCheck.PrepareFolder(Path.GetDirectoryName(Path.GetFullPath(options.Database))!);
+        }
+
+        options = SecureDefault.Apply(options, insecure, data, line => Console.Error.WriteLine($"fabric-node: {line}"));
+
+        // An unusable certificate (missing, unreadable, wrong password) ends the start here, before anything else runs.
+        FabricConfig.Tls(options);
         return options;
     }
 }

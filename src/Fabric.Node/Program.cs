@@ -92,7 +92,7 @@ demo.SetAction(async (parse, cancellation) =>
             var contact = $"{node.Address.Host}:{node.Address.Port}";
             narrative.NextSteps([$"While the demo runs, watch it from another shell: {NextSteps.Command("fabric-cmd", "Fabric.Cmd")} --contact {contact} dataplane stats --watch", ""]);
             DemoResult result;
-            await using (var vim = await FabricVimClient.ConnectAsync(contact, TimeSpan.FromSeconds(10), cancellation: cancellation))
+            await using (var vim = await FabricVimClient.ConnectAsync(contact, TimeSpan.FromSeconds(10), FabricConfig.Tls(node.Options), cancellation: cancellation))
             {
                 result = await new FabricDemo(node, agent, vim, AnsiConsole.Console, TimeSpan.FromSeconds(seconds)).RunAsync();
             }
@@ -134,6 +134,7 @@ async Task<(FabricNode? Node, int Refused)> Start(ParseResult parse, Cancellatio
         var where = options.Store == StoreKind.Sqlite ? $"SQLite {Path.GetFullPath(options.Database)}" : "PostgreSQL";
         narrative.Line($"fabric-node {options.NodeName} up at {node.Address}, roles [{string.Join(", ", options.Roles)}], store {where}");
         narrative.Fact("log", $"{log.File} ({LogSettings.Name(log.FileLevel)} and above; {LogSettings.Name(log.ConsoleLevel)} and above on the console too, --log-level/--verbose for more)");
+        narrative.Fact("tls", options.TlsCertificate is { } cert ? $"mutual TLS with {cert}; clients need a certificate of its CA" : "OFF (--insecure): anyone who reaches the port steers the fabric");
         narrative.Fact("metrics", endpoint is null ? "fabric-cmd metrics (no scrape endpoint; --metrics-port N serves one)" : endpoint.Url);
         if (options.HasRole("compute"))
         {

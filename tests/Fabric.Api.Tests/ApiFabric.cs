@@ -6,6 +6,7 @@ using Akka.Actor;
 using Fabric.Api.Hosting;
 using Fabric.Control.Configuration;
 using Fabric.Control.Hosting;
+using Fabric.Security;
 using Fabric.Messages.Placement;
 using Fabric.Node.Compute;
 using Fabric.Node.Hio;
@@ -57,14 +58,19 @@ public sealed class ApiFabric : IAsyncLifetime
 
     private WebApplication? _server;
 
+    /// <summary>The fabric's data folder: its tls/ holds the CA and the client certificate fabric-api connects with.</summary>
+    public string DataFolder => _folder;
+
     /// <summary>Nova's external events endpoint: a real HTTP listener, as strict as Nova.</summary>
     public NovaStandIn Nova { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
+        // Secure, as fabric-node is by default: TLS with the data folder's own CA; fabric-api finds its client certificate there.
         Node = await FabricNode.StartAsync(new FabricOptions
         {
             Port = 0, NodeName = Host, Database = Path.Combine(_folder, "fabric.db"), LogLevel = "WARNING",
+            TlsCertificate = LocalTls.EnsureNode(_folder, out _).Path,
         }, TimeSpan.FromSeconds(30));
         var settings = ComputeSettings.From(Node.System.Settings.Config);
         var hio = new HioScanner(Path.Combine(_folder, "no-sysfs")).Discover(settings.SoftwareQueuePairs);
@@ -88,6 +94,7 @@ public sealed class ApiFabric : IAsyncLifetime
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             web.UseSetting("Fabric:Contacts", contact);
+            web.UseSetting("Fabric:Data", DataFolder);
             web.UseSetting("Fabric:NovaEventsUrl", Nova.EventsUrl);
             web.UseSetting("Fabric:NovaEventsToken", "service-token");
             web.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
@@ -107,7 +114,7 @@ public sealed class ApiFabric : IAsyncLifetime
         var port = FreePort();
         ServerUrl = $"http://127.0.0.1:{port}";
         PublicUrl = $"http://localhost:{port}";
-        _server = FabricApi.Build(["--urls", ServerUrl, "--fabric", contact, "--public-url", PublicUrl, "--nova-events-url", Nova.EventsUrl,
+        _server = FabricApi.Build(["--urls", ServerUrl, "--fabric", contact, "--data", DataFolder, "--public-url", PublicUrl, "--nova-events-url", Nova.EventsUrl,
             "--nova-events-token", "service-token", "--Logging:LogLevel:Default", "Warning"]);
         await _server.StartAsync();
         using var http = new HttpClient { BaseAddress = new Uri(ServerUrl) };

@@ -111,6 +111,7 @@ public sealed class BindSurvivalTests(ApiFabric fabric)
         new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             web.UseSetting("Fabric:Contacts", $"127.0.0.1:{fabric.Node.Address.Port}");
+            web.UseSetting("Fabric:Data", fabric.DataFolder);
             web.UseSetting("Fabric:NovaEventsUrl", fabric.Nova.EventsUrl);
             web.UseSetting("Fabric:NovaEventsToken", "service-token");
             web.UseSetting("Fabric:BindSweepInterval", sweep);

@@ -41,12 +41,21 @@ public sealed class StartupTests
     }
 
     [Fact]
+    public void Without_the_fabrics_client_certificate_or_insecure_fabric_api_ends_with_one_line_and_exit_code_2()
+    {
+        // Secure by default: no --tls-cert and no --insecure means the data folder's client certificate, and there is none.
+        var empty = Path.Combine(Path.GetTempPath(), "fabric-api-no-data", Guid.NewGuid().ToString("N"));
+        AssertOneLine(2, RunApi("--urls", "http://127.0.0.1:0", "--fabric", "127.0.0.1:1", "--data", empty),
+            $"cannot read the fabric's client certificate {Path.Combine(empty, "tls", "client.pfx")}: it does not exist, or this user may not read its folder");
+    }
+
+    [Fact]
     public void A_taken_port_ends_fabric_api_with_one_line_and_exit_code_3()
     {
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
         var url = $"http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}";
-        AssertOneLine(3, RunApi("--urls", url, "--fabric", "127.0.0.1:1"), $"cannot listen on {url}");
+        AssertOneLine(3, RunApi("--urls", url, "--fabric", "127.0.0.1:1", "--insecure"), $"cannot listen on {url}");
     }
 
     [Theory]
@@ -54,9 +63,9 @@ public sealed class StartupTests
     [InlineData("http://127.0.0.1:99999")]
     [InlineData("ftp://127.0.0.1:6666")]
     public void A_malformed_urls_ends_fabric_api_with_one_line_and_exit_code_3(string urls) =>
-        AssertOneLine(3, RunApi("--urls", urls, "--fabric", "127.0.0.1:1"), $"cannot listen on {urls}");
+        AssertOneLine(3, RunApi("--urls", urls, "--fabric", "127.0.0.1:1", "--insecure"), $"cannot listen on {urls}");
 
     [Fact]
     public void A_malformed_public_url_ends_fabric_api_with_one_line_and_exit_code_2() =>
-        AssertOneLine(2, RunApi("--urls", "http://127.0.0.1:0", "--fabric", "127.0.0.1:1", "--public-url", "cyborg.example"), "--public-url 'cyborg.example'");
+        AssertOneLine(2, RunApi("--urls", "http://127.0.0.1:0", "--fabric", "127.0.0.1:1", "--insecure", "--public-url", "cyborg.example"), "--public-url 'cyborg.example'");
 }

@@ -2,6 +2,7 @@ using System.Runtime.Versioning;
 using Akka.Actor;
 using Fabric.Control.Configuration;
 using Fabric.Control.Hosting;
+using Fabric.Security;
 using Fabric.Messages.Placement;
 using Fabric.Node.Compute;
 using Fabric.Node.Hio;
@@ -32,6 +33,8 @@ public sealed class CmdFabric : IAsyncLifetime
         Node = await FabricNode.StartAsync(new FabricOptions
         {
             Port = 0, NodeName = "ops-host", Database = Path.Combine(_folder, "fabric.db"), LogLevel = "WARNING",
+            // Secure, as fabric-node is by default: fabric-cmd finds the client certificate in the data folder.
+            TlsCertificate = LocalTls.EnsureNode(_folder, out _).Path,
         }, TimeSpan.FromSeconds(30));
         var settings = ComputeSettings.From(Node.System.Settings.Config);
         var hio = new HioScanner(Path.Combine(_folder, "no-sysfs")).Discover(settings.SoftwareQueuePairs);
@@ -51,7 +54,10 @@ public sealed class CmdFabric : IAsyncLifetime
     }
 
     /// <summary>Runs fabric-cmd in this process against the fabric.</summary>
-    public Task<CmdResult> Cmd(params string[] args) => CmdResult.Run(["--contact", Contact, .. args]);
+    public Task<CmdResult> Cmd(params string[] args) => CmdResult.Run(["--contact", Contact, "--data", _folder, .. args]);
+
+    /// <summary>The client certificate of the fabric's data folder, for clients made in the test.</summary>
+    public ClusterTls ClientTls => LocalTls.LoadClient(_folder);
 
     public async Task DisposeAsync()
     {

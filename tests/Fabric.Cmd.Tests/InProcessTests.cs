@@ -20,7 +20,7 @@ public sealed class InProcessTests(CmdFabric fabric) : IClassFixture<CmdFabric>
     /// <summary>Ids unique to this run: channel files live in /dev/shm, which other test runs share.</summary>
     private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
 
-    private Task<FabricVimClient> Vim() => FabricVimClient.ConnectAsync(fabric.Contact, Timeout);
+    private Task<FabricVimClient> Vim() => FabricVimClient.ConnectAsync(fabric.Contact, Timeout, fabric.ClientTls);
 
     [Fact]
     public async Task Cluster_show_lists_the_member_with_its_node_name_roles_and_the_leader()
@@ -162,7 +162,7 @@ public sealed class InProcessTests(CmdFabric fabric) : IClassFixture<CmdFabric>
         var output = new StringWriter();
         var stdout = TextWriter.Synchronized(output);
         using var stop = new CancellationTokenSource();
-        var tail = FabricCmd.RunAsync(["--contact", fabric.Contact, "cluster", "tail", "--seconds", "60"], stdout, TextWriter.Null, stop.Token);
+        var tail = FabricCmd.RunAsync(["--contact", fabric.Contact, "--data", fabric.Folder, "cluster", "tail", "--seconds", "60"], stdout, TextWriter.Null, stop.Token);
         string Seen()
         {
             lock (stdout)
@@ -179,6 +179,7 @@ public sealed class InProcessTests(CmdFabric fabric) : IClassFixture<CmdFabric>
             {
                 Roles = ["compute"], Port = 0, NodeName = "ops-joiner", LogLevel = "WARNING",
                 Seeds = [fabric.Node.Address.ToString()], Database = Path.Combine(fabric.Folder, "joiner.db"),
+                TlsCertificate = fabric.Node.Options.TlsCertificate,
             }, TimeSpan.FromSeconds(30));
             var address = joiner.Address.ToString();
             await Wait.Until(() => Seen().Contains($"MemberUp {address} (ops-joiner)"), "the tail did not show the joiner up");
@@ -209,7 +210,7 @@ public sealed class InProcessTests(CmdFabric fabric) : IClassFixture<CmdFabric>
         Assert.Equal(2, malformed.ExitCode);
         Assert.Contains("host:port", malformed.Stderr);
 
-        var unreachable = await CmdResult.Run(["--contact", "127.0.0.1:1", "--timeout", "0.5", "devices", "list"]);
+        var unreachable = await CmdResult.Run(["--contact", "127.0.0.1:1", "--data", fabric.Folder, "--timeout", "0.5", "devices", "list"]);
         Assert.Equal(3, unreachable.ExitCode);
         Assert.Contains("127.0.0.1:1", unreachable.Stderr);
 
@@ -237,7 +238,7 @@ public sealed class InProcessTests(CmdFabric fabric) : IClassFixture<CmdFabric>
     [Fact]
     public async Task The_operator_gateway_refuses_what_is_not_its_protocol_with_a_typed_reason()
     {
-        await using var ops = await FabricVimClient.ConnectAsync(fabric.Contact, CmdContext.GatewayPath, Timeout, 3);
+        await using var ops = await FabricVimClient.ConnectAsync(fabric.Contact, CmdContext.GatewayPath, Timeout, 3, fabric.ClientTls);
 
         var spawn = await Assert.ThrowsAsync<FabricRejectedException>(() => ops.Request<VmRealized>(new VmSpawnRequested("vm-x", fabric.Host, [], "r")));
         Assert.Equal(RejectReason.InvalidArgument, spawn.Rejected.Reason);

@@ -21,7 +21,7 @@ public sealed class MetricsCommandTests(CmdFabric fabric) : IClassFixture<CmdFab
     [Fact]
     public async Task Metrics_show_the_bind_the_attachment_and_the_guests_operations_and_bytes_in_json_and_tables()
     {
-        await using var vim = await FabricVimClient.ConnectAsync(fabric.Contact, Timeout);
+        await using var vim = await FabricVimClient.ConnectAsync(fabric.Contact, Timeout, fabric.ClientTls);
         await vim.CreateProfile("metrics-seal", [new ProfileGroup("aes-256-gcm", 1)]);
         await vim.CreateAttachment("arq-metrics", "vm-metrics", "metrics-seal");
         var realized = await vim.SpawnVm("vm-metrics", fabric.Host, [new VmAccelerator("arq-metrics", null)]);

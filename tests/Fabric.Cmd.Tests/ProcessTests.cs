@@ -6,6 +6,7 @@ using Fabric.Messages.Node;
 using Fabric.Messages.Profiles;
 using Fabric.Messages.Vim;
 using Fabric.Vim.Client;
+using Fabric.Security;
 using Xunit;
 
 namespace Fabric.Cmd.Tests;
@@ -27,8 +28,9 @@ public sealed class ProcessTests
         var nodeOutput = new ProcessOutput(node);
         try
         {
+            // Secure by default: the node makes its CA in ./data/tls, where fabric-cmd, run in the same folder, finds it.
             // The node prints its address once it is an Up member; its devices register right after.
-            await Wait.Until(() => nodeOutput.Stdout.Contains($"fabric-node {host} up at") || node.HasExited, "fabric-node did not come up");
+            await Wait.Until(() => Task.FromResult(nodeOutput.Stdout.Contains($"fabric-node {host} up at") || node.HasExited), "fabric-node did not come up", TimeSpan.FromSeconds(90));
             Assert.False(node.HasExited, $"fabric-node exited with {(node.HasExited ? node.ExitCode : 0)}: {nodeOutput}");
             var devices = await Wait.For(() => Cmd(folder, "--contact", contact, "devices", "list", "--json"),
                 r => r.ExitCode == 0 && r.Json.GetArrayLength() >= 2, "the node's devices did not register", TimeSpan.FromSeconds(90));
@@ -47,7 +49,7 @@ public sealed class ProcessTests
 
             // A VM spawned through the VIM gateway gives the node's AC a queue to report.
             var arq = $"arq-proc-{Guid.NewGuid():N}"[..17];
-            await using (var vim = await FabricVimClient.ConnectAsync(contact, TimeSpan.FromSeconds(10)))
+            await using (var vim = await FabricVimClient.ConnectAsync(contact, TimeSpan.FromSeconds(10), LocalTls.LoadClient(Path.Combine(folder, "data"))))
             {
                 await vim.CreateProfile("proc-seal", [new ProfileGroup("aes-256-gcm", 1)]);
                 await vim.CreateAttachment(arq, "vm-proc", "proc-seal");

@@ -56,11 +56,25 @@ public sealed class ApiOptions
     /// <summary>Password of <see cref="TlsCertificate"/>; also <c>FABRIC_TLS_PASSWORD</c>.</summary>
     public string? TlsPassword { get; set; }
 
-    /// <summary>The certificate to connect with, or null for plaintext; an unusable one throws <see cref="ClusterTlsException"/> saying why.</summary>
+    /// <summary>The fabric's data folder, whose <c>tls/client.pfx</c> is used when no certificate is given; also <c>FABRIC_DATA</c>, default <c>./data</c>.</summary>
+    public string? Data { get; set; }
+
+    /// <summary>Plaintext, for a fabric-node started with <c>--insecure</c>; also <c>FABRIC_INSECURE=1</c>.</summary>
+    public bool Insecure { get; set; }
+
+    /// <summary>
+    /// The certificate to connect with: the one given, else (unless <see cref="Insecure"/>, then null: plaintext) the
+    /// client certificate of the data folder. An unusable one throws <see cref="ClusterTlsException"/>, an unreadable
+    /// data folder <see cref="LocalTlsException"/>, saying why.
+    /// </summary>
     public ClusterTls? LoadTls()
     {
         var path = TlsCertificate is { Length: > 0 } given ? given : Environment.GetEnvironmentVariable("FABRIC_TLS_CERT");
-        return path is { Length: > 0 } ? ClusterTls.Load(path, TlsPassword ?? Environment.GetEnvironmentVariable("FABRIC_TLS_PASSWORD")) : null;
+        return Fabric.Vim.Cli.TlsOptions.Resolve(
+            path,
+            TlsPassword ?? Environment.GetEnvironmentVariable("FABRIC_TLS_PASSWORD"),
+            Data is { Length: > 0 } ? Data : Environment.GetEnvironmentVariable("FABRIC_DATA"),
+            Insecure || Environment.GetEnvironmentVariable("FABRIC_INSECURE") is "1" or "true");
     }
 
     /// <summary>The command-line switches and the settings they set.</summary>
@@ -74,6 +88,8 @@ public sealed class ApiOptions
         ["--bind-sweep-interval"] = $"{Section}:{nameof(BindSweepInterval)}",
         ["--tls-cert"] = $"{Section}:{nameof(TlsCertificate)}",
         ["--tls-password"] = $"{Section}:{nameof(TlsPassword)}",
+        ["--data"] = $"{Section}:{nameof(Data)}",
+        ["--insecure"] = $"{Section}:{nameof(Insecure)}",
     };
 
     public const string Usage = """
@@ -89,10 +105,14 @@ public sealed class ApiOptions
           --bind-sweep-interval T     look for binds a stopped fabric-api left, e.g. 00:00:10 (default); 0: never
           --public-url URL            where clients reach the API (e.g. https://cyborg.example:6666): links are built from it,
                                       not from the request's Host header; env Fabric__PublicUrl
-          --tls-cert FILE             the cluster's certificate (.pfx) when the fabric speaks TLS; env FABRIC_TLS_CERT
+          --tls-cert FILE             the cluster's certificate (.pfx); env FABRIC_TLS_CERT; default: the fabric's own
+                                      client certificate, DATA/tls/client.pfx
           --tls-password PASSWORD     its password; env FABRIC_TLS_PASSWORD
+          --data DATA                 the fabric's data folder (default ./data); env FABRIC_DATA
+          --insecure                  plaintext, for a fabric-node started with --insecure; env FABRIC_INSECURE=1
 
-        exit codes: 0 stopped, 2 bad option (--fabric, --public-url, TLS), 3 cannot listen (--urls malformed, port taken)
+        exit codes: 0 stopped, 2 bad option (--fabric, --public-url, TLS: a certificate unusable, or none readable in
+        the data folder), 3 cannot listen (--urls malformed, port taken)
 
         routes: GET / and /v2 (versions), /v2/device_profiles, /v2/accelerator_requests, /v2/devices, /v2/deployables;
         Fabric's own under /fabric/v1 (functions, pipelines, dataplane); the OpenAPI document at /openapi/v1.json

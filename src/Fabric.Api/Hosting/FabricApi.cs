@@ -11,6 +11,8 @@ public static class FabricApi
 {
     public static WebApplication Build(string[] args)
     {
+        // --insecure is a flag; configuration's command line wants a value after every switch.
+        args = args.Select(a => a == "--insecure" ? "--insecure=true" : a).ToArray();
         var builder = WebApplication.CreateBuilder(args);
         builder.Configuration.AddCommandLine(args, ApiOptions.Switches);
 

@@ -34,7 +34,7 @@ public sealed class FabricConnection(IOptions<ApiOptions> options, ILogger<Fabri
         {
             tls = _options.LoadTls();
         }
-        catch (ClusterTlsException ex)
+        catch (Exception ex) when (ex is ClusterTlsException or LocalTlsException)
         {
             _problem = ex.Message;
             log.LogError("cannot connect to the fabric: {Problem}", ex.Message);

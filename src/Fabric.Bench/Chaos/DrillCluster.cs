@@ -1,5 +1,6 @@
 using Fabric.Messages.Operator;
 using Fabric.Messages.Sharding;
+using Fabric.Security;
 using Fabric.Vim.Client;
 
 namespace Fabric.Bench.Chaos;
@@ -62,11 +63,14 @@ public sealed class DrillCluster : IAsyncDisposable
     }
 
     public Task<FabricVimClient> ConnectVimAsync(TimeSpan timeout, int attempts, CancellationToken cancellation = default) =>
-        FabricVimClient.ConnectAsync(Contacts, timeout, attempts, cancellation);
+        FabricVimClient.ConnectAsync(Contacts, timeout, ClientTls(), attempts, cancellation);
 
     /// <summary>The operator gateway; a cluster just started may take a while to offer it on a loaded machine (up to 90 s here).</summary>
     public Task<FabricVimClient> ConnectOperatorAsync(CancellationToken cancellation = default) =>
-        FabricVimClient.ConnectAsync(Contacts, "/user/operator-gateway", TimeSpan.FromSeconds(10), 9, cancellation);
+        FabricVimClient.ConnectAsync(Contacts, "/user/operator-gateway", TimeSpan.FromSeconds(10), 9, ClientTls(), cancellation);
+
+    /// <summary>The client certificate of the drill fabric's own CA (made by the first node in the shared data folder).</summary>
+    public ClusterTls ClientTls() => LocalTls.LoadClient(NodeProcess.DataFolderOf(Folder));
 
     /// <summary>The shards of an entity type that the shard region of <paramref name="node"/> hosts.</summary>
     public async Task<IReadOnlySet<string>> ShardsOn(FabricVimClient operatorClient, string entityType, NodeProcess node)

@@ -29,6 +29,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
         Seeds = seeds;
         Database = database;
         _logFile = Path.Combine(folder, name + ".log");
+        DataFolder = DataFolderOf(folder);
         WorkingDirectory = Path.Combine(folder, name);
         Directory.CreateDirectory(WorkingDirectory);
     }
@@ -46,6 +47,14 @@ public sealed partial class NodeProcess : IAsyncDisposable
     public string Store { get; }
 
     public string WorkingDirectory { get; }
+
+    /// <summary>
+    /// The data folder every node of <paramref name="folder"/> shares: the fabric is secure by default, and nodes of one
+    /// host with one data folder share the CA the first of them made there (clients read its client certificate).
+    /// </summary>
+    public string DataFolder { get; }
+
+    public static string DataFolderOf(string folder) => Path.Combine(folder, "data");
 
     public string Address => $"akka.tcp://fabric@127.0.0.1:{Port}";
 
@@ -77,7 +86,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
         foreach (var a in new[]
                  {
                      dll, "--roles", string.Join(',', Roles), "--port", Port.ToString(), "--seeds", string.Join(',', Seeds),
-                     "--node-name", Name, "--store", Store, "--db", Database,
+                     "--node-name", Name, "--store", Store, "--db", Database, "--data", DataFolder,
                  })
         {
             start.ArgumentList.Add(a);

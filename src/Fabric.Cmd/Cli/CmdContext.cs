@@ -91,6 +91,8 @@ public sealed class CmdContext
         var json = parse.GetValue(JsonOutput);
         try
         {
+            // A malformed contact is a usage error whatever the certificate.
+            ContactPoints.Parse(parse.GetValue(Contact)!);
             var tls = Tls.Load(parse);
             await using var client = await FabricVimClient.ConnectAsync(parse.GetValue(Contact)!, GatewayPath, TimeSpan.FromSeconds(timeout), 3, tls, cancellation);
             return await body(client, json);
@@ -102,6 +104,11 @@ public sealed class CmdContext
         catch (ClusterTlsException ex)
         {
             return Fail(ExitCodes.Usage, ex.Message);
+        }
+        catch (LocalTlsException ex)
+        {
+            // No certificate, no connection: the same code as a fabric that cannot be reached.
+            return Fail(ExitCodes.Unreachable, ex.Message);
         }
         catch (FabricUnreachableException ex)
         {

@@ -38,7 +38,8 @@ public sealed record FabricOptions
 
     /// <summary>
     /// The cluster's certificate (PKCS#12 with key and CA, see <c>scripts/dev-cert.sh</c>): Akka.Remote speaks TLS and
-    /// accepts only peers with a certificate of the same CA. Null, the default, is plaintext: for 127.0.0.1 only.
+    /// accepts only peers with a certificate of the same CA. Null, the default here, is plaintext (in-process hosts, tests);
+    /// fabric-node fills it with its data folder's own unless --insecure (<see cref="SecureDefault"/>).
     /// </summary>
     public string? TlsCertificate { get; init; }
 

@@ -138,7 +138,8 @@ public sealed class OperatorGateway : ReceiveActor
             return;
         }
 
-        var member = _cluster.State.Members.FirstOrDefault(m => m.Address == parsed);
+        // The scheme (akka.tcp, or akka.ssl.tcp with TLS) is the cluster's, not the operator's to get right: host:port names the member.
+        var member = _cluster.State.Members.FirstOrDefault(m => m.Address.System == parsed.System && m.Address.Host == parsed.Host && m.Address.Port == parsed.Port);
         if (member is null)
         {
             var known = string.Join(", ", _cluster.State.Members.Select(m => m.Address.ToString()));
@@ -146,8 +147,8 @@ public sealed class OperatorGateway : ReceiveActor
             return;
         }
 
-        apply(parsed);
-        Sender.Tell(new MemberCommandAccepted(parsed.ToString(), action, member.Status.ToString()));
+        apply(member.Address);
+        Sender.Tell(new MemberCommandAccepted(member.Address.ToString(), action, member.Status.ToString()));
     }
 
     private void NodeStatusOf(GetNodeStatusOf query)

@@ -56,6 +56,8 @@ public sealed class CliContext
 
         try
         {
+            // A malformed contact is a usage error whatever the certificate.
+            ContactPoints.Parse(parse.GetValue(Contact)!);
             var tls = Tls.Load(parse);
             await using var client = await FabricVimClient.ConnectAsync(parse.GetValue(Contact)!, TimeSpan.FromSeconds(timeout), tls, 3, cancellation);
             return await body(client, parse.GetValue(JsonOutput));
@@ -67,6 +69,11 @@ public sealed class CliContext
         catch (ClusterTlsException ex)
         {
             return Fail(ExitCodes.Usage, ex.Message);
+        }
+        catch (LocalTlsException ex)
+        {
+            // No certificate, no connection: the same code as a fabric that cannot be reached.
+            return Fail(ExitCodes.Unreachable, ex.Message);
         }
         catch (FabricUnreachableException ex)
         {

@@ -91,7 +91,7 @@ public sealed class FabricVimClient : IAsyncDisposable
                 var hint = tlsFailures.Last is { } failure
                     ? $"; TLS: {failure}"
                     : tls is null
-                        ? "; if the fabric speaks TLS, this client needs the cluster's certificate (--tls-cert / FABRIC_TLS_CERT)"
+                        ? "; if the fabric speaks TLS (the default), this client needs its data folder (--data) or the cluster's certificate (--tls-cert)"
                         : "";
                 throw new FabricUnreachableException(
                     $"no fabric gateway answered at {contacts} within {timeout.TotalSeconds * attempts:0}s; is a fabric-node with the control role running there?{hint}");

@@ -8,7 +8,7 @@ namespace Fabric.Node.Tests.Security;
 
 /// <summary>
 /// How TLS is configured and what an unusable certificate does: a clear message and a non-zero exit, never a stack
-/// trace; plaintext stays the default.
+/// trace. FabricOptions alone (in-process hosts) stays plaintext; fabric-node's secure default is in SecureByDefaultTests.
 /// </summary>
 public sealed class TlsConfigurationTests(ClusterCertificates certificates) : IClassFixture<ClusterCertificates>
 {
@@ -147,9 +147,9 @@ public sealed class TlsConfigurationTests(ClusterCertificates certificates) : IC
         Assert.True(code == 0, $"with the certificate: exit code {code}\n{stdout}\n{stderr}");
         Assert.StartsWith("[", stdout.Trim());
 
-        (code, _, stderr) = await Run("fabric-vim.dll", [], "device", "list", "--contact", member.Contact, "--timeout", "2");
+        (code, _, stderr) = await Run("fabric-vim.dll", [], "device", "list", "--contact", member.Contact, "--timeout", "2", "--insecure");
         Assert.Equal(3, code);
-        Assert.Contains("if the fabric speaks TLS, this client needs the cluster's certificate (--tls-cert / FABRIC_TLS_CERT)", stderr);
+        Assert.Contains("if the fabric speaks TLS (the default), this client needs its data folder (--data) or the cluster's certificate (--tls-cert)", stderr);
 
         (code, _, stderr) = await Run("fabric-vim.dll", [], "device", "list", "--contact", member.Contact, "--tls-cert", certificates.Stranger, "--tls-password", Password);
         Assert.Equal(3, code);
@@ -170,7 +170,7 @@ public sealed class TlsConfigurationTests(ClusterCertificates certificates) : IC
             start.ArgumentList.Add(arg);
         }
 
-        foreach (var name in new[] { "FABRIC_TLS_CERT", "FABRIC_TLS_PASSWORD", "FABRIC_CONTACT" })
+        foreach (var name in new[] { "FABRIC_TLS_CERT", "FABRIC_TLS_PASSWORD", "FABRIC_CONTACT", "FABRIC_INSECURE", "FABRIC_DATA" })
         {
             start.Environment.Remove(name);
         }
