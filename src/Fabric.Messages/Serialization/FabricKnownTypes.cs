@@ -151,5 +151,9 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         typeof(AttachmentBindRequested),
         typeof(AttachmentBindReported),
         typeof(BindRequest),
+
+        // Appended, never inserted: a known type is written as its index in this list.
+        typeof(AttachmentProjectSet),
+        typeof(ProfileProjectSet),
     ];
 }
