@@ -38,10 +38,10 @@ if [ ! -x /usr/bin/openstack ] || ! /usr/bin/python3 -c 'import openstack, cybor
     apt_install python3-openstackclient python3-cyborgclient python3-openstacksdk || log "could not install the OpenStack clients; fabric-api's client tests will be skipped"
 fi
 
-# --- Keystone: fabric-api's --auth keystone tests start a real one (SQLite, its own WSGI script) on 127.0.0.1 -----
-if [ ! -x /usr/bin/keystone-manage ] || [ ! -x /usr/bin/keystone-wsgi-public ]; then
-    log "installing Keystone (Debian package keystone)"
-    apt_install keystone || log "could not install keystone; fabric-api's Keystone tests will be skipped"
+# --- Keystone: fabric-api's --auth keystone tests start a real one (SQLite, under uWSGI) on 127.0.0.1 ------------
+if [ ! -x /usr/bin/keystone-manage ] || [ ! -x /usr/bin/uwsgi ] || [ ! -f /usr/lib/uwsgi/plugins/python3_plugin.so ]; then
+    log "installing Keystone (Debian packages keystone uwsgi-core uwsgi-plugin-python3)"
+    apt_install keystone uwsgi-core uwsgi-plugin-python3 || log "could not install keystone; fabric-api's Keystone tests will be skipped"
 fi
 
 # --- DPDK: the cryptodev g-drivers' shim builds against it and their tests run its software PMDs ------------

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Fabric.Api.Hosting;
@@ -14,7 +13,7 @@ public sealed record KeystoneUser(string Name, string Password, string Project, 
 
 /// <summary>
 /// A real Keystone (Debian's package: <c>keystone</c>; test.sh installs it) on SQLite in a temporary folder, served by its
-/// own WSGI script on a free port of 127.0.0.1 and stopped by its pid after. Two projects A and B with a member and a
+/// WSGI script under uWSGI on a free port of 127.0.0.1 and stopped by its pid after. Two projects A and B with a member and a
 /// reader each (B: a member), an admin, Nova's service user and fabric-api's service user (role <c>service</c>), and the
 /// accelerator endpoint in the catalog (fabric-api with <c>--auth keystone</c>, started on a port chosen here).
 /// </summary>
@@ -22,6 +21,8 @@ public sealed class KeystoneServer : IAsyncLifetime
 {
     public const string ManageProgram = "/usr/bin/keystone-manage";
     public const string WsgiProgram = "/usr/bin/keystone-wsgi-public";
+    public const string UwsgiProgram = "/usr/bin/uwsgi";
+    private const string UwsgiPython = "/usr/lib/uwsgi/plugins/python3_plugin.so";
     private const string AdminPassword = "admin-secret";
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(4);
 
@@ -32,9 +33,9 @@ public sealed class KeystoneServer : IAsyncLifetime
     private WebApplication? _api;
     private HttpClient _admin = null!;
 
-    public static string? Missing => File.Exists(ManageProgram) && File.Exists(WsgiProgram)
+    public static string? Missing => File.Exists(ManageProgram) && File.Exists(WsgiProgram) && File.Exists(UwsgiProgram) && File.Exists(UwsgiPython)
         ? null
-        : $"{ManageProgram} or {WsgiProgram} is not installed (Debian package keystone; ./test.sh installs it)";
+        : $"{ManageProgram}, {WsgiProgram}, {UwsgiProgram} or {UwsgiPython} is not installed (Debian packages keystone uwsgi-core uwsgi-plugin-python3; ./test.sh installs them)";
 
     /// <summary>Keystone's v3 endpoint.</summary>
     public string Url { get; private set; } = "";
@@ -66,7 +67,7 @@ public sealed class KeystoneServer : IAsyncLifetime
             [DEFAULT]
             use_stderr = true
             [database]
-            connection = sqlite:///{_folder}/keystone.db
+            connection = sqlite:///{_folder}/keystone.db?check_same_thread=false
             [token]
             provider = fernet
             expiration = 3600
@@ -81,28 +82,36 @@ public sealed class KeystoneServer : IAsyncLifetime
             """);
         var user = Environment.UserName;
         await Manage(config, "db_sync");
+        await WriteAheadLog(Path.Combine(_folder, "keystone.db"));
         await Manage(config, "fernet_setup", "--keystone-user", user, "--keystone-group", user);
         await Manage(config, "credential_setup", "--keystone-user", user, "--keystone-group", user);
         await Manage(config, "bootstrap", "--bootstrap-password", AdminPassword, "--bootstrap-admin-url", Url, "--bootstrap-public-url", Url,
             "--bootstrap-internal-url", Url, "--bootstrap-region-id", "RegionOne");
 
-        var start = new ProcessStartInfo("/usr/bin/python3")
+        // uWSGI, as Debian runs Keystone (the WSGI script's own wsgiref server cut some answers short for .NET's client).
+        var start = new ProcessStartInfo(UwsgiProgram)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            ArgumentList = { WsgiProgram, "--host", "127.0.0.1", "--port", port.ToString() },
+            ArgumentList =
+            {
+                // One worker, one thread: SQLite's connections must stay on the thread that made them. Every answer closes its
+                // connection, and says so: uWSGI's HTTP socket keeps none alive.
+                "--plugin", "python3", "--http-socket", $"127.0.0.1:{port}", "--wsgi-file", WsgiProgram, "--master", "--processes", "1",
+                "--threads", "1", "--die-on-term", "--lazy-apps", "--need-app", "--add-header", "Connection: close",
+            },
         };
         start.Environment["OS_KEYSTONE_CONFIG_DIR"] = _folder;
         start.Environment["OS_KEYSTONE_CONFIG_FILES"] = "keystone.conf";
-        _keystone = Process.Start(start) ?? throw new InvalidOperationException("keystone-wsgi-public did not start");
-        _keystone.OutputDataReceived += (_, _) => { };
-        _keystone.ErrorDataReceived += (_, _) => { };
+        _keystone = Process.Start(start) ?? throw new InvalidOperationException("uwsgi did not start");
+        _keystone.OutputDataReceived += (_, line) => Log(line.Data);
+        _keystone.ErrorDataReceived += (_, line) => Log(line.Data);
         _keystone.BeginOutputReadLine();
         _keystone.BeginErrorReadLine();
 
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         await Wait.Until(async () =>
         {
-            Assert.False(_keystone.HasExited, $"keystone-wsgi-public exited {(_keystone.HasExited ? _keystone.ExitCode : 0)}");
+            Assert.False(_keystone.HasExited, $"Keystone's uwsgi exited {(_keystone.HasExited ? _keystone.ExitCode : 0)}:\n{LogTail()}");
             try
             {
                 using var response = await probe.GetAsync(Url);
@@ -114,7 +123,9 @@ public sealed class KeystoneServer : IAsyncLifetime
             }
         }, "Keystone to answer", seconds: 180);
 
+        // One connection a request: the test server is wsgiref's, one request a connection.
         _admin = new HttpClient { BaseAddress = new Uri(Url + "/"), Timeout = TimeSpan.FromSeconds(60) };
+        _admin.DefaultRequestHeaders.ConnectionClose = true;
         _admin.DefaultRequestHeaders.Add("X-Auth-Token", (await Login("admin", AdminPassword, "admin")).Token);
         await Populate();
     }
@@ -129,8 +140,6 @@ public sealed class KeystoneServer : IAsyncLifetime
             projects[name] = (string)(await Post("projects", new JsonObject { ["project"] = new JsonObject { ["name"] = name, ["domain_id"] = "default" } }))["project"]!["id"]!;
         }
 
-        var admin = (string)(await Get("projects?name=admin"))["projects"]![0]!["id"]!;
-        projects["admin"] = admin;
         foreach (var (name, project, role) in (ValueTuple<string, string, string>[])
             [("alice", "project-a", "member"), ("rita", "project-a", "reader"), ("bob", "project-b", "member"), ("nova", "service", "service"),
              ("fabric-api", "service", "service"), ("nobody", "project-a", "")])
@@ -177,7 +186,7 @@ public sealed class KeystoneServer : IAsyncLifetime
     public async Task<KeystoneUser> Login(string name, string password, string project)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-        using var response = await http.PostAsJsonAsync(Url + "/auth/tokens", new JsonObject
+        using var content = new StringContent(new JsonObject
         {
             ["auth"] = new JsonObject
             {
@@ -191,7 +200,10 @@ public sealed class KeystoneServer : IAsyncLifetime
                 },
                 ["scope"] = new JsonObject { ["project"] = new JsonObject { ["name"] = project, ["domain"] = new JsonObject { ["name"] = "Default" } } },
             },
-        });
+        }.ToJsonString(), Encoding.UTF8, "application/json");
+
+        // With its length: the WSGI server does not take a chunked body.
+        using var response = await http.PostAsync(Url + "/auth/tokens", content);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"login of {name}: {(int)response.StatusCode} {body}");
         var projectId = (string)JsonNode.Parse(body)!["token"]!["project"]!["id"]!;
@@ -241,10 +253,66 @@ public sealed class KeystoneServer : IAsyncLifetime
             request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
         }
 
-        using var response = await _admin.SendAsync(request);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _admin.SendAsync(request);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new InvalidOperationException($"Keystone {method} {path}: {ex.Message}\nKeystone's log ends:\n{LogTail()}", ex);
+        }
+
+        using var answered = response;
         var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"Keystone {method} {path}: {(int)response.StatusCode} {text}");
+        Assert.True(response.IsSuccessStatusCode, $"Keystone {method} {path}: {(int)response.StatusCode} {text}\nKeystone's log ends:\n{LogTail()}");
         return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)!;
+    }
+
+    private readonly Queue<string> _log = new();
+
+    /// <summary>Keystone's last lines, for a failure's message.</summary>
+    private void Log(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.Enqueue(line);
+            if (_log.Count > 40)
+            {
+                _log.Dequeue();
+            }
+        }
+    }
+
+    private string LogTail()
+    {
+        lock (_log)
+        {
+            return string.Join('\n', _log);
+        }
+    }
+
+    /// <summary>
+    /// Turns the database to WAL: in SQLite's default journal a read transaction Keystone leaves open in its pool blocks the
+    /// next write ("database is locked", a 500 on user create); with WAL readers never block the writer. Persistent in the file.
+    /// </summary>
+    private static async Task WriteAheadLog(string database)
+    {
+        var start = new ProcessStartInfo("/usr/bin/python3")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            ArgumentList = { "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA journal_mode=WAL').fetchone()[0])", database },
+        };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start");
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var errors = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0 && output.Trim() == "wal", $"the Keystone database did not turn to WAL: {output} {errors}");
     }
 
     private async Task Manage(string config, params string[] args)

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 
@@ -95,7 +94,8 @@ public sealed class KeystoneClient(IHttpClientFactory http, IOptions<AuthOptions
 
             using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_options.KeystoneBase, "auth/tokens"))
             {
-                Content = JsonContent.Create(new JsonObject
+                // A body with its length: Keystone's WSGI servers do not all take a chunked one.
+                Content = new StringContent(new JsonObject
                 {
                     ["auth"] = new JsonObject
                     {
@@ -117,7 +117,7 @@ public sealed class KeystoneClient(IHttpClientFactory http, IOptions<AuthOptions
                             ["project"] = new JsonObject { ["name"] = _options.Project, ["domain"] = new JsonObject { ["name"] = _options.ProjectDomain } },
                         },
                     },
-                }),
+                }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
             };
             using var response = await Send(request, cancellation);
             if (response.StatusCode == HttpStatusCode.Unauthorized)
