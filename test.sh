@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Fabric test on a fresh machine of this kind: installs what the tests need (PostgreSQL server, the
-# OpenStack clients, DPDK), starts a throwaway PostgreSQL cluster on 127.0.0.1 in a temp folder, builds, runs each
+# OpenStack clients, Keystone, DPDK), starts a throwaway PostgreSQL cluster on 127.0.0.1 in a temp folder, builds, runs each
 # test project, stops and removes the cluster, and ends with one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -36,6 +36,12 @@ fi
 if [ ! -x /usr/bin/openstack ] || ! /usr/bin/python3 -c 'import openstack, cyborgclient' >/dev/null 2>&1; then
     log "installing the OpenStack clients (Debian packages python3-openstackclient python3-cyborgclient python3-openstacksdk)"
     apt_install python3-openstackclient python3-cyborgclient python3-openstacksdk || log "could not install the OpenStack clients; fabric-api's client tests will be skipped"
+fi
+
+# --- Keystone: fabric-api's --auth keystone tests start a real one (SQLite, under uWSGI) on 127.0.0.1 ------------
+if [ ! -x /usr/bin/keystone-manage ] || [ ! -x /usr/bin/uwsgi ] || [ ! -f /usr/lib/uwsgi/plugins/python3_plugin.so ]; then
+    log "installing Keystone (Debian packages keystone uwsgi-core uwsgi-plugin-python3)"
+    apt_install keystone uwsgi-core uwsgi-plugin-python3 || log "could not install keystone; fabric-api's Keystone tests will be skipped"
 fi
 
 # --- DPDK: the cryptodev g-drivers' shim builds against it and their tests run its software PMDs ------------

@@ -1,3 +1,4 @@
+using Fabric.Api.Auth;
 using Fabric.Api.Hosting;
 using Fabric.Security;
 using Fabric.Vim.Client;
@@ -7,6 +8,8 @@ using Microsoft.Extensions.Options;
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(ApiOptions.Usage);
+    Console.WriteLine("authentication (docs/cyborg-compat.md, \"Authentication and projects\"):");
+    Console.WriteLine(AuthOptions.Usage);
     return 0;
 }
 
@@ -17,8 +20,10 @@ try
     ContactPoints.Parse(options.Contacts);
     options.LoadTls();
     options.PublicBase();
+    app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.Validate(app.Configuration["urls"]
+        ?? (app.Configuration["http_ports"] is { Length: > 0 } ports ? string.Join(';', ports.Split(';').Select(p => $"http://*:{p}")) : "http://localhost:5000"));
 }
-catch (Exception ex) when (ex is ContactPointException or ClusterTlsException or LocalTlsException or FormatException)
+catch (Exception ex) when (ex is ContactPointException or ClusterTlsException or LocalTlsException or FormatException or InvalidOperationException)
 {
     Console.Error.WriteLine($"fabric-api: {ex.Message}");
     return 2;

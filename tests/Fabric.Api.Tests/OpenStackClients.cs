@@ -55,6 +55,12 @@ public static class OpenStackClients
             {{script}}
             """]);
 
+    /// <summary><c>openstack</c> as a Keystone user (password authentication; the endpoint from Keystone's catalog) with <c>ARGS</c>.</summary>
+    public static ClientRun OpenstackAs(string authUrl, KeystoneUser user, params string[] args) =>
+        Run(Cli, ["--os-auth-type", "password", "--os-auth-url", authUrl, "--os-identity-api-version", "3", "--os-username", user.Name,
+            "--os-password", user.Password, "--os-project-name", user.Project, "--os-user-domain-name", "Default", "--os-project-domain-name", "Default",
+            "--os-region-name", "RegionOne", "--os-interface", "public", .. args]);
+
     private static ClientRun Run(string program, IReadOnlyList<string> args)
     {
         var start = new ProcessStartInfo(program)

@@ -8,7 +8,7 @@ namespace Fabric.Api.Tests;
 /// <summary>fabric-api as a program: what it says and how it exits when it cannot start.</summary>
 public sealed class StartupTests
 {
-    private static (int ExitCode, string Stdout, string Stderr) RunApi(params string[] args)
+    internal static (int ExitCode, string Stdout, string Stderr) RunApi(params string[] args)
     {
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -31,7 +31,7 @@ public sealed class StartupTests
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
-    private static void AssertOneLine(int expectedExit, (int ExitCode, string Stdout, string Stderr) run, string contains)
+    internal static void AssertOneLine(int expectedExit, (int ExitCode, string Stdout, string Stderr) run, string contains)
     {
         Assert.True(run.ExitCode == expectedExit, $"exit {run.ExitCode}\nstdout: {run.Stdout}\nstderr: {run.Stderr}");
         var lines = (run.Stdout + run.Stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -1,3 +1,4 @@
+using Fabric.Api.Auth;
 using Fabric.Api.Devices;
 using Fabric.Api.Extensions;
 using Fabric.Api.Http;
@@ -11,16 +12,20 @@ public static class FabricApi
 {
     public static WebApplication Build(string[] args)
     {
-        // --insecure is a flag; configuration's command line wants a value after every switch.
-        args = args.Select(a => a == "--insecure" ? "--insecure=true" : a).ToArray();
+        // --insecure and --auth-none-anywhere are flags; configuration's command line wants a value after every switch.
+        args = AuthOptions.WithFlagValues(args).Select(a => a == "--insecure" ? "--insecure=true" : a).ToArray();
         var builder = WebApplication.CreateBuilder(args);
-        builder.Configuration.AddCommandLine(args, ApiOptions.Switches);
+        builder.Configuration.AddCommandLine(args, ApiOptions.Switches.Concat(AuthOptions.Switches).ToDictionary());
 
         // The host logs a start that fails (a taken port, a malformed --urls) with its whole stack trace; Program says it in
         // one line instead. Its Critical messages (a background service that stops the host) still show.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(KestrelErrorBodies.Use));
         builder.Services.Configure<ApiOptions>(builder.Configuration.GetSection(ApiOptions.Section));
+        builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOptions.Section));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<KeystoneClient>();
+        builder.Services.AddHttpClient(KeystoneClient.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddSingleton<FabricConnection>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FabricConnection>());
         builder.Services.AddSingleton<DeviceProfiles>();
@@ -52,6 +57,7 @@ public static class FabricApi
                 _ => $"the request failed with status {http.Response.StatusCode}",
             });
         });
+        app.UseMiddleware<KeystoneAuthMiddleware>();
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/v2"), v2 => v2.Use(async (context, next) =>
         {
             Microversion.Negotiate(context);

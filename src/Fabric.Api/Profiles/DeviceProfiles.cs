@@ -76,7 +76,7 @@ public sealed partial class DeviceProfiles(FabricConnection fabric)
         return (await List()).FirstOrDefault(p => UuidOf(p.Name) == canonical);
     }
 
-    public async Task<ProfileView> Create(string name, IReadOnlyList<ProfileGroup> groups)
+    public async Task<ProfileView> Create(string name, IReadOnlyList<ProfileGroup> groups, string? project = null)
     {
         if (groups.Count > MaxGroups)
         {
@@ -92,7 +92,7 @@ public sealed partial class DeviceProfiles(FabricConnection fabric)
         ProfileView view;
         try
         {
-            view = await fabric.Vim.CreateProfile(name, groups.ToArray());
+            view = await fabric.Vim.CreateProfile(name, groups.ToArray(), project: project);
         }
         catch (FabricRejectedException ex) when (ex.Rejected.Reason == RejectReason.AlreadyExists)
         {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Fabric.Api.Auth;
 using Fabric.Api.Http;
 using Fabric.Messages.Profiles;
 
@@ -62,7 +63,7 @@ public static class ProfileEndpoints
         }
 
         var groups = ProfileGroups.Parse(item["groups"], name);
-        var created = await profiles.Create(name, groups);
+        var created = await profiles.Create(name, groups, Caller.Of(request.HttpContext).OwnerProject);
         return JsonResults.Of(Render(request, created), StatusCodes.Status201Created);
     }
 
@@ -121,6 +122,7 @@ public static class ProfileEndpoints
             ["uuid"] = uuid,
             ["description"] = "",
             ["groups"] = new JsonArray(profile.Groups.Select(g => (JsonNode)ProfileGroups.Render(g)).ToArray()),
+            ["project_id"] = profile.Project,
             ["created_at"] = null,
             ["updated_at"] = null,
             ["links"] = Links.Self(request, Resource, uuid),

@@ -21,6 +21,9 @@ public sealed partial record Arq(string Uuid, int Generation, AttachmentView Vie
 
     public string? Instance => Assigned ? View.VmId : null;
 
+    /// <summary>The project that made it (its Keystone token's); none when made without authentication.</summary>
+    public string? Project => View.Project;
+
     public string ProfileName => DeviceProfiles.ParseGroupProfile(View.Profile)?.Name ?? View.Profile;
 
     public int Group => DeviceProfiles.ParseGroupProfile(View.Profile)?.Group ?? 0;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Fabric.Api.Auth;
 using Fabric.Api.Http;
 using Fabric.Api.Profiles;
 
@@ -44,7 +45,7 @@ public static class ArqEndpoints
         }
 
         var profile = await profiles.Find(name) ?? throw ApiError.NotFound($"Device Profile not found with name={name}");
-        var arqs = await store.Create(profile);
+        var arqs = await store.Create(profile, Caller.Of(request.HttpContext).OwnerProject);
         return JsonResults.Of(Collection(request, arqs, binder), StatusCodes.Status201Created);
     }
 
@@ -63,7 +64,8 @@ public static class ArqEndpoints
             instance = Uuids.Canonical(instance) ?? throw ApiError.BadRequest($"instance '{Query.Get(request, "instance")}' is not a uuid");
         }
 
-        var arqs = await store.List(instance);
+        var caller = Caller.Of(request.HttpContext);
+        IReadOnlyList<Arq> arqs = (await store.List(instance)).Where(a => caller.Sees(a.Project)).ToArray();
         if (bindState is not null)
         {
             var resolved = arqs.Where(a => ArqStates.Resolved.Contains(ArqStates.StateOf(a))).ToArray();
@@ -83,18 +85,19 @@ public static class ArqEndpoints
     {
         Query.OnlyKnown(request);
         var canonical = Uuids.Canonical(uuid) ?? throw ApiError.BadRequest($"'{uuid}' is not an accelerator request uuid");
-        var arq = await store.Find(canonical) ?? throw ApiError.NotFound($"ARQ not found with uuid {canonical}");
+        var arq = await Visible(request.HttpContext, store, canonical) ?? throw ApiError.NotFound($"ARQ not found with uuid {canonical}");
         return JsonResults.Of(ArqStates.Render(request, arq));
     }
 
-    private static async Task<IResult> Patch(HttpContext context, Binder binder)
+    private static async Task<IResult> Patch(HttpContext context, Binder binder, ArqStore store)
     {
         Query.OnlyKnown(context.Request);
-        return await Apply(context, binder, ArqPatch.Parse(await JsonBody.ReadAsync(context.Request), Microversion.Of(context)));
+        return await Apply(context, binder, store, ArqPatch.Parse(await JsonBody.ReadAsync(context.Request), Microversion.Of(context)));
     }
 
-    private static async Task<IResult> Apply(HttpContext context, Binder binder, ArqPatch patch)
+    private static async Task<IResult> Apply(HttpContext context, Binder binder, ArqStore store, ArqPatch patch)
     {
+        await RequireVisible(context, store, patch.Requests.Keys);
         if (patch.Bind)
         {
             await binder.Bind(patch.Requests, Microversion.Of(context), context.RequestAborted);
@@ -108,7 +111,7 @@ public static class ArqEndpoints
     }
 
     /// <summary>The SDK's and the CLI's bind and unbind of one request: Cyborg routes it to the bulk PATCH.</summary>
-    private static async Task<IResult> PatchOne(string uuid, HttpContext context, Binder binder)
+    private static async Task<IResult> PatchOne(string uuid, HttpContext context, Binder binder, ArqStore store)
     {
         var canonical = Uuids.Canonical(uuid) ?? throw ApiError.BadRequest($"'{uuid}' is not an accelerator request uuid");
         Query.OnlyKnown(context.Request);
@@ -119,18 +122,19 @@ public static class ArqEndpoints
                 + $"({string.Join(", ", patch.Requests.Keys)}); send {{\"{canonical}\": [operations]}}");
         }
 
-        return await Apply(context, binder, patch);
+        return await Apply(context, binder, store, patch);
     }
 
-    private static async Task<IResult> DeleteOne(string uuid, HttpContext context, Binder binder)
+    private static async Task<IResult> DeleteOne(string uuid, HttpContext context, Binder binder, ArqStore store)
     {
         var canonical = Uuids.Canonical(uuid) ?? throw ApiError.BadRequest($"'{uuid}' is not an accelerator request uuid");
         Query.OnlyKnown(context.Request);
+        await RequireVisible(context, store, [canonical]);
         await binder.Delete([canonical], context.RequestAborted);
         return Results.NoContent();
     }
 
-    private static async Task<IResult> Delete(HttpContext context, Binder binder)
+    private static async Task<IResult> Delete(HttpContext context, Binder binder, ArqStore store)
     {
         var request = context.Request;
         Query.OnlyKnown(request, "arqs", "instance");
@@ -141,19 +145,56 @@ public static class ArqEndpoints
             throw ApiError.BadRequest("Object action delete failed because: Provide either an ARQ uuid list or an instance UUID");
         }
 
+        var caller = Caller.Of(context);
         if (!string.IsNullOrEmpty(instance))
         {
-            await binder.DeleteInstance(Uuids.Canonical(instance) ?? throw ApiError.BadRequest($"instance '{instance}' is not a uuid"), context.RequestAborted);
+            var canonical = Uuids.Canonical(instance) ?? throw ApiError.BadRequest($"instance '{instance}' is not a uuid");
+            if (caller.AllProjects)
+            {
+                await binder.DeleteInstance(canonical, context.RequestAborted);
+            }
+            else
+            {
+                // Only the caller's project's requests of the instance: another project's stay, unseen.
+                var own = (await store.List(canonical)).Where(a => caller.Sees(a.Project)).Select(a => a.Uuid).ToArray();
+                await binder.Delete(own, context.RequestAborted);
+            }
         }
         else
         {
             var uuids = arqs!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(u => Uuids.Canonical(u) ?? throw ApiError.BadRequest($"'{u}' is not an accelerator request uuid"))
                 .Distinct().ToArray();
+            await RequireVisible(context, store, uuids);
             await binder.Delete(uuids, context.RequestAborted);
         }
 
         return Results.NoContent();
+    }
+
+    /// <summary>The ARQ if the caller may see it (its project's, or any for admins and the service); another project's is not there.</summary>
+    private static async Task<Arq?> Visible(HttpContext context, ArqStore store, string uuid)
+    {
+        var caller = Caller.Of(context);
+        return await store.Find(uuid) is { } arq && caller.Sees(arq.Project) ? arq : null;
+    }
+
+    /// <summary>Refuses, as not found, an action on requests of another project; unknown ones are left to the action (which says so).</summary>
+    private static async Task RequireVisible(HttpContext context, ArqStore store, IEnumerable<string> uuids)
+    {
+        var caller = Caller.Of(context);
+        if (caller.AllProjects)
+        {
+            return;
+        }
+
+        foreach (var uuid in uuids)
+        {
+            if (await store.Find(uuid) is { } arq && !caller.Sees(arq.Project))
+            {
+                throw ApiError.NotFound($"ARQ not found with uuid {uuid}");
+            }
+        }
     }
 
     private static JsonObject Collection(HttpRequest request, IEnumerable<Arq> arqs, Binder binder) => new()

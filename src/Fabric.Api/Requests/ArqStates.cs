@@ -86,7 +86,7 @@ public static class ArqStates
             ["hostname"] = arq.Assigned ? view.Host ?? requested?.Host : null,
             ["device_rp_uuid"] = device is not null ? Uuids.Of("rp", device) : requested?.DeviceRpUuid,
             ["instance_uuid"] = arq.Instance,
-            ["project_id"] = requested?.Project,
+            ["project_id"] = view.Project ?? requested?.Project,
             ["attach_handle_type"] = handle is null ? "" : handle.PciAddress is null ? AttachHandleType : PciAttachHandleType,
             ["attach_handle_uuid"] = handle is null ? null : Uuids.Of("attach-handle", arq.AttachmentId),
             ["attach_handle_info"] = info,

@@ -80,7 +80,7 @@ public sealed class ArqStore(FabricConnection fabric, DeviceProfiles profiles, I
     }
 
     /// <summary>One ARQ per accelerator of every group of the profile, all or none.</summary>
-    public async Task<IReadOnlyList<Arq>> Create(ProfileView profile)
+    public async Task<IReadOnlyList<Arq>> Create(ProfileView profile, string? project)
     {
         var made = new List<Arq>();
         try
@@ -91,7 +91,7 @@ public sealed class ArqStore(FabricConnection fabric, DeviceProfiles profiles, I
                 for (var i = 0; i < profile.Groups[group].QueuePairs; i++)
                 {
                     var uuid = Guid.NewGuid().ToString("D");
-                    var view = await Vim.CreateAttachment(uuid, Arq.Unassigned, groupProfile);
+                    var view = await Vim.CreateAttachment(uuid, Arq.Unassigned, groupProfile, project: project);
                     made.Add(new Arq(uuid, 0, view));
                     _known[uuid] = "";
                 }
@@ -130,13 +130,13 @@ public sealed class ArqStore(FabricConnection fabric, DeviceProfiles profiles, I
         AttachmentView view;
         try
         {
-            view = await Vim.CreateAttachment(id, instance ?? Arq.Unassigned, arq.View.Profile);
+            view = await Vim.CreateAttachment(id, instance ?? Arq.Unassigned, arq.View.Profile, project: arq.Project);
         }
         catch (FabricRejectedException ex) when (ex.Rejected.Reason == RejectReason.NotFound && arq.View.Groups.Count == 1)
         {
             // The request's device profile was deleted since: its group is in the request itself.
             await profiles.RestoreGroupProfile(arq.View.Profile, arq.View.Groups[0]);
-            view = await Vim.CreateAttachment(id, instance ?? Arq.Unassigned, arq.View.Profile);
+            view = await Vim.CreateAttachment(id, instance ?? Arq.Unassigned, arq.View.Profile, project: arq.Project);
         }
 
         _known[arq.Uuid] = instance ?? "";

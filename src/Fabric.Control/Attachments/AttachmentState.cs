@@ -30,7 +30,8 @@ public sealed partial record AttachmentState(
     RejectReason? FailureReason,
     string? FailureMessage,
     RequestLog Requests,
-    BindRequest? BindRequest = null) : IFabricMessage
+    BindRequest? BindRequest = null,
+    string? Project = null) : IFabricMessage
 {
     public static AttachmentState Empty(string attachmentId) => new(
         attachmentId, false, "", "", [], AttachmentStatus.Initial, null, null, [], null, null, null,
@@ -45,7 +46,7 @@ public sealed partial record AttachmentState(
 
     public AttachmentView ToView() => new(
         AttachmentId, VmId, Profile, Status, Groups.ToArray(), DeviceId, Host, DeviceFunctions.ToArray(), Handle,
-        FailureReason, FailureMessage, BindRequest);
+        FailureReason, FailureMessage, BindRequest, Project);
 
     /// <summary>Checks that need no other entity; the profile lookup comes after.</summary>
     public Decision Validate(CreateAttachment cmd)
@@ -61,6 +62,11 @@ public sealed partial record AttachmentState(
             return Decision.Reject(RejectReason.InvalidArgument, $"attachment {cmd.AttachmentId}: a VM id (1-128 characters) is required");
         }
 
+        if (cmd.Project is { Length: > 255 })
+        {
+            return Decision.Reject(RejectReason.InvalidArgument, $"attachment {cmd.AttachmentId}: a project has at most 255 characters");
+        }
+
         if (string.IsNullOrWhiteSpace(cmd.Profile))
         {
             return Decision.Reject(RejectReason.InvalidArgument, $"attachment {cmd.AttachmentId}: a device profile is required");
@@ -68,7 +74,7 @@ public sealed partial record AttachmentState(
 
         if (Exists)
         {
-            return VmId == cmd.VmId && Profile == cmd.Profile && Status != AttachmentStatus.Deleted
+            return VmId == cmd.VmId && Profile == cmd.Profile && Project == cmd.Project && Status != AttachmentStatus.Deleted
                 ? Decision.Unchanged
                 : Decision.Reject(RejectReason.AlreadyExists,
                     $"attachment {AttachmentId} exists already (VM {VmId}, profile {Profile}, {Status}); use a new id");
@@ -78,7 +84,11 @@ public sealed partial record AttachmentState(
     }
 
     public Decision Decide(CreateAttachment cmd, ProfileView profile) =>
-        Exists ? Validate(cmd) : Decision.Persist(new AttachmentCreated(cmd.AttachmentId, cmd.VmId, profile.Name, profile.Groups.ToArray(), cmd.RequestId));
+        Exists ? Validate(cmd)
+        : cmd.Project is { Length: > 0 } project
+            ? Decision.Persist(new AttachmentCreated(cmd.AttachmentId, cmd.VmId, profile.Name, profile.Groups.ToArray(), cmd.RequestId),
+                new AttachmentProjectSet(cmd.AttachmentId, project, cmd.RequestId))
+            : Decision.Persist(new AttachmentCreated(cmd.AttachmentId, cmd.VmId, profile.Name, profile.Groups.ToArray(), cmd.RequestId));
 
     /// <summary>Whether a bind may start; a started bind writes its events as it goes.</summary>
     public Rejected? CanBind(BindAttachment cmd)
@@ -215,6 +225,7 @@ public sealed partial record AttachmentState(
         {
             Exists = true, VmId = c.VmId, Profile = c.Profile, Groups = [.. c.Groups], Status = AttachmentStatus.Initial,
         },
+        AttachmentProjectSet p => this with { Project = p.Project },
         AttachmentDeviceChosen c => this with
         {
             PendingDevice = c.DeviceId,

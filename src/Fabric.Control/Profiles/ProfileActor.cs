@@ -34,6 +34,10 @@ public sealed class ProfileActor : FabricEntity<ProfileState>
 
     public static Props Props(string name) => Akka.Actor.Props.Create<ProfileActor>(name);
 
+    // A profile has a handful of events (create, delete, again): replaying them costs less than a snapshot, and a snapshot
+    // holds its request log's replies (views), whose shape grows (the project): Hyperion could not read an older one.
+    protected override bool TakesSnapshots => false;
+
     protected override ProfileState Apply(ProfileState state, IFabricEvent e) => state.Apply(e);
 
     protected override RequestLog RequestsOf(ProfileState state) => state.Requests;

@@ -14,7 +14,8 @@ public sealed partial record ProfileState(
     string Name,
     bool Exists,
     ImmutableArray<ProfileGroup> Groups,
-    RequestLog Requests) : IFabricMessage
+    RequestLog Requests,
+    string? Project = null) : IFabricMessage
 {
     public const int MaxGroups = 16;
     public const int MaxQueuePairsPerGroup = 64;
@@ -22,7 +23,7 @@ public sealed partial record ProfileState(
 
     public static ProfileState Empty(string name) => new(name, false, [], RequestLog.Empty);
 
-    public ProfileView ToView() => new(Name, Groups.ToArray(), Exists);
+    public ProfileView ToView() => new(Name, Groups.ToArray(), Exists, Project);
 
     public Decision Decide(CreateProfile cmd)
     {
@@ -30,6 +31,11 @@ public sealed partial record ProfileState(
         {
             return Decision.Reject(RejectReason.InvalidArgument,
                 $"profile name '{cmd.Name}' is not valid: 1-64 characters of a-z, A-Z, 0-9, '.', '_' and '-', starting with a letter or digit");
+        }
+
+        if (cmd.Project is { Length: > 255 })
+        {
+            return Decision.Reject(RejectReason.InvalidArgument, $"profile {cmd.Name}: a project has at most 255 characters");
         }
 
         if (cmd.Groups is null || cmd.Groups.Count == 0)
@@ -73,7 +79,10 @@ public sealed partial record ProfileState(
                 : $"profile {cmd.Name} exists already with other groups; delete it first");
         }
 
-        return Decision.Persist(new ProfileCreated(cmd.Name!, cmd.Groups.ToArray(), cmd.RequestId));
+        var created = new ProfileCreated(cmd.Name!, cmd.Groups.ToArray(), cmd.RequestId);
+        return cmd.Project is { Length: > 0 } project
+            ? Decision.Persist(created, new ProfileProjectSet(cmd.Name!, project, cmd.RequestId))
+            : Decision.Persist(created);
     }
 
     /// <summary>Placement's syntax for the group's resource classes and traits (their meaning is placement's: any name is taken).</summary>
@@ -111,8 +120,9 @@ public sealed partial record ProfileState(
 
     public ProfileState Apply(IFabricEvent e) => e switch
     {
-        ProfileCreated c => this with { Exists = true, Groups = [.. c.Groups] },
-        ProfileDeleted => this with { Exists = false, Groups = [] },
+        ProfileCreated c => this with { Exists = true, Groups = [.. c.Groups], Project = null },
+        ProfileProjectSet p => this with { Project = p.Project },
+        ProfileDeleted => this with { Exists = false, Groups = [], Project = null },
         _ => this,
     };
 

@@ -10,8 +10,11 @@ public interface IAttachmentCommand : IAttachmentMessage, IFabricCommand
 {
 }
 
-/// <summary>Create the request for a VM from a device profile. The profile's groups are copied in.</summary>
-public sealed record CreateAttachment(string AttachmentId, string VmId, string Profile, string RequestId) : IAttachmentCommand;
+/// <summary>
+/// Create the request for a VM from a device profile. The profile's groups are copied in. <paramref name="Project"/>: the
+/// owning project (Keystone's project id, Cyborg's ARQ project_id); none for a fabric without projects.
+/// </summary>
+public sealed record CreateAttachment(string AttachmentId, string VmId, string Profile, string RequestId, string? Project = null) : IAttachmentCommand;
 
 /// <summary>Pick a device with free capacity for the profile on <paramref name="Host"/> (any host when null) and reserve it.</summary>
 public sealed record BindAttachment(string AttachmentId, string? Host, string RequestId) : IAttachmentCommand;

@@ -15,6 +15,13 @@ public sealed record AttachmentCreated(
     IReadOnlyList<ProfileGroup> Groups,
     string RequestId) : IAttachmentEvent;
 
+/// <summary>
+/// The owning project of a request just created, journaled right after <see cref="AttachmentCreated"/>. An event of its
+/// own, not a field of that one: Hyperion reads a known type's fields by position, so a field added to an event would
+/// misread every journal written before it.
+/// </summary>
+public sealed record AttachmentProjectSet(string AttachmentId, string Project, string RequestId) : IAttachmentEvent;
+
 /// <summary>Written before the device is asked, so a restarted entity knows which reservation it may hold.</summary>
 public sealed record AttachmentDeviceChosen(string AttachmentId, string DeviceId, string? Host, string RequestId) : IAttachmentEvent;
 

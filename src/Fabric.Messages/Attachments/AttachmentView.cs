@@ -16,7 +16,8 @@ public sealed record AttachmentView(
     AttachHandle? Handle,
     RejectReason? FailureReason,
     string? FailureMessage,
-    BindRequest? BindRequest = null) : IFabricMessage;
+    BindRequest? BindRequest = null,
+    string? Project = null) : IFabricMessage;
 
 /// <summary>What a recorded bind was asked with (<see cref="RequestBind"/>) and whether its outcome was reported.</summary>
 public sealed record BindRequest(string Host, string DeviceRpUuid, string? Project, bool Reported) : IFabricMessage;

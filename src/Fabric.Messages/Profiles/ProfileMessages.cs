@@ -50,7 +50,8 @@ public interface IProfileCommand : IProfileMessage, IFabricCommand
 {
 }
 
-public sealed record CreateProfile(string Name, IReadOnlyList<ProfileGroup> Groups, string RequestId) : IProfileCommand;
+/// <summary><paramref name="Project"/>: the project that made it (Cyborg shows it as project_id); none without projects.</summary>
+public sealed record CreateProfile(string Name, IReadOnlyList<ProfileGroup> Groups, string RequestId, string? Project = null) : IProfileCommand;
 
 public sealed record DeleteProfile(string Name, string RequestId) : IProfileCommand;
 
@@ -65,5 +66,8 @@ public sealed record ProfileCreated(string Name, IReadOnlyList<ProfileGroup> Gro
 
 public sealed record ProfileDeleted(string Name, string RequestId) : IProfileEvent;
 
+/// <summary>The project that made a profile just created, journaled right after <see cref="ProfileCreated"/> (an event of its own: see AttachmentProjectSet).</summary>
+public sealed record ProfileProjectSet(string Name, string Project, string RequestId) : IProfileEvent;
+
 /// <summary>A profile as queries and successful commands answer it. <paramref name="Exists"/> is false once deleted.</summary>
-public sealed record ProfileView(string Name, IReadOnlyList<ProfileGroup> Groups, bool Exists) : IFabricMessage;
+public sealed record ProfileView(string Name, IReadOnlyList<ProfileGroup> Groups, bool Exists, string? Project = null) : IFabricMessage;

@@ -158,5 +158,9 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         typeof(DeviceHostTraitsChanged),
         typeof(TraitedDeviceView),
         typeof(PciAttachHandle),
+
+        // Appended, never inserted: a known type is written as its index in this list.
+        typeof(AttachmentProjectSet),
+        typeof(ProfileProjectSet),
     ];
 }

@@ -183,8 +183,8 @@ public sealed class FabricVimClient : IAsyncDisposable
 
     public static string NewRequestId() => Guid.NewGuid().ToString("N");
 
-    public Task<ProfileView> CreateProfile(string name, IReadOnlyList<ProfileGroup> groups, string? requestId = null) =>
-        Request<ProfileView>(new CreateProfile(name, groups.ToArray(), requestId ?? NewRequestId()));
+    public Task<ProfileView> CreateProfile(string name, IReadOnlyList<ProfileGroup> groups, string? requestId = null, string? project = null) =>
+        Request<ProfileView>(new CreateProfile(name, groups.ToArray(), requestId ?? NewRequestId(), project));
 
     public async Task<IReadOnlyList<ProfileView>> ListProfiles() => (await Request<ProfileList>(Messages.Vim.ListProfiles.Instance)).Profiles;
 
@@ -195,8 +195,8 @@ public sealed class FabricVimClient : IAsyncDisposable
 
     public Task<ProfileView> DeleteProfile(string name, string? requestId = null) => Request<ProfileView>(new DeleteProfile(name, requestId ?? NewRequestId()));
 
-    public Task<AttachmentView> CreateAttachment(string id, string vmId, string profile, string? requestId = null) =>
-        Request<AttachmentView>(new CreateAttachment(id, vmId, profile, requestId ?? NewRequestId()));
+    public Task<AttachmentView> CreateAttachment(string id, string vmId, string profile, string? requestId = null, string? project = null) =>
+        Request<AttachmentView>(new CreateAttachment(id, vmId, profile, requestId ?? NewRequestId(), project));
 
     public Task<AttachmentView> Bind(string id, string? host, string? requestId = null) =>
         Request<AttachmentView>(new BindAttachment(id, host, requestId ?? NewRequestId()));
