@@ -56,7 +56,7 @@ fi
 # static AF_ALG program; cpio/gzip pack its initramfs, objcopy (binutils) reads the kernel modules' dependencies.
 vhost_packages=()
 command -v qemu-system-x86_64 >/dev/null 2>&1 || vhost_packages+=(qemu-system-x86)
-[ -x /bin/busybox ] && ldd /bin/busybox 2>&1 | grep -q "not a dynamic" || vhost_packages+=(busybox-static)
+case "$(LC_ALL=C ldd /bin/busybox 2>&1 || true)" in *"not a dynamic"*) ;; *) vhost_packages+=(busybox-static) ;; esac
 for tool in cpio gzip objcopy; do command -v "$tool" >/dev/null 2>&1 || vhost_packages+=("$([ "$tool" = objcopy ] && echo binutils || echo "$tool")"); done
 dpkg -s libc6-dev >/dev/null 2>&1 || vhost_packages+=(libc6-dev)
 if [ ${#vhost_packages[@]} -gt 0 ]; then

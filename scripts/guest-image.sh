@@ -20,8 +20,14 @@ for tool in apt-get apt-cache dpkg-deb tar gcc objcopy cpio gzip; do
     command -v "$tool" >/dev/null || die 2 "$tool not found (apt-get install -y gcc binutils cpio gzip)"
 done
 busybox=/bin/busybox
-[ -x "$busybox" ] && "$busybox" --help 2>&1 | head -1 | grep -q BusyBox && file_static=$(LC_ALL=C ldd "$busybox" 2>&1 || true)
-case "${file_static:-}" in
+# No pipes here: under pipefail, `busybox --help | head -1` fails whenever busybox gets SIGPIPE first.
+file_static=""
+if [ -x "$busybox" ]; then
+    case "$("$busybox" --help 2>&1 || true)" in
+        BusyBox*) file_static=$(LC_ALL=C ldd "$busybox" 2>&1 || true) ;;
+    esac
+fi
+case "$file_static" in
     *"not a dynamic executable"*|*"statically linked"*) ;;
     *) die 2 "a static busybox is needed at $busybox (apt-get install -y busybox-static)" ;;
 esac

@@ -179,7 +179,7 @@ public sealed partial class CryptodevAesGcmDriver
             ref var slot = ref _table[(int)(d.UserTag & _tableMask)];
             if (!slot.Used || slot.UserTag != d.UserTag)
             {
-                DpdkNative.OpFree(d.Op); // not ours: an earlier driver's abandoned op on this queue pair
+                FreeStray(d.Op, ref _strays); // the synchronous path's abandoned op, or an earlier driver's on this queue pair
                 continue;
             }
             slot.Used = false;
@@ -193,6 +193,7 @@ public sealed partial class CryptodevAesGcmDriver
             c.Token = slot.Token;
             c.Status = Complete(ref d, (byte*)slot.Output, slot.OutLength, out c.Written);
         }
+        FreeClosedSessions();
         return n;
     }
 

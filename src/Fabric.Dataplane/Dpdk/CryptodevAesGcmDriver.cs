@@ -23,6 +23,10 @@ public sealed partial class CryptodevAesGcmDriver : IAsyncGDriver
     private readonly ushort _queuePair;
     private ulong _sequence;
     private long _abandoned;
+    /// <summary>Ops the synchronous path gave up at their deadline that have not surfaced from the device yet.</summary>
+    private int _strays;
+    /// <summary>Sessions closed while the device still held ops of this driver: an op may name one of them.</summary>
+    private readonly List<AeadSessionHandle> _closing = new(4);
     private bool _disposed;
 
     /// <summary>Takes one queue pair of <paramref name="device"/> for this driver's lifetime.</summary>
@@ -89,7 +93,41 @@ public sealed partial class CryptodevAesGcmDriver : IAsyncGDriver
         return OpStatus.Ok;
     }
 
-    public void CloseSession(object? session) => (session as AeadSessionHandle)?.Dispose();
+    public void CloseSession(object? session)
+    {
+        if (session is not AeadSessionHandle handle)
+        {
+            return;
+        }
+        // An op answered DeadlineExceeded may still be inside the device, naming this session: the device would read
+        // freed memory when it gets to it. Such a session is freed once the device has given back every op of ours.
+        _closing.Add(handle);
+        FreeClosedSessions();
+    }
+
+    private bool DeviceHoldsOurOps => _inFlight > 0 || _strays > 0;
+
+    private void FreeClosedSessions()
+    {
+        if (_closing.Count == 0 || DeviceHoldsOurOps)
+        {
+            return;
+        }
+        foreach (var handle in _closing)
+        {
+            handle.Dispose();
+        }
+        _closing.Clear();
+    }
+
+    private static void FreeStray(nint op, ref int strays)
+    {
+        DpdkNative.OpFree(op);
+        if (strays > 0)
+        {
+            strays--;
+        }
+    }
 
     public OpStatus Execute(in DriverOp op, ReadOnlySpan<byte> input, Span<byte> output, out int written)
     {
@@ -190,6 +228,7 @@ public sealed partial class CryptodevAesGcmDriver : IAsyncGDriver
                 if (Stopwatch.GetTimestamp() > deadline)
                 {
                     _abandoned++;
+                    _strays++;
                     return OpStatus.DeadlineExceeded;
                 }
                 var n = DpdkNative.AeadDequeue(_deviceHandle, _queuePair, done, PollBurst);
@@ -202,14 +241,15 @@ public sealed partial class CryptodevAesGcmDriver : IAsyncGDriver
                     ref var d = ref done[i];
                     if (d.UserTag != tag)
                     {
-                        DpdkNative.OpFree(d.Op); // a late answer to an abandoned op
+                        FreeStray(d.Op, ref _strays); // a late answer to an abandoned op
                         continue;
                     }
                     // The queue pair completes in order, so nothing after ours is in this burst; finish it.
                     for (var j = i + 1; j < n; j++)
                     {
-                        DpdkNative.OpFree(done[j].Op);
+                        FreeStray(done[j].Op, ref _strays);
                     }
+                    FreeClosedSessions();
                     return Complete(ref d, outPtr, outLength, out written);
                 }
             }
@@ -242,7 +282,18 @@ public sealed partial class CryptodevAesGcmDriver : IAsyncGDriver
         var n = DpdkNative.AeadDequeue(_deviceHandle, _queuePair, done, PollBurst);
         for (var i = 0; i < n; i++)
         {
-            DpdkNative.OpFree(done[i].Op);
+            ref var d = ref done[i];
+            ref var slot = ref _table[(int)(d.UserTag & _tableMask)];
+            if (slot.Used && slot.UserTag == d.UserTag)
+            {
+                slot.Used = false; // an op of the asynchronous path, surfacing while the driver stops
+                _inFlight--;
+                DpdkNative.OpFree(d.Op);
+            }
+            else
+            {
+                FreeStray(d.Op, ref _strays);
+            }
         }
     }
 
@@ -253,9 +304,21 @@ public sealed partial class CryptodevAesGcmDriver : IAsyncGDriver
             return;
         }
         _disposed = true;
-        // Free what already came back; ops still inside the device go when the device stops.
+        // Give the device a moment to hand back the ops it still holds, then free the closed sessions. A device that
+        // keeps them (hung hardware) keeps its sessions too: leaked on purpose, never freed under a running op.
         var done = stackalloc DpdkNative.AeadDone[PollBurst];
-        Reap(done);
+        var until = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 5;
+        do
+        {
+            Reap(done);
+        }
+        while (DeviceHoldsOurOps && Stopwatch.GetTimestamp() < until);
+        FreeClosedSessions();
+        foreach (var leaked in _closing)
+        {
+            leaked.SetHandleAsInvalid();
+        }
+        _closing.Clear();
         _device.ReleaseQueuePair(_queuePair);
         _device.Handle.DangerousRelease();
     }
