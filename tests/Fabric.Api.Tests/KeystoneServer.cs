@@ -218,7 +218,7 @@ public sealed class KeystoneServer : IAsyncLifetime
         {
             if (_api is null)
             {
-                _api = FabricApi.Build(["--urls", ApiUrl, "--fabric", $"127.0.0.1:{fabric.Node.Address.Port}", "--auth", "keystone", "--keystone-url", Url,
+                _api = FabricApi.Build(["--urls", ApiUrl, "--fabric", $"127.0.0.1:{fabric.Node.Address.Port}", "--data", fabric.DataFolder, "--auth", "keystone", "--keystone-url", Url,
                     "--keystone-user", "fabric-api", "--keystone-password", "fabric-api-secret", "--keystone-project", "service",
                     "--nova-events-url", fabric.Nova.EventsUrl, "--nova-events-token", "service-token", "--Logging:LogLevel:Default", "Warning"]);
                 await _api.StartAsync();

@@ -39,11 +39,12 @@ public sealed class FabricJsonSerializer : Serializer
 
     public override object FromBinary(byte[] bytes, Type type)
     {
-        foreach (var name in TypeNames(bytes))
+        var names = TypeNames(bytes);
+        foreach (var name in names)
         {
             if (!IsAllowed(name))
             {
-                throw new SerializationException($"refused to read type [{name}] from JSON: not a Fabric message or a type one holds");
+                throw new SerializationException($"refused to read type [{name}] from JSON (in a [{names[0]}]): not a Fabric message or a type one holds");
             }
         }
 

@@ -115,6 +115,11 @@ public sealed partial class FabricTypeFilter : ITypeFilter
             .Where(t => t is { IsGenericTypeDefinition: true } && t.Name.StartsWith("<>z__ReadOnly", StringComparison.Ordinal) && t.GetGenericArguments().Length == 1)
             .ToArray();
 
+        private readonly Type[] _classes = assemblies
+            .SelectMany(Types)
+            .Where(t => t is { IsClass: true, ContainsGenericParameters: false })
+            .ToArray();
+
         public HashSet<Type> Run()
         {
             foreach (var message in assemblies.SelectMany(Types).Where(t => typeof(IFabricMessage).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false, ContainsGenericParameters: false }))
@@ -165,8 +170,20 @@ public sealed partial class FabricTypeFilter : ITypeFilter
                     _allowed.Add(typeof(System.Collections.DictionaryEntry));
                 }
             }
-            else if (IsFabric(type.Assembly.GetName().Name) && !type.IsInterface && !type.IsAbstract)
+            else if (IsFabric(type.Assembly.GetName().Name))
             {
+                // A field of a Fabric type may hold any Fabric class derived from it (a ConstrainedGroup where a
+                // ProfileGroup is declared): new data travels in derived types, as a known type's fields are positional.
+                foreach (var derived in _classes.Where(c => c != type && type.IsAssignableFrom(c)))
+                {
+                    Visit(derived);
+                }
+
+                if (type.IsInterface || type.IsAbstract)
+                {
+                    return;
+                }
+
                 _allowed.Add(type);
                 for (var t = type; t is not null && t != typeof(object); t = t.BaseType)
                 {

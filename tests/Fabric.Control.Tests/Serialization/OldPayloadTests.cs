@@ -29,23 +29,24 @@ public sealed class OldPayloadTests : IDisposable
     }
 
     [Fact]
-    public void Profile_events_views_and_snapshots_without_traits_read_with_none()
+    public void Profile_events_without_traits_read_with_none()
     {
         var created = Read<ProfileCreated>(OldProfileCreated);
         Assert.Equal([new ProfileGroup("aes-256-gcm", 2), new ProfileGroup("sha256", 1)], created.Groups);
         Assert.Null(created.Groups[0].RequiredTraits);
         Assert.Null(created.Groups[0].AttachType);
-        Assert.Equal(new ProfileGroup("sha256", 1), Read<ProfileView>(OldProfileView).Groups.Single());
-        Assert.Equal(new ProfileGroup("sha256", 3), Read<ProfileState>(OldProfileState).Groups.Single());
+        // ProfileView and ProfileState gained a project (Keystone): their old bytes no longer read. Profiles recover
+        // from their events alone since then (ProfileActor.TakesSnapshots is false: old snapshots are never loaded),
+        // and views only travel between nodes of one version.
+        Assert.ThrowsAny<Exception>(() => Read<ProfileView>(OldProfileView));
     }
 
     [Fact]
-    public void Attachment_events_and_snapshots_without_traits_read_with_none()
+    public void Attachment_events_without_traits_read_with_none()
     {
         Assert.Equal(new ProfileGroup("sha256", 1), Read<AttachmentCreated>(OldAttachmentCreated).Groups.Single());
-        var state = Read<AttachmentState>(OldAttachmentState);
-        Assert.Equal(new ProfileGroup("deflate", 1), state.Groups.Single());
-        Assert.Equal(["deflate"], state.Functions);
+        // AttachmentState gained a project: attachments recover from their events alone (AttachmentActor.TakesSnapshots).
+        Assert.ThrowsAny<Exception>(() => Read<AttachmentState>(OldAttachmentState));
     }
 
     [Fact]
@@ -65,9 +66,6 @@ public sealed class OldPayloadTests : IDisposable
 
     private const string OldProfileView =
         "/hUABgH7cAAAADw+el9fUmVhZE9ubHlTaW5nbGVFbGVtZW50TGlzdGAxW1tGYWJyaWMuTWVzc2FnZXMuUHJvZmlsZXMuUHJvZmlsZUdyb3VwLCBGYWJyaWMuTWVzc2FnZXNdXSwgRmFicmljLkNvbnRyb2wuVGVzdHMBBQAAAF9pdGVt/g8ABwdzaGEyNTYIAQAAAAcFc2VhbA==";
-
-    private const string OldProfileState =
-        "+zQAAABGYWJyaWMuQ29udHJvbC5Qcm9maWxlcy5Qcm9maWxlU3RhdGUsIEZhYnJpYy5Db250cm9sBBcAAAA8RXhpc3RzPmtfX0JhY2tpbmdGaWVsZBcAAAA8R3JvdXBzPmtfX0JhY2tpbmdGaWVsZBUAAAA8TmFtZT5rX19CYWNraW5nRmllbGQZAAAAPFJlcXVlc3RzPmtfX0JhY2tpbmdGaWVsZAYB+4UAAABTeXN0ZW0uQ29sbGVjdGlvbnMuSW1tdXRhYmxlLkltbXV0YWJsZUFycmF5YDFbW0ZhYnJpYy5NZXNzYWdlcy5Qcm9maWxlcy5Qcm9maWxlR3JvdXAsIEZhYnJpYy5NZXNzYWdlc11dLCBTeXN0ZW0uQ29sbGVjdGlvbnMuSW1tdXRhYmxlAQUAAABhcnJheQEAAAD+DwAHB3NoYTI1NggDAAAABwVzZWFs+zIAAABGYWJyaWMuQ29udHJvbC5FbnRpdGllcy5SZXF1ZXN0TG9nLCBGYWJyaWMuQ29udHJvbAIWAAAAPE9yZGVyPmtfX0JhY2tpbmdGaWVsZBgAAAA8UmVwbGllcz5rX19CYWNraW5nRmllbGT7ewAAAFN5c3RlbS5Db2xsZWN0aW9ucy5JbW11dGFibGUuSW1tdXRhYmxlUXVldWVgMVtbU3lzdGVtLlN0cmluZywgU3lzdGVtLlByaXZhdGUuQ29yZUxpYiwlY29yZSVdXSwgU3lzdGVtLkNvbGxlY3Rpb25zLkltbXV0YWJsZQMKAAAAX2JhY2t3YXJkcxIAAABfYmFja3dhcmRzUmV2ZXJzZWQJAAAAX2ZvcndhcmRzAAAAAPuvAAAAU3lzdGVtLkNvbGxlY3Rpb25zLkltbXV0YWJsZS5JbW11dGFibGVEaWN0aW9uYXJ5YDJbW1N5c3RlbS5TdHJpbmcsIFN5c3RlbS5Qcml2YXRlLkNvcmVMaWIsJWNvcmUlXSxbU3lzdGVtLk9iamVjdCwgU3lzdGVtLlByaXZhdGUuQ29yZUxpYiwlY29yZSVdXSwgU3lzdGVtLkNvbGxlY3Rpb25zLkltbXV0YWJsZQMKAAAAX2NvbXBhcmVycwYAAABfY291bnQFAAAAX3Jvb3QAAAAA";
 
     private const string OldAttachmentCreated =
         "/iAABwNhMftwAAAAPD56X19SZWFkT25seVNpbmdsZUVsZW1lbnRMaXN0YDFbW0ZhYnJpYy5NZXNzYWdlcy5Qcm9maWxlcy5Qcm9maWxlR3JvdXAsIEZhYnJpYy5NZXNzYWdlc11dLCBGYWJyaWMuQ29udHJvbC5UZXN0cwEFAAAAX2l0ZW3+DwAHB3NoYTI1NggBAAAABwVzZWFsBwNyMgcFdm0tMQ==";

@@ -115,6 +115,34 @@ public sealed class SerializationTests : IDisposable
     }
 
     [Fact]
+    public void A_profile_with_a_constrained_group_crosses_the_wire_by_hyperion_and_by_json()
+    {
+        var create = new CreateProfile("fpga", [new ConstrainedGroup("", 1, ["FPGA"], ["CUSTOM_FPGA_1"], null, null)], "r1");
+
+        var back = RoundTrip(create);
+
+        var group = Assert.IsType<ConstrainedGroup>(Assert.Single(back.Groups));
+        Assert.Equal(["CUSTOM_FPGA_1"], group.RequiredTraits);
+        // A field declared as the base type holds the derived one: both readers take it (the cluster client's
+        // envelope goes through JSON).
+        Assert.True(FabricTypeFilter.Instance.IsAllowed(typeof(ConstrainedGroup).AssemblyQualifiedName!));
+    }
+
+    [Fact]
+    public void A_cluster_clients_request_envelope_is_not_json()
+    {
+        // fabric-vim, fabric-cmd and fabric-api send through a cluster client, which wraps each request in pub-sub's Send.
+        var send = new Akka.Cluster.Tools.PublishSubscribe.Send("/user/vim-gateway", new GetProfile("p"));
+
+        var serializer = _system.Serialization.FindSerializerFor(send);
+
+        Assert.Equal("DistributedPubSubMessageSerializer", serializer.GetType().Name);
+        var back = Assert.IsType<Akka.Cluster.Tools.PublishSubscribe.Send>(((Akka.Serialization.SerializerWithStringManifest)serializer)
+            .FromBinary(serializer.ToBinary(send), Akka.Serialization.Serialization.ManifestFor(serializer, send)));
+        Assert.Equal(new GetProfile("p"), back.Message);
+    }
+
+    [Fact]
     public void Json_reads_no_type_that_is_not_fabrics_or_akkas_at_any_depth()
     {
         // Akka binds every other object to JSON with type names: bytes under its identifier name the types to create.
