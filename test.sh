@@ -81,7 +81,10 @@ cleanup() {
         rm -rf "$pg_dir"
     fi
 }
-trap cleanup EXIT INT TERM
+# A stopped run stops: the handler alone would clean up and then go on with the next test project.
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 if [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] && id postgres >/dev/null 2>&1; then
     pg_dir=$(mktemp -d /tmp/fabric-pg.XXXXXX)
