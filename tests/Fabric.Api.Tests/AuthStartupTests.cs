@@ -8,17 +8,17 @@ public sealed class AuthStartupTests
 {
     [Fact]
     public void Auth_none_on_a_non_loopback_address_is_refused_with_one_line_and_exit_code_2() =>
-        StartupTests.AssertOneLine(2, StartupTests.RunApi("--urls", $"http://0.0.0.0:{ApiFabric.FreePort()}", "--fabric", "127.0.0.1:1"),
+        StartupTests.AssertOneLine(2, StartupTests.RunApi("--urls", $"http://0.0.0.0:{ApiFabric.FreePort()}", "--fabric", "127.0.0.1:1", "--insecure"),
             "--auth none on http://0.0.0.0");
 
     [Fact]
     public void Auth_keystone_without_its_service_credential_is_refused_with_one_line_and_exit_code_2() =>
-        StartupTests.AssertOneLine(2, StartupTests.RunApi("--urls", $"http://127.0.0.1:{ApiFabric.FreePort()}", "--fabric", "127.0.0.1:1",
+        StartupTests.AssertOneLine(2, StartupTests.RunApi("--urls", $"http://127.0.0.1:{ApiFabric.FreePort()}", "--fabric", "127.0.0.1:1", "--insecure",
             "--auth", "keystone", "--keystone-url", "http://127.0.0.1:5000/v3"), "needs the service credential");
 
     [Fact]
     public void An_unknown_auth_mode_is_refused_with_one_line_and_exit_code_2() =>
-        StartupTests.AssertOneLine(2, StartupTests.RunApi("--urls", $"http://127.0.0.1:{ApiFabric.FreePort()}", "--fabric", "127.0.0.1:1",
+        StartupTests.AssertOneLine(2, StartupTests.RunApi("--urls", $"http://127.0.0.1:{ApiFabric.FreePort()}", "--fabric", "127.0.0.1:1", "--insecure",
             "--auth", "noauth2"), "--auth 'noauth2' is not known");
 
     [Theory]

@@ -13,9 +13,24 @@ namespace Fabric.Api.Tests;
 /// accepts them, shown as given, and matched at placement; a profile no device matches binds to BindFailed with the reason.
 /// </summary>
 [Collection(ApiCollection.Name)]
-public sealed class TraitProfileTests(ApiFabric fabric)
+public sealed class TraitProfileTests(ApiFabric fabric) : IAsyncLifetime
 {
+    /// <summary>The requests these tests made: deleted after each test, so that the fixture's devices are free for the next class.</summary>
+    private readonly List<string> _requests = [];
+
     private string Endpoint => fabric.ServerUrl + "/v2";
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(fabric.ServerUrl) };
+        foreach (var uuid in _requests)
+        {
+            using var deleted = await http.DeleteAsync($"/v2/accelerator_requests/{uuid}");
+            Assert.True(deleted.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.NotFound, $"deleting {uuid}: {deleted.StatusCode}");
+        }
+    }
 
     private ClientRun Cli(params string[] args) => OpenStackClients.Openstack(Endpoint, args);
 
@@ -23,6 +38,7 @@ public sealed class TraitProfileTests(ApiFabric fabric)
     {
         using var http = new HttpClient { BaseAddress = new Uri(fabric.ServerUrl) };
         var uuid = (string)Cli("accelerator", "arq", "create", profile, "-f", "json").Json["uuid"]!;
+        _requests.Add(uuid);
         Cli("accelerator", "arq", "bind", uuid, ApiFabric.Host, Guid.NewGuid().ToString(), await http.RpOf(ApiFabric.CryptoDevice), "project-1", "-f", "json").Succeeded();
         JsonNode? shown = null;
         await Wait.Until(() =>
