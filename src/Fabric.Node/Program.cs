@@ -39,7 +39,7 @@ root.SetAction(async (parse, cancellation) =>
     // here, not by the runtime's default handler, so the process ends only once the node has left.
     var options = node.Options;
     narrative.NextSteps([
-        .. NextSteps.Lines(NextSteps.Contact(options.HasRole("control"), node.Address.Host!, node.Address.Port!.Value, options.Seeds), options.Hostname, NextSteps.Command),
+        .. NextSteps.Lines(NextSteps.Contact(options.HasRole("control"), node.Address.Host!, node.Address.Port!.Value, options.Seeds), options.Hostname, NextSteps.Command, NextSteps.Security(options.TlsCertificate)),
         "Ctrl+C or SIGTERM leaves the cluster gracefully.",
     ]);
     void Leave(PosixSignalContext signal)

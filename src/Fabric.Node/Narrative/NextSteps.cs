@@ -11,8 +11,11 @@ public static class NextSteps
 
     /// <param name="contact">host:port of a control node (this one, or a seed for a compute-only node); null when none is known.</param>
     /// <param name="command">how to run a tool: its name and project, e.g. ("fabric-vim", "Fabric.Vim").</param>
-    public static IReadOnlyList<string> Lines(string? contact, string apiHost, Func<string, string, string> command)
+    /// <param name="security">what the clients add to reach this fabric: "--insecure", "--data FOLDER" (its own CA's
+    /// client certificate, when the folder is not the clients' default ./data), or "".</param>
+    public static IReadOnlyList<string> Lines(string? contact, string apiHost, Func<string, string, string> command, string security = "")
     {
+        var with = security.Length > 0 ? " " + security : "";
         if (contact is null)
         {
             return ["This compute node has no gateway: fabric-vim, fabric-cmd and fabric-api talk to the control nodes (--contact host:port)."];
@@ -22,9 +25,9 @@ public static class NextSteps
         return
         [
             $"Use the fabric at {contact}:",
-            $"  {command("fabric-vim", "Fabric.Vim")} --contact {contact} device list",
-            $"  {command("fabric-cmd", "Fabric.Cmd")} --contact {contact} cluster show",
-            $"  {command("fabric-api", "Fabric.Api")} --fabric {contact} --urls {api}   # then the Cyborg REST API is at {api}/v2",
+            $"  {command("fabric-vim", "Fabric.Vim")} --contact {contact}{with} device list",
+            $"  {command("fabric-cmd", "Fabric.Cmd")} --contact {contact}{with} cluster show",
+            $"  {command("fabric-api", "Fabric.Api")} --fabric {contact}{with} --urls {api}   # then the Cyborg REST API is at {api}/v2",
         ];
     }
 
@@ -49,5 +52,24 @@ public static class NextSteps
         }
 
         return seeds.Count > 0 && Uri.TryCreate(seeds[0], UriKind.Absolute, out var seed) ? $"{seed.Host}:{seed.Port}" : null;
+    }
+
+    /// <summary>What a client adds to reach a node that runs with <paramref name="certificate"/> (null: plaintext).</summary>
+    public static string Security(string? certificate)
+    {
+        if (certificate is null)
+        {
+            return "--insecure";
+        }
+
+        // The node's own CA: <data>/tls/node.pfx; the clients find it in ./data unless told where.
+        var tls = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(certificate));
+        if (System.IO.Path.GetFileName(certificate) != Fabric.Security.LocalTls.NodeFile || System.IO.Path.GetFileName(tls) != "tls")
+        {
+            return "--tls-cert FILE --tls-password PW";
+        }
+
+        var data = System.IO.Path.GetDirectoryName(tls)!;
+        return data == System.IO.Path.GetFullPath("data") ? "" : $"--data {data}";
     }
 }

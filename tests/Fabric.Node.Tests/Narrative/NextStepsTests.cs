@@ -22,6 +22,18 @@ public sealed class NextStepsTests
     }
 
     [Fact]
+    public void The_commands_carry_what_a_client_needs_to_reach_the_fabric_securely()
+    {
+        var elsewhere = Path.Combine(Path.GetTempPath(), "fabric-next-steps-data");
+
+        Assert.Equal("--insecure", NextSteps.Security(null));
+        Assert.Equal("", NextSteps.Security(Path.GetFullPath(Path.Combine("data", "tls", "node.pfx"))));
+        Assert.Equal($"--data {elsewhere}", NextSteps.Security(Path.Combine(elsewhere, "tls", "node.pfx")));
+        Assert.Equal("--tls-cert FILE --tls-password PW", NextSteps.Security("/etc/fabric/cluster.pfx"));
+        Assert.Equal("  fabric-cmd --contact h:1 --insecure cluster show", NextSteps.Lines("h:1", "h", (tool, _) => tool, "--insecure")[2]);
+    }
+
+    [Fact]
     public void A_compute_only_node_points_at_its_seed_or_says_it_has_no_gateway()
     {
         Assert.Equal("10.0.0.1:4053", NextSteps.Contact(control: false, "10.0.0.7", 4053, ["akka.tcp://fabric@10.0.0.1:4053"]));

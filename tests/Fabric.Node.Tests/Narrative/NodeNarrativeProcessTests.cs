@@ -44,7 +44,7 @@ public sealed partial class NodeNarrativeProcessTests
 
             var port = Address().Match(said).Groups["port"].Value;
             var lines = said.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            Assert.Single(lines, l => l.StartsWith("fabric-node told up at akka.tcp://fabric@127.0.0.1:", StringComparison.Ordinal));
+            Assert.Single(lines, l => l.StartsWith("fabric-node told up at akka.ssl.tcp://fabric@127.0.0.1:", StringComparison.Ordinal));
             Assert.Single(lines, l => l == $"Use the fabric at 127.0.0.1:{port}:");
             Assert.Single(lines, l => Regex.IsMatch(l, $@"^(fabric-vim|dotnet run --project src/Fabric\.Vim --) --contact 127\.0\.0\.1:{port} device list$"));
             Assert.Single(lines, l => Regex.IsMatch(l, $@"^(fabric-cmd|dotnet run --project src/Fabric\.Cmd --) --contact 127\.0\.0\.1:{port} cluster show$"));
@@ -55,7 +55,7 @@ public sealed partial class NodeNarrativeProcessTests
             var logFile = Path.Combine(folder, "node.log");
             Assert.Contains($"log: {logFile} ", said);
             var log = File.ReadAllText(logFile);
-            Assert.Contains($"Cluster Node [akka.tcp://fabric@127.0.0.1:{port}] - Started up successfully", log);
+            Assert.Contains($"Cluster Node [akka.ssl.tcp://fabric@127.0.0.1:{port}] - Started up successfully", log);
             Assert.Contains("Exiting completed", log);
         }
         finally
@@ -69,7 +69,7 @@ public sealed partial class NodeNarrativeProcessTests
         }
     }
 
-    [GeneratedRegex(@"up at akka\.tcp://fabric@127\.0\.0\.1:(?<port>\d+),")]
+    [GeneratedRegex(@"up at akka\.ssl\.tcp://fabric@127\.0\.0\.1:(?<port>\d+),")]
     private static partial Regex Address();
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
