@@ -47,7 +47,7 @@ public sealed class DemoProcessTests
             Assert.Contains($"log: {logFile} ", output);
             var log = File.ReadAllText(logFile);
             Assert.Contains("[INFO]", log);
-            Assert.Contains("Cluster Node [akka.tcp://fabric@127.0.0.1:", log);
+            Assert.Contains("Cluster Node [akka.ssl.tcp://fabric@127.0.0.1:", log);
             Assert.Contains("Exiting completed", log);
             // The fault the demo injects is a warning: on the console (standard error), one line.
             var said = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
