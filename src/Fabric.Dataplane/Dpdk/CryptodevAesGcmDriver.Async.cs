@@ -128,24 +128,7 @@ public sealed partial class CryptodevAesGcmDriver
         {
             return OpStatus.BadInput;
         }
-        var body = r.InputLength - r.AadLength;
-        if (r.Code == OpCode.Forward)
-        {
-            outLength = body + AeadDriver.TagSize;
-        }
-        else if (r.Code == OpCode.Inverse)
-        {
-            if (body < AeadDriver.TagSize)
-            {
-                return OpStatus.BadInput;
-            }
-            outLength = body - AeadDriver.TagSize;
-        }
-        else
-        {
-            return OpStatus.Unsupported;
-        }
-        return r.OutputCapacity < outLength ? OpStatus.OutputTooSmall : OpStatus.Ok;
+        return OutputLength(r.Code, r.InputLength, r.AadLength, r.OutputCapacity, out outLength);
     }
 
     private void Refuse(ulong token, OpStatus status)

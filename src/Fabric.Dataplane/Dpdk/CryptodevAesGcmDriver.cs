@@ -93,6 +93,30 @@ public sealed partial class CryptodevAesGcmDriver : IAsyncGDriver
         return OpStatus.Ok;
     }
 
+    /// <summary>What an op of <paramref name="inputLength"/> bytes (<paramref name="aadLength"/> of them AAD) writes; both paths check by it.</summary>
+    private static OpStatus OutputLength(OpCode code, int inputLength, int aadLength, int capacity, out int outLength)
+    {
+        outLength = 0;
+        var body = inputLength - aadLength;
+        if (code == OpCode.Forward)
+        {
+            outLength = body + AeadDriver.TagSize;
+        }
+        else if (code == OpCode.Inverse)
+        {
+            if (body < AeadDriver.TagSize)
+            {
+                return OpStatus.BadInput;
+            }
+            outLength = body - AeadDriver.TagSize;
+        }
+        else
+        {
+            return OpStatus.Unsupported;
+        }
+        return capacity < outLength ? OpStatus.OutputTooSmall : OpStatus.Ok;
+    }
+
     public void CloseSession(object? session)
     {
         if (session is not AeadSessionHandle handle)
@@ -140,27 +164,9 @@ public sealed partial class CryptodevAesGcmDriver : IAsyncGDriver
         {
             return OpStatus.BadInput;
         }
-        var body = input.Length - op.AadLength;
-        int outLength;
-        if (op.Code == OpCode.Forward)
+        if (OutputLength(op.Code, input.Length, op.AadLength, output.Length, out var outLength) is var status && status != OpStatus.Ok)
         {
-            outLength = body + AeadDriver.TagSize;
-        }
-        else if (op.Code == OpCode.Inverse)
-        {
-            if (body < AeadDriver.TagSize)
-            {
-                return OpStatus.BadInput;
-            }
-            outLength = body - AeadDriver.TagSize;
-        }
-        else
-        {
-            return OpStatus.Unsupported;
-        }
-        if (output.Length < outLength)
-        {
-            return OpStatus.OutputTooSmall;
+            return status;
         }
         var added = false;
         session.DangerousAddRef(ref added);
