@@ -1,3 +1,5 @@
+using Fabric.Messages.Attachments;
+
 namespace Fabric.Messages.Node;
 
 /// <summary>What one node agent runs: its devices (as the host found them) and its dataplane queues.</summary>
@@ -40,3 +42,9 @@ public sealed record InjectDeviceFault(string DeviceId, string Fault, string Req
 
 /// <summary>The device is fixed: faults stop, and once its probe passes it is healthy again and takes new attachments.</summary>
 public sealed record RepairDevice(string DeviceId, string RequestId) : IFabricCommand;
+
+/// <summary>
+/// Node agent to its Acceleration Core actor: serve this queue at this service level from now on, without reopening
+/// its channel. Sent after a queue is added and whenever the attachment's level changes.
+/// </summary>
+public sealed record SetQueueServiceLevel(string QueueId, ServiceLevel Level) : IFabricMessage;

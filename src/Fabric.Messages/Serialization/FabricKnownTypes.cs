@@ -162,5 +162,8 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         // Appended, never inserted: a known type is written as its index in this list.
         typeof(AttachmentProjectSet),
         typeof(ProfileProjectSet),
+        typeof(ServiceLevel),
+        typeof(ServiceClass),
+        typeof(SetQueueServiceLevel),
     ];
 }
