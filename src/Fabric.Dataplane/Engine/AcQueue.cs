@@ -13,7 +13,7 @@ namespace Fabric.Dataplane.Engine;
 /// private fields (shared memory only gets copies). Touched by the owning worker thread only, except the read-only
 /// properties.
 /// </summary>
-internal sealed unsafe class AcQueue
+internal sealed unsafe partial class AcQueue
 {
     private readonly byte* _sq;
     private readonly byte* _cq;
@@ -561,6 +561,10 @@ internal sealed unsafe class AcQueue
             // and Inverse): a Nop or CloseSession ignores in_length, whatever the guest put there.
             var ok = e.Status == OpStatus.Ok;
             Counters.Record(e.Status, ok && e.Op is OpCode.OpenSession or OpCode.Forward or OpCode.Inverse ? e.InLength : 0, e.Written, nanos);
+            if (e.Status is OpStatus.DriverFault or OpStatus.DeadlineExceeded)
+            {
+                SignalDriverFault(e.Status);
+            }
             if (e.Op is OpCode.Forward or OpCode.Inverse)
             {
                 _window.RequestAt(_window.Head).Session = null;

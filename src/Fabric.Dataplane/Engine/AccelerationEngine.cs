@@ -63,6 +63,7 @@ public sealed class AccelerationEngine : IDisposable, IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(worker), worker, $"worker must be < {_workers.Length}");
         }
         var queue = new AcQueue(queueId, channel, driver, options ?? _options.Queue, _options.QueueFaulted);
+        queue.DriverFaulted = _options.DriverFaulted;
         if (!_queues.TryAdd(queueId, queue))
         {
             throw new InvalidOperationException($"queue '{queueId}' already exists; remove it first or pick another id");

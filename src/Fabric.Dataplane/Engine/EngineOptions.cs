@@ -38,4 +38,11 @@ public sealed record EngineOptions
     /// non-blocking (e.g. tell an actor). What it throws is swallowed: it cannot stop the worker.
     /// </summary>
     public Action<string, string>? QueueFaulted { get; init; }
+
+    /// <summary>
+    /// Called on the queue's worker thread the first time its driver answers an op with a driver fault or a missed
+    /// deadline, once per driver generation (a swapped-in driver may signal again): the node's fault detector, pushed
+    /// at once instead of polled. Keep it short and non-blocking (e.g. tell an actor); what it throws is swallowed.
+    /// </summary>
+    public Action<DriverFaultSignal>? DriverFaulted { get; init; }
 }

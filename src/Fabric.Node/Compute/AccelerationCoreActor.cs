@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Fabric.Dataplane.Channel;
+using Fabric.Dataplane.Drivers;
 using Fabric.Dataplane.Engine;
 using Fabric.Dataplane.Handoff;
 
@@ -44,22 +45,26 @@ public sealed class AccelerationCoreActor : ReceiveActor
         });
         Receive<SwapDriver>(cmd =>
         {
+            var replyTo = Sender;
             try
             {
+                // The outcome comes back to this actor: only its own thread touches the engine.
                 _engine.SwapDriverAsync(cmd.QueueId, cmd.Driver)
-                    .PipeTo(Sender, success: old =>
-                    {
-                        old.Dispose();
-                        var stats = _engine.GetStats(cmd.QueueId);
-                        return new DriverSwapped(cmd.QueueId, stats is null ? 0 : stats.DriverFaults + stats.DeadlinesExceeded);
-                    }, failure: ex => new Status.Failure(ex));
+                    .PipeTo(Self, success: old => new Swapped(cmd.QueueId, old, replyTo), failure: ex => new SwapFailed(cmd.QueueId, ex, replyTo));
             }
-            catch (KeyNotFoundException ex)
+            catch (Exception ex) when (ex is KeyNotFoundException or ObjectDisposedException)
             {
                 cmd.Driver.Dispose();
-                Sender.Tell(new Status.Failure(ex));
+                replyTo.Tell(new DriverNotSwapped(cmd.QueueId, ex.Message));
             }
         });
+        Receive<Swapped>(swapped =>
+        {
+            swapped.Old.Dispose();
+            swapped.ReplyTo.Tell(new DriverSwapped(swapped.QueueId, _engine.GetStats(swapped.QueueId)?.DriverGeneration ?? 0));
+        });
+        Receive<SwapFailed>(failed => failed.ReplyTo.Tell(new DriverNotSwapped(failed.QueueId, failed.Cause.Message)));
+        Receive<Added>(added => added.ReplyTo.Tell(added.Reply is QueueAdded a ? a with { Worker = _engine.GetStats(a.QueueId)?.Worker ?? -1 } : added.Reply));
         Receive<GetQueueStats>(_ => Sender.Tell(new QueueStatsReport(_engine.GetAllStats())));
         Receive<QueueFaulted>(faulted =>
         {
@@ -74,7 +79,13 @@ public sealed class AccelerationCoreActor : ReceiveActor
     {
         // Reported from the worker thread: a Tell, nothing more, and only once per queue.
         var self = Self;
-        _engine = new AccelerationEngine(_options with { QueueFaulted = (id, reason) => self.Tell(new QueueFaulted(id, reason)) });
+        // Driver faults go straight to the node agent, which decides (a reset, a failover): one hop, no polling.
+        var agent = Context.Parent;
+        _engine = new AccelerationEngine(_options with
+        {
+            QueueFaulted = (id, reason) => self.Tell(new QueueFaulted(id, reason)),
+            DriverFaulted = signal => agent.Tell(signal),
+        });
         _engine.Started.ContinueWith(_ =>
         {
             foreach (var worker in _engine.Workers)
@@ -125,8 +136,9 @@ public sealed class AccelerationCoreActor : ReceiveActor
             }
 
             var counters = _engine.GetCounters(cmd.QueueId)!;
-            adding.PipeTo(Sender, success: () => new QueueAdded(cmd.QueueId, handlePath, cmd.Geometry, _engine.GetStats(cmd.QueueId)?.Worker ?? -1, counters),
-                    failure: ex => new QueueNotAdded(cmd.QueueId, ex.Message));
+            var replyTo = Sender;
+            adding.PipeTo(Self, success: () => new Added(new QueueAdded(cmd.QueueId, handlePath, cmd.Geometry, -1, counters), replyTo),
+                failure: ex => new Added(new QueueNotAdded(cmd.QueueId, ex.Message), replyTo));
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException or PlatformNotSupportedException)
         {
@@ -137,6 +149,13 @@ public sealed class AccelerationCoreActor : ReceiveActor
             Sender.Tell(new QueueNotAdded(cmd.QueueId, ex.Message));
         }
     }
+
+    private sealed record Swapped(string QueueId, IGDriver Old, IActorRef ReplyTo);
+
+    private sealed record SwapFailed(string QueueId, Exception Cause, IActorRef ReplyTo);
+
+    /// <param name="Reply">A <see cref="QueueAdded"/> (its worker filled in here) or a <see cref="QueueNotAdded"/>.</param>
+    private sealed record Added(object Reply, IActorRef ReplyTo);
 }
 
 /// <summary>

@@ -15,7 +15,7 @@ public static class ComputeRole
     {
         var agent = node.System.ActorOf(NodeAgent.Props(node.Options.NodeName, devices, node.Control, settings), NodeAgent.Name);
         // Leaving (SIGTERM, Ctrl+C, fabric-cmd cluster leave): guests' posted work completes before the node goes.
-        var drainBudget = settings.DrainTimeout + TimeSpan.FromSeconds(3);
+        var drainBudget = settings.DrainTimeout + settings.DrainGrace;
         CoordinatedShutdown.Get(node.System).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "drain-acceleration-core", async () =>
         {
             try

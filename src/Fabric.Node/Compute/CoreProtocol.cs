@@ -34,8 +34,10 @@ public sealed record NodeDrained(int Queues, long CompletedWhileDraining);
 /// <summary>Put another driver behind a queue; the old one is disposed. The guest keeps its channel.</summary>
 public sealed record SwapDriver(string QueueId, IGDriver Driver);
 
-/// <param name="FaultsAtSwap">The queue's driver-fault and deadline counters right after the swap: the new driver's baseline.</param>
-public sealed record DriverSwapped(string QueueId, long FaultsAtSwap);
+/// <param name="Generation">The queue's driver generation after the swap: faults of older ones no longer count.</param>
+public sealed record DriverSwapped(string QueueId, uint Generation);
+
+public sealed record DriverNotSwapped(string QueueId, string Reason);
 
 public sealed record GetQueueStats
 {
@@ -43,16 +45,6 @@ public sealed record GetQueueStats
 }
 
 public sealed record QueueStatsReport(IReadOnlyList<QueueStats> Queues);
-
-/// <summary>To a g-driver actor: a driver instance of its device for one queue.</summary>
-public sealed record OpenDriver(string QueueId, string Chain);
-
-public sealed record DriverOpened(string QueueId, IGDriver Driver);
-
-public sealed record DriverNotOpened(string QueueId, string Reason);
-
-/// <summary>To a g-driver actor: the queue no longer runs on it.</summary>
-public sealed record ForgetQueue(string QueueId);
 
 /// <summary>From the AC: a queue faulted (its guest corrupted an index) and is no longer served.</summary>
 public sealed record QueueFaulted(string QueueId, string Reason);

@@ -5,6 +5,7 @@ namespace Fabric.Node.Compute;
 /// <param name="Traits">What the host knows of the hardware (vendor, model, attach type), registered with the device.</param>
 /// <param name="PciFunctions">For a PCI device (hardware VFs handed to VMs whole): the VFs' addresses, one per unit of
 /// capacity; such a device has no g-driver and no AC queues.</param>
+/// <param name="Backing">What runs its drivers (<see cref="DeviceBackings"/>): the key of <see cref="DriverFactory"/>.</param>
 public sealed record DeviceSpec(
     string DeviceId,
     string Name,
@@ -13,4 +14,12 @@ public sealed record DeviceSpec(
     int QueuePairs,
     bool FaultInjecting,
     IReadOnlyList<string>? Traits = null,
-    IReadOnlyList<string>? PciFunctions = null);
+    IReadOnlyList<string>? PciFunctions = null,
+    string Backing = DeviceBackings.Software);
+
+/// <summary>The backings a device's g-driver can have.</summary>
+public static class DeviceBackings
+{
+    /// <summary>Software g-drivers (<see cref="Fabric.Dataplane.Drivers.GDriverCatalog"/>).</summary>
+    public const string Software = "software";
+}

@@ -29,37 +29,37 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly string _node;
     private readonly ControlPlane _control;
     private readonly ComputeSettings _settings;
-    private readonly Dictionary<string, DeviceSlot> _devices = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, RealizedQueue> _queues = new(StringComparer.Ordinal);
-    private readonly DeviceQueues _deviceQueues = new();
     private readonly HashSet<string> _unregistered = new(StringComparer.Ordinal);
-
-    // PCI realizations: the VF (its address) each attachment holds; a VF is given to one attachment at a time.
-    private readonly Dictionary<string, string> _vfs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IActorRef> _probers = new(StringComparer.Ordinal);
+    private readonly DriverFactory _drivers;
     private readonly DataplaneMetrics _metrics = DataplaneMetrics.Get(Context.System);
     private IActorRef _core = ActorRefs.Nobody;
+    private ComputeState _state;
 
-    public NodeAgent(string node, IReadOnlyList<DeviceSpec> devices, ControlPlane control, ComputeSettings settings)
+    public NodeAgent(string node, IReadOnlyList<DeviceSpec> devices, ControlPlane control, ComputeSettings settings, DriverFactory? drivers)
     {
         _node = node;
         _control = control;
         _settings = settings;
-        foreach (var device in devices)
-        {
-            _devices[device.DeviceId] = new DeviceSlot(device, new DeviceFaultSwitch());
-        }
+        _drivers = drivers ?? DriverFactory.Default;
+        _state = ComputeState.Of(node, devices, ResetPolicy.From(settings));
 
         ReceiveAsync<SpawnVm>(Spawn);
         ReceiveAsync<AddVmAccelerator>(HotAdd);
         ReceiveAsync<StopVm>(Stop);
-        ReceiveAsync<Terminated>(DeviceGaveUp);
+        Receive<DriverFaultSignal>(DriverFaulted);
+        Receive<ResetDue>(due => Record(new DeviceReset(due.DeviceId)));
+        Receive<DriverSwapped>(swapped => _state = _state.Apply(new DriverReplaced(swapped.QueueId, swapped.Generation)));
+        Receive<DriverNotSwapped>(failed => _log.Error("queue {0}: the AC did not swap its driver: {1}", failed.QueueId, failed.Reason));
+        Receive<Rebound>(Confirm);
+        Receive<ProbePassed>(passed => Record(new DeviceRecovered(passed.DeviceId)));
         Receive<RegisterDevices>(_ => RegisterAll());
         Receive<ClusterEvent.MemberUp>(up =>
         {
             // A control node (re)joined: the AML may have restarted; registering again is idempotent.
             if (up.Member.HasRole(ControlPlane.ControlRole))
             {
-                _unregistered.UnionWith(_devices.Keys);
+                _unregistered.UnionWith(_state.Devices.Keys);
                 RegisterAll();
             }
         });
@@ -67,16 +67,15 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         {
             _unregistered.Remove(view.DeviceId);
             // The AML remembers a failure from before this agent started; a device this agent serves is healthy.
-            if (view.Health is DeviceHealth.Failed && _devices.TryGetValue(view.DeviceId, out var slot) && !slot.Failed)
+            if (view.Health is DeviceHealth.Failed && _state.Devices.TryGetValue(view.DeviceId, out var device) && device.Condition != DeviceCondition.Failed)
             {
                 _control.Devices.Tell(new SetDeviceHealth(view.DeviceId, DeviceHealth.Healthy, $"served again by node agent of {_node}",
                     $"healthy:{view.DeviceId}:{Guid.NewGuid():N}"), ActorRefs.NoSender);
             }
         });
         Receive<Rejected>(rejected => _log.Error("device registration refused: {0}", rejected));
-        ReceiveAsync<ProbeFailedDevices>(_ => ProbeFailed());
-        Receive<InjectDeviceFault>(Inject);
-        Receive<RepairDevice>(Repair);
+        Receive<InjectDeviceFault>(cmd => SwitchFault(cmd.DeviceId, cmd.Fault));
+        Receive<RepairDevice>(cmd => SwitchFault(cmd.DeviceId, null));
         Receive<GetNodeStatus>(_ => Status());
         ReceiveAsync<DrainNode>(_ => DrainForLeave());
         ReceiveAsync<QueueFaulted>(Faulted);
@@ -84,8 +83,8 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string node, IReadOnlyList<DeviceSpec> devices, ControlPlane control, ComputeSettings settings) =>
-        Akka.Actor.Props.Create<NodeAgent>(node, devices, control, settings);
+    public static Props Props(string node, IReadOnlyList<DeviceSpec> devices, ControlPlane control, ComputeSettings settings, DriverFactory? drivers = null) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(node, devices, control, settings, drivers));
 
     protected override void PreStart()
     {
@@ -93,32 +92,18 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         var port = Cluster.Get(Context.System).SelfAddress.Port ?? 0;
         var placement = new ChannelPlacement(ChannelDirectory.ForNode(_settings.ChannelRoot ?? ChannelDirectory.DefaultRoot, _node, port), _settings.ChannelPathMode);
         _core = Context.ActorOf(AccelerationCoreActor.Props(new EngineOptions { Workers = _settings.Workers, Cores = _settings.Cores }, placement), "ac");
-        // A PCI device is handed to VMs whole: no g-driver runs it here.
-        foreach (var slot in _devices.Values.Where(s => s.Spec.PciFunctions is null))
-        {
-            StartGDriver(slot);
-        }
-
-        _unregistered.UnionWith(_devices.Keys);
+        _unregistered.UnionWith(_state.Devices.Keys);
         Self.Tell(RegisterDevices.Instance);
         Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberUp));
-        Timers.StartPeriodicTimer(ProbeFailedDevices.Instance, ProbeFailedDevices.Instance, TimeSpan.FromSeconds(1));
     }
 
     protected override void PostStop()
     {
         Cluster.Get(Context.System).Unsubscribe(Self);
-        foreach (var queue in _queues.Keys)
+        foreach (var queue in _state.Queues.Keys)
         {
             _log.Info("node stopping: queue {0} ends with the AC", queue);
         }
-    }
-
-    private void StartGDriver(DeviceSlot slot)
-    {
-        var props = GDriverActor.Supervised(slot.Spec, _core, _deviceQueues, slot.Fault, _settings);
-        slot.Supervisor = Context.Watch(Context.ActorOf(props, $"device-{slot.Spec.Name}-{++slot.Incarnation}"));
-        slot.Failed = false;
     }
 
     // ---- registration ---------------------------------------------------------------------------------------
@@ -128,7 +113,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     {
         foreach (var id in _unregistered)
         {
-            var d = _devices[id].Spec;
+            var d = _state.Devices[id].Spec;
             var requestId = $"register:{d.DeviceId}:{Guid.NewGuid():N}";
             _control.Devices.Tell(d.Traits is null
                 ? new RegisterDevice(d.DeviceId, _node, d.Type, d.Functions.ToArray(), d.QueuePairs, requestId)
@@ -137,7 +122,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
         if (_unregistered.Count > 0)
         {
-            Timers.StartSingleTimer(RegisterDevices.Instance, RegisterDevices.Instance, TimeSpan.FromSeconds(2));
+            Timers.StartSingleTimer(RegisterDevices.Instance, RegisterDevices.Instance, _settings.RegisterRetry);
         }
     }
 
@@ -181,9 +166,9 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     private async Task UnrealizeRequest(string requestId)
     {
-        foreach (var queue in _queues.Values.Where(q => q.RequestId == requestId).ToArray())
+        foreach (var queue in _state.Queues.Values.Where(q => q.RequestId == requestId).ToArray())
         {
-            await Unrealize(queue.AttachmentId, delete: false, requestId);
+            await Unrealize(queue.QueueId, delete: false, requestId);
         }
     }
 
@@ -191,7 +176,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     {
         var replyTo = Sender;
         var drained = 0L;
-        var ids = _queues.Values.Where(q => q.VmId == cmd.VmId).Select(q => q.AttachmentId).ToArray();
+        var ids = _state.Queues.Values.Where(q => q.VmId == cmd.VmId).Select(q => q.QueueId).ToArray();
         foreach (var id in ids)
         {
             drained += await Unrealize(id, cmd.DeleteAttachments, cmd.RequestId);
@@ -210,7 +195,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
             throw Refuse(RejectReason.IllegalState, $"attachment {id} belongs to VM {view.VmId}, not {vmId}");
         }
 
-        if (_queues.TryGetValue(id, out var existing) && view.Status == AttachmentStatus.Attached)
+        if (_state.Queues.TryGetValue(id, out var existing) && existing.Handle is not null && view.Status == AttachmentStatus.Attached)
         {
             return view with { Handle = existing.Handle };
         }
@@ -219,7 +204,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         {
             AttachmentStatus.Initial or AttachmentStatus.BindFailed =>
                 await Control<AttachmentView>(_control.Attachments, new BindAttachment(id, _node, $"{requestId}:bind:{id}")),
-            AttachmentStatus.Bound or AttachmentStatus.Attached or AttachmentStatus.Detached or AttachmentStatus.Failed when view.Host != _node || !_devices.ContainsKey(view.DeviceId ?? "") =>
+            AttachmentStatus.Bound or AttachmentStatus.Attached or AttachmentStatus.Detached or AttachmentStatus.Failed when view.Host != _node || !_state.Devices.ContainsKey(view.DeviceId ?? "") =>
                 await Control<AttachmentView>(_control.Attachments, new RebindAttachment(id, _node, $"VM {vmId} runs on {_node}", $"{requestId}:rebind:{id}")),
             _ => view,
         };
@@ -229,7 +214,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         }
 
         var deviceId = view.DeviceId!;
-        if (!_devices.TryGetValue(deviceId, out var slot))
+        if (!_state.Devices.TryGetValue(deviceId, out var slot))
         {
             throw Refuse(RejectReason.IllegalState, $"attachment {id} is bound to {deviceId}, which this node does not serve");
         }
@@ -250,14 +235,24 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
             throw Refuse(RejectReason.FunctionNotSupported, $"device {deviceId} does not run {string.Join(", ", missing)} (chain {chain})");
         }
 
-        var driver = await Local<DriverOpened>(slot.Supervisor, new OpenDriver(id, chain), r => r is DriverNotOpened n ? n.Reason : null);
-        _deviceQueues.Set(id, deviceId, chain);
-        var added = await Local<QueueAdded>(_core, new AddQueue(id, driver.Driver, ChannelGeometry.Default), r => r is QueueNotAdded n ? n.Reason : null,
-            onFailure: () => _deviceQueues.Remove(id));
+        IGDriver driver;
+        try
+        {
+            driver = _drivers.Create(slot.Spec, chain, slot.Injected);
+        }
+        catch (ArgumentException ex)
+        {
+            throw Refuse(RejectReason.IllegalState, ex.Message);
+        }
+
+        // Placed before the AC serves it: a fault of its very first op already counts.
+        Record(new QueuePlaced(id, vmId, deviceId, chain, requestId));
+        var added = await Local<QueueAdded>(_core, new AddQueue(id, driver, ChannelGeometry.Default), r => r is QueueNotAdded n ? n.Reason : null,
+            onFailure: () => Record(new QueueReleased(id)));
         _metrics.Track(id, deviceId, added.Counters);
         var g = added.Geometry;
         var handle = new AttachHandle(_node, added.ChannelPath, (int)ChannelLayout.AbiVersion, g.SqEntries, g.CqEntries, g.SlotCount, g.SlotSize);
-        _queues[id] = new RealizedQueue(id, vmId, handle, requestId);
+        Record(new QueueAttached(id, handle));
         var attached = await Control<AttachmentView>(_control.Attachments, new MarkAttached(id, handle, $"{requestId}:attach:{id}"));
         _log.Info("VM {0}: attachment {1} realized on {2} ({3}) at {4}", vmId, id, deviceId, chain, added.ChannelPath);
         return attached;
@@ -269,13 +264,13 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     /// </summary>
     private async Task<AttachmentView> RealizePci(string vmId, string id, AttachmentView view, DeviceSpec device, IReadOnlyList<string> vfs, string requestId)
     {
-        var taken = _vfs.Where(kv => kv.Key != id).Select(kv => kv.Value).ToHashSet(StringComparer.Ordinal);
-        var held = view.Handle?.PciAddress is { } before && vfs.Contains(before) && !taken.Contains(before) ? before : null;
-        var vf = held ?? (_vfs.TryGetValue(id, out var mine) ? mine : vfs.FirstOrDefault(a => !taken.Contains(a)))
+        var held = _state.Queues.Values.Where(q => q.Vf is not null).ToDictionary(q => q.QueueId, q => q.Vf!, StringComparer.Ordinal);
+        var taken = held.Where(kv => kv.Key != id).Select(kv => kv.Value).ToHashSet(StringComparer.Ordinal);
+        var before = view.Handle?.PciAddress is { } address && vfs.Contains(address) && !taken.Contains(address) ? address : null;
+        var vf = before ?? (held.TryGetValue(id, out var mine) ? mine : vfs.FirstOrDefault(a => !taken.Contains(a)))
             ?? throw Refuse(RejectReason.NoCapacity, $"device {device.DeviceId}: all {vfs.Count} VFs are held");
-        _vfs[id] = vf;
         var handle = new PciAttachHandle(_node, vf);
-        _queues[id] = new RealizedQueue(id, vmId, handle, requestId);
+        Record(new VfTaken(id, vmId, device.DeviceId, vf, handle, requestId));
         var attached = await Control<AttachmentView>(_control.Attachments, new MarkAttached(id, handle, $"{requestId}:attach:{id}"));
         _log.Info("VM {0}: attachment {1} realized as VF {2} of {3} (PCI attach handle)", vmId, id, vf, device.DeviceId);
         return attached;
@@ -284,23 +279,17 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     /// <summary>Drain and remove the queue, detach the attachment (and delete it when the VM is deleted).</summary>
     private async Task<long> Unrealize(string attachmentId, bool delete, string requestId)
     {
-        if (_vfs.Remove(attachmentId))
+        if (_state.Queues.TryGetValue(attachmentId, out var entry) && entry.Vf is not null)
         {
             // A VF has no queue here: the VM gives it back, the attachment is detached.
-            _queues.Remove(attachmentId);
+            Record(new QueueReleased(attachmentId));
             await DetachInAml(attachmentId, delete, requestId);
             return 0;
         }
 
         var removed = await _core.Ask<QueueRemoved>(new RemoveQueue(attachmentId, _settings.DrainTimeout), _settings.AskTimeout);
         _metrics.Retire(attachmentId);
-        if (_deviceQueues.DeviceOf(attachmentId) is { } deviceId && _devices.TryGetValue(deviceId, out var slot))
-        {
-            slot.Supervisor.Tell(new ForgetQueue(attachmentId));
-        }
-
-        _deviceQueues.Remove(attachmentId);
-        _queues.Remove(attachmentId);
+        Record(new QueueReleased(attachmentId));
         await DetachInAml(attachmentId, delete, requestId);
         return removed.Removal.CompletedWhileDraining;
     }
@@ -325,12 +314,11 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     private async Task DrainForLeave()
     {
         var replyTo = Sender;
-        var queues = _queues.Keys.Where(id => !_vfs.ContainsKey(id)).ToArray();
+        var queues = _state.Queues.Values.Where(q => q.Vf is null).Select(q => q.QueueId).ToArray();
         var removals = await Task.WhenAll(queues.Select(id => _core.Ask<QueueRemoved>(new RemoveQueue(id, _settings.DrainTimeout), _settings.AskTimeout)));
         foreach (var id in queues)
         {
-            _deviceQueues.Remove(id);
-            _queues.Remove(id);
+            Record(new QueueReleased(id));
         }
 
         var completed = removals.Sum(r => r.Removal.CompletedWhileDraining);
@@ -344,7 +332,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     /// </summary>
     private async Task Faulted(QueueFaulted faulted)
     {
-        if (!_queues.TryGetValue(faulted.QueueId, out var queue))
+        if (!_state.Queues.TryGetValue(faulted.QueueId, out var queue))
         {
             return;
         }
@@ -353,140 +341,155 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         await TryControl(_control.Attachments, new FailAttachment(faulted.QueueId, $"channel faulted: {faulted.Reason}", $"fault:{faulted.QueueId}:{Guid.NewGuid():N}"));
     }
 
-    // ---- device failure and recovery ------------------------------------------------------------------------
+    // ---- device faults: decided here at once, confirmed to the AML after ----------------------------------
 
-    /// <summary>A device's supervisor stopped: the restart budget is spent. Mark it failed and move its queues.</summary>
-    private async Task DeviceGaveUp(Terminated terminated)
+    private void DriverFaulted(DriverFaultSignal signal) => Decide(new NoteDriverFault(signal.QueueId, signal.Generation,
+        signal.Status == OpStatus.DeadlineExceeded ? "an operation missed its deadline" : "the driver failed an operation", Environment.TickCount64));
+
+    private ComputeDecision Decide(ComputeCommand command)
     {
-        var slot = _devices.Values.FirstOrDefault(s => s.Supervisor.Equals(terminated.ActorRef));
-        if (slot is null)
+        var decision = _state.Decide(command);
+        foreach (var e in decision.Events)
         {
-            return;
+            Record(e);
         }
 
-        slot.Failed = true;
-        var deviceId = slot.Spec.DeviceId;
-        _log.Warning("device {0} failed past its restart budget; moving its queues", deviceId);
-        // The guests wait on the queues, the books can wait on the guests: move first (all at once), then mark.
-        await Task.WhenAll(_deviceQueues.On(deviceId).Select(q => MoveQueue(q.QueueId, q.Chain, deviceId)));
-        await TryControl(_control.Devices, new SetDeviceHealth(deviceId, DeviceHealth.Failed, "g-driver restart budget spent", $"failed:{deviceId}:{Guid.NewGuid():N}"));
+        // The guests wait on the queues, the books can wait on the guests: the device is marked after its queues moved.
+        if (decision.Events.OfType<DeviceFailed>().FirstOrDefault() is { } failed)
+        {
+            _control.Devices.Tell(new SetDeviceHealth(failed.DeviceId, DeviceHealth.Failed, failed.Reason, $"failed:{failed.DeviceId}:{Guid.NewGuid():N}"), ActorRefs.NoSender);
+        }
+
+        return decision;
     }
 
-    private async Task MoveQueue(string queueId, string chain, string fromDevice)
+    /// <summary>Records an event in the state and carries out what it means for the AC, the AML and the probers.</summary>
+    private void Record(ComputeEvent e)
     {
-        var requestId = $"failover:{queueId}:{Guid.NewGuid():N}";
+        _state = _state.Apply(e);
+        switch (e)
+        {
+            case DeviceResetScheduled reset:
+                _log.Warning("device {0}: {1}; reset in {2:0.#} ms", reset.DeviceId, reset.Reason, reset.Delay.TotalMilliseconds);
+                // Not a timer: the scheduler's 10 ms tick would dwarf a 1 ms backoff.
+                var due = new ResetDue(reset.DeviceId);
+                Task.Delay(reset.Delay).PipeTo(Self, success: () => due);
+                break;
+            case DeviceReset reset:
+                foreach (var queue in _state.QueuesOn(reset.DeviceId))
+                {
+                    SwapTo(queue.QueueId, queue.Chain, reset.DeviceId);
+                }
+
+                break;
+            case DeviceFailed failed:
+                _log.Warning("device {0} failed: {1}; moving its queues", failed.DeviceId, failed.Reason);
+                StartProber(failed.DeviceId);
+                break;
+            case QueueMoved moved:
+                SwapTo(moved.QueueId, moved.Chain, moved.ToDevice);
+                _metrics.Move(moved.QueueId, moved.ToDevice);
+                if (moved.Undo)
+                {
+                    _log.Error("queue {0}: the AML refused its move; back on {1}, the guest gets errors until a device can take it", moved.QueueId, moved.ToDevice);
+                    break;
+                }
+
+                _log.Warning("queue {0} moved from {1} to {2}", moved.QueueId, moved.FromDevice, moved.ToDevice);
+                var queueId = moved.QueueId;
+                _control.Attachments.Ask<object>(new RebindAttachment(queueId, _node, $"device {moved.FromDevice} failed", $"failover:{queueId}:{Guid.NewGuid():N}"), _settings.AskTimeout)
+                    .PipeTo(Self, success: reply => new Rebound(queueId, reply), failure: ex => new Rebound(queueId, ex.Message));
+                break;
+            case QueueStranded stranded:
+                _log.Error("queue {0}: no other device on {1} runs {2}; the guest gets errors until one can", stranded.QueueId, _node, stranded.Chain);
+                break;
+            case MoveConfirmed confirmed when _state.Queues.TryGetValue(confirmed.QueueId, out var queue) && queue.Handle is { } handle:
+                var log = _log;
+                _control.Attachments.Ask<object>(new MarkAttached(queue.QueueId, handle, $"failover:{queue.QueueId}:attach:{Guid.NewGuid():N}"), _settings.AskTimeout)
+                    .ContinueWith(t => log.Warning("queue {0}: the AML did not record it attached: {1}", queue.QueueId, t.Exception?.GetBaseException().Message ?? t.Result),
+                        CancellationToken.None, TaskContinuationOptions.NotOnRanToCompletion, TaskScheduler.Default);
+                break;
+            case FaultSwitched switched:
+                _log.Warning("device {0}: fault '{1}' {2}", switched.DeviceId, switched.Kind, switched.Kind == FaultKind.None ? "repaired" : "injected");
+                if (_probers.TryGetValue(switched.DeviceId, out var prober))
+                {
+                    prober.Tell(switched);
+                    break;
+                }
+
+                foreach (var q in _state.QueuesOn(switched.DeviceId))
+                {
+                    SwapTo(q.QueueId, q.Chain, switched.DeviceId);
+                }
+
+                break;
+            case DeviceRecovered recovered:
+                _probers.Remove(recovered.DeviceId);
+                _log.Info("device {0}: probe passed; healthy again", recovered.DeviceId);
+                _control.Devices.Tell(new SetDeviceHealth(recovered.DeviceId, DeviceHealth.Healthy, "probe passed", $"healthy:{recovered.DeviceId}:{Guid.NewGuid():N}"), ActorRefs.NoSender);
+                break;
+        }
+    }
+
+    /// <summary>A fresh driver of <paramref name="deviceId"/> behind the queue, between two bursts; the guest keeps its channel.</summary>
+    private void SwapTo(string queueId, string chain, string deviceId)
+    {
+        var device = _state.Devices[deviceId];
         try
         {
-            var view = await Control<AttachmentView>(_control.Attachments, new RebindAttachment(queueId, _node, $"device {fromDevice} failed", requestId));
-            if (view.Status != AttachmentStatus.Bound || view.DeviceId is null || !_devices.TryGetValue(view.DeviceId, out var target))
-            {
-                _log.Error("queue {0}: no other device on {1} can take it ({2}); the guest gets errors until one can", queueId, _node, view.FailureMessage ?? view.Status.ToString());
-                return;
-            }
-
-            var opened = await Local<DriverOpened>(target.Supervisor, new OpenDriver(queueId, chain), r => r is DriverNotOpened n ? n.Reason : null);
-            _deviceQueues.Set(queueId, target.Spec.DeviceId, chain);
-            var swapped = await _core.Ask<DriverSwapped>(new SwapDriver(queueId, opened.Driver), _settings.AskTimeout);
-            // The target's g-driver counts the queue's faults from here on.
-            target.Supervisor.Tell(swapped);
-            _metrics.Move(queueId, target.Spec.DeviceId);
-            if (_queues.TryGetValue(queueId, out var queue))
-            {
-                await Control<AttachmentView>(_control.Attachments, new MarkAttached(queueId, queue.Handle, $"{requestId}:attach"));
-            }
-
-            _log.Warning("queue {0} moved from {1} to {2}", queueId, fromDevice, target.Spec.DeviceId);
+            _core.Tell(new SwapDriver(queueId, _drivers.Create(device.Spec, chain, device.Injected)));
         }
-        catch (Exception ex) when (ex is RealizationException or AskTimeoutException)
+        catch (ArgumentException ex)
         {
-            _log.Error("queue {0}: failover from {1} failed: {2}", queueId, fromDevice, ex.Message);
+            _log.Error("queue {0}: no driver of {1} for it: {2}", queueId, deviceId, ex.Message);
         }
     }
 
-    /// <summary>Failed devices are probed; one whose probe passes is supervised again and healthy.</summary>
-    private async Task ProbeFailed()
+    private void StartProber(string deviceId)
     {
-        foreach (var slot in _devices.Values.Where(s => s.Failed).ToArray())
-        {
-            var driver = GDriverCatalog.Create(slot.Spec.Functions[0]);
-            IGDriver probed = driver;
-            if (slot.Spec.FaultInjecting)
-            {
-                var injectable = new FaultInjectingDriver(driver);
-                slot.Fault.Apply(injectable);
-                probed = injectable;
-            }
-
-            var probe = Task.Run(() => DriverProbe.Run(probed));
-            var problem = await Task.WhenAny(probe, Task.Delay(TimeSpan.FromSeconds(2))) == probe ? probe.Result : "probe timed out";
-            if (probe.IsCompleted)
-            {
-                probed.Dispose();
-            }
-
-            if (problem is null)
-            {
-                _log.Info("device {0}: probe passed; healthy again", slot.Spec.DeviceId);
-                StartGDriver(slot);
-                await TryControl(_control.Devices, new SetDeviceHealth(slot.Spec.DeviceId, DeviceHealth.Healthy, "probe passed", $"healthy:{slot.Spec.DeviceId}:{Guid.NewGuid():N}"));
-            }
-        }
+        var device = _state.Devices[deviceId];
+        _probers[deviceId] = Context.ActorOf(DeviceProber.Props(device.Spec, device.Injected, _drivers, _settings.ProbeInterval, _settings.ProbeTimeout),
+            $"probe-{device.Spec.Name}-{Guid.NewGuid():N}");
     }
 
-    private void Inject(InjectDeviceFault cmd)
+    private void Confirm(Rebound rebound)
     {
-        if (!_devices.TryGetValue(cmd.DeviceId, out var slot))
+        var view = rebound.Reply as AttachmentView;
+        var bound = view is { Status: AttachmentStatus.Bound or AttachmentStatus.Attached };
+        if (!bound)
         {
-            Sender.Tell(new Rejected(RejectReason.NotFound, $"device {cmd.DeviceId} is not on node {_node}"));
-            return;
+            _log.Error("queue {0}: the AML did not re-bind it: {1}", rebound.QueueId, view?.FailureMessage ?? (rebound.Reply as Rejected)?.Message ?? rebound.Reply.ToString());
         }
 
-        if (!slot.Spec.FaultInjecting || !Enum.TryParse<FaultKind>(cmd.Fault, ignoreCase: true, out var kind) || kind == FaultKind.None)
-        {
-            Sender.Tell(new Rejected(RejectReason.InvalidArgument,
-                slot.Spec.FaultInjecting ? $"fault '{cmd.Fault}' is not one of throw, hang, corrupt" : $"device {cmd.DeviceId} has no fault injection"));
-            return;
-        }
-
-        slot.Fault.Break(kind);
-        slot.Supervisor.Tell(GDriverActor.FaultStateChanged.Instance);
-        _log.Warning("device {0}: fault '{1}' injected", cmd.DeviceId, kind);
-        Sender.Tell(DeviceStatus(slot));
+        Decide(new ConfirmMove(rebound.QueueId, bound ? view!.Host : null, bound ? view!.DeviceId : null));
     }
 
-    private void Repair(RepairDevice cmd)
+    private void SwitchFault(string deviceId, string? fault)
     {
-        if (!_devices.TryGetValue(cmd.DeviceId, out var slot))
-        {
-            Sender.Tell(new Rejected(RejectReason.NotFound, $"device {cmd.DeviceId} is not on node {_node}"));
-            return;
-        }
-
-        slot.Fault.Repair();
-        slot.Supervisor.Tell(GDriverActor.FaultStateChanged.Instance);
-        Sender.Tell(DeviceStatus(slot));
+        var decision = Decide(new SwitchFault(deviceId, fault));
+        Sender.Tell(decision.Refusal ?? (object)DeviceStatus(_state.Devices[deviceId]));
     }
 
     private void Status()
     {
         var replyTo = Sender;
-        var devices = _devices.Values.Select(DeviceStatus).ToArray();
-        var queues = _queues.Values.ToDictionary(q => q.AttachmentId);
+        var devices = _state.Devices.Values.OrderBy(d => d.Id, StringComparer.Ordinal).Select(DeviceStatus).ToArray();
+        var queues = _state.Queues;
         _core.Ask<QueueStatsReport>(GetQueueStats.Instance, _settings.AskTimeout).ContinueWith(t =>
         {
             var stats = t.IsCompletedSuccessfully ? t.Result.Queues : [];
             replyTo.Tell(new NodeStatus(_node, devices, stats.Select(s => new NodeQueue(
-                s.QueueId, queues.TryGetValue(s.QueueId, out var q) ? q.VmId : "", _deviceQueues.DeviceOf(s.QueueId) ?? "", s.Function,
+                s.QueueId, queues.TryGetValue(s.QueueId, out var q) ? q.VmId : "", q?.DeviceId ?? "", s.Function,
                 s.Ops, s.Errors, s.DriverFaults, s.LatencyP50Nanos, s.LatencyP99Nanos, s.BytesIn, s.BytesOut, s.State.ToString(), s.FaultReason)).ToArray()));
         });
     }
 
-    private NodeDevice DeviceStatus(DeviceSlot slot) => new(
-        slot.Spec.DeviceId, slot.Spec.Type,
-        slot.Spec.PciFunctions is { } vfs ? $"PCI passthrough ({vfs.Count} VFs, {_vfs.Count(kv => vfs.Contains(kv.Value))} held)"
-        : slot.Spec.FaultInjecting ? "software (fault-injecting)" : "software", true, null,
-        slot.Spec.Functions.ToArray(), slot.Spec.QueuePairs,
-        slot.Failed ? "failed: probing" : slot.Fault.Kind == FaultKind.None ? "running" : $"running, fault '{slot.Fault.Kind}' injected");
+    private NodeDevice DeviceStatus(DeviceEntry device) => new(
+        device.Id, device.Spec.Type,
+        device.Spec.PciFunctions is { } vfs ? $"PCI passthrough ({vfs.Count} VFs, {_state.Queues.Values.Count(q => q.DeviceId == device.Id && q.Vf is not null)} held)"
+        : device.Spec.FaultInjecting ? $"{device.Spec.Backing} (fault-injecting)" : device.Spec.Backing, true, null,
+        device.Spec.Functions.ToArray(), device.Spec.QueuePairs,
+        device.Condition == DeviceCondition.Failed ? "failed: probing" : device.Injected == FaultKind.None ? "running" : $"running, fault '{device.Injected}' injected");
 
     // ---- asking ---------------------------------------------------------------------------------------------
 
@@ -546,21 +549,6 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     private static RealizationException Refuse(RejectReason reason, string message) => new(new Rejected(reason, message));
 
-    private sealed class DeviceSlot(DeviceSpec spec, DeviceFaultSwitch fault)
-    {
-        public DeviceSpec Spec { get; } = spec;
-
-        public DeviceFaultSwitch Fault { get; } = fault;
-
-        public IActorRef Supervisor { get; set; } = ActorRefs.Nobody;
-
-        public int Incarnation { get; set; }
-
-        public bool Failed { get; set; }
-    }
-
-    private sealed record RealizedQueue(string AttachmentId, string VmId, AttachHandle Handle, string RequestId);
-
     private sealed class RealizationException(Rejected rejected) : Exception(rejected.Message)
     {
         public Rejected Rejected { get; } = rejected;
@@ -571,8 +559,8 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         public static RegisterDevices Instance { get; } = new();
     }
 
-    private sealed record ProbeFailedDevices
-    {
-        public static ProbeFailedDevices Instance { get; } = new();
-    }
+    private sealed record ResetDue(string DeviceId);
+
+    /// <summary>The AML's answer to a move's re-bind: an <see cref="AttachmentView"/>, a <see cref="Rejected"/>, or why there was none.</summary>
+    private sealed record Rebound(string QueueId, object Reply);
 }
