@@ -28,7 +28,7 @@ public sealed record QueueEntry(
     string QueueId, string VmId, string DeviceId, string Chain, string RequestId, AttachHandle? Handle,
     uint Generation = 0, string? Vf = null, string? MovedFrom = null);
 
-/// <summary>How device resets are budgeted: <see cref="Budget"/> resets within <see cref="Window"/>, each after a backoff doubling from min to max.</summary>
+/// <summary>How device resets are budgeted: <see cref="Budget"/> resets within <see cref="Window"/>; the first at once, the next ones after a backoff doubling from min to max.</summary>
 public sealed record ResetPolicy(int Budget, TimeSpan Window, TimeSpan MinBackoff, TimeSpan MaxBackoff)
 {
     public static ResetPolicy From(ComputeSettings s) => new(s.RestartBudget, s.RestartWindow, s.RestartMinBackoff, s.RestartMaxBackoff);
@@ -103,7 +103,8 @@ public sealed record ComputeState(
         var recent = device.ResetsAtMs.Count(t => f.NowMs - t < Policy.Window.TotalMilliseconds);
         if (recent < Policy.Budget)
         {
-            var backoff = TimeSpan.FromTicks(Math.Min(Policy.MaxBackoff.Ticks, Policy.MinBackoff.Ticks << Math.Min(recent, 30)));
+            // The first reset is at once (a transient fault costs the guest one burst); the next ones back off.
+            var backoff = recent == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Min(Policy.MaxBackoff.Ticks, Policy.MinBackoff.Ticks << Math.Min(recent - 1, 30)));
             return new([new DeviceResetScheduled(device.Id, backoff, f.NowMs, $"queue {f.QueueId}: {f.Reason}")]);
         }
 

@@ -371,6 +371,12 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         {
             case DeviceResetScheduled reset:
                 _log.Warning("device {0}: {1}; reset in {2:0.#} ms", reset.DeviceId, reset.Reason, reset.Delay.TotalMilliseconds);
+                if (reset.Delay <= TimeSpan.Zero)
+                {
+                    Record(new DeviceReset(reset.DeviceId));
+                    break;
+                }
+
                 // Not a timer: the scheduler's 10 ms tick would dwarf a 1 ms backoff.
                 var due = new ResetDue(reset.DeviceId);
                 Task.Delay(reset.Delay).PipeTo(Self, success: () => due);
