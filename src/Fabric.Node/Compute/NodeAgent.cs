@@ -16,10 +16,10 @@ namespace Fabric.Node.Compute;
 
 /// <summary>
 /// The compute agent of one host (the seed's "compute agent" working with the acceleration agent). It owns the
-/// Acceleration Core and one supervised g-driver per device, registers the devices with the AML, realizes the
-/// attachments of the VMs that run here (bind, channel, queue, attach handle), and when a device fails past its
-/// restart budget, moves that device's queues to another device of the host without the guest reopening anything.
-/// VM commands are handled one at a time, in order.
+/// Acceleration Core and the host's <see cref="ComputeState"/>, registers the devices with the AML, runs each VM
+/// command (spawn, hot-add, stop) in a <see cref="VmSaga"/> (one at a time per VM, in order), decides on the driver
+/// faults the AC pushes (reset, or move the failed device's queues at once and tell the AML after) and has failed
+/// devices probed. It never waits: status, faults and deletes are answered while binds are in flight.
 /// </summary>
 public sealed class NodeAgent : ReceiveActor, IWithTimers
 {
@@ -32,6 +32,11 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     private readonly HashSet<string> _unregistered = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IActorRef> _probers = new(StringComparer.Ordinal);
     private readonly DriverFactory _drivers;
+
+    // The VM commands waiting for the saga of their VM, and the running sagas' VMs.
+    private readonly Dictionary<string, Queue<(object Command, IActorRef ReplyTo)>> _vmCommands = new(StringComparer.Ordinal);
+    private readonly Dictionary<IActorRef, string> _sagas = new();
+    private long _sagaCount;
     private readonly DataplaneMetrics _metrics = DataplaneMetrics.Get(Context.System);
     private IActorRef _core = ActorRefs.Nobody;
     private ComputeState _state;
@@ -44,9 +49,16 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         _drivers = drivers ?? DriverFactory.Default;
         _state = ComputeState.Of(node, devices, ResetPolicy.From(settings));
 
-        ReceiveAsync<SpawnVm>(Spawn);
-        ReceiveAsync<AddVmAccelerator>(HotAdd);
-        ReceiveAsync<StopVm>(Stop);
+        Receive<SpawnVm>(cmd => Enqueue(cmd.VmId, cmd));
+        Receive<AddVmAccelerator>(cmd => Enqueue(cmd.VmId, cmd));
+        Receive<StopVm>(cmd => Enqueue(cmd.VmId, cmd));
+        Receive<Terminated>(SagaEnded);
+        Receive<OpenQueue>(Open);
+        Receive<Served>(Serve);
+        Receive<ClaimVf>(Claim);
+        Receive<CloseQueue>(Close);
+        Receive<Closed>(AfterClose);
+        Receive<QueuesOfRequest>(q => Sender.Tell(new RequestQueues(_state.Queues.Values.Where(e => e.RequestId == q.RequestId).Select(e => e.QueueId).ToArray())));
         Receive<DriverFaultSignal>(DriverFaulted);
         Receive<ResetDue>(due => Record(new DeviceReset(due.DeviceId)));
         Receive<DriverSwapped>(swapped => _state = _state.Apply(new DriverReplaced(swapped.QueueId, swapped.Generation)));
@@ -77,8 +89,8 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<InjectDeviceFault>(cmd => SwitchFault(cmd.DeviceId, cmd.Fault));
         Receive<RepairDevice>(cmd => SwitchFault(cmd.DeviceId, null));
         Receive<GetNodeStatus>(_ => Status());
-        ReceiveAsync<DrainNode>(_ => DrainForLeave());
-        ReceiveAsync<QueueFaulted>(Faulted);
+        Receive<DrainNode>(_ => DrainForLeave());
+        Receive<QueueFaulted>(Faulted);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -126,211 +138,155 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         }
     }
 
-    // ---- VM life cycle ---------------------------------------------------------------------------------------
+    // ---- VM life cycle: a saga per command, one at a time per VM; the agent does the host's part -------------
 
-    private async Task Spawn(SpawnVm cmd)
+    private void Enqueue(string vmId, object command)
     {
-        var replyTo = Sender;
-        var done = new List<AttachmentView>();
-        try
+        if (_vmCommands.TryGetValue(vmId, out var waiting))
         {
-            foreach (var accelerator in cmd.Accelerators)
-            {
-                done.Add(await Realize(cmd.VmId, accelerator, cmd.RequestId));
-            }
-
-            replyTo.Tell(new VmRealized(cmd.VmId, _node, done));
+            waiting.Enqueue((command, Sender));
+            return;
         }
-        catch (RealizationException ex)
+
+        _vmCommands[vmId] = new Queue<(object, IActorRef)>();
+        StartSaga(vmId, command, Sender);
+    }
+
+    private void StartSaga(string vmId, object command, IActorRef replyTo)
+    {
+        var saga = Context.Watch(Context.ActorOf(VmSaga.Props(_node, _control, _settings, _state, command, replyTo), $"vm-saga-{++_sagaCount}"));
+        _sagas[saga] = vmId;
+    }
+
+    private void SagaEnded(Terminated ended)
+    {
+        if (!_sagas.Remove(ended.ActorRef, out var vmId))
         {
-            // All or nothing: every queue this request created (also one whose attach report failed) is taken back.
-            await UnrealizeRequest(cmd.RequestId);
-            replyTo.Tell(ex.Rejected);
+            return;
+        }
+
+        if (_vmCommands[vmId].TryDequeue(out var next))
+        {
+            StartSaga(vmId, next.Command, next.ReplyTo);
+        }
+        else
+        {
+            _vmCommands.Remove(vmId);
         }
     }
 
-    private async Task HotAdd(AddVmAccelerator cmd)
+    private void Open(OpenQueue open)
     {
-        var replyTo = Sender;
-        try
-        {
-            var view = await Realize(cmd.VmId, cmd.Accelerator, cmd.RequestId);
-            replyTo.Tell(new VmRealized(cmd.VmId, _node, [view]));
-        }
-        catch (RealizationException ex)
-        {
-            await UnrealizeRequest(cmd.RequestId);
-            replyTo.Tell(ex.Rejected);
-        }
-    }
-
-    private async Task UnrealizeRequest(string requestId)
-    {
-        foreach (var queue in _state.Queues.Values.Where(q => q.RequestId == requestId).ToArray())
-        {
-            await Unrealize(queue.QueueId, delete: false, requestId);
-        }
-    }
-
-    private async Task Stop(StopVm cmd)
-    {
-        var replyTo = Sender;
-        var drained = 0L;
-        var ids = _state.Queues.Values.Where(q => q.VmId == cmd.VmId).Select(q => q.QueueId).ToArray();
-        foreach (var id in ids)
-        {
-            drained += await Unrealize(id, cmd.DeleteAttachments, cmd.RequestId);
-        }
-
-        replyTo.Tell(new VmStopped(cmd.VmId, _node, ids, drained));
-    }
-
-    /// <summary>Bind (or re-bind here), open a driver on the bound device, create the channel and queue, report the handle.</summary>
-    private async Task<AttachmentView> Realize(string vmId, VmAccelerator accelerator, string requestId)
-    {
-        var id = accelerator.AttachmentId;
-        var view = await Control<AttachmentView>(_control.Attachments, new GetAttachment(id));
-        if (view.VmId != vmId)
-        {
-            throw Refuse(RejectReason.IllegalState, $"attachment {id} belongs to VM {view.VmId}, not {vmId}");
-        }
-
-        if (_state.Queues.TryGetValue(id, out var existing) && existing.Handle is not null && view.Status == AttachmentStatus.Attached)
-        {
-            return view with { Handle = existing.Handle };
-        }
-
-        view = view.Status switch
-        {
-            AttachmentStatus.Initial or AttachmentStatus.BindFailed =>
-                await Control<AttachmentView>(_control.Attachments, new BindAttachment(id, _node, $"{requestId}:bind:{id}")),
-            AttachmentStatus.Bound or AttachmentStatus.Attached or AttachmentStatus.Detached or AttachmentStatus.Failed when view.Host != _node || !_state.Devices.ContainsKey(view.DeviceId ?? "") =>
-                await Control<AttachmentView>(_control.Attachments, new RebindAttachment(id, _node, $"VM {vmId} runs on {_node}", $"{requestId}:rebind:{id}")),
-            _ => view,
-        };
-        if (view.Status != AttachmentStatus.Bound && view.Status != AttachmentStatus.Attached && view.Status != AttachmentStatus.Detached)
-        {
-            throw Refuse(view.FailureReason ?? RejectReason.NoCapacity, $"attachment {id} could not be bound on {_node}: {view.FailureMessage ?? view.Status.ToString()}");
-        }
-
-        var deviceId = view.DeviceId!;
-        if (!_state.Devices.TryGetValue(deviceId, out var slot))
-        {
-            throw Refuse(RejectReason.IllegalState, $"attachment {id} is bound to {deviceId}, which this node does not serve");
-        }
-
-        if (slot.Spec.PciFunctions is { } vfs)
-        {
-            return await RealizePci(vmId, id, view, slot.Spec, vfs, requestId);
-        }
-
-        // A group of Cyborg's own profiles names no function: its queue runs the device's first.
-        var named = view.Groups.Select(g => g.Function).Where(f => f.Length > 0).Distinct().ToArray();
-        var chain = accelerator.Pipeline ?? (named.Length > 0 ? string.Join("->", named) : slot.Spec.Functions[0]);
-
-        var stages = chain.Split("->", StringSplitOptions.TrimEntries);
-        var missing = stages.Where(s => !slot.Spec.Functions.Contains(s)).ToArray();
-        if (missing.Length > 0)
-        {
-            throw Refuse(RejectReason.FunctionNotSupported, $"device {deviceId} does not run {string.Join(", ", missing)} (chain {chain})");
-        }
-
+        var device = _state.Devices[open.DeviceId];
         IGDriver driver;
         try
         {
-            driver = _drivers.Create(slot.Spec, chain, slot.Injected);
+            driver = _drivers.Create(device.Spec, open.Chain, device.Injected);
         }
         catch (ArgumentException ex)
         {
-            throw Refuse(RejectReason.IllegalState, ex.Message);
+            Sender.Tell(new Rejected(RejectReason.IllegalState, ex.Message));
+            return;
         }
 
         // Placed before the AC serves it: a fault of its very first op already counts.
-        Record(new QueuePlaced(id, vmId, deviceId, chain, requestId));
-        var added = await Local<QueueAdded>(_core, new AddQueue(id, driver, ChannelGeometry.Default), r => r is QueueNotAdded n ? n.Reason : null,
-            onFailure: () => Record(new QueueReleased(id)));
-        _metrics.Track(id, deviceId, added.Counters);
+        Record(new QueuePlaced(open.QueueId, open.VmId, open.DeviceId, open.Chain, open.RequestId));
+        var saga = Sender;
+        _core.Ask<object>(new AddQueue(open.QueueId, driver, ChannelGeometry.Default), _settings.AskTimeout)
+            .PipeTo(Self, success: reply => new Served(open, reply, saga),
+                failure: _ => new Served(open, new Rejected(RejectReason.Timeout, $"{_core.Path.Name} did not answer AddQueue"), saga));
+    }
+
+    private void Serve(Served served)
+    {
+        var id = served.Open.QueueId;
+        if (served.Reply is not QueueAdded added)
+        {
+            Record(new QueueReleased(id));
+            served.Saga.Tell(served.Reply as Rejected ?? new Rejected(RejectReason.IllegalState, (served.Reply as QueueNotAdded)?.Reason ?? $"unexpected answer {served.Reply.GetType().Name}"));
+            return;
+        }
+
+        _metrics.Track(id, served.Open.DeviceId, added.Counters);
         var g = added.Geometry;
         var handle = new AttachHandle(_node, added.ChannelPath, (int)ChannelLayout.AbiVersion, g.SqEntries, g.CqEntries, g.SlotCount, g.SlotSize);
         Record(new QueueAttached(id, handle));
-        var attached = await Control<AttachmentView>(_control.Attachments, new MarkAttached(id, handle, $"{requestId}:attach:{id}"));
-        _log.Info("VM {0}: attachment {1} realized on {2} ({3}) at {4}", vmId, id, deviceId, chain, added.ChannelPath);
-        return attached;
+        served.Saga.Tell(new QueueOpened(id, handle));
     }
 
-    /// <summary>
-    /// Cyborg's model: a free VF of the bound device is the VM's, reported as a PCI attach handle (Nova attaches it). The
-    /// VF the attachment held before (a restart of this agent) is kept when it is still free.
-    /// </summary>
-    private async Task<AttachmentView> RealizePci(string vmId, string id, AttachmentView view, DeviceSpec device, IReadOnlyList<string> vfs, string requestId)
+    /// <summary>A VF of the device no other attachment holds; the one the attachment held before when it is still free.</summary>
+    private void Claim(ClaimVf claim)
     {
+        var vfs = _state.Devices[claim.DeviceId].Spec.PciFunctions ?? [];
         var held = _state.Queues.Values.Where(q => q.Vf is not null).ToDictionary(q => q.QueueId, q => q.Vf!, StringComparer.Ordinal);
-        var taken = held.Where(kv => kv.Key != id).Select(kv => kv.Value).ToHashSet(StringComparer.Ordinal);
-        var before = view.Handle?.PciAddress is { } address && vfs.Contains(address) && !taken.Contains(address) ? address : null;
-        var vf = before ?? (held.TryGetValue(id, out var mine) ? mine : vfs.FirstOrDefault(a => !taken.Contains(a)))
-            ?? throw Refuse(RejectReason.NoCapacity, $"device {device.DeviceId}: all {vfs.Count} VFs are held");
+        var taken = held.Where(kv => kv.Key != claim.QueueId).Select(kv => kv.Value).ToHashSet(StringComparer.Ordinal);
+        var before = claim.Held is { } address && vfs.Contains(address) && !taken.Contains(address) ? address : null;
+        var vf = before ?? (held.TryGetValue(claim.QueueId, out var mine) ? mine : vfs.FirstOrDefault(a => !taken.Contains(a)));
+        if (vf is null)
+        {
+            Sender.Tell(new Rejected(RejectReason.NoCapacity, $"device {claim.DeviceId}: all {vfs.Count} VFs are held"));
+            return;
+        }
+
         var handle = new PciAttachHandle(_node, vf);
-        Record(new VfTaken(id, vmId, device.DeviceId, vf, handle, requestId));
-        var attached = await Control<AttachmentView>(_control.Attachments, new MarkAttached(id, handle, $"{requestId}:attach:{id}"));
-        _log.Info("VM {0}: attachment {1} realized as VF {2} of {3} (PCI attach handle)", vmId, id, vf, device.DeviceId);
-        return attached;
+        Record(new VfTaken(claim.QueueId, claim.VmId, claim.DeviceId, vf, handle, claim.RequestId));
+        Sender.Tell(new VfClaimed(claim.QueueId, handle));
     }
 
-    /// <summary>Drain and remove the queue, detach the attachment (and delete it when the VM is deleted).</summary>
-    private async Task<long> Unrealize(string attachmentId, bool delete, string requestId)
+    private void Close(CloseQueue close)
     {
-        if (_state.Queues.TryGetValue(attachmentId, out var entry) && entry.Vf is not null)
+        var id = close.QueueId;
+        if (_state.Queues.TryGetValue(id, out var entry) && entry.Vf is not null)
         {
-            // A VF has no queue here: the VM gives it back, the attachment is detached.
-            Record(new QueueReleased(attachmentId));
-            await DetachInAml(attachmentId, delete, requestId);
-            return 0;
+            // A VF has no queue here: the VM gives it back.
+            Record(new QueueReleased(id));
+            Sender.Tell(new QueueClosed(id, 0));
+            return;
         }
 
-        var removed = await _core.Ask<QueueRemoved>(new RemoveQueue(attachmentId, _settings.DrainTimeout), _settings.AskTimeout);
-        _metrics.Retire(attachmentId);
-        Record(new QueueReleased(attachmentId));
-        await DetachInAml(attachmentId, delete, requestId);
-        return removed.Removal.CompletedWhileDraining;
+        var saga = Sender;
+        _core.Ask<QueueRemoved>(new RemoveQueue(id, _settings.DrainTimeout), _settings.AskTimeout)
+            .PipeTo(Self, success: removed => new Closed(id, removed.Removal.CompletedWhileDraining, saga),
+                failure: _ => new Closed(id, -1, saga));
     }
 
-    private async Task DetachInAml(string attachmentId, bool delete, string requestId)
+    private void AfterClose(Closed closed)
     {
-        try
+        if (closed.Completed < 0)
         {
-            await Control<AttachmentView>(_control.Attachments, new DetachAttachment(attachmentId, $"{requestId}:detach:{attachmentId}"));
-            if (delete)
-            {
-                await Control<AttachmentView>(_control.Attachments, new DeleteAttachment(attachmentId, $"{requestId}:delete:{attachmentId}"));
-            }
+            closed.Saga.Tell(new Rejected(RejectReason.Timeout, $"{_core.Path.Name} did not answer RemoveQueue for {closed.QueueId}"));
+            return;
         }
-        catch (RealizationException ex)
-        {
-            _log.Warning("attachment {0}: queue removed but the AML refused the change: {1}", attachmentId, ex.Rejected);
-        }
+
+        _metrics.Retire(closed.QueueId);
+        Record(new QueueReleased(closed.QueueId));
+        closed.Saga.Tell(new QueueClosed(closed.QueueId, closed.Completed));
     }
 
     /// <summary>The node leaves: every queue drains (guests' posted work completes) and goes; the AML is not asked.</summary>
-    private async Task DrainForLeave()
+    private void DrainForLeave()
     {
-        var replyTo = Sender;
         var queues = _state.Queues.Values.Where(q => q.Vf is null).Select(q => q.QueueId).ToArray();
-        var removals = await Task.WhenAll(queues.Select(id => _core.Ask<QueueRemoved>(new RemoveQueue(id, _settings.DrainTimeout), _settings.AskTimeout)));
         foreach (var id in queues)
         {
             Record(new QueueReleased(id));
         }
 
-        var completed = removals.Sum(r => r.Removal.CompletedWhileDraining);
-        _log.Info("node leaving: {0} queue(s) drained, {1} operation(s) completed while draining", queues.Length, completed);
-        replyTo.Tell(new NodeDrained(queues.Length, completed));
+        var log = _log;
+        Task.WhenAll(queues.Select(id => _core.Ask<QueueRemoved>(new RemoveQueue(id, _settings.DrainTimeout), _settings.AskTimeout)))
+            .PipeTo(Sender, success: removals =>
+            {
+                var completed = removals.Sum(r => r.Removal.CompletedWhileDraining);
+                log.Info("node leaving: {0} queue(s) drained, {1} operation(s) completed while draining", queues.Length, completed);
+                return new NodeDrained(queues.Length, completed);
+            });
     }
 
     /// <summary>
     /// A guest corrupted its channel and the AC stopped serving it: the attachment is failed with the reason (the VIM
     /// hears of it), so it does not stay Attached to a channel nobody serves. Deleting the VM removes the queue.
     /// </summary>
-    private async Task Faulted(QueueFaulted faulted)
+    private void Faulted(QueueFaulted faulted)
     {
         if (!_state.Queues.TryGetValue(faulted.QueueId, out var queue))
         {
@@ -338,7 +294,20 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         }
 
         _log.Warning("VM {0}: attachment {1} failed: its channel faulted ({2})", queue.VmId, faulted.QueueId, faulted.Reason);
-        await TryControl(_control.Attachments, new FailAttachment(faulted.QueueId, $"channel faulted: {faulted.Reason}", $"fault:{faulted.QueueId}:{Guid.NewGuid():N}"));
+        Inform(_control.Attachments, new FailAttachment(faulted.QueueId, $"channel faulted: {faulted.Reason}", $"fault:{faulted.QueueId}:{Guid.NewGuid():N}"));
+    }
+
+    /// <summary>Tells the AML without waiting; a refusal or silence is logged.</summary>
+    private void Inform(IActorRef region, object message)
+    {
+        var log = _log;
+        region.Ask<object>(message, _settings.AskTimeout).ContinueWith(t =>
+        {
+            if (!t.IsCompletedSuccessfully || t.Result is Rejected)
+            {
+                log.Warning("the AML did not take {0}: {1}", message, t.IsCompletedSuccessfully ? t.Result : t.Exception?.GetBaseException().Message);
+            }
+        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
     // ---- device faults: decided here at once, confirmed to the AML after ----------------------------------
@@ -410,10 +379,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
                 _log.Error("queue {0}: no other device on {1} runs {2}; the guest gets errors until one can", stranded.QueueId, _node, stranded.Chain);
                 break;
             case MoveConfirmed confirmed when _state.Queues.TryGetValue(confirmed.QueueId, out var queue) && queue.Handle is { } handle:
-                var log = _log;
-                _control.Attachments.Ask<object>(new MarkAttached(queue.QueueId, handle, $"failover:{queue.QueueId}:attach:{Guid.NewGuid():N}"), _settings.AskTimeout)
-                    .ContinueWith(t => log.Warning("queue {0}: the AML did not record it attached: {1}", queue.QueueId, t.Exception?.GetBaseException().Message ?? t.Result),
-                        CancellationToken.None, TaskContinuationOptions.NotOnRanToCompletion, TaskScheduler.Default);
+                Inform(_control.Attachments, new MarkAttached(queue.QueueId, handle, $"failover:{queue.QueueId}:attach:{Guid.NewGuid():N}"));
                 break;
             case FaultSwitched switched:
                 _log.Warning("device {0}: fault '{1}' {2}", switched.DeviceId, switched.Kind, switched.Kind == FaultKind.None ? "repaired" : "injected");
@@ -497,68 +463,9 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         device.Spec.Functions.ToArray(), device.Spec.QueuePairs,
         device.Condition == DeviceCondition.Failed ? "failed: probing" : device.Injected == FaultKind.None ? "running" : $"running, fault '{device.Injected}' injected");
 
-    // ---- asking ---------------------------------------------------------------------------------------------
+    private sealed record Served(OpenQueue Open, object Reply, IActorRef Saga);
 
-    private async Task<T> Control<T>(IActorRef region, object message)
-    {
-        object reply;
-        try
-        {
-            reply = await region.Ask<object>(message, _settings.AskTimeout);
-        }
-        catch (AskTimeoutException)
-        {
-            throw Refuse(RejectReason.Timeout, $"the AML did not answer {message.GetType().Name} within {_settings.AskTimeout.TotalSeconds:0}s");
-        }
-
-        return reply switch
-        {
-            T typed => typed,
-            Rejected rejected => throw new RealizationException(rejected),
-            _ => throw Refuse(RejectReason.IllegalState, $"unexpected answer {reply.GetType().Name} to {message.GetType().Name}"),
-        };
-    }
-
-    private async Task TryControl(IActorRef region, object message)
-    {
-        try
-        {
-            await region.Ask<object>(message, _settings.AskTimeout);
-        }
-        catch (AskTimeoutException)
-        {
-            _log.Warning("the AML did not answer {0}", message);
-        }
-    }
-
-    private async Task<T> Local<T>(IActorRef actor, object message, Func<object, string?> refusal, Action? onFailure = null)
-    {
-        object reply;
-        try
-        {
-            reply = await actor.Ask<object>(message, _settings.AskTimeout);
-        }
-        catch (AskTimeoutException)
-        {
-            onFailure?.Invoke();
-            throw Refuse(RejectReason.Timeout, $"{actor.Path.Name} did not answer {message.GetType().Name}");
-        }
-
-        if (reply is T typed)
-        {
-            return typed;
-        }
-
-        onFailure?.Invoke();
-        throw Refuse(RejectReason.IllegalState, refusal(reply) ?? $"unexpected answer {reply.GetType().Name}");
-    }
-
-    private static RealizationException Refuse(RejectReason reason, string message) => new(new Rejected(reason, message));
-
-    private sealed class RealizationException(Rejected rejected) : Exception(rejected.Message)
-    {
-        public Rejected Rejected { get; } = rejected;
-    }
+    private sealed record Closed(string QueueId, long Completed, IActorRef Saga);
 
     private sealed record RegisterDevices
     {
