@@ -4,7 +4,7 @@ using Fabric.Dataplane.Drivers;
 namespace Fabric.Dataplane.Dpdk;
 
 /// <summary>The asynchronous side: bursts enqueued and dequeued through the shim, outputs copied as ops come back.</summary>
-public sealed partial class CryptodevAesGcmDriver
+public partial class DpdkGDriver
 {
     /// <summary>The shim's FD_MAX_BURST.</summary>
     private const int MaxSubmitBurst = 64;
@@ -27,6 +27,7 @@ public sealed partial class CryptodevAesGcmDriver
         public int OutLength;
         public bool Used;
         public bool Abandoned;
+        public bool Inverse;
     }
 
     public int MaxInFlight => _table.Length;
@@ -49,7 +50,7 @@ public sealed partial class CryptodevAesGcmDriver
         for (var i = 0; i < max; i++)
         {
             ref readonly var r = ref requests[i];
-            var status = Check(r, out var outLength);
+            var status = Check(r, out var outLength, out var session, out var reserved);
             if (status != OpStatus.Ok)
             {
                 if (count > 0 || _immediateCount == _immediate.Length)
@@ -73,17 +74,18 @@ public sealed partial class CryptodevAesGcmDriver
             slot.Output = r.Output;
             slot.OutLength = outLength;
             slot.Abandoned = false;
+            slot.Inverse = r.Code == OpCode.Inverse;
             ref var n = ref native[count];
-            n.Session = ((AeadSessionHandle)r.Session!).DangerousGetHandle();
+            n.Session = session!.DangerousGetHandle();
             var iv = ivs + count * SubmissionDescriptor.NonceSize;
             var param = r.Param;
             ((ReadOnlySpan<byte>)param)[..SubmissionDescriptor.NonceSize].CopyTo(new Span<byte>(iv, SubmissionDescriptor.NonceSize));
             n.Iv = iv;
             n.Input = (byte*)r.Input;
             n.InputLength = (uint)r.InputLength;
-            n.AadLength = (uint)r.AadLength;
+            n.AadLength = Kind == DriverKind.Aead ? (uint)r.AadLength : 0;
             n.Encrypt = r.Code == OpCode.Forward ? 1u : 0u;
-            n.Reserved = 0;
+            n.Reserved = (uint)reserved;
             n.UserTag = tag;
             slots[count++] = index;
         }
@@ -91,7 +93,7 @@ public sealed partial class CryptodevAesGcmDriver
         {
             return accepted;
         }
-        var rc = DpdkNative.AeadEnqueue(_deviceHandle, _queuePair, native, (ushort)count);
+        var rc = Enqueue(native, count);
         var taken = Math.Max(0, rc);
         for (var i = 0; i < taken; i++)
         {
@@ -117,18 +119,24 @@ public sealed partial class CryptodevAesGcmDriver
         return accepted + 1;
     }
 
-    private OpStatus Check(in DriverRequest r, out int outLength)
+    private OpStatus Check(in DriverRequest r, out int outLength, out AeadSessionHandle? session, out int reserved)
     {
         outLength = 0;
-        if (r.Session is not AeadSessionHandle)
+        reserved = 0;
+        session = SessionOf(r.Session);
+        if (session is null)
         {
             return OpStatus.BadSession;
         }
-        if ((uint)r.AadLength > (uint)r.InputLength)
+        var aad = Kind == DriverKind.Aead ? r.AadLength : 0;
+        if ((uint)aad > (uint)r.InputLength)
         {
             return OpStatus.BadInput;
         }
-        return OutputLength(r.Code, r.InputLength, r.AadLength, r.OutputCapacity, out outLength);
+        var tagLength = TagLength(((ReadOnlySpan<byte>)r.Param)[SubmissionDescriptor.TagLengthIndex]);
+        var status = OutputLength(r.Code, r.InputLength, aad, r.OutputCapacity, tagLength, out outLength);
+        reserved = Kind == DriverKind.Digest ? tagLength : outLength;
+        return status;
     }
 
     private void Refuse(ulong token, OpStatus status)
@@ -155,7 +163,7 @@ public sealed partial class CryptodevAesGcmDriver
         }
         var want = Math.Min(completions.Length - n, MaxSubmitBurst);
         var done = stackalloc DpdkNative.AeadDone[MaxSubmitBurst];
-        var got = DpdkNative.AeadDequeue(_deviceHandle, _queuePair, done, (ushort)want);
+        var got = Dequeue(done, want);
         for (var i = 0; i < got; i++)
         {
             ref var d = ref done[i];
@@ -169,12 +177,12 @@ public sealed partial class CryptodevAesGcmDriver
             _inFlight--;
             if (slot.Abandoned)
             {
-                DpdkNative.OpFree(d.Op); // the AC answered it DeadlineExceeded: its output is not touched
+                FreeOp(d.Op); // the AC answered it DeadlineExceeded: its output is not touched
                 continue;
             }
             ref var c = ref completions[n++];
             c.Token = slot.Token;
-            c.Status = Complete(ref d, (byte*)slot.Output, slot.OutLength, out c.Written);
+            c.Status = Complete(ref d, (byte*)slot.Output, slot.OutLength, slot.Inverse, out c.Written);
         }
         FreeClosedSessions();
         return n;
