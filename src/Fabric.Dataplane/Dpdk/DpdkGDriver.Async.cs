@@ -32,6 +32,18 @@ public partial class DpdkGDriver
 
     public int MaxInFlight => _table.Length;
 
+    private long _lastProgress;
+    private long _faults;
+
+    /// <summary>Ops in flight: the device holds work (the abandoned ops included until they surface).</summary>
+    int IDeviceHealth.Pending => Volatile.Read(ref _inFlight);
+
+    /// <summary>When the device last handed back an op, or started holding one while idle (Stopwatch timestamp).</summary>
+    public long LastProgressTimestamp => Volatile.Read(ref _lastProgress);
+
+    /// <summary>Ops the device completed with an error status (DriverFault).</summary>
+    public long Faults => Volatile.Read(ref _faults);
+
     /// <summary>Ops inside the device (the abandoned ones included until they surface).</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
@@ -99,6 +111,10 @@ public partial class DpdkGDriver
         {
             _table[slots[i]].Used = true;
         }
+        if (_inFlight == 0 && taken > 0)
+        {
+            Volatile.Write(ref _lastProgress, System.Diagnostics.Stopwatch.GetTimestamp()); // the wait starts now
+        }
         _inFlight += taken;
         if (_inFlight > _peakInFlight)
         {
@@ -164,6 +180,10 @@ public partial class DpdkGDriver
         var want = Math.Min(completions.Length - n, MaxSubmitBurst);
         var done = stackalloc DpdkNative.AeadDone[MaxSubmitBurst];
         var got = Dequeue(done, want);
+        if (got > 0)
+        {
+            Volatile.Write(ref _lastProgress, System.Diagnostics.Stopwatch.GetTimestamp());
+        }
         for (var i = 0; i < got; i++)
         {
             ref var d = ref done[i];
@@ -183,6 +203,10 @@ public partial class DpdkGDriver
             ref var c = ref completions[n++];
             c.Token = slot.Token;
             c.Status = Complete(ref d, (byte*)slot.Output, slot.OutLength, slot.Inverse, out c.Written);
+            if (c.Status == OpStatus.DriverFault)
+            {
+                Interlocked.Increment(ref _faults);
+            }
         }
         FreeClosedSessions();
         return n;

@@ -16,7 +16,7 @@ namespace Fabric.Dataplane.Dpdk;
 /// queue depth in flight. <see cref="Execute"/> (one op, polled until done or its deadline) remains for direct callers.
 /// An op given up at its deadline stays in the device; its late completion is freed without touching its output.
 /// </summary>
-public partial class DpdkGDriver : IAsyncGDriver
+public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
 {
     /// <summary>The functions a DPDK device can serve, by Fabric's names.</summary>
     public static readonly IReadOnlyList<string> Functions = ["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256", "deflate"];
