@@ -45,7 +45,7 @@ internal static class DpdkChannelBench
         var devices = new Dictionary<string, DpdkDevice>();
         foreach (var (vdev, pmd) in s_crypto)
         {
-            devices[pmd] = Cryptodev.Open(vdev, queuePairs: 2, depth: 256);
+            devices[pmd] = Cryptodev.Open(vdev, queuePairs: 4, depth: 256); // a queue pair per channel row (3 sizes), one for direct
         }
         foreach (var (vdev, pmd) in s_compress)
         {
