@@ -45,7 +45,8 @@ if [ ! -x /usr/bin/keystone-manage ] || [ ! -x /usr/bin/uwsgi ] || [ ! -f /usr/l
 fi
 
 # --- DPDK: the cryptodev g-drivers' shim builds against it and their tests run its software PMDs ------------
-# libdpdk-dev brings the PMDs the tests use (librte-crypto-openssl23, librte-crypto-ipsec-mb23); gcc builds the shim.
+# libdpdk-dev brings the PMDs the tests use (librte-crypto-openssl23, librte-crypto-ipsec-mb23, librte-compress-isal23,
+# librte-compress-zlib23); dpdk-dev has dpdk-test-crypto-perf / -compress-perf for fabric-bench; gcc builds the shim.
 if ! pkg-config --exists libdpdk 2>/dev/null; then
     log "installing DPDK (Debian packages dpdk-dev dpdk pkg-config gcc)"
     apt_install dpdk-dev dpdk pkg-config gcc || log "could not install DPDK; the DPDK tests will fail saying so"

@@ -198,9 +198,32 @@ internal sealed class DataplaneBench(TimeSpan perCase, TextWriter log)
         // 5. What the AEAD open's scratch copy costs: straight into the output vs scratch + verify + copy.
         json["aead_open_copy"] = AeadOpenCopyBench.Run(acCore, perCase, log);
 
-        // 5. AES-256-GCM in-process on the .NET driver vs DPDK cryptodev PMDs (last: EAL stays for the process).
-        json["dpdk_direct"] = DpdkDirectBench.Run(acCore, perCase, log);
+        // 6. DPDK: channel vs direct vs the tools' own figures (last: EAL stays for the process).
+        json["dpdk"] = await DpdkChannelBench.RunAsync(guestCore, acCore, perCase, log);
         return json;
+    }
+
+    /// <summary>Only the DPDK section (<c>--only dpdk</c>).</summary>
+    public async Task<JsonObject> RunDpdkOnlyAsync()
+    {
+        var (guestCore, acCore) = Pinned.Cores;
+        var loadBefore = LoadAverage();
+        var result = await DpdkChannelBench.RunAsync(guestCore, acCore, perCase, log);
+        return new JsonObject
+        {
+            ["topic"] = "dataplane",
+            ["only"] = "dpdk",
+            ["seconds_per_case"] = perCase.TotalSeconds,
+            ["machine"] = new JsonObject
+            {
+                ["processors"] = Environment.ProcessorCount,
+                ["guest_core"] = guestCore,
+                ["ac_core"] = acCore,
+                ["loadavg_1m_before"] = loadBefore,
+                ["loadavg_1m_after"] = LoadAverage(),
+            },
+            ["dpdk"] = result,
+        };
     }
 
     /// <summary>Only the AEAD open copy cost (<c>--only aead-open</c>): a quick run of one section.</summary>

@@ -25,10 +25,10 @@ public static class DataplaneCommand
         };
         var only = new Option<string>("--only")
         {
-            Description = "run one section: all (default) or aead-open (what the AEAD open's scratch copy costs)",
+            Description = "run one section: all (default), aead-open (what the AEAD open's scratch copy costs) or dpdk (channel vs direct vs dpdk-test-*-perf and openssl speed)",
             DefaultValueFactory = _ => "all",
         };
-        only.AcceptOnlyFromAmong("all", "aead-open");
+        only.AcceptOnlyFromAmong("all", "aead-open", "dpdk");
         var report = new Option<string?>("--report") { Description = "also write each case's latency distributions as DIR/dataplane-<case>.svg (self-contained) beside DIR/dataplane.json" };
         var command = new Command("dataplane", "AES-256-GCM and a deflate->aes-256-gcm->sha256 pipeline: direct in-process vs the shared-memory channel to a pinned AC vs a Unix-socket sidecar");
         command.Options.Add(json);
@@ -45,7 +45,12 @@ public static class DataplaneCommand
             }
             var asJson = parse.GetValue(json);
             var bench = new DataplaneBench(TimeSpan.FromSeconds(perCase), asJson ? Console.Error : Console.Out);
-            var result = parse.GetValue(only) == "aead-open" ? bench.RunAeadOpenOnly() : await bench.RunAsync();
+            var result = parse.GetValue(only) switch
+            {
+                "aead-open" => bench.RunAeadOpenOnly(),
+                "dpdk" => await bench.RunDpdkOnlyAsync(),
+                _ => await bench.RunAsync(),
+            };
             if (parse.GetValue(report) is { } directory)
             {
                 Directory.CreateDirectory(directory);

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Fabric.Dataplane.Dpdk;
 
-/// <summary>An open, started cryptodev with its mempools (fd_cryptodev); closing stops the device.</summary>
+/// <summary>An open, started cryptodev or compressdev with its mempools (fd_cryptodev); closing stops the device.</summary>
 internal sealed class CryptodevHandle : SafeHandle
 {
     public CryptodevHandle()

@@ -26,6 +26,32 @@ internal static unsafe partial class DpdkNative
     public const int OpOk = 0;
     public const int OpAuthFailed = 1;
     public const int OpError = 2;
+    public const int OpOutOfSpace = 3;
+
+    public const uint AlgoAesGcm = 0;
+    public const uint AlgoChaCha20Poly1305 = 1;
+    public const uint AlgoSha256 = 2;
+    public const uint AlgoHmacSha256 = 3;
+    public const uint AlgoDeflate = 4;
+
+    public const uint CapAes128Gcm = 0x1;
+    public const uint CapAes256Gcm = 0x2;
+    public const uint CapChaCha20Poly1305 = 0x4;
+    public const uint CapSha256 = 0x8;
+    public const uint CapHmacSha256 = 0x10;
+    public const uint CapDeflate = 0x20;
+
+    /// <summary>fd_device_desc.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct DeviceDescription
+    {
+        public fixed byte Name[64];
+        public fixed byte Driver[64];
+        public int SocketId;
+        public uint MaxQueuePairs;
+        public uint Capabilities;
+        public uint Kind;
+    }
 
     /// <summary>fd_aead_req.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -62,6 +88,28 @@ internal static unsafe partial class DpdkNative
 
     [LibraryImport(Library, EntryPoint = "fd_cryptodev_info")]
     public static partial int CryptodevInfo(nint device, byte* driverName, nuint nameLength, out int socketId, out uint maxOpBytes);
+
+    [LibraryImport(Library, EntryPoint = "fd_device_list")]
+    public static partial int DeviceList(DeviceDescription* output, uint capacity);
+
+    [LibraryImport(Library, EntryPoint = "fd_compressdev_open")]
+    public static partial int CompressdevOpen(byte* name, ushort queuePairs, uint depth, uint maxOpBytes, out nint device, byte* err, nuint errLength);
+
+    [LibraryImport(Library, EntryPoint = "fd_session_create")]
+    public static partial int SessionCreate(nint device, uint algo, byte* key, uint keyLength, out nint session, byte* err, nuint errLength);
+
+    [LibraryImport(Library, EntryPoint = "fd_comp_enqueue")]
+    public static partial int CompEnqueue(nint device, ushort queuePair, AeadRequest* requests, ushort count);
+
+    [LibraryImport(Library, EntryPoint = "fd_comp_dequeue")]
+    public static partial int CompDequeue(nint device, ushort queuePair, AeadDone* done, ushort count);
+
+    [LibraryImport(Library, EntryPoint = "fd_comp_take")]
+    public static partial int CompTake(nint op, byte* output, uint capacity);
+
+    [LibraryImport(Library, EntryPoint = "fd_comp_op_free")]
+    [SuppressGCTransition]
+    public static partial void CompOpFree(nint op);
 
     [LibraryImport(Library, EntryPoint = "fd_aead_session_create")]
     public static partial int AeadSessionCreate(nint device, byte* key, uint keyLength, out nint session, byte* err, nuint errLength);

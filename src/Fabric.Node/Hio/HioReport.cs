@@ -59,7 +59,9 @@ public sealed record HioReport(
             ? "software"
             : $"{device.PciAddress} {device.Vendor} {device.Model} numa {device.NumaNode} driver {device.KernelDriver ?? "none"}";
         var functions = device.Functions.Count == 0 ? "functions unknown" : string.Join(",", device.Functions);
-        var state = device.Usable ? "usable" : $"not usable: {device.Reason}";
+        var state = device.Usable
+            ? device.Backing == DeviceBacking.Hardware && device.DpdkPmd is { } pmd ? $"usable through DPDK ({pmd})" : "usable"
+            : $"not usable: {device.Reason}";
         return string.Create(
             CultureInfo.InvariantCulture,
             $"{device.Name} [{device.Type}] {where}; {device.QueuePairs} queue pairs; {functions}; {state}");

@@ -6,8 +6,10 @@ namespace Fabric.Node.Hio;
 
 /// <summary>
 /// hio discovery: finds this host's acceleration devices by scanning sysfs for known accelerator
-/// PCI functions, and adds the software devices every host has. Hardware is reported honestly: Fabric
-/// has no hardware g-driver frontend yet, so every PCI device is listed as present but not usable.
+/// PCI functions, and adds the software devices every host has. Hardware is reported honestly: a function a DPDK PMD
+/// drives (QAT, AMD CCP) is usable when it is bound to vfio-pci and the node's EAL may probe it
+/// (<c>fabric.node.dpdk.allow-pci</c>); otherwise it is listed with what would make it usable (the exact rebind
+/// command), and hardware without a DPDK PMD as present but not usable.
 /// One bad sysfs entry never fails the scan; it is skipped with a reason.
 /// </summary>
 public sealed class HioScanner
@@ -34,12 +36,16 @@ public sealed class HioScanner
     ];
 
     private readonly string _sysfsRoot;
+    private readonly HashSet<string> _dpdkPci;
 
     /// <param name="sysfsRoot">Where sysfs is mounted; tests point it at a fixture tree.</param>
-    public HioScanner(string sysfsRoot = DefaultSysfsRoot)
+    /// <param name="dpdkPci">PCI addresses the node's EAL probes (<c>fabric.node.dpdk.allow-pci</c>, when EAL runs):
+    /// such a function, bound to vfio-pci with a DPDK PMD, is usable through DPDK rather than handed to VMs whole.</param>
+    public HioScanner(string sysfsRoot = DefaultSysfsRoot, IEnumerable<string>? dpdkPci = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(sysfsRoot);
         _sysfsRoot = sysfsRoot;
+        _dpdkPci = new HashSet<string>(dpdkPci ?? [], StringComparer.OrdinalIgnoreCase);
     }
 
     public string SysfsRoot => _sysfsRoot;
@@ -119,7 +125,7 @@ public sealed class HioScanner
     /// True with a device for a recognized accelerator; false with a reason for an entry that could not
     /// be classified; false without a reason for a PCI function that is no accelerator.
     /// </returns>
-    private static bool Inspect(string path, string name, [NotNullWhen(true)] out HostDevice? device, out string? skipReason)
+    private bool Inspect(string path, string name, [NotNullWhen(true)] out HostDevice? device, out string? skipReason)
     {
         device = null;
         if (!Directory.Exists(path))
@@ -143,6 +149,8 @@ public sealed class HioScanner
         }
 
         var driver = ReadDriver(path);
+        var usable = kind.DpdkPmd is not null && driver == VfioDriver && _dpdkPci.Contains(name);
+        var rebind = kind.DpdkPmd is not null && driver != VfioDriver ? RebindCommand(name) : null;
         device = new HostDevice(
             Name: $"{kind.NamePrefix}-{NameSafe(name)}",
             Type: kind.Type,
@@ -153,16 +161,31 @@ public sealed class HioScanner
             QueuePairs: kind.QueuePairs,
             NumaNode: ReadNumaNode(path),
             KernelDriver: driver,
-            Usable: false,
-            Reason: NotUsableReason(kind.Type, driver),
+            Usable: usable,
+            Reason: usable ? null : NotUsableReason(kind, name, driver, rebind),
             Backing: DeviceBacking.Hardware,
-            PhysicalFunction: ReadLinkName(path, "physfn"));
+            PhysicalFunction: ReadLinkName(path, "physfn"),
+            DpdkPmd: kind.DpdkPmd,
+            RebindCommand: rebind);
         skipReason = null;
         return true;
     }
 
-    private static string NotUsableReason(string type, string? driver)
+    /// <summary>
+    /// What hands a PCI function to vfio-pci (and so to DPDK): dpdk-devbind.py ships with Debian's dpdk package and
+    /// unbinds the kernel driver first; vfio-pci must be loaded.
+    /// </summary>
+    public static string RebindCommand(string pciAddress) => $"modprobe vfio-pci && dpdk-devbind.py --bind=vfio-pci {pciAddress}";
+
+    private static string NotUsableReason(PciKind kind, string address, string? driver, string? rebind)
     {
+        if (kind.DpdkPmd is { } pmd)
+        {
+            return driver == VfioDriver
+                ? $"bound to {VfioDriver} for passthrough; to drive it through DPDK's {pmd} instead, add {address} to fabric.node.dpdk.allow-pci"
+                : $"{(driver is null ? "no kernel driver bound" : $"kernel driver {driver}")}; to drive it through DPDK's {pmd}: {rebind}, then add {address} to fabric.node.dpdk.allow-pci";
+        }
+        var type = kind.Type;
         var reason = $"no Fabric g-driver frontend for {type}";
         return driver switch
         {

@@ -18,6 +18,9 @@ namespace Fabric.Node.Hio;
 /// <param name="Reason">Why the device is not usable, for people; null when usable.</param>
 /// <param name="Backing">Software or hardware.</param>
 /// <param name="PhysicalFunction">For an SR-IOV virtual function, the PCI address of its physical function (the <c>physfn</c> link).</param>
+/// <param name="DpdkPmd">The DPDK PMD that drives this hardware (e.g. "crypto_qat, compress_qat"); null when DPDK has none.</param>
+/// <param name="RebindCommand">For hardware a DPDK PMD could drive but a kernel driver holds: the exact command that
+/// binds it to vfio-pci (then list it in <c>fabric.node.dpdk.allow-pci</c>); null otherwise.</param>
 public sealed record HostDevice(
     string Name,
     string Type,
@@ -31,4 +34,6 @@ public sealed record HostDevice(
     bool Usable,
     string? Reason,
     DeviceBacking Backing,
-    string? PhysicalFunction = null);
+    string? PhysicalFunction = null,
+    string? DpdkPmd = null,
+    string? RebindCommand = null);

@@ -13,6 +13,8 @@ internal static class PciCatalog
     public const ushort IntelVendor = 0x8086;
     public const ushort NvidiaVendor = 0x10de;
     public const ushort AmdVendor = 0x1002;
+    /// <summary>AMD's CPU-side functions (the CCP crypto coprocessor); 0x1002 is its graphics vendor id.</summary>
+    public const ushort AmdCpuVendor = 0x1022;
     public const ushort XilinxVendor = 0x10ee;
 
     // PCI base class + subclass (the top 16 bits of the 24-bit class code).
@@ -42,6 +44,27 @@ internal static class PciCatalog
         AccelerationFunctions.HmacSha256,
         AccelerationFunctions.Deflate,
     ];
+
+    // AMD CCP v5 (drivers/crypto/ccp, DPDK's crypto_ccp): AES-GCM, SHA-2 and HMAC.
+    private static readonly IReadOnlyList<string> CcpFunctions =
+    [
+        AccelerationFunctions.Aes256Gcm,
+        AccelerationFunctions.Sha256,
+        AccelerationFunctions.HmacSha256,
+    ];
+
+    /// <summary>DPDK's QAT PMD: its symmetric crypto and compression devices (drivers/common/qat).</summary>
+    public const string QatPmd = "crypto_qat, compress_qat";
+
+    public const string CcpPmd = "crypto_ccp";
+
+    // The CCP ids DPDK's crypto_ccp probes (drivers/crypto/ccp/rte_ccp_pmd.c); queue pairs: its hardware queues.
+    private static readonly Dictionary<ushort, PciKind> AmdCpuById = new()
+    {
+        [0x1456] = new(HostDeviceTypes.CryptoCoprocessor, "ccp", "CCP v5a", CcpFunctions, 5, IsQat: false, CcpPmd),
+        [0x1468] = new(HostDeviceTypes.CryptoCoprocessor, "ccp", "CCP v5b", CcpFunctions, 5, IsQat: false, CcpPmd),
+        [0x15df] = new(HostDeviceTypes.CryptoCoprocessor, "ccp", "CCP v5 (Raven)", CcpFunctions, 5, IsQat: false, CcpPmd),
+    };
 
     // Queue pairs are the ring banks the kernel driver gives a function (ADF_*_ETR_MAX_BANKS, or the
     // banks per VF): a frontend would own one bank per queue pair.
@@ -79,6 +102,7 @@ internal static class PciCatalog
         NvidiaVendor => "NVIDIA",
         AmdVendor => "AMD",
         XilinxVendor => "Xilinx",
+        AmdCpuVendor => "AMD",
         _ => null,
     };
 
@@ -92,6 +116,10 @@ internal static class PciCatalog
         if (vendor == IntelVendor && IntelById.TryGetValue(device, out var known))
         {
             return known;
+        }
+        if (vendor == AmdCpuVendor && AmdCpuById.TryGetValue(device, out var ccp))
+        {
+            return ccp;
         }
         if (pciClass is not { } code)
         {
@@ -112,7 +140,7 @@ internal static class PciCatalog
     }
 
     private static PciKind Qat(string model, IReadOnlyList<string> functions, int ringBanks) =>
-        new(HostDeviceTypes.IntelQat, "qat", model, functions, ringBanks, IsQat: true);
+        new(HostDeviceTypes.IntelQat, "qat", model, functions, ringBanks, IsQat: true, QatPmd);
 
     private static PciKind Fpga(string? model) =>
         new(HostDeviceTypes.Fpga, "fpga", model, [], 0, IsQat: false);

@@ -7,10 +7,12 @@ namespace Fabric.Node.Hio;
 /// <param name="Functions">Fabric functions the hardware could execute; empty when unknown.</param>
 /// <param name="QueuePairs">Queue pairs the hardware offers; 0 when unknown.</param>
 /// <param name="IsQat">Whether the QAT service configuration (qat/cfg_services) applies.</param>
+/// <param name="DpdkPmd">The DPDK poll-mode driver that drives the function once bound to vfio-pci; null when none.</param>
 internal sealed record PciKind(
     string Type,
     string NamePrefix,
     string? ModelName,
     IReadOnlyList<string> Functions,
     int QueuePairs,
-    bool IsQat);
+    bool IsQat,
+    string? DpdkPmd = null);

@@ -15,7 +15,8 @@ public static class PciPassthrough
     public sealed record Pool(string Name, string Type, IReadOnlyList<string> AccelerationFunctions, IReadOnlyList<string> Traits, IReadOnlyList<string> Functions);
 
     public static IReadOnlyList<Pool> Pools(HioReport report) => report.Devices
-        .Where(d => d.Backing == DeviceBacking.Hardware && d.KernelDriver == HioScanner.VfioDriver)
+        // A function the node drives through DPDK (usable) is not also handed to VMs.
+        .Where(d => d.Backing == DeviceBacking.Hardware && d.KernelDriver == HioScanner.VfioDriver && !d.Usable)
         .GroupBy(d => (d.PhysicalFunction ?? d.PciAddress, d.Type))
         .OrderBy(g => g.Key.Item1, StringComparer.Ordinal)
         .Select(g =>

@@ -112,7 +112,7 @@ public class CryptodevDriverTests(DpdkFixture dpdk, ITestOutputHelper output)
     {
         using var driver = new CryptodevAesGcmDriver(dpdk.Device(pmd));
         using var reference = new AesGcmDriver();
-        Assert.Equal(OpStatus.BadKey, driver.OpenSession(new byte[16], out var none));
+        Assert.Equal(OpStatus.BadKey, driver.OpenSession(new byte[20], out var none));
         Assert.Null(none);
         var session = Open(driver, new byte[32]);
         var referenceSession = Open(reference, new byte[32]);

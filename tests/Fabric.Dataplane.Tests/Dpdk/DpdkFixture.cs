@@ -12,14 +12,17 @@ public sealed class DpdkFixture : IDisposable
     /// <summary>The software PMDs Debian's DPDK 22.11 ships that do AES-256-GCM (ipsec-mb's two and OpenSSL's).</summary>
     public static readonly string[] Devices = ["crypto_openssl0", "crypto_aesni_gcm0", "crypto_aesni_mb0"];
 
+    /// <summary>Every software PMD Debian 12 ships for Fabric's functions: the three above, ChaCha20-Poly1305's and both deflates.</summary>
+    public static readonly string[] AllDevices = [.. Devices, "crypto_chacha20_poly1305_0", "compress_isal0", "compress_zlib0"];
+
     public static readonly DpdkEalOptions Options = new()
     {
-        Vdevs = Devices,
+        Vdevs = AllDevices,
         MemoryMb = 256,
         FilePrefix = "fabric-test-" + Environment.ProcessId,
     };
 
-    private readonly Dictionary<string, Cryptodev> _devices = [];
+    private readonly Dictionary<string, DpdkDevice> _devices = [];
 
     public DpdkFixture()
     {
@@ -27,13 +30,19 @@ public sealed class DpdkFixture : IDisposable
         {
             throw new DpdkException("the DPDK tests need DPDK (./test.sh installs it: apt-get install dpdk-dev pkg-config, then rebuild): " + reason);
         }
-        foreach (var name in Devices)
+        Discovered = DpdkDiscovery.List();
+        foreach (var info in Discovered)
         {
-            _devices[name] = Cryptodev.Open(name, queuePairs: 4, depth: 32);
+            _devices[info.Name] = DpdkDiscovery.Open(info, queuePairs: 4, depth: 32);
         }
     }
 
-    public Cryptodev Device(string name) => _devices[name];
+    /// <summary>What discovery found after EAL started (every vdev of <see cref="AllDevices"/>).</summary>
+    public IReadOnlyList<DpdkDeviceInfo> Discovered { get; }
+
+    public Cryptodev Device(string name) => (Cryptodev)_devices[name];
+
+    public DpdkDevice Any(string name) => _devices[name];
 
     public void Dispose()
     {

@@ -78,7 +78,7 @@ public sealed class ClassificationTests
         Assert.Equal("4940 (QAT 4xxx PF)", qat.Model);
         Assert.Equal([AccelerationFunctions.Deflate], qat.Functions);
         Assert.Equal(1, qat.NumaNode);
-        Assert.Equal("no Fabric g-driver frontend for intel-qat (kernel driver 4xxx)", qat.Reason);
+        Assert.Equal("kernel driver 4xxx; to drive it through DPDK's crypto_qat, compress_qat: modprobe vfio-pci && dpdk-devbind.py --bind=vfio-pci 0000:6b:00.0, then add 0000:6b:00.0 to fabric.node.dpdk.allow-pci", qat.Reason);
     }
 
     [Theory]

@@ -43,7 +43,7 @@ public sealed class HostFixtureScanTests : IDisposable
         Assert.Equal(0, qat.NumaNode);
         Assert.Equal("qat_c62x", qat.KernelDriver);
         Assert.False(qat.Usable);
-        Assert.Equal("no Fabric g-driver frontend for intel-qat (kernel driver qat_c62x)", qat.Reason);
+        Assert.Equal("kernel driver qat_c62x; to drive it through DPDK's crypto_qat, compress_qat: modprobe vfio-pci && dpdk-devbind.py --bind=vfio-pci 0000:3d:00.0, then add 0000:3d:00.0 to fabric.node.dpdk.allow-pci", qat.Reason);
     }
 
     [Fact]
@@ -58,7 +58,8 @@ public sealed class HostFixtureScanTests : IDisposable
             Assert.Equal(0, vf.NumaNode);
             Assert.Equal("vfio-pci", vf.KernelDriver);
             Assert.False(vf.Usable);
-            Assert.Equal("no Fabric g-driver frontend for intel-qat (bound to vfio-pci for passthrough)", vf.Reason);
+            Assert.Equal($"bound to vfio-pci for passthrough; to drive it through DPDK's crypto_qat, compress_qat instead, add {vf.PciAddress} to fabric.node.dpdk.allow-pci", vf.Reason);
+            Assert.Null(vf.RebindCommand);
             Assert.Contains(AccelerationFunctions.Aes256Gcm, vf.Functions);
         }
     }
@@ -139,7 +140,7 @@ public sealed class HostFixtureScanTests : IDisposable
             lines[0]);
         Assert.Equal(
             "  qat-0000-3d-00-0 [intel-qat] 0000:3d:00.0 8086 (Intel) 37c8 (QAT C62x PF) numa 0 driver qat_c62x; 16 queue pairs; "
-            + "aes-256-gcm,sha256,hmac-sha256,deflate; not usable: no Fabric g-driver frontend for intel-qat (kernel driver qat_c62x)",
+            + "aes-256-gcm,sha256,hmac-sha256,deflate; not usable: kernel driver qat_c62x; to drive it through DPDK's crypto_qat, compress_qat: modprobe vfio-pci && dpdk-devbind.py --bind=vfio-pci 0000:3d:00.0, then add 0000:3d:00.0 to fabric.node.dpdk.allow-pci",
             lines[1]);
         Assert.Equal(
             "  sw-crypto-0 [sw-crypto] software; 16 queue pairs; aes-256-gcm,chacha20-poly1305,sha256,hmac-sha256,crc32c; usable",

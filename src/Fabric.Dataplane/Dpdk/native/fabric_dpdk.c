@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <rte_common.h>
+#include <rte_comp.h>
+#include <rte_compressdev.h>
 #include <rte_crypto.h>
 #include <rte_cryptodev.h>
 #include <rte_eal.h>
@@ -22,6 +24,9 @@
 #define FD_IV_LENGTH 12
 #define FD_TAG_LENGTH 16
 #define FD_KEY_LENGTH 32
+/* HMAC keys longer than SHA-256's block are hashed by the caller first (RFC 2104), so 64 bytes suffice. */
+#define FD_MAX_KEY_LENGTH 64
+#define FD_DIGEST_LENGTH 32
 #define FD_MAX_BURST 64
 /* DPDK sessions carry the AAD length; Fabric's ops choose it per op. One Fabric session keeps one DPDK session
  * per AAD length it has seen; guests use one or two, and none is freed while ops may be in flight. */
@@ -29,22 +34,27 @@
 #define FD_MAX_DEVICES RTE_CRYPTO_MAX_DEVS
 #define FD_SESSIONS_PER_DEVICE 2048
 
-/* The op's private area, right after the sym op: IV (where the session's iv.offset points), the tag, our state. */
+/* The op's private area, right after the sym op: IV (where the session's iv.offset points), the tag or digest
+ * the PMD writes, the digest a verify op expects, our state. */
 #define FD_IV_OFFSET (sizeof(struct rte_crypto_op) + sizeof(struct rte_crypto_sym_op))
 #define FD_TAG_OFFSET (FD_IV_OFFSET + 16)
-#define FD_META_OFFSET (FD_TAG_OFFSET + FD_TAG_LENGTH)
+#define FD_EXPECT_OFFSET (FD_TAG_OFFSET + FD_DIGEST_LENGTH)
+#define FD_META_OFFSET (FD_EXPECT_OFFSET + FD_DIGEST_LENGTH)
 
 struct fd_op_meta
 {
     uint64_t user_tag;
-    uint32_t body_length;
-    uint32_t encrypt;
+    uint32_t body_length; /* AEAD: body; deflate: output capacity */
+    uint32_t encrypt;     /* seal / digest / compress: 1 */
+    uint32_t algo;
+    uint32_t tag_length;  /* digest: bytes written or verified */
 };
 
-#define FD_OP_PRIVATE_SIZE (16 + FD_TAG_LENGTH + sizeof(struct fd_op_meta))
+#define FD_OP_PRIVATE_SIZE (16 + 2 * FD_DIGEST_LENGTH + sizeof(struct fd_op_meta))
 
 struct fd_cryptodev
 {
+    uint32_t kind; /* FD_KIND_* */
     uint8_t dev_id;
     uint16_t queue_pairs;
     int socket_id;
@@ -64,7 +74,9 @@ struct fd_aead_slot
 struct fd_aead_session
 {
     fd_cryptodev *dev;
-    uint8_t key[FD_KEY_LENGTH];
+    uint32_t algo;
+    uint8_t key[FD_MAX_KEY_LENGTH];
+    uint32_t key_length; /* deflate: the level */
     uint32_t count;
     struct fd_aead_slot slots[FD_MAX_AAD_LENGTHS];
 };
@@ -72,6 +84,7 @@ struct fd_aead_session
 static int s_eal_state; /* 0 not tried, 1 running, -1 failed (EAL cannot be retried in the same process) */
 static char s_eal_failure[256];
 static uint8_t s_open[FD_MAX_DEVICES];
+static uint8_t s_open_comp[RTE_COMPRESS_MAX_DEVS];
 
 static int fail(char *err, size_t err_length, int code, const char *format, ...)
 {
@@ -140,6 +153,10 @@ FD_EXPORT int fd_eal_init(int argc, const char *const *argv, char *err, size_t e
 
 static void release(fd_cryptodev *dev)
 {
+    if (dev->kind == FD_KIND_COMPRESS)
+    {
+        rte_compressdev_close(dev->dev_id); /* frees its queue pairs; the device can be configured again */
+    }
     rte_mempool_free(dev->op_pool);
     rte_mempool_free(dev->mbuf_pool);
     rte_mempool_free(dev->session_pool);
@@ -255,8 +272,16 @@ FD_EXPORT void fd_cryptodev_close(fd_cryptodev *dev)
         return;
     }
     /* Ops still inside the device go with its queue pairs; stop drains nothing, so stop before the pools go. */
-    rte_cryptodev_stop(dev->dev_id);
-    s_open[dev->dev_id] = 0;
+    if (dev->kind == FD_KIND_COMPRESS)
+    {
+        rte_compressdev_stop(dev->dev_id);
+        s_open_comp[dev->dev_id] = 0;
+    }
+    else
+    {
+        rte_cryptodev_stop(dev->dev_id);
+        s_open[dev->dev_id] = 0;
+    }
     release(dev);
 }
 
@@ -267,11 +292,22 @@ FD_EXPORT int fd_cryptodev_info(const fd_cryptodev *dev, char *driver_name, size
     {
         return FD_ERR_ARGS;
     }
-    struct rte_cryptodev_info info;
-    rte_cryptodev_info_get(dev->dev_id, &info);
+    const char *driver = NULL;
+    if (dev->kind == FD_KIND_COMPRESS)
+    {
+        struct rte_compressdev_info info;
+        rte_compressdev_info_get(dev->dev_id, &info);
+        driver = info.driver_name;
+    }
+    else
+    {
+        struct rte_cryptodev_info info;
+        rte_cryptodev_info_get(dev->dev_id, &info);
+        driver = info.driver_name;
+    }
     if (driver_name != NULL && name_length > 0)
     {
-        snprintf(driver_name, name_length, "%s", info.driver_name != NULL ? info.driver_name : "");
+        snprintf(driver_name, name_length, "%s", driver != NULL ? driver : "");
     }
     if (socket_id != NULL)
     {
@@ -284,38 +320,111 @@ FD_EXPORT int fd_cryptodev_info(const fd_cryptodev *dev, char *driver_name, size
     return FD_OK;
 }
 
-static int check_aead(uint8_t dev_id, uint16_t aad_length)
+static enum rte_crypto_aead_algorithm aead_algo(uint32_t algo)
+{
+    return algo == FD_ALGO_CHACHA20_POLY1305 ? RTE_CRYPTO_AEAD_CHACHA20_POLY1305 : RTE_CRYPTO_AEAD_AES_GCM;
+}
+
+static int is_aead(uint32_t algo)
+{
+    return algo == FD_ALGO_AES_GCM || algo == FD_ALGO_CHACHA20_POLY1305;
+}
+
+static int check_aead_key(uint8_t dev_id, uint32_t algo, uint16_t key_length, uint16_t aad_length)
 {
     struct rte_cryptodev_sym_capability_idx index = {
         .type = RTE_CRYPTO_SYM_XFORM_AEAD,
-        .algo.aead = RTE_CRYPTO_AEAD_AES_GCM,
+        .algo.aead = aead_algo(algo),
     };
     const struct rte_cryptodev_symmetric_capability *cap = rte_cryptodev_sym_capability_get(dev_id, &index);
     if (cap == NULL)
     {
         return FD_ERR_UNSUPPORTED;
     }
-    return rte_cryptodev_sym_capability_check_aead(cap, FD_KEY_LENGTH, FD_TAG_LENGTH, aad_length, FD_IV_LENGTH) == 0
+    return rte_cryptodev_sym_capability_check_aead(cap, key_length, FD_TAG_LENGTH, aad_length, FD_IV_LENGTH) == 0
                ? FD_OK
                : FD_ERR_UNSUPPORTED;
 }
 
-FD_EXPORT int fd_aead_session_create(fd_cryptodev *dev, const uint8_t *key, uint32_t key_length,
-                                     fd_aead_session **out, char *err, size_t err_length)
+
+static int check_auth(uint8_t dev_id, uint32_t algo, uint16_t key_length)
 {
-    if (dev == NULL || key == NULL || out == NULL)
+    struct rte_cryptodev_sym_capability_idx index = {
+        .type = RTE_CRYPTO_SYM_XFORM_AUTH,
+        .algo.auth = algo == FD_ALGO_SHA256 ? RTE_CRYPTO_AUTH_SHA256 : RTE_CRYPTO_AUTH_SHA256_HMAC,
+    };
+    const struct rte_cryptodev_symmetric_capability *cap = rte_cryptodev_sym_capability_get(dev_id, &index);
+    if (cap == NULL)
     {
-        return fail(err, err_length, FD_ERR_ARGS, "device, key and out must not be null");
+        return FD_ERR_UNSUPPORTED;
+    }
+    return rte_cryptodev_sym_capability_check_auth(cap, key_length, FD_DIGEST_LENGTH, 0) == 0 ? FD_OK
+                                                                                               : FD_ERR_UNSUPPORTED;
+}
+
+static const char *algo_name(uint32_t algo)
+{
+    switch (algo)
+    {
+    case FD_ALGO_AES_GCM: return "AES-GCM";
+    case FD_ALGO_CHACHA20_POLY1305: return "ChaCha20-Poly1305";
+    case FD_ALGO_SHA256: return "SHA-256";
+    case FD_ALGO_HMAC_SHA256: return "HMAC-SHA-256";
+    default: return "deflate";
+    }
+}
+
+static int create_comp_xforms(fd_aead_session *s, char *err, size_t err_length);
+
+FD_EXPORT int fd_session_create(fd_cryptodev *dev, uint32_t algo, const uint8_t *key, uint32_t key_length,
+                                fd_aead_session **out, char *err, size_t err_length)
+{
+    if (dev == NULL || out == NULL || (key == NULL && key_length > 0 && algo != FD_ALGO_DEFLATE) || algo > FD_ALGO_DEFLATE)
+    {
+        return fail(err, err_length, FD_ERR_ARGS, "device and out must not be null, algo in [0, %d]", FD_ALGO_DEFLATE);
     }
     *out = NULL;
-    if (key_length != FD_KEY_LENGTH)
+    if ((algo == FD_ALGO_DEFLATE) != (dev->kind == FD_KIND_COMPRESS))
     {
-        return fail(err, err_length, FD_ERR_ARGS, "AES-256-GCM needs a %d-byte key, got %u", FD_KEY_LENGTH, key_length);
+        return fail(err, err_length, FD_ERR_UNSUPPORTED, "%s does not run on %s (a %s)", algo_name(algo), dev->name,
+                    dev->kind == FD_KIND_COMPRESS ? "compressdev" : "cryptodev");
     }
-    if (check_aead(dev->dev_id, 0) != FD_OK)
+    int rc = FD_OK;
+    if (is_aead(algo))
     {
-        return fail(err, err_length, FD_ERR_UNSUPPORTED, "cryptodev %s does not do AES-256-GCM with a 12-byte IV and 16-byte tag",
-                    dev->name);
+        /* AES-GCM takes 16, 24 or 32-byte keys as Fabric's .NET driver does (where the PMD offers them). */
+        if (algo == FD_ALGO_AES_GCM ? (key_length != 16 && key_length != 24 && key_length != 32) : key_length != FD_KEY_LENGTH)
+        {
+            return fail(err, err_length, FD_ERR_ARGS, "%s needs a %s-byte key, got %u", algo_name(algo),
+                        algo == FD_ALGO_AES_GCM ? "16, 24 or 32" : "32", key_length);
+        }
+        rc = check_aead_key(dev->dev_id, algo, (uint16_t)key_length, 0);
+    }
+    else if (algo == FD_ALGO_SHA256)
+    {
+        if (key_length != 0)
+        {
+            return fail(err, err_length, FD_ERR_ARGS, "SHA-256 takes no key, got %u bytes", key_length);
+        }
+        rc = check_auth(dev->dev_id, algo, 0);
+    }
+    else if (algo == FD_ALGO_HMAC_SHA256)
+    {
+        if (key_length == 0 || key_length > FD_MAX_KEY_LENGTH)
+        {
+            return fail(err, err_length, FD_ERR_ARGS, "HMAC-SHA-256 needs a 1..%d-byte key (hash longer ones first), got %u",
+                        FD_MAX_KEY_LENGTH, key_length);
+        }
+        rc = check_auth(dev->dev_id, algo, (uint16_t)key_length);
+    }
+    else if (key_length > 9)
+    {
+        return fail(err, err_length, FD_ERR_ARGS, "deflate level %u is not in [0, 9]", key_length);
+    }
+    if (rc != FD_OK)
+    {
+        return fail(err, err_length, FD_ERR_UNSUPPORTED, "%s does not do %s with this key length (its capabilities)",
+                    dev->name, algo_name(algo));
     }
     fd_aead_session *s = calloc(1, sizeof(*s));
     if (s == NULL)
@@ -323,9 +432,25 @@ FD_EXPORT int fd_aead_session_create(fd_cryptodev *dev, const uint8_t *key, uint
         return fail(err, err_length, FD_ERR_NO_MEMORY, "out of memory");
     }
     s->dev = dev;
-    memcpy(s->key, key, FD_KEY_LENGTH);
+    s->algo = algo;
+    s->key_length = key_length;
+    if (algo != FD_ALGO_DEFLATE && key_length > 0)
+    {
+        memcpy(s->key, key, key_length);
+    }
+    if (algo == FD_ALGO_DEFLATE && (rc = create_comp_xforms(s, err, err_length)) != FD_OK)
+    {
+        free(s);
+        return rc;
+    }
     *out = s;
     return FD_OK;
+}
+
+FD_EXPORT int fd_aead_session_create(fd_cryptodev *dev, const uint8_t *key, uint32_t key_length,
+                                     fd_aead_session **out, char *err, size_t err_length)
+{
+    return fd_session_create(dev, FD_ALGO_AES_GCM, key, key_length, out, err, err_length);
 }
 
 FD_EXPORT void fd_aead_session_free(fd_aead_session *s)
@@ -336,7 +461,14 @@ FD_EXPORT void fd_aead_session_free(fd_aead_session *s)
     }
     for (uint32_t i = 0; i < s->count; i++)
     {
-        rte_cryptodev_sym_session_free(s->dev->dev_id, s->slots[i].session);
+        if (s->algo == FD_ALGO_DEFLATE)
+        {
+            rte_compressdev_private_xform_free(s->dev->dev_id, s->slots[i].session);
+        }
+        else
+        {
+            rte_cryptodev_sym_session_free(s->dev->dev_id, s->slots[i].session);
+        }
     }
     /* The key must not outlive the session in freed heap memory. */
     explicit_bzero(s->key, sizeof(s->key));
@@ -347,7 +479,8 @@ FD_EXPORT void fd_aead_session_free(fd_aead_session *s)
 static void *session_for(fd_aead_session *s, uint32_t aad_length, uint32_t encrypt)
 {
     /* Encrypt and decrypt are distinct xforms, so the slot key is (aad length, direction). */
-    uint32_t key = (aad_length << 1) | (encrypt & 1);
+    /* Digests compute in one direction (a verify op generates and compares): one DPDK session. */
+    uint32_t key = is_aead(s->algo) ? (aad_length << 1) | (encrypt & 1) : 0;
     for (uint32_t i = 0; i < s->count; i++)
     {
         if (s->slots[i].aad_length == key)
@@ -355,21 +488,34 @@ static void *session_for(fd_aead_session *s, uint32_t aad_length, uint32_t encry
             return s->slots[i].session;
         }
     }
-    if (s->count == FD_MAX_AAD_LENGTHS || aad_length > UINT16_MAX || check_aead(s->dev->dev_id, (uint16_t)aad_length) != FD_OK)
+    if (s->count == FD_MAX_AAD_LENGTHS || aad_length > UINT16_MAX ||
+        (is_aead(s->algo) && check_aead_key(s->dev->dev_id, s->algo, (uint16_t)s->key_length, (uint16_t)aad_length) != FD_OK))
     {
         return NULL;
     }
-    struct rte_crypto_sym_xform xform = {
-        .type = RTE_CRYPTO_SYM_XFORM_AEAD,
-        .aead = {
-            .op = encrypt ? RTE_CRYPTO_AEAD_OP_ENCRYPT : RTE_CRYPTO_AEAD_OP_DECRYPT,
-            .algo = RTE_CRYPTO_AEAD_AES_GCM,
-            .key = {.data = s->key, .length = FD_KEY_LENGTH},
-            .iv = {.offset = FD_IV_OFFSET, .length = FD_IV_LENGTH},
-            .digest_length = FD_TAG_LENGTH,
-            .aad_length = (uint16_t)aad_length,
-        },
-    };
+    struct rte_crypto_sym_xform xform;
+    memset(&xform, 0, sizeof(xform));
+    if (is_aead(s->algo))
+    {
+        xform.type = RTE_CRYPTO_SYM_XFORM_AEAD;
+        xform.aead.op = encrypt ? RTE_CRYPTO_AEAD_OP_ENCRYPT : RTE_CRYPTO_AEAD_OP_DECRYPT;
+        xform.aead.algo = aead_algo(s->algo);
+        xform.aead.key.data = s->key;
+        xform.aead.key.length = (uint16_t)s->key_length;
+        xform.aead.iv.offset = FD_IV_OFFSET;
+        xform.aead.iv.length = FD_IV_LENGTH;
+        xform.aead.digest_length = FD_TAG_LENGTH;
+        xform.aead.aad_length = (uint16_t)aad_length;
+    }
+    else
+    {
+        xform.type = RTE_CRYPTO_SYM_XFORM_AUTH;
+        xform.auth.op = RTE_CRYPTO_AUTH_OP_GENERATE;
+        xform.auth.algo = s->algo == FD_ALGO_SHA256 ? RTE_CRYPTO_AUTH_SHA256 : RTE_CRYPTO_AUTH_SHA256_HMAC;
+        xform.auth.key.data = s->key_length > 0 ? s->key : NULL;
+        xform.auth.key.length = (uint16_t)s->key_length;
+        xform.auth.digest_length = FD_DIGEST_LENGTH;
+    }
     void *session = rte_cryptodev_sym_session_create(s->dev->dev_id, &xform, s->dev->session_pool);
     if (session == NULL)
     {
@@ -388,9 +534,73 @@ static void free_op(struct rte_crypto_op *op)
     rte_crypto_op_free(op);
 }
 
+static int prepare_digest(fd_cryptodev *dev, const fd_aead_req *r, struct rte_crypto_op **out)
+{
+    uint32_t tag = r->reserved;
+    if ((r->input == NULL && r->input_length > 0) || r->aad_length != 0 || tag == 0 || tag > FD_DIGEST_LENGTH ||
+        (!r->encrypt && r->input_length < tag))
+    {
+        return FD_ERR_ARGS;
+    }
+    uint32_t data_length = r->encrypt ? r->input_length : r->input_length - tag;
+    if (data_length > dev->max_op_bytes)
+    {
+        return FD_ERR_TOO_LARGE;
+    }
+    void *session = session_for(r->session, 0, 1);
+    if (session == NULL)
+    {
+        return FD_ERR_UNSUPPORTED;
+    }
+    struct rte_crypto_op *op = rte_crypto_op_alloc(dev->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
+    if (op == NULL)
+    {
+        return FD_ERR_NO_MEMORY;
+    }
+    struct rte_mbuf *m = rte_pktmbuf_alloc(dev->mbuf_pool);
+    if (m == NULL)
+    {
+        rte_crypto_op_free(op);
+        return FD_ERR_NO_MEMORY;
+    }
+    uint8_t *data = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)data_length);
+    if (data_length > 0)
+    {
+        rte_memcpy(data, r->input, data_length);
+    }
+    struct rte_crypto_sym_op *sym = op->sym;
+    sym->m_src = m;
+    sym->m_dst = NULL;
+    sym->auth.data.offset = 0;
+    sym->auth.data.length = data_length;
+    sym->auth.digest.data = rte_crypto_op_ctod_offset(op, uint8_t *, FD_TAG_OFFSET);
+    sym->auth.digest.phys_addr = rte_crypto_op_ctophys_offset(op, FD_TAG_OFFSET);
+    if (!r->encrypt)
+    {
+        memcpy(rte_crypto_op_ctod_offset(op, uint8_t *, FD_EXPECT_OFFSET), r->input + data_length, tag);
+    }
+    struct fd_op_meta *meta = rte_crypto_op_ctod_offset(op, struct fd_op_meta *, FD_META_OFFSET);
+    meta->user_tag = r->user_tag;
+    meta->body_length = data_length;
+    meta->encrypt = r->encrypt;
+    meta->algo = r->session->algo;
+    meta->tag_length = tag;
+    rte_crypto_op_attach_sym_session(op, session);
+    *out = op;
+    return FD_OK;
+}
+
 static int prepare(fd_cryptodev *dev, const fd_aead_req *r, struct rte_crypto_op **out)
 {
-    if (r->session == NULL || r->iv == NULL || (r->input == NULL && r->input_length > 0) || r->aad_length > r->input_length)
+    if (r->session == NULL || r->session->dev != dev)
+    {
+        return FD_ERR_ARGS;
+    }
+    if (!is_aead(r->session->algo))
+    {
+        return prepare_digest(dev, r, out);
+    }
+    if (r->iv == NULL || (r->input == NULL && r->input_length > 0) || r->aad_length > r->input_length)
     {
         return FD_ERR_ARGS;
     }
@@ -448,6 +658,8 @@ static int prepare(fd_cryptodev *dev, const fd_aead_req *r, struct rte_crypto_op
     meta->user_tag = r->user_tag;
     meta->body_length = body;
     meta->encrypt = r->encrypt;
+    meta->algo = r->session->algo;
+    meta->tag_length = FD_TAG_LENGTH;
     rte_crypto_op_attach_sym_session(op, session);
     *out = op;
     return FD_OK;
@@ -455,7 +667,7 @@ static int prepare(fd_cryptodev *dev, const fd_aead_req *r, struct rte_crypto_op
 
 FD_EXPORT int fd_aead_enqueue(fd_cryptodev *dev, uint16_t queue_pair, const fd_aead_req *reqs, uint16_t count)
 {
-    if (dev == NULL || reqs == NULL || queue_pair >= dev->queue_pairs)
+    if (dev == NULL || reqs == NULL || queue_pair >= dev->queue_pairs || dev->kind != FD_KIND_CRYPTO)
     {
         return FD_ERR_ARGS;
     }
@@ -493,7 +705,7 @@ FD_EXPORT int fd_aead_enqueue(fd_cryptodev *dev, uint16_t queue_pair, const fd_a
 
 FD_EXPORT int fd_aead_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_done *done, uint16_t count)
 {
-    if (dev == NULL || done == NULL || queue_pair >= dev->queue_pairs)
+    if (dev == NULL || done == NULL || queue_pair >= dev->queue_pairs || dev->kind != FD_KIND_CRYPTO)
     {
         return FD_ERR_ARGS;
     }
@@ -512,7 +724,26 @@ FD_EXPORT int fd_aead_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_do
         done[i].status = op->status == RTE_CRYPTO_OP_STATUS_SUCCESS       ? FD_OP_OK
                          : op->status == RTE_CRYPTO_OP_STATUS_AUTH_FAILED ? FD_OP_AUTH_FAILED
                                                                           : FD_OP_ERROR;
-        done[i].output_length = meta->body_length + (meta->encrypt ? FD_TAG_LENGTH : 0);
+        if (is_aead(meta->algo))
+        {
+            done[i].output_length = meta->body_length + (meta->encrypt ? FD_TAG_LENGTH : 0);
+        }
+        else
+        {
+            done[i].output_length = meta->encrypt ? meta->tag_length : 0;
+            if (!meta->encrypt && done[i].status == FD_OP_OK)
+            {
+                /* Verify: compare in constant time, so the timing says nothing about where a forged tag differs. */
+                const uint8_t *actual = rte_crypto_op_ctod_offset(op, uint8_t *, FD_TAG_OFFSET);
+                const uint8_t *expected = rte_crypto_op_ctod_offset(op, uint8_t *, FD_EXPECT_OFFSET);
+                uint8_t diff = 0;
+                for (uint32_t k = 0; k < meta->tag_length; k++)
+                {
+                    diff |= actual[k] ^ expected[k];
+                }
+                done[i].status = diff == 0 ? FD_OP_OK : FD_OP_AUTH_FAILED;
+            }
+        }
     }
     return n;
 }
@@ -525,6 +756,21 @@ FD_EXPORT int fd_aead_take(void *handle, uint8_t *output, uint32_t capacity)
         return FD_ERR_ARGS;
     }
     struct fd_op_meta *meta = rte_crypto_op_ctod_offset(op, struct fd_op_meta *, FD_META_OFFSET);
+    if (!is_aead(meta->algo))
+    {
+        uint32_t tag = meta->encrypt ? meta->tag_length : 0;
+        if (tag > capacity || (output == NULL && tag > 0))
+        {
+            free_op(op);
+            return FD_ERR_TOO_LARGE;
+        }
+        if (tag > 0)
+        {
+            memcpy(output, rte_crypto_op_ctod_offset(op, uint8_t *, FD_TAG_OFFSET), tag);
+        }
+        free_op(op);
+        return FD_OK;
+    }
     uint32_t length = meta->body_length + (meta->encrypt ? FD_TAG_LENGTH : 0);
     if (output == NULL && length > 0)
     {
@@ -554,5 +800,408 @@ FD_EXPORT void fd_op_free(void *handle)
     if (handle != NULL)
     {
         free_op(handle);
+    }
+}
+
+/* ---- Discovery: what EAL probed, and what each device can do (its capabilities, not its name). ---- */
+
+static uint32_t crypto_capabilities(uint8_t id)
+{
+    uint32_t caps = 0;
+    if (check_aead_key(id, FD_ALGO_AES_GCM, 16, 0) == FD_OK)
+    {
+        caps |= FD_CAP_AES128_GCM;
+    }
+    if (check_aead_key(id, FD_ALGO_AES_GCM, 32, 0) == FD_OK)
+    {
+        caps |= FD_CAP_AES256_GCM;
+    }
+    if (check_aead_key(id, FD_ALGO_CHACHA20_POLY1305, 32, 0) == FD_OK)
+    {
+        caps |= FD_CAP_CHACHA20_POLY1305;
+    }
+    if (check_auth(id, FD_ALGO_SHA256, 0) == FD_OK)
+    {
+        caps |= FD_CAP_SHA256;
+    }
+    if (check_auth(id, FD_ALGO_HMAC_SHA256, 32) == FD_OK)
+    {
+        caps |= FD_CAP_HMAC_SHA256;
+    }
+    return caps;
+}
+
+FD_EXPORT int fd_device_list(fd_device_desc *out, uint32_t capacity)
+{
+    if (s_eal_state != 1 || (out == NULL && capacity > 0))
+    {
+        return FD_ERR_EAL;
+    }
+    uint32_t n = 0;
+    for (unsigned id = 0; id < RTE_CRYPTO_MAX_DEVS; id++)
+    {
+        if (!rte_cryptodev_is_valid_dev((uint8_t)id))
+        {
+            continue;
+        }
+        if (n < capacity)
+        {
+            fd_device_desc *d = &out[n];
+            memset(d, 0, sizeof(*d));
+            struct rte_cryptodev_info info;
+            rte_cryptodev_info_get((uint8_t)id, &info);
+            const char *name = rte_cryptodev_name_get((uint8_t)id);
+            snprintf(d->name, sizeof(d->name), "%s", name != NULL ? name : "");
+            snprintf(d->driver, sizeof(d->driver), "%s", info.driver_name != NULL ? info.driver_name : "");
+            d->socket_id = rte_cryptodev_socket_id((uint8_t)id);
+            d->max_queue_pairs = info.max_nb_queue_pairs;
+            d->capabilities = crypto_capabilities((uint8_t)id);
+            d->kind = FD_KIND_CRYPTO;
+        }
+        n++;
+    }
+    /* compressdev exports no validity check and its name_get reads unused slots: an id is a device when its name
+     * maps back to it (get_dev_id looks at attached devices only). */
+    unsigned comp_left = rte_compressdev_count();
+    for (unsigned id = 0; id < RTE_COMPRESS_MAX_DEVS && comp_left > 0; id++)
+    {
+        const char *name = rte_compressdev_name_get((uint8_t)id);
+        if (name == NULL || name[0] == 0 || rte_compressdev_get_dev_id(name) != (int)id)
+        {
+            continue;
+        }
+        comp_left--;
+        if (n < capacity)
+        {
+            fd_device_desc *d = &out[n];
+            memset(d, 0, sizeof(*d));
+            struct rte_compressdev_info info;
+            rte_compressdev_info_get((uint8_t)id, &info);
+            snprintf(d->name, sizeof(d->name), "%s", name);
+            snprintf(d->driver, sizeof(d->driver), "%s", info.driver_name != NULL ? info.driver_name : "");
+            d->socket_id = rte_compressdev_socket_id((uint8_t)id);
+            d->max_queue_pairs = info.max_nb_queue_pairs;
+            const struct rte_compressdev_capabilities *cap = rte_compressdev_capability_get((uint8_t)id, RTE_COMP_ALGO_DEFLATE);
+            d->capabilities = cap != NULL ? FD_CAP_DEFLATE : 0;
+            d->kind = FD_KIND_COMPRESS;
+        }
+        n++;
+    }
+    return (int)n;
+}
+
+/* ---- compressdev: raw deflate (RFC 1951, no zlib header or checksum), stateless, one flat mbuf each way. ---- */
+
+static struct fd_op_meta *comp_meta(struct rte_comp_op *op)
+{
+    /* rte_comp_op_pool_create puts user_size bytes right after the op. */
+    return (struct fd_op_meta *)(op + 1);
+}
+
+FD_EXPORT int fd_compressdev_open(const char *name, uint16_t queue_pairs, uint32_t depth, uint32_t max_op_bytes,
+                                  fd_cryptodev **out, char *err, size_t err_length)
+{
+    if (out == NULL || name == NULL)
+    {
+        return fail(err, err_length, FD_ERR_ARGS, "name and out must not be null");
+    }
+    *out = NULL;
+    if (s_eal_state != 1)
+    {
+        return fail(err, err_length, FD_ERR_EAL, "EAL is not running: initialise it before opening compressdev %s", name);
+    }
+    uint32_t max_single = UINT16_MAX - RTE_PKTMBUF_HEADROOM;
+    if (queue_pairs == 0 || depth == 0 || max_op_bytes == 0 || max_op_bytes > max_single)
+    {
+        return fail(err, err_length, FD_ERR_ARGS, "queue pairs (%u), depth (%u) must be > 0 and max op bytes (%u) in [1, %u]",
+                    queue_pairs, depth, max_op_bytes, max_single);
+    }
+    int id = rte_compressdev_get_dev_id(name);
+    if (id < 0)
+    {
+        return fail(err, err_length, FD_ERR_NO_DEVICE,
+                    "no compressdev named %s (%u present): add it to the EAL arguments, e.g. --vdev %s",
+                    name, rte_compressdev_count(), name);
+    }
+    if (s_open_comp[id])
+    {
+        return fail(err, err_length, FD_ERR_DEVICE, "compressdev %s is already open in this process: close it first", name);
+    }
+    if (rte_compressdev_capability_get((uint8_t)id, RTE_COMP_ALGO_DEFLATE) == NULL)
+    {
+        return fail(err, err_length, FD_ERR_UNSUPPORTED, "compressdev %s does not do deflate", name);
+    }
+    struct rte_compressdev_info info;
+    rte_compressdev_info_get((uint8_t)id, &info);
+    if (info.max_nb_queue_pairs != 0 && queue_pairs > info.max_nb_queue_pairs)
+    {
+        return fail(err, err_length, FD_ERR_DEVICE, "compressdev %s (%s) has %u queue pairs, %u asked",
+                    name, info.driver_name, info.max_nb_queue_pairs, queue_pairs);
+    }
+    int socket = rte_compressdev_socket_id((uint8_t)id);
+    if (socket < 0)
+    {
+        socket = SOCKET_ID_ANY;
+    }
+    fd_cryptodev *dev = calloc(1, sizeof(*dev));
+    if (dev == NULL)
+    {
+        return fail(err, err_length, FD_ERR_NO_MEMORY, "out of memory");
+    }
+    dev->kind = FD_KIND_COMPRESS;
+    dev->dev_id = (uint8_t)id;
+    dev->queue_pairs = queue_pairs;
+    dev->socket_id = socket;
+    dev->max_op_bytes = max_op_bytes;
+    snprintf(dev->name, sizeof(dev->name), "%s", name);
+    uint32_t ops = (uint32_t)queue_pairs * depth * 2;
+    char pool_name[RTE_MEMPOOL_NAMESIZE];
+    snprintf(pool_name, sizeof(pool_name), "fd_cop_%u", id);
+    dev->op_pool = rte_comp_op_pool_create(pool_name, ops, 0, sizeof(struct fd_op_meta), socket);
+    snprintf(pool_name, sizeof(pool_name), "fd_cmbuf_%u", id);
+    /* Two mbufs an op: its input and its output. */
+    dev->mbuf_pool = rte_pktmbuf_pool_create(pool_name, ops * 2, 0, 0, (uint16_t)(max_op_bytes + RTE_PKTMBUF_HEADROOM), socket);
+    if (dev->op_pool == NULL || dev->mbuf_pool == NULL)
+    {
+        int e = rte_errno;
+        rte_mempool_free(dev->op_pool);
+        rte_mempool_free(dev->mbuf_pool);
+        free(dev);
+        return fail(err, err_length, FD_ERR_NO_MEMORY,
+                    "cannot create the mempools of compressdev %s (%u ops of %u bytes): %s; give EAL more memory (-m)",
+                    name, ops, max_op_bytes, rte_strerror(e));
+    }
+    /* Each Fabric deflate session holds two private xforms (compress, decompress); one session per queue pair. */
+    struct rte_compressdev_config config = {
+        .socket_id = socket,
+        .nb_queue_pairs = queue_pairs,
+        .max_nb_priv_xforms = (uint16_t)(queue_pairs * 4),
+        .max_nb_streams = 0,
+    };
+    int rc = rte_compressdev_configure(dev->dev_id, &config);
+    if (rc < 0)
+    {
+        release(dev);
+        return fail(err, err_length, FD_ERR_DEVICE, "rte_compressdev_configure(%s): %s", name, rte_strerror(-rc));
+    }
+    for (uint16_t qp = 0; qp < queue_pairs; qp++)
+    {
+        rc = rte_compressdev_queue_pair_setup(dev->dev_id, qp, depth, socket);
+        if (rc < 0)
+        {
+            release(dev);
+            return fail(err, err_length, FD_ERR_DEVICE, "rte_compressdev_queue_pair_setup(%s, %u, %u descriptors): %s",
+                        name, qp, depth, rte_strerror(-rc));
+        }
+    }
+    rc = rte_compressdev_start(dev->dev_id);
+    if (rc < 0)
+    {
+        release(dev);
+        return fail(err, err_length, FD_ERR_DEVICE, "rte_compressdev_start(%s): %s", name, rte_strerror(-rc));
+    }
+    s_open_comp[id] = 1;
+    *out = dev;
+    return FD_OK;
+}
+
+static int create_comp_xforms(fd_aead_session *s, char *err, size_t err_length)
+{
+    struct rte_comp_xform compress;
+    memset(&compress, 0, sizeof(compress));
+    compress.type = RTE_COMP_COMPRESS;
+    compress.compress.algo = RTE_COMP_ALGO_DEFLATE;
+    compress.compress.deflate.huffman = RTE_COMP_HUFFMAN_DYNAMIC;
+    compress.compress.level = (int)s->key_length;
+    compress.compress.window_size = 15;
+    compress.compress.chksum = RTE_COMP_CHECKSUM_NONE;
+    compress.compress.hash_algo = RTE_COMP_HASH_ALGO_NONE;
+    struct rte_comp_xform decompress;
+    memset(&decompress, 0, sizeof(decompress));
+    decompress.type = RTE_COMP_DECOMPRESS;
+    decompress.decompress.algo = RTE_COMP_ALGO_DEFLATE;
+    decompress.decompress.window_size = 15;
+    decompress.decompress.chksum = RTE_COMP_CHECKSUM_NONE;
+    decompress.decompress.hash_algo = RTE_COMP_HASH_ALGO_NONE;
+    /* Slot 0 decompresses, slot 1 compresses: indexed by the request's `encrypt`. */
+    int rc = rte_compressdev_private_xform_create(s->dev->dev_id, &decompress, &s->slots[0].session);
+    if (rc < 0)
+    {
+        return fail(err, err_length, FD_ERR_SESSION, "rte_compressdev_private_xform_create(%s, decompress): %s",
+                    s->dev->name, rte_strerror(-rc));
+    }
+    s->count = 1;
+    rc = rte_compressdev_private_xform_create(s->dev->dev_id, &compress, &s->slots[1].session);
+    if (rc < 0)
+    {
+        rte_compressdev_private_xform_free(s->dev->dev_id, s->slots[0].session);
+        s->count = 0;
+        return fail(err, err_length, FD_ERR_SESSION, "rte_compressdev_private_xform_create(%s, compress level %u): %s",
+                    s->dev->name, s->key_length, rte_strerror(-rc));
+    }
+    s->count = 2;
+    return FD_OK;
+}
+
+static void free_comp_op(struct rte_comp_op *op)
+{
+    rte_pktmbuf_free(op->m_src);
+    rte_pktmbuf_free(op->m_dst);
+    op->m_src = NULL;
+    op->m_dst = NULL;
+    rte_comp_op_free(op);
+}
+
+static int prepare_comp(fd_cryptodev *dev, const fd_aead_req *r, struct rte_comp_op **out)
+{
+    if (r->session == NULL || r->session->dev != dev || r->session->algo != FD_ALGO_DEFLATE ||
+        (r->input == NULL && r->input_length > 0) || r->aad_length != 0)
+    {
+        return FD_ERR_ARGS;
+    }
+    if (r->input_length > dev->max_op_bytes)
+    {
+        return FD_ERR_TOO_LARGE;
+    }
+    uint32_t capacity = r->reserved < dev->max_op_bytes ? r->reserved : dev->max_op_bytes;
+    struct rte_comp_op *op = rte_comp_op_alloc(dev->op_pool);
+    if (op == NULL)
+    {
+        return FD_ERR_NO_MEMORY;
+    }
+    struct rte_mbuf *src = rte_pktmbuf_alloc(dev->mbuf_pool);
+    struct rte_mbuf *dst = src != NULL ? rte_pktmbuf_alloc(dev->mbuf_pool) : NULL;
+    if (dst == NULL)
+    {
+        rte_pktmbuf_free(src);
+        rte_comp_op_free(op);
+        return FD_ERR_NO_MEMORY;
+    }
+    uint8_t *data = (uint8_t *)rte_pktmbuf_append(src, (uint16_t)r->input_length);
+    if (r->input_length > 0)
+    {
+        rte_memcpy(data, r->input, r->input_length);
+    }
+    /* The PMDs take the output room from the destination's data length. */
+    rte_pktmbuf_append(dst, (uint16_t)capacity);
+    op->op_type = RTE_COMP_OP_STATELESS;
+    op->private_xform = r->session->slots[r->encrypt ? 1 : 0].session;
+    op->m_src = src;
+    op->m_dst = dst;
+    op->src.offset = 0;
+    op->src.length = r->input_length;
+    op->dst.offset = 0;
+    op->flush_flag = RTE_COMP_FLUSH_FINAL;
+    struct fd_op_meta *meta = comp_meta(op);
+    meta->user_tag = r->user_tag;
+    meta->body_length = capacity;
+    meta->encrypt = r->encrypt;
+    meta->algo = FD_ALGO_DEFLATE;
+    meta->tag_length = 0;
+    *out = op;
+    return FD_OK;
+}
+
+FD_EXPORT int fd_comp_enqueue(fd_cryptodev *dev, uint16_t queue_pair, const fd_aead_req *reqs, uint16_t count)
+{
+    if (dev == NULL || reqs == NULL || queue_pair >= dev->queue_pairs || dev->kind != FD_KIND_COMPRESS)
+    {
+        return FD_ERR_ARGS;
+    }
+    struct rte_comp_op *ops[FD_MAX_BURST];
+    if (count > FD_MAX_BURST)
+    {
+        count = FD_MAX_BURST;
+    }
+    uint16_t prepared = 0;
+    int first_error = FD_OK;
+    for (; prepared < count; prepared++)
+    {
+        int rc = prepare_comp(dev, &reqs[prepared], &ops[prepared]);
+        if (rc != FD_OK)
+        {
+            first_error = rc;
+            break;
+        }
+    }
+    uint16_t taken = prepared > 0 ? rte_compressdev_enqueue_burst(dev->dev_id, queue_pair, ops, prepared) : 0;
+    for (uint16_t i = taken; i < prepared; i++)
+    {
+        free_comp_op(ops[i]);
+    }
+    if (taken == 0 && first_error != FD_OK)
+    {
+        return first_error;
+    }
+    if (taken == 0 && prepared > 0)
+    {
+        return FD_ERR_BUSY;
+    }
+    return taken;
+}
+
+FD_EXPORT int fd_comp_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_done *done, uint16_t count)
+{
+    if (dev == NULL || done == NULL || queue_pair >= dev->queue_pairs || dev->kind != FD_KIND_COMPRESS)
+    {
+        return FD_ERR_ARGS;
+    }
+    struct rte_comp_op *ops[FD_MAX_BURST];
+    if (count > FD_MAX_BURST)
+    {
+        count = FD_MAX_BURST;
+    }
+    uint16_t n = rte_compressdev_dequeue_burst(dev->dev_id, queue_pair, ops, count);
+    for (uint16_t i = 0; i < n; i++)
+    {
+        struct rte_comp_op *op = ops[i];
+        struct fd_op_meta *meta = comp_meta(op);
+        done[i].user_tag = meta->user_tag;
+        done[i].op = op;
+        switch (op->status)
+        {
+        case RTE_COMP_OP_STATUS_SUCCESS:
+            /* A decompression that stopped before the final block is a truncated stream, not a result. */
+            done[i].status = op->consumed == op->src.length ? FD_OP_OK : FD_OP_ERROR;
+            break;
+        case RTE_COMP_OP_STATUS_OUT_OF_SPACE_TERMINATED:
+        case RTE_COMP_OP_STATUS_OUT_OF_SPACE_RECOVERABLE:
+            done[i].status = FD_OP_OUT_OF_SPACE;
+            break;
+        default:
+            done[i].status = FD_OP_ERROR;
+            break;
+        }
+        done[i].output_length = done[i].status == FD_OP_OK ? op->produced : 0;
+    }
+    return n;
+}
+
+FD_EXPORT int fd_comp_take(void *handle, uint8_t *output, uint32_t capacity)
+{
+    struct rte_comp_op *op = handle;
+    if (op == NULL)
+    {
+        return FD_ERR_ARGS;
+    }
+    uint32_t length = op->produced;
+    if (length > capacity || (output == NULL && length > 0))
+    {
+        free_comp_op(op);
+        return FD_ERR_TOO_LARGE;
+    }
+    if (length > 0)
+    {
+        rte_memcpy(output, rte_pktmbuf_mtod(op->m_dst, uint8_t *), length);
+    }
+    free_comp_op(op);
+    return FD_OK;
+}
+
+FD_EXPORT void fd_comp_op_free(void *handle)
+{
+    if (handle != NULL)
+    {
+        free_comp_op(handle);
     }
 }

@@ -28,11 +28,45 @@
 #define FD_OP_OK 0
 #define FD_OP_AUTH_FAILED 1
 #define FD_OP_ERROR 2
+#define FD_OP_OUT_OF_SPACE 3 /* compressdev: the output did not fit */
+
+/* What a session does (fd_session_create). A session of a compressdev holds its private xforms. */
+#define FD_ALGO_AES_GCM 0
+#define FD_ALGO_CHACHA20_POLY1305 1
+#define FD_ALGO_SHA256 2
+#define FD_ALGO_HMAC_SHA256 3
+#define FD_ALGO_DEFLATE 4
+
+/* Capability bits of fd_device_desc, read from the PMD's capabilities. */
+#define FD_CAP_AES128_GCM 0x1
+#define FD_CAP_AES256_GCM 0x2
+#define FD_CAP_CHACHA20_POLY1305 0x4
+#define FD_CAP_SHA256 0x8
+#define FD_CAP_HMAC_SHA256 0x10
+#define FD_CAP_DEFLATE 0x20
+
+#define FD_KIND_CRYPTO 0
+#define FD_KIND_COMPRESS 1
+
+/* One device EAL probed (a vdev or an allowed PCI device). */
+typedef struct fd_device_desc
+{
+    char name[64];
+    char driver[64];
+    int32_t socket_id;
+    uint32_t max_queue_pairs; /* 0: the PMD sets no limit */
+    uint32_t capabilities;    /* FD_CAP_* */
+    uint32_t kind;            /* FD_KIND_* */
+} fd_device_desc;
 
 typedef struct fd_cryptodev fd_cryptodev;
 typedef struct fd_aead_session fd_aead_session;
 
-/* One AEAD op for fd_aead_enqueue. Input is aad || body (seal) or aad || body || tag (open); it is copied. */
+/* One op for fd_aead_enqueue / fd_comp_enqueue; input is copied.
+ * AEAD: input is aad || body (seal, encrypt 1) or aad || body || tag (open, encrypt 0).
+ * Digest: input is data (encrypt 1: output the first `reserved` bytes of the digest) or data || tag (encrypt 0:
+ * verify `reserved` bytes, no output). Deflate: encrypt 1 compresses, 0 decompresses; `reserved` is the output
+ * capacity. */
 typedef struct fd_aead_req
 {
     fd_aead_session *session;
@@ -41,7 +75,7 @@ typedef struct fd_aead_req
     uint32_t input_length;
     uint32_t aad_length;
     uint32_t encrypt;       /* 1 seal, 0 open */
-    uint32_t reserved;
+    uint32_t reserved;      /* digest: tag length; deflate: output capacity */
     uint64_t user_tag;      /* returned in fd_aead_done */
 } fd_aead_req;
 
@@ -62,6 +96,15 @@ void fd_cryptodev_close(fd_cryptodev *dev);
 int fd_cryptodev_info(const fd_cryptodev *dev, char *driver_name, size_t name_length, int32_t *socket_id,
                       uint32_t *max_op_bytes);
 
+/* Devices EAL found: writes up to `capacity` descriptions, returns how many there are. */
+int fd_device_list(fd_device_desc *out, uint32_t capacity);
+
+int fd_compressdev_open(const char *name, uint16_t queue_pairs, uint32_t depth, uint32_t max_op_bytes,
+                        fd_cryptodev **out, char *err, size_t err_length);
+
+/* A session for algo (FD_ALGO_*): the key for AEAD / HMAC, none for SHA-256; deflate takes the level in key_length. */
+int fd_session_create(fd_cryptodev *dev, uint32_t algo, const uint8_t *key, uint32_t key_length, fd_aead_session **out,
+                      char *err, size_t err_length);
 int fd_aead_session_create(fd_cryptodev *dev, const uint8_t *key, uint32_t key_length, fd_aead_session **out,
                            char *err, size_t err_length);
 void fd_aead_session_free(fd_aead_session *session);
@@ -74,5 +117,11 @@ int fd_aead_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_done *done, 
 /* Copies a done op's output into `output` (capacity checked) and frees the op. */
 int fd_aead_take(void *op, uint8_t *output, uint32_t capacity);
 void fd_op_free(void *op);
+
+/* The same on a compressdev (ops are rte_comp_ops: give them back through these). */
+int fd_comp_enqueue(fd_cryptodev *dev, uint16_t queue_pair, const fd_aead_req *reqs, uint16_t count);
+int fd_comp_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_done *done, uint16_t count);
+int fd_comp_take(void *op, uint8_t *output, uint32_t capacity);
+void fd_comp_op_free(void *op);
 
 #endif

@@ -4,7 +4,7 @@ using Fabric.Dataplane.Drivers;
 namespace Fabric.Dataplane.Dpdk;
 
 /// <summary>The asynchronous side: bursts enqueued and dequeued through the shim, outputs copied as ops come back.</summary>
-public sealed partial class CryptodevAesGcmDriver
+public partial class DpdkGDriver
 {
     /// <summary>The shim's FD_MAX_BURST.</summary>
     private const int MaxSubmitBurst = 64;
@@ -27,9 +27,22 @@ public sealed partial class CryptodevAesGcmDriver
         public int OutLength;
         public bool Used;
         public bool Abandoned;
+        public bool Inverse;
     }
 
     public int MaxInFlight => _table.Length;
+
+    private long _lastProgress;
+    private long _faults;
+
+    /// <summary>Ops in flight: the device holds work (the abandoned ops included until they surface).</summary>
+    int IDeviceHealth.Pending => Volatile.Read(ref _inFlight);
+
+    /// <summary>When the device last handed back an op, or started holding one while idle (Stopwatch timestamp).</summary>
+    public long LastProgressTimestamp => Volatile.Read(ref _lastProgress);
+
+    /// <summary>Ops the device completed with an error status (DriverFault).</summary>
+    public long Faults => Volatile.Read(ref _faults);
 
     /// <summary>Ops inside the device (the abandoned ones included until they surface).</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -49,7 +62,7 @@ public sealed partial class CryptodevAesGcmDriver
         for (var i = 0; i < max; i++)
         {
             ref readonly var r = ref requests[i];
-            var status = Check(r, out var outLength);
+            var status = Check(r, out var outLength, out var session, out var reserved);
             if (status != OpStatus.Ok)
             {
                 if (count > 0 || _immediateCount == _immediate.Length)
@@ -73,17 +86,18 @@ public sealed partial class CryptodevAesGcmDriver
             slot.Output = r.Output;
             slot.OutLength = outLength;
             slot.Abandoned = false;
+            slot.Inverse = r.Code == OpCode.Inverse;
             ref var n = ref native[count];
-            n.Session = ((AeadSessionHandle)r.Session!).DangerousGetHandle();
+            n.Session = session!.DangerousGetHandle();
             var iv = ivs + count * SubmissionDescriptor.NonceSize;
             var param = r.Param;
             ((ReadOnlySpan<byte>)param)[..SubmissionDescriptor.NonceSize].CopyTo(new Span<byte>(iv, SubmissionDescriptor.NonceSize));
             n.Iv = iv;
             n.Input = (byte*)r.Input;
             n.InputLength = (uint)r.InputLength;
-            n.AadLength = (uint)r.AadLength;
+            n.AadLength = Kind == DriverKind.Aead ? (uint)r.AadLength : 0;
             n.Encrypt = r.Code == OpCode.Forward ? 1u : 0u;
-            n.Reserved = 0;
+            n.Reserved = (uint)reserved;
             n.UserTag = tag;
             slots[count++] = index;
         }
@@ -91,11 +105,15 @@ public sealed partial class CryptodevAesGcmDriver
         {
             return accepted;
         }
-        var rc = DpdkNative.AeadEnqueue(_deviceHandle, _queuePair, native, (ushort)count);
+        var rc = Enqueue(native, count);
         var taken = Math.Max(0, rc);
         for (var i = 0; i < taken; i++)
         {
             _table[slots[i]].Used = true;
+        }
+        if (_inFlight == 0 && taken > 0)
+        {
+            Volatile.Write(ref _lastProgress, System.Diagnostics.Stopwatch.GetTimestamp()); // the wait starts now
         }
         _inFlight += taken;
         if (_inFlight > _peakInFlight)
@@ -117,18 +135,24 @@ public sealed partial class CryptodevAesGcmDriver
         return accepted + 1;
     }
 
-    private OpStatus Check(in DriverRequest r, out int outLength)
+    private OpStatus Check(in DriverRequest r, out int outLength, out AeadSessionHandle? session, out int reserved)
     {
         outLength = 0;
-        if (r.Session is not AeadSessionHandle)
+        reserved = 0;
+        session = SessionOf(r.Session);
+        if (session is null)
         {
             return OpStatus.BadSession;
         }
-        if ((uint)r.AadLength > (uint)r.InputLength)
+        var aad = Kind == DriverKind.Aead ? r.AadLength : 0;
+        if ((uint)aad > (uint)r.InputLength)
         {
             return OpStatus.BadInput;
         }
-        return OutputLength(r.Code, r.InputLength, r.AadLength, r.OutputCapacity, out outLength);
+        var tagLength = TagLength(((ReadOnlySpan<byte>)r.Param)[SubmissionDescriptor.TagLengthIndex]);
+        var status = OutputLength(r.Code, r.InputLength, aad, r.OutputCapacity, tagLength, out outLength);
+        reserved = Kind == DriverKind.Digest ? tagLength : outLength;
+        return status;
     }
 
     private void Refuse(ulong token, OpStatus status)
@@ -155,7 +179,11 @@ public sealed partial class CryptodevAesGcmDriver
         }
         var want = Math.Min(completions.Length - n, MaxSubmitBurst);
         var done = stackalloc DpdkNative.AeadDone[MaxSubmitBurst];
-        var got = DpdkNative.AeadDequeue(_deviceHandle, _queuePair, done, (ushort)want);
+        var got = Dequeue(done, want);
+        if (got > 0)
+        {
+            Volatile.Write(ref _lastProgress, System.Diagnostics.Stopwatch.GetTimestamp());
+        }
         for (var i = 0; i < got; i++)
         {
             ref var d = ref done[i];
@@ -169,12 +197,16 @@ public sealed partial class CryptodevAesGcmDriver
             _inFlight--;
             if (slot.Abandoned)
             {
-                DpdkNative.OpFree(d.Op); // the AC answered it DeadlineExceeded: its output is not touched
+                FreeOp(d.Op); // the AC answered it DeadlineExceeded: its output is not touched
                 continue;
             }
             ref var c = ref completions[n++];
             c.Token = slot.Token;
-            c.Status = Complete(ref d, (byte*)slot.Output, slot.OutLength, out c.Written);
+            c.Status = Complete(ref d, (byte*)slot.Output, slot.OutLength, slot.Inverse, out c.Written);
+            if (c.Status == OpStatus.DriverFault)
+            {
+                Interlocked.Increment(ref _faults);
+            }
         }
         FreeClosedSessions();
         return n;

@@ -1,0 +1,125 @@
+using System.Text;
+
+namespace Fabric.Dataplane.Dpdk;
+
+/// <summary>
+/// One started DPDK device (a PMD: software vdev or PCI device) with its queue pairs: a <see cref="Cryptodev"/> or a
+/// <see cref="Compressdev"/>. Each g-driver on it claims one queue pair for itself, because a queue pair is served by
+/// one thread without locks.
+/// </summary>
+public abstract class DpdkDevice : IDisposable
+{
+    /// <summary>Largest op: one mbuf segment, whose lengths are 16-bit.</summary>
+    public const int MaxSingleSegmentBytes = 65535 - 128;
+
+    private readonly int[] _claimed;
+
+    private protected DpdkDevice(CryptodevHandle handle, string name, int queuePairs, int depth)
+    {
+        Handle = handle;
+        Name = name;
+        QueuePairs = queuePairs;
+        Depth = depth;
+        _claimed = new int[queuePairs];
+        unsafe
+        {
+            var driver = stackalloc byte[64];
+            DpdkNative.CryptodevInfo(handle.DangerousGetHandle(), driver, 64, out var socket, out var max);
+            DriverName = DpdkNative.Text(driver);
+            SocketId = socket;
+            MaxOpBytes = (int)max;
+        }
+    }
+
+    /// <summary>Device name as EAL knows it, e.g. crypto_openssl0 or a PCI address.</summary>
+    public string Name { get; }
+
+    /// <summary>The PMD, e.g. crypto_openssl, crypto_aesni_gcm, crypto_qat, compress_isal.</summary>
+    public string DriverName { get; }
+
+    /// <summary>NUMA node of the device (-1: any).</summary>
+    public int SocketId { get; }
+
+    public int QueuePairs { get; }
+
+    /// <summary>Descriptors of each queue pair: the most ops one g-driver keeps in flight on the device.</summary>
+    public int Depth { get; }
+
+    /// <summary>Largest input an op may carry (AAD + body for AEAD; the tag travels apart).</summary>
+    public int MaxOpBytes { get; }
+
+    /// <summary>True for a compressdev (deflate), false for a cryptodev.</summary>
+    public abstract bool IsCompress { get; }
+
+    internal CryptodevHandle Handle { get; }
+
+    /// <summary>A free queue pair for one g-driver, or -1 when every queue pair has one.</summary>
+    public int ClaimQueuePair()
+    {
+        for (var i = 0; i < _claimed.Length; i++)
+        {
+            if (Interlocked.CompareExchange(ref _claimed[i], 1, 0) == 0)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    public void ReleaseQueuePair(int queuePair) => Volatile.Write(ref _claimed[queuePair], 0);
+
+    /// <summary>Queue pairs no driver holds.</summary>
+    public int FreeQueuePairs
+    {
+        get
+        {
+            var free = 0;
+            for (var i = 0; i < _claimed.Length; i++)
+            {
+                free += Volatile.Read(ref _claimed[i]) == 0 ? 1 : 0;
+            }
+            return free;
+        }
+    }
+
+    /// <summary>Stops the device once its drivers and sessions are gone (they hold references on it).</summary>
+    public void Dispose()
+    {
+        Handle.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    public override string ToString() => $"{Name} ({DriverName}, socket {SocketId}, {QueuePairs} queue pairs)";
+
+    /// <summary>Checks the arguments, calls the shim's open and wraps the result; throws <see cref="DpdkException"/> saying why not.</summary>
+    private protected static unsafe CryptodevHandle OpenHandle(string what, string name, int queuePairs, int depth, int maxOpBytes, bool compress)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (!DpdkEal.IsRunning)
+        {
+            throw new DpdkException($"cannot open {what} {name}: EAL is not running ({DpdkEal.Failure ?? "DpdkEal.TryStart was not called"})");
+        }
+        if (queuePairs is < 1 or > ushort.MaxValue || depth < 1 || maxOpBytes is < 1 or > MaxSingleSegmentBytes)
+        {
+            throw new DpdkException($"cannot open {what} {name}: queue pairs {queuePairs}, depth {depth} must be positive and max op bytes {maxOpBytes} in [1, {MaxSingleSegmentBytes}]");
+        }
+        var nameBytes = Encoding.UTF8.GetBytes(name + "\0");
+        var err = stackalloc byte[DpdkNative.ErrorLength];
+        err[0] = 0;
+        var handle = new CryptodevHandle();
+        int rc;
+        nint device;
+        fixed (byte* n = nameBytes)
+        {
+            rc = compress
+                ? DpdkNative.CompressdevOpen(n, (ushort)queuePairs, (uint)depth, (uint)maxOpBytes, out device, err, DpdkNative.ErrorLength)
+                : DpdkNative.CryptodevOpen(n, (ushort)queuePairs, (uint)depth, (uint)maxOpBytes, out device, err, DpdkNative.ErrorLength);
+        }
+        if (rc != DpdkNative.Ok)
+        {
+            throw new DpdkException(DpdkNative.Text(err));
+        }
+        handle.Adopt(device);
+        return handle;
+    }
+}
