@@ -7,6 +7,7 @@ using Fabric.Control.Metrics;
 using Fabric.Node;
 using Fabric.Node.Compute;
 using Fabric.Node.Demo;
+using Fabric.Node.Dpdk;
 using Fabric.Node.Logging;
 using Fabric.Node.Metrics;
 using Fabric.Node.Narrative;
@@ -139,14 +140,18 @@ async Task<(FabricNode? Node, int Refused)> Start(ParseResult parse, Cancellatio
         if (options.HasRole("compute"))
         {
             var settings = ComputeSettings.From(node.System.Settings.Config);
-            var hio = ComputeRole.Discover(settings);
+            var dpdk = DpdkDevices.Start(DpdkNodeSettings.From(node.System.Settings.Config));
+            // After the AC has stopped (with the actor system): every driver holds a reference on its device.
+            node.System.RegisterOnTermination(dpdk.Dispose);
+            narrative.Fact("dpdk", dpdk.Status);
+            var hio = ComputeRole.Discover(settings, dpdk.AllowedPci);
             foreach (var line in hio.ToLines())
             {
                 narrative.Fact("hio", line);
             }
 
-            var devices = ComputeRole.Devices(options.NodeName, hio, settings);
-            ComputeRole.Start(node, devices, settings);
+            var devices = ComputeRole.Devices(options.NodeName, hio, settings, dpdk.Devices);
+            ComputeRole.Start(node, devices, settings, ComputeRole.Drivers(dpdk));
             narrative.Fact("compute", $"node agent serving {string.Join(", ", devices.Select(d => d.Name))} with {settings.Workers} AC worker(s)");
         }
 

@@ -2,6 +2,7 @@ using Akka;
 using Akka.Actor;
 using Akka.Event;
 using Fabric.Control.Hosting;
+using Fabric.Node.Dpdk;
 using Fabric.Node.Hio;
 
 namespace Fabric.Node.Compute;
@@ -11,9 +12,9 @@ public static class ComputeRole
 {
     public const string FaultInjectingDeviceName = "fault-injecting-crypto-0";
 
-    public static IActorRef Start(FabricNode node, IReadOnlyList<DeviceSpec> devices, ComputeSettings settings)
+    public static IActorRef Start(FabricNode node, IReadOnlyList<DeviceSpec> devices, ComputeSettings settings, DriverFactory? drivers = null)
     {
-        var agent = node.System.ActorOf(NodeAgent.Props(node.Options.NodeName, devices, node.Control, settings), NodeAgent.Name);
+        var agent = node.System.ActorOf(NodeAgent.Props(node.Options.NodeName, devices, node.Control, settings, drivers), NodeAgent.Name);
         // Leaving (SIGTERM, Ctrl+C, fabric-cmd cluster leave): guests' posted work completes before the node goes.
         var drainBudget = settings.DrainTimeout + settings.DrainGrace;
         CoordinatedShutdown.Get(node.System).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "drain-acceleration-core", async () =>
@@ -35,14 +36,17 @@ public static class ComputeRole
     /// <summary>
     /// The devices this node serves: every device hio found usable (today the software g-drivers; hardware without a
     /// Fabric frontend is reported, not served), the VFs bound to vfio-pci as PCI devices (one per physical function,
-    /// <c>fabric.node.pci-passthrough</c>), plus the fault-injecting crypto device when configured.
+    /// <c>fabric.node.pci-passthrough</c>), the DPDK devices EAL opened (backing <c>dpdk</c>; hardware hio found usable
+    /// through a PMD is served as the DPDK device, not twice), plus the fault-injecting crypto device when configured.
     /// </summary>
-    public static IReadOnlyList<DeviceSpec> Devices(string node, HioReport hio, ComputeSettings settings)
+    public static IReadOnlyList<DeviceSpec> Devices(string node, HioReport hio, ComputeSettings settings, IReadOnlyList<DpdkNodeDevice>? dpdk = null)
     {
         var devices = hio.Devices
-            .Where(d => d.Usable)
+            .Where(d => d.Usable && d.DpdkPmd is null)
             .Select(d => new DeviceSpec($"{node}/{d.Name}", d.Name, d.Type, d.Functions, d.QueuePairs, FaultInjecting: false))
             .ToList();
+        devices.AddRange((dpdk ?? []).Select(d => new DeviceSpec($"{node}/{d.Name}", d.Name, d.Type, d.Functions, d.QueuePairs,
+            FaultInjecting: false, d.Traits, Backing: DeviceBackings.Dpdk)));
         if (settings.PciPassthrough)
         {
             devices.AddRange(PciPassthrough.Pools(hio).Select(p => new DeviceSpec($"{node}/{p.Name}", p.Name, p.Type, p.AccelerationFunctions,
@@ -60,6 +64,10 @@ public static class ComputeRole
     }
 
     /// <summary>hio on the configured sysfs root, with the configured software capacity.</summary>
-    public static HioReport Discover(ComputeSettings settings) =>
-        new HioScanner(settings.SysfsRoot).Discover(settings.SoftwareQueuePairs);
+    public static HioReport Discover(ComputeSettings settings, IEnumerable<string>? dpdkPci = null) =>
+        new HioScanner(settings.SysfsRoot, dpdkPci).Discover(settings.SoftwareQueuePairs);
+
+    /// <summary>The driver factory of a node whose EAL opened <paramref name="dpdk"/>: software, and DPDK devices by name.</summary>
+    public static DriverFactory Drivers(DpdkDevices dpdk) =>
+        dpdk.Devices.Count == 0 ? DriverFactory.Default : DriverFactory.Default.With(DeviceBackings.Dpdk, (device, chain) => dpdk.CreateDriver(device.Name, chain));
 }

@@ -22,4 +22,7 @@ public static class DeviceBackings
 {
     /// <summary>Software g-drivers (<see cref="Fabric.Dataplane.Drivers.GDriverCatalog"/>).</summary>
     public const string Software = "software";
+
+    /// <summary>A DPDK cryptodev or compressdev opened by the node's EAL (<c>fabric.node.dpdk</c>, docs/dpdk.md).</summary>
+    public const string Dpdk = "dpdk";
 }
