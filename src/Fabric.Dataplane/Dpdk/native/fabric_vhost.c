@@ -433,6 +433,7 @@ static struct rte_crypto_op *parse(fv_backend *b, uint16_t head, uint8_t *status
     uint8_t iv[16];
     uint32_t got = 0, iv_length = 0, src_length = 0, dst_length = 0, op_type = 0, hash_length = 0;
     uint64_t cipher_offset = 0, cipher_length = 0, hash_offset = 0, hash_span = 0;
+    int ended = 0;   /* the chain's last descriptor was reached: a chain longer than the table is a loop */
     int refused = 0; /* the header was refused: the rest of the chain is walked only to find the status byte */
     struct rte_crypto_op *op = NULL;
     struct rte_mbuf *m = NULL;
@@ -577,12 +578,15 @@ static struct rte_crypto_op *parse(fv_backend *b, uint16_t head, uint8_t *status
             {
                 if (req.segments == FV_MAX_SEGMENTS)
                 {
-                    *status = VC_NOTSUPP;
-                    goto bad;
+                    *status = VC_NOTSUPP; /* refused, but walked on to the status byte */
+                    refused = 1;
                 }
-                req.dst[req.segments] = p;
-                req.dst_length[req.segments] = dst_part;
-                req.segments++;
+                else
+                {
+                    req.dst[req.segments] = p;
+                    req.dst_length[req.segments] = dst_part;
+                    req.segments++;
+                }
             }
             if (d.len == 0 || writable + (uint64_t)d.len > UINT32_MAX)
             {
@@ -593,12 +597,13 @@ static struct rte_crypto_op *parse(fv_backend *b, uint16_t head, uint8_t *status
         }
         if (!(d.flags & VRING_DESC_F_NEXT))
         {
+            ended = 1;
             break;
         }
         index = d.next;
     }
     *status_at = last_writable;
-    if (refused)
+    if (refused || !ended)
     {
         goto bad;
     }
