@@ -39,22 +39,20 @@ public sealed class AesCbcDriver : IGDriver
             session = null;
             return OpStatus.BadKey;
         }
-        var aes = Aes.Create();
-        aes.Key = key.ToArray();
-        session = aes;
+        session = new CbcSession(key);
         return OpStatus.Ok;
     }
 
     public void CloseSession(object? session) => (session as IDisposable)?.Dispose();
 
     public OpStatus Execute(in DriverOp op, ReadOnlySpan<byte> input, Span<byte> output, out int written) =>
-        Run(op, op.Session as Aes, input, output, out written);
+        Run(op, op.Session as CbcSession, input, output, out written);
 
     /// <summary>One CBC pass with the checks every CBC user shares (the chain driver too).</summary>
-    internal static OpStatus Run(in DriverOp op, Aes? aes, ReadOnlySpan<byte> input, Span<byte> output, out int written)
+    internal static OpStatus Run(in DriverOp op, CbcSession? session, ReadOnlySpan<byte> input, Span<byte> output, out int written)
     {
         written = 0;
-        if (aes is null)
+        if (session is null)
         {
             return OpStatus.BadSession;
         }
@@ -70,10 +68,87 @@ public sealed class AesCbcDriver : IGDriver
         {
             return OpStatus.OutputTooSmall;
         }
-        var ok = op.Code == OpCode.Forward
-            ? aes.TryEncryptCbc(input, op.Iv, output, out written, PaddingMode.None)
-            : aes.TryDecryptCbc(input, op.Iv, output, out written, PaddingMode.None);
-        return ok ? OpStatus.Ok : OpStatus.OutputTooSmall;
+        if (op.Code == OpCode.Forward)
+        {
+            session.Encrypt(op.Iv, input, output);
+        }
+        else
+        {
+            session.Decrypt(op.Iv, input, output);
+        }
+        written = input.Length;
+        return OpStatus.Ok;
+    }
+
+    /// <summary>
+    /// CBC over one ECB context per direction, kept for the session: the BCL's one-shot CBC (TryEncryptCbc) makes a
+    /// native context per call, an allocation per op. Encryption chains block by block; decryption runs ECB over up
+    /// to 4 KiB at a time and XORs each block with the ciphertext before it. Touched by the queue's worker only.
+    /// </summary>
+    internal sealed class CbcSession : IDisposable
+    {
+        private const int Chunk = 4096;
+        private readonly Aes _aes;
+        private readonly ICryptoTransform _encryptor;
+        private readonly ICryptoTransform _decryptor;
+        private readonly byte[] _block = new byte[BlockSize];
+        private readonly byte[] _previous = new byte[BlockSize];
+        private readonly byte[] _in = new byte[Chunk];
+        private readonly byte[] _out = new byte[Chunk];
+
+        public CbcSession(ReadOnlySpan<byte> key)
+        {
+            _aes = Aes.Create();
+            _aes.Key = key.ToArray();
+            _aes.Mode = CipherMode.ECB;
+            _aes.Padding = PaddingMode.None;
+            _encryptor = _aes.CreateEncryptor();
+            _decryptor = _aes.CreateDecryptor();
+        }
+
+        public void Encrypt(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> input, Span<byte> output)
+        {
+            iv.CopyTo(_previous);
+            for (var at = 0; at < input.Length; at += BlockSize)
+            {
+                for (var j = 0; j < BlockSize; j++)
+                {
+                    _block[j] = (byte)(input[at + j] ^ _previous[j]);
+                }
+                _encryptor.TransformBlock(_block, 0, BlockSize, _previous, 0);
+                _previous.CopyTo(output.Slice(at, BlockSize));
+            }
+        }
+
+        public void Decrypt(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> input, Span<byte> output)
+        {
+            iv.CopyTo(_previous);
+            for (var at = 0; at < input.Length; at += Chunk)
+            {
+                var n = Math.Min(Chunk, input.Length - at);
+                input.Slice(at, n).CopyTo(_in);
+                _decryptor.TransformBlock(_in, 0, n, _out, 0);
+                for (var b = 0; b < n; b += BlockSize)
+                {
+                    ReadOnlySpan<byte> before = b == 0 ? _previous : _in.AsSpan(b - BlockSize, BlockSize);
+                    for (var j = 0; j < BlockSize; j++)
+                    {
+                        output[at + b + j] = (byte)(_out[b + j] ^ before[j]);
+                    }
+                }
+                _in.AsSpan(n - BlockSize, BlockSize).CopyTo(_previous);
+            }
+        }
+
+        public void Dispose()
+        {
+            _encryptor.Dispose();
+            _decryptor.Dispose();
+            _aes.Dispose();
+            CryptographicOperations.ZeroMemory(_in);
+            CryptographicOperations.ZeroMemory(_out);
+            CryptographicOperations.ZeroMemory(_block);
+        }
     }
 
     public void Dispose()

@@ -45,9 +45,9 @@ public sealed class AesCbcHmacDriver : IGDriver
 
     public bool RequiresSession => true;
 
-    private sealed class Session(Aes aes, IncrementalHash mac) : IDisposable
+    private sealed class Session(AesCbcDriver.CbcSession aes, IncrementalHash mac) : IDisposable
     {
-        public Aes Aes { get; } = aes;
+        public AesCbcDriver.CbcSession Aes { get; } = aes;
         public IncrementalHash Mac { get; } = mac;
 
         public void Dispose()
@@ -65,9 +65,7 @@ public sealed class AesCbcHmacDriver : IGDriver
         {
             return OpStatus.BadKey;
         }
-        var aes = Aes.Create();
-        aes.Key = key[.._keySize].ToArray();
-        session = new Session(aes, IncrementalHash.CreateHMAC(_hash, macKey));
+        session = new Session(new AesCbcDriver.CbcSession(key[.._keySize]), IncrementalHash.CreateHMAC(_hash, macKey));
         return OpStatus.Ok;
     }
 
