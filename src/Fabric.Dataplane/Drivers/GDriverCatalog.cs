@@ -6,7 +6,14 @@ namespace Fabric.Dataplane.Drivers;
 public static class GDriverCatalog
 {
     public static IReadOnlyList<string> Functions { get; } =
-        ["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256", "crc32c", "deflate", "brotli"];
+        ["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256", "crc32c", "deflate", "brotli",
+         "aes-128-cbc", "aes-256-cbc", "aes-128-cbc-hmac-sha1", "aes-256-cbc-hmac-sha1", "aes-128-cbc-hmac-sha256", "aes-256-cbc-hmac-sha256"];
+
+    /// <summary>
+    /// Functions that take the descriptor's whole param as their IV: a pipeline hands its stages the 12-byte nonce
+    /// only, and CBC has no padding, so these run alone, never as a pipeline stage.
+    /// </summary>
+    public static bool IsCbc(string function) => function.StartsWith("aes-", StringComparison.Ordinal) && function.Contains("-cbc", StringComparison.Ordinal);
 
     /// <summary>
     /// A driver for one function ("aes-256-gcm"), or a pipeline when stages are joined by "->"
@@ -22,6 +29,10 @@ public static class GDriverCatalog
             {
                 foreach (var name in names)
                 {
+                    if (IsCbc(name))
+                    {
+                        throw new ArgumentException($"'{name}' cannot be a pipeline stage (its IV is the whole param, its input unpadded blocks); use it alone", nameof(function));
+                    }
                     stages.Add(CreateSingle(name));
                 }
             }
@@ -47,6 +58,12 @@ public static class GDriverCatalog
         "crc32c" => new Crc32CDriver(),
         "deflate" => new DeflateDriver(),
         "brotli" => new BrotliDriver(),
+        "aes-128-cbc" => new AesCbcDriver(16),
+        "aes-256-cbc" => new AesCbcDriver(32),
+        "aes-128-cbc-hmac-sha1" => new AesCbcHmacDriver(16, System.Security.Cryptography.HashAlgorithmName.SHA1),
+        "aes-256-cbc-hmac-sha1" => new AesCbcHmacDriver(32, System.Security.Cryptography.HashAlgorithmName.SHA1),
+        "aes-128-cbc-hmac-sha256" => new AesCbcHmacDriver(16, System.Security.Cryptography.HashAlgorithmName.SHA256),
+        "aes-256-cbc-hmac-sha256" => new AesCbcHmacDriver(32, System.Security.Cryptography.HashAlgorithmName.SHA256),
         _ => throw new ArgumentException($"unknown g-driver function '{name}'; known: {string.Join(", ", Functions)} (join with '->' for a pipeline)", nameof(name)),
     };
 }

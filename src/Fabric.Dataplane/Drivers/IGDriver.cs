@@ -46,8 +46,9 @@ public enum DriverKind
 /// <summary>The validated, per-op arguments a driver sees.</summary>
 public readonly ref struct DriverOp
 {
-    public DriverOp(OpCode code, object? session, ReadOnlySpan<byte> nonce, int aadLength, long deadlineTimestamp, int tagLength = 0)
+    public DriverOp(OpCode code, object? session, ReadOnlySpan<byte> nonce, int aadLength, long deadlineTimestamp, int tagLength = 0, ReadOnlySpan<byte> iv = default)
     {
+        Iv = iv;
         Code = code;
         Session = session;
         Nonce = nonce;
@@ -73,7 +74,10 @@ public readonly ref struct DriverOp
     /// <summary>hmac-sha256: bytes of the tag to write or verify (param byte 12; 0 = the whole digest).</summary>
     public int TagLength { get; }
 
-    public DriverOp WithCode(OpCode code) => new(code, Session, Nonce, AadLength, DeadlineTimestamp, TagLength);
+    /// <summary>The descriptor's whole 16-byte param: the AES-CBC functions' IV (empty when the caller has none).</summary>
+    public ReadOnlySpan<byte> Iv { get; }
 
-    public DriverOp WithAad(int aadLength) => new(Code, Session, Nonce, aadLength, DeadlineTimestamp, TagLength);
+    public DriverOp WithCode(OpCode code) => new(code, Session, Nonce, AadLength, DeadlineTimestamp, TagLength, Iv);
+
+    public DriverOp WithAad(int aadLength) => new(Code, Session, Nonce, aadLength, DeadlineTimestamp, TagLength, Iv);
 }

@@ -61,7 +61,7 @@ public sealed unsafe class SyncDriverAdapter : IAsyncGDriver
         var output = new Span<byte>((void*)r.Output, r.OutputCapacity);
         var p = r.Param;
         ReadOnlySpan<byte> param = p;
-        var op = new DriverOp(r.Code, r.Session, param[..SubmissionDescriptor.NonceSize], r.AadLength, r.DeadlineTimestamp, param[SubmissionDescriptor.TagLengthIndex]);
+        var op = new DriverOp(r.Code, r.Session, param[..SubmissionDescriptor.NonceSize], r.AadLength, r.DeadlineTimestamp, param[SubmissionDescriptor.TagLengthIndex], param);
         try
         {
             var status = _inner.Execute(op, input, output, out written);

@@ -10,7 +10,14 @@ public static class AccelerationFunctions
     public const string Crc32C = "crc32c";
     public const string Deflate = "deflate";
     public const string Brotli = "brotli";
+    public const string Aes128Cbc = "aes-128-cbc";
+    public const string Aes256Cbc = "aes-256-cbc";
+    public const string Aes128CbcHmacSha1 = "aes-128-cbc-hmac-sha1";
+    public const string Aes256CbcHmacSha1 = "aes-256-cbc-hmac-sha1";
+    public const string Aes128CbcHmacSha256 = "aes-128-cbc-hmac-sha256";
+    public const string Aes256CbcHmacSha256 = "aes-256-cbc-hmac-sha256";
 
     public static IReadOnlyList<string> All { get; } =
-        [Aes256Gcm, ChaCha20Poly1305, Sha256, HmacSha256, Crc32C, Deflate, Brotli];
+        [Aes256Gcm, ChaCha20Poly1305, Sha256, HmacSha256, Crc32C, Deflate, Brotli,
+         Aes128Cbc, Aes256Cbc, Aes128CbcHmacSha1, Aes256CbcHmacSha1, Aes128CbcHmacSha256, Aes256CbcHmacSha256];
 }

@@ -26,6 +26,12 @@ public sealed class HioScanner
         AccelerationFunctions.Sha256,
         AccelerationFunctions.HmacSha256,
         AccelerationFunctions.Crc32C,
+        AccelerationFunctions.Aes128Cbc,
+        AccelerationFunctions.Aes256Cbc,
+        AccelerationFunctions.Aes128CbcHmacSha1,
+        AccelerationFunctions.Aes256CbcHmacSha1,
+        AccelerationFunctions.Aes128CbcHmacSha256,
+        AccelerationFunctions.Aes256CbcHmacSha256,
     ];
 
     private static readonly IReadOnlyList<string> SoftwareCompressionFunctions =

@@ -19,6 +19,8 @@ public class AllocationTests(ITestOutputHelper output)
     [InlineData("crc32c", 20_000, 1024)]
     [InlineData("deflate", 10_000, 1024)]
     [InlineData("brotli", 5_000, 1024)]
+    [InlineData("aes-256-cbc", 20_000, 1024)]
+    [InlineData("aes-256-cbc", 5_000, 16 * 1024)]
     [InlineData("deflate->aes-256-gcm->sha256", 10_000, 4096)]
     public void Operations_allocate_nothing_on_the_worker_or_the_guest(string function, int operations, int size)
     {

@@ -22,6 +22,12 @@ public sealed class SoftwareDevicesTests
                 AccelerationFunctions.Sha256,
                 AccelerationFunctions.HmacSha256,
                 AccelerationFunctions.Crc32C,
+                AccelerationFunctions.Aes128Cbc,
+                AccelerationFunctions.Aes256Cbc,
+                AccelerationFunctions.Aes128CbcHmacSha1,
+                AccelerationFunctions.Aes256CbcHmacSha1,
+                AccelerationFunctions.Aes128CbcHmacSha256,
+                AccelerationFunctions.Aes256CbcHmacSha256,
             ],
             crypto.Functions);
         var compression = devices[1];

@@ -34,6 +34,7 @@
 #define FV_SESSIONS 1024
 #define FV_MAX_BACKENDS 64
 #define FV_MAX_SEGMENTS 8     /* writable descriptors of one request's destination */
+#define FV_MAX_DIGEST 32      /* HMAC-SHA256's; the digest lives in the mbuf right after the data */
 #define FV_DATA_QUEUE 0       /* QEMU's cryptodev-vhost-user has one data queue (queues=1); the control queue stays in QEMU */
 
 /* virtio-crypto (virtio spec 1.2, 5.9) and vhost-user numbers. */
@@ -45,6 +46,12 @@
 #define VC_CIPHER_ENCRYPT 0x0000
 #define VC_CIPHER_DECRYPT 0x0001
 #define VC_SYM_OP_CIPHER 1
+#define VC_SYM_OP_CHAIN 2
+#define VC_HASH_MODE_AUTH 2
+#define VC_CHAIN_HASH_THEN_CIPHER 1
+#define VC_CHAIN_CIPHER_THEN_HASH 2
+#define VC_MAC_HMAC_SHA1 2
+#define VC_MAC_HMAC_SHA256 4
 #define VC_CIPHER_AES_CBC 3
 #define VC_OP_ENCRYPT 1
 #define VC_OP_DECRYPT 2
@@ -75,6 +82,8 @@ typedef struct fv_session
 {
     void *session;
     uint8_t encrypt;
+    uint8_t chain;         /* an algorithm-chaining session: AES-CBC + HMAC */
+    uint8_t digest_length; /* chain: bytes of the HMAC the request's hash_result must take */
     int state;
 } fv_session;
 
@@ -168,28 +177,79 @@ static int64_t create_session(fv_backend *b, uint8_t *p, uint32_t size)
     }
     uint32_t alg = rd32(p + 8), key_length = rd32(p + 12);
     uint8_t op_type = p[32], direction = p[33];
-    if (op_type != VC_SYM_OP_CIPHER || alg != VC_CIPHER_AES_CBC)
+    if ((op_type != VC_SYM_OP_CIPHER && op_type != VC_SYM_OP_CHAIN) || alg != VC_CIPHER_AES_CBC)
     {
-        return -VC_NOTSUPP; /* this slice: AES-CBC ciphers only (no chains) */
+        return -VC_NOTSUPP; /* AES-CBC ciphers and AES-CBC + HMAC chains only */
     }
     if ((key_length != 16 && key_length != 24 && key_length != 32) ||
         (direction != VC_OP_ENCRYPT && direction != VC_OP_DECRYPT))
     {
         return -VC_BADMSG;
     }
-    struct rte_crypto_sym_xform xform = {
+    struct rte_crypto_sym_xform cipher = {
         .type = RTE_CRYPTO_SYM_XFORM_CIPHER,
         .cipher = {.op = direction == VC_OP_ENCRYPT ? RTE_CRYPTO_CIPHER_OP_ENCRYPT : RTE_CRYPTO_CIPHER_OP_DECRYPT,
                    .algo = RTE_CRYPTO_CIPHER_AES_CBC,
                    .key = {.data = p + 56, .length = (uint16_t)key_length},
                    .iv = {.offset = FV_IV_OFFSET, .length = 16}},
     };
+    struct rte_crypto_sym_xform auth = {.type = RTE_CRYPTO_SYM_XFORM_AUTH};
+    struct rte_crypto_sym_xform *first = &cipher;
+    uint32_t digest_length = 0;
+    if (op_type == VC_SYM_OP_CHAIN)
+    {
+        /* hash_alg 16 (a VIRTIO_CRYPTO_MAC_* in AUTH mode), hash_result_len 20, auth_key_len 24, aad_len 28,
+           hash_mode 34, alg_chain_order 35. Encrypt-then-MAC only: an encrypting session hashes the ciphertext
+           after the cipher, a decrypting one hashes it before; the other two orders are not a sane chain. */
+        uint32_t mac = rd32(p + 16), auth_key_length = rd32(p + 24), aad_length = rd32(p + 28);
+        uint8_t hash_mode = p[34], order = p[35];
+        digest_length = rd32(p + 20);
+        if (hash_mode != VC_HASH_MODE_AUTH || (mac != VC_MAC_HMAC_SHA1 && mac != VC_MAC_HMAC_SHA256))
+        {
+            return -VC_NOTSUPP;
+        }
+        uint32_t full = mac == VC_MAC_HMAC_SHA1 ? 20 : 32;
+        if (order != (direction == VC_OP_ENCRYPT ? VC_CHAIN_CIPHER_THEN_HASH : VC_CHAIN_HASH_THEN_CIPHER) ||
+            digest_length != full || auth_key_length == 0 || auth_key_length > 512 || aad_length != 0 ||
+            size < 120 + auth_key_length)
+        {
+            return -VC_BADMSG;
+        }
+        /* As DPDK's vhost-crypto does: an encrypting session writes the MAC to the request's hash_result; a
+           decrypting one reads the expected MAC there (the guest puts it in), checks it over the ciphertext before
+           decrypting, and answers BADMSG with no plaintext when it does not match. */
+        auth.auth = (struct rte_crypto_auth_xform){
+            .op = direction == VC_OP_ENCRYPT ? RTE_CRYPTO_AUTH_OP_GENERATE : RTE_CRYPTO_AUTH_OP_VERIFY,
+            .algo = mac == VC_MAC_HMAC_SHA1 ? RTE_CRYPTO_AUTH_SHA1_HMAC : RTE_CRYPTO_AUTH_SHA256_HMAC,
+            .key = {.data = p + 120, .length = (uint16_t)auth_key_length},
+            .digest_length = (uint16_t)digest_length,
+        };
+        struct rte_cryptodev_sym_capability_idx idx = {.type = RTE_CRYPTO_SYM_XFORM_AUTH, .algo.auth = auth.auth.algo};
+        const struct rte_cryptodev_symmetric_capability *cap = rte_cryptodev_sym_capability_get(b->cid, &idx);
+        if (cap == NULL)
+        {
+            return -VC_NOTSUPP;
+        }
+        if (rte_cryptodev_sym_capability_check_auth(cap, (uint16_t)auth_key_length, (uint16_t)digest_length, 0) != 0)
+        {
+            return -VC_BADMSG;
+        }
+        if (direction == VC_OP_ENCRYPT)
+        {
+            cipher.next = &auth;
+        }
+        else
+        {
+            auth.next = &cipher;
+            first = &auth;
+        }
+    }
     for (int i = 0; i < FV_SESSIONS; i++)
     {
         int expected = 0;
         if (__atomic_compare_exchange_n(&b->sessions[i].state, &expected, 3, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         {
-            void *s = rte_cryptodev_sym_session_create(b->cid, &xform, b->sess_pool);
+            void *s = rte_cryptodev_sym_session_create(b->cid, first, b->sess_pool);
             if (s == NULL)
             {
                 __atomic_store_n(&b->sessions[i].state, 0, __ATOMIC_RELEASE);
@@ -197,6 +257,8 @@ static int64_t create_session(fv_backend *b, uint8_t *p, uint32_t size)
             }
             b->sessions[i].session = s;
             b->sessions[i].encrypt = direction == VC_OP_ENCRYPT;
+            b->sessions[i].chain = op_type == VC_SYM_OP_CHAIN;
+            b->sessions[i].digest_length = (uint8_t)digest_length;
             __atomic_store_n(&b->sessions[i].state, 1, __ATOMIC_RELEASE);
             __atomic_add_fetch(&b->stats.sessions, 1, __ATOMIC_RELAXED);
             return i;
@@ -278,8 +340,10 @@ static void reap_sessions(fv_backend *b, int all)
 static int on_new_device(int vid)
 {
     fv_backend *b = find_backend(vid);
-    if (b == NULL)
+    if (b == NULL || __atomic_load_n(&b->active, __ATOMIC_SEQ_CST))
     {
+        /* One guest per backend: a second connection on the socket (another QEMU, or anything else) must not take
+           over the ring and memory of the guest being served; it stays connected and unserved. */
         return -1;
     }
     if (rte_vhost_get_mem_table(vid, &b->memory) != 0 || rte_vhost_get_vhost_vring(vid, FV_DATA_QUEUE, &b->ring) != 0 ||
@@ -335,7 +399,7 @@ static uint16_t finish(fv_backend *b, struct rte_crypto_op **done, uint16_t n)
         }
         else
         {
-            status = VC_ERR;
+            status = op->status == RTE_CRYPTO_OP_STATUS_AUTH_FAILED ? VC_BADMSG : VC_ERR;
             failed++;
         }
         *req->status = status;
@@ -367,7 +431,10 @@ static struct rte_crypto_op *parse(fv_backend *b, uint16_t head, uint8_t *status
     struct vring_desc *table = b->ring.desc;
     uint8_t header[VC_HEADER_BYTES];
     uint8_t iv[16];
-    uint32_t got = 0, iv_length = 0, src_length = 0, dst_length = 0;
+    uint32_t got = 0, iv_length = 0, src_length = 0, dst_length = 0, op_type = 0, hash_length = 0;
+    uint64_t cipher_offset = 0, cipher_length = 0, hash_offset = 0, hash_span = 0;
+    int ended = 0;   /* the chain's last descriptor was reached: a chain longer than the table is a loop */
+    int refused = 0; /* the header was refused: the rest of the chain is walked only to find the status byte */
     struct rte_crypto_op *op = NULL;
     struct rte_mbuf *m = NULL;
     uint8_t *src = NULL;
@@ -414,7 +481,7 @@ static struct rte_crypto_op *parse(fv_backend *b, uint16_t head, uint8_t *status
             {
                 goto bad; /* readable after writable: not a virtio request */
             }
-            for (uint32_t off = 0; off < d.len;)
+            for (uint32_t off = 0; off < d.len && !refused;)
             {
                 if (got < VC_HEADER_BYTES)
                 {
@@ -427,27 +494,55 @@ static struct rte_crypto_op *parse(fv_backend *b, uint16_t head, uint8_t *status
                         iv_length = rd32(header + 24);
                         src_length = rd32(header + 28);
                         dst_length = rd32(header + 32);
-                        if (rd32(header + 64) != VC_SYM_OP_CIPHER)
+                        op_type = rd32(header + 64);
+                        if (op_type != VC_SYM_OP_CIPHER && op_type != VC_SYM_OP_CHAIN)
                         {
                             *status = VC_NOTSUPP;
-                            goto bad;
+                            goto refuse;
                         }
-                        if (iv_length != 16 || src_length != dst_length || src_length == 0 || src_length % 16 != 0)
+                        if (iv_length != 16 || src_length != dst_length || src_length == 0)
                         {
-                            goto bad;
+                            goto refuse;
                         }
                         if (src_length > FV_MAX_DATA)
                         {
                             *status = VC_NOTSUPP;
-                            goto bad;
+                            goto refuse;
+                        }
+                        cipher_length = src_length;
+                        if (op_type == VC_SYM_OP_CHAIN)
+                        {
+                            /* alg_chain_data_para: cipher_start_src_offset 36, len_to_cipher 40,
+                               hash_start_src_offset 44, len_to_hash 48, aad_len 52, hash_result_len 56. Both
+                               regions lie in the source (64-bit sums: no wrap). */
+                            cipher_offset = rd32(header + 36);
+                            cipher_length = rd32(header + 40);
+                            hash_offset = rd32(header + 44);
+                            hash_span = rd32(header + 48);
+                            hash_length = rd32(header + 56);
+                            if (rd32(header + 52) != 0)
+                            {
+                                *status = VC_NOTSUPP;
+                                goto refuse;
+                            }
+                            if (cipher_length == 0 || cipher_offset + cipher_length > src_length ||
+                                hash_offset + hash_span > src_length || hash_length == 0 || hash_length > FV_MAX_DIGEST)
+                            {
+                                goto refuse;
+                            }
+                        }
+                        if (cipher_length % 16 != 0)
+                        {
+                            goto refuse;
                         }
                         m = rte_pktmbuf_alloc(b->mbuf_pool);
                         op = m == NULL ? NULL : rte_crypto_op_alloc(b->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
-                        src = m == NULL ? NULL : (uint8_t *)rte_pktmbuf_append(m, (uint16_t)src_length);
+                        /* The digest goes right after the data, so the answer is one linear copy. */
+                        src = m == NULL ? NULL : (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(src_length + hash_length));
                         if (op == NULL || src == NULL)
                         {
                             *status = VC_ERR;
-                            goto bad;
+                            goto refuse;
                         }
                     }
                 }
@@ -469,34 +564,50 @@ static struct rte_crypto_op *parse(fv_backend *b, uint16_t head, uint8_t *status
                 {
                     break; /* extra readable bytes are ignored */
                 }
+                continue;
+            refuse:
+                refused = 1;
             }
         }
         else
         {
-            /* Destination bytes first, then the status byte: the last writable byte of the chain. */
-            uint32_t dst_part = writable < dst_length ? RTE_MIN(d.len, dst_length - writable) : 0;
+            /* Destination bytes first (then a chain's hash_result), then the status byte: the last writable byte. */
+            uint32_t out_length = dst_length + hash_length;
+            uint32_t dst_part = !refused && writable < out_length ? RTE_MIN(d.len, out_length - writable) : 0;
             if (dst_part > 0)
             {
                 if (req.segments == FV_MAX_SEGMENTS)
                 {
-                    *status = VC_NOTSUPP;
-                    goto bad;
+                    *status = VC_NOTSUPP; /* refused, but walked on to the status byte */
+                    refused = 1;
                 }
-                req.dst[req.segments] = p;
-                req.dst_length[req.segments] = dst_part;
-                req.segments++;
+                else
+                {
+                    req.dst[req.segments] = p;
+                    req.dst_length[req.segments] = dst_part;
+                    req.segments++;
+                }
+            }
+            if (d.len == 0 || writable + (uint64_t)d.len > UINT32_MAX)
+            {
+                goto bad;
             }
             writable += d.len;
             last_writable = p + d.len - 1;
         }
         if (!(d.flags & VRING_DESC_F_NEXT))
         {
+            ended = 1;
             break;
         }
         index = d.next;
     }
     *status_at = last_writable;
-    if (got < VC_HEADER_BYTES + iv_length + src_length || writable < dst_length + 1 || op == NULL)
+    if (refused || !ended)
+    {
+        goto bad;
+    }
+    if (got < VC_HEADER_BYTES + iv_length + src_length || writable < dst_length + hash_length + 1 || op == NULL)
     {
         goto bad;
     }
@@ -509,17 +620,39 @@ static struct rte_crypto_op *parse(fv_backend *b, uint16_t head, uint8_t *status
         *status = VC_INVSESS;
         goto bad;
     }
-    if ((opcode == VC_CIPHER_ENCRYPT) != (s->encrypt != 0) || (opcode != VC_CIPHER_ENCRYPT && opcode != VC_CIPHER_DECRYPT))
+    if ((opcode == VC_CIPHER_ENCRYPT) != (s->encrypt != 0) || (opcode != VC_CIPHER_ENCRYPT && opcode != VC_CIPHER_DECRYPT) ||
+        (op_type == VC_SYM_OP_CHAIN) != (s->chain != 0) || hash_length != s->digest_length)
     {
-        goto bad;
+        goto bad; /* wrong direction, a cipher request on a chain session (or back), or a hash_result it does not make */
     }
     req.status = last_writable;
-    req.length = dst_length;
+    req.length = dst_length + hash_length;
+    if (s->chain && !s->encrypt)
+    {
+        /* The expected MAC: bytes [dst_length, dst_length + hash_length) of the writable part, after the data. */
+        uint32_t at = 0;
+        for (uint8_t i = 0; i < req.segments; i++)
+        {
+            uint32_t from = RTE_MAX(at, dst_length), to = RTE_MIN(at + req.dst_length[i], dst_length + hash_length);
+            if (from < to)
+            {
+                memcpy(src + src_length + (from - dst_length), req.dst[i] + (from - at), to - from);
+            }
+            at += req.dst_length[i];
+        }
+    }
     memcpy(rte_crypto_op_ctod_offset(op, uint8_t *, FV_IV_OFFSET), iv, 16);
     memcpy(rte_crypto_op_ctod_offset(op, fv_req *, FV_IV_OFFSET + 16), &req, sizeof(req));
     op->sym->m_src = m;
-    op->sym->cipher.data.offset = 0;
-    op->sym->cipher.data.length = src_length;
+    op->sym->cipher.data.offset = (uint32_t)cipher_offset;
+    op->sym->cipher.data.length = (uint32_t)cipher_length;
+    if (op_type == VC_SYM_OP_CHAIN)
+    {
+        op->sym->auth.data.offset = (uint32_t)hash_offset;
+        op->sym->auth.data.length = (uint32_t)hash_span;
+        op->sym->auth.digest.data = src + src_length;
+        op->sym->auth.digest.phys_addr = rte_pktmbuf_iova_offset(m, src_length);
+    }
     rte_crypto_op_attach_sym_session(op, s->session);
     return op;
 bad:
@@ -732,7 +865,7 @@ static int open_cryptodev(fv_backend *b, const char *name, char *err, size_t err
     b->op_pool = rte_crypto_op_pool_create(pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC, FV_DEPTH + FV_BURST, 0,
                                            16 + sizeof(fv_req), rte_socket_id());
     snprintf(pool, sizeof(pool), "fv_mbuf_%u", b->cid);
-    b->mbuf_pool = rte_pktmbuf_pool_create(pool, FV_DEPTH + FV_BURST, 0, 0, FV_MAX_DATA + RTE_PKTMBUF_HEADROOM,
+    b->mbuf_pool = rte_pktmbuf_pool_create(pool, FV_DEPTH + FV_BURST, 0, 0, FV_MAX_DATA + FV_MAX_DIGEST + RTE_PKTMBUF_HEADROOM,
                                            rte_socket_id());
     if (b->sess_pool == NULL || b->op_pool == NULL || b->mbuf_pool == NULL)
     {

@@ -1,0 +1,157 @@
+using System.Security.Cryptography;
+using Fabric.Dataplane.Channel;
+
+namespace Fabric.Dataplane.Drivers;
+
+/// <summary>
+/// AES-CBC software g-driver (OpenSSL through System.Security.Cryptography), no padding: what virtio-crypto's
+/// <c>cbc(aes)</c> does. Forward encrypts, Inverse decrypts; input and output have the same length, a multiple of 16.
+/// The IV is the descriptor's whole 16-byte param. The function's name fixes the key size (aes-128-cbc: 16 bytes).
+/// </summary>
+public sealed class AesCbcDriver : IGDriver
+{
+    public const int BlockSize = 16;
+
+    private readonly int _keySize;
+
+    public AesCbcDriver(int keySize)
+    {
+        if (keySize is not (16 or 32))
+        {
+            throw new ArgumentOutOfRangeException(nameof(keySize), keySize, "AES-CBC functions use 16- or 32-byte keys");
+        }
+        _keySize = keySize;
+        Function = keySize == 16 ? "aes-128-cbc" : "aes-256-cbc";
+    }
+
+    public string Function { get; }
+
+    public DriverKind Kind => DriverKind.Transform;
+
+    public int DigestSize => 0;
+
+    public bool RequiresSession => true;
+
+    public OpStatus OpenSession(ReadOnlySpan<byte> key, out object? session)
+    {
+        if (key.Length != _keySize)
+        {
+            session = null;
+            return OpStatus.BadKey;
+        }
+        session = new CbcSession(key);
+        return OpStatus.Ok;
+    }
+
+    public void CloseSession(object? session) => (session as IDisposable)?.Dispose();
+
+    public OpStatus Execute(in DriverOp op, ReadOnlySpan<byte> input, Span<byte> output, out int written) =>
+        Run(op, op.Session as CbcSession, input, output, out written);
+
+    /// <summary>One CBC pass with the checks every CBC user shares (the chain driver too).</summary>
+    internal static OpStatus Run(in DriverOp op, CbcSession? session, ReadOnlySpan<byte> input, Span<byte> output, out int written)
+    {
+        written = 0;
+        if (session is null)
+        {
+            return OpStatus.BadSession;
+        }
+        if (op.Code is not (OpCode.Forward or OpCode.Inverse))
+        {
+            return OpStatus.Unsupported;
+        }
+        if (op.Iv.Length != BlockSize || op.AadLength != 0 || input.Length % BlockSize != 0)
+        {
+            return OpStatus.BadInput;
+        }
+        if (output.Length < input.Length)
+        {
+            return OpStatus.OutputTooSmall;
+        }
+        if (op.Code == OpCode.Forward)
+        {
+            session.Encrypt(op.Iv, input, output);
+        }
+        else
+        {
+            session.Decrypt(op.Iv, input, output);
+        }
+        written = input.Length;
+        return OpStatus.Ok;
+    }
+
+    /// <summary>
+    /// CBC over one ECB context per direction, kept for the session: the BCL's one-shot CBC (TryEncryptCbc) makes a
+    /// native context per call, an allocation per op. Encryption chains block by block; decryption runs ECB over up
+    /// to 4 KiB at a time and XORs each block with the ciphertext before it. Touched by the queue's worker only.
+    /// </summary>
+    internal sealed class CbcSession : IDisposable
+    {
+        private const int Chunk = 4096;
+        private readonly Aes _aes;
+        private readonly ICryptoTransform _encryptor;
+        private readonly ICryptoTransform _decryptor;
+        private readonly byte[] _block = new byte[BlockSize];
+        private readonly byte[] _previous = new byte[BlockSize];
+        private readonly byte[] _in = new byte[Chunk];
+        private readonly byte[] _out = new byte[Chunk];
+
+        public CbcSession(ReadOnlySpan<byte> key)
+        {
+            _aes = Aes.Create();
+            _aes.Key = key.ToArray();
+            _aes.Mode = CipherMode.ECB;
+            _aes.Padding = PaddingMode.None;
+            _encryptor = _aes.CreateEncryptor();
+            _decryptor = _aes.CreateDecryptor();
+        }
+
+        public void Encrypt(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> input, Span<byte> output)
+        {
+            iv.CopyTo(_previous);
+            for (var at = 0; at < input.Length; at += BlockSize)
+            {
+                for (var j = 0; j < BlockSize; j++)
+                {
+                    _block[j] = (byte)(input[at + j] ^ _previous[j]);
+                }
+                _encryptor.TransformBlock(_block, 0, BlockSize, _previous, 0);
+                _previous.CopyTo(output.Slice(at, BlockSize));
+            }
+        }
+
+        public void Decrypt(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> input, Span<byte> output)
+        {
+            iv.CopyTo(_previous);
+            for (var at = 0; at < input.Length; at += Chunk)
+            {
+                var n = Math.Min(Chunk, input.Length - at);
+                input.Slice(at, n).CopyTo(_in);
+                _decryptor.TransformBlock(_in, 0, n, _out, 0);
+                for (var b = 0; b < n; b += BlockSize)
+                {
+                    ReadOnlySpan<byte> before = b == 0 ? _previous : _in.AsSpan(b - BlockSize, BlockSize);
+                    for (var j = 0; j < BlockSize; j++)
+                    {
+                        output[at + b + j] = (byte)(_out[b + j] ^ before[j]);
+                    }
+                }
+                _in.AsSpan(n - BlockSize, BlockSize).CopyTo(_previous);
+            }
+        }
+
+        public void Dispose()
+        {
+            _encryptor.Dispose();
+            _decryptor.Dispose();
+            _aes.Dispose();
+            CryptographicOperations.ZeroMemory(_in);
+            CryptographicOperations.ZeroMemory(_out);
+            CryptographicOperations.ZeroMemory(_block);
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+}
