@@ -20,9 +20,11 @@ public sealed class NodeOptions
     private readonly Option<bool> _insecure = new("--insecure") { Description = "plaintext Akka.Remote, no authentication: anyone reaching the port steers the fabric [env FABRIC_INSECURE=1]", Recursive = true };
     private readonly Option<string?> _data = new("--data") { Description = "data folder: its tls/ holds this fabric's own CA and certificates, made on the first start; clients read them there [env FABRIC_DATA; default: the --db file's folder, else ./data]", Recursive = true };
 
+    private readonly Option<string?> _dpdk = new("--dpdk") { Description = "DPDK g-drivers (docs/dpdk.md): off, on (the vdevs of hocon/node.conf), or the software PMDs to start, comma separated, e.g. crypto_aesni_gcm0,compress_isal0 [env FABRIC_DPDK; default: fabric.node.dpdk in hocon/node.conf, off]", Recursive = true };
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _roles, _hostname, _port, _seeds, _nodeName, _store, _db, _metricsPort, _tlsCert, _tlsPassword, _insecure, _data })
+        foreach (var option in new Option[] { _roles, _hostname, _port, _seeds, _nodeName, _store, _db, _metricsPort, _tlsCert, _tlsPassword, _insecure, _data, _dpdk })
         {
             command.Options.Add(option);
         }
@@ -101,5 +103,38 @@ public sealed class NodeOptions
         // An unusable certificate (missing, unreadable, wrong password) ends the start here, before anything else runs.
         FabricConfig.Tls(options);
         return options;
+    }
+
+    /// <summary>
+    /// <c>--dpdk</c> / <c>FABRIC_DPDK</c> as HOCON laid over <c>fabric.node.dpdk</c>: "" when not given. Device names are
+    /// EAL vdev names (letters, digits, '_', ',' between them, optional key=value arguments are not taken here).
+    /// </summary>
+    public string DpdkHocon(ParseResult parse)
+    {
+        var value = parse.GetValue(_dpdk) ?? Environment.GetEnvironmentVariable("FABRIC_DPDK");
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return "";
+        }
+
+        value = value.Trim();
+        if (value is "off" or "0" or "false")
+        {
+            return "fabric.node.dpdk.enabled = off";
+        }
+
+        if (value is "on" or "1" or "true")
+        {
+            return "fabric.node.dpdk.enabled = on";
+        }
+
+        var vdevs = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (vdevs.Length == 0 || vdevs.Any(v => !v.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_')))
+        {
+            throw new FabricConfigurationException(
+                $"--dpdk '{value}': give off, on, or EAL vdev names such as crypto_aesni_gcm0,compress_isal0 (lower-case letters, digits and '_', comma separated)");
+        }
+
+        return $"fabric.node.dpdk {{ enabled = on, vdevs = [{string.Join(", ", vdevs.Select(v => $"\"{v}\""))}] }}";
     }
 }

@@ -125,7 +125,7 @@ async Task<(FabricNode? Node, int Refused)> Start(ParseResult parse, Cancellatio
     {
         var options = nodeOptions.Bind(parse);
         var log = logOptions.Bind(parse, options);
-        options = options with { LogLevel = LogSettings.Name(log.FileLevel), ExtraHocon = extraHocon + "\n" + log.ToHocon() };
+        options = options with { LogLevel = LogSettings.Name(log.FileLevel), ExtraHocon = extraHocon + "\n" + log.ToHocon() + "\n" + nodeOptions.DpdkHocon(parse) };
         // The scrape port first: a port in use ends the start before this node joins the cluster.
         endpoint = options.MetricsPort > 0 ? MetricsEndpoint.Start(options.Hostname, options.MetricsPort, options.NodeName) : null;
         var node = await FabricNode.StartAsync(options, TimeSpan.FromSeconds(30), cancellation);
