@@ -77,7 +77,7 @@ public sealed class ApiFabric : IAsyncLifetime
         ComputeRole.Start(Node, ComputeRole.Devices(Host, hio, settings), settings);
 
         // An ask that times out on a loaded machine is asked again, within the wait's own deadline.
-        await Wait.Until(async () =>
+        await Eventually.Until(async () =>
         {
             try
             {
@@ -87,7 +87,7 @@ public sealed class ApiFabric : IAsyncLifetime
             {
                 return false;
             }
-        }, "the node agent's devices to register", seconds: 60);
+        }, "the node agent's devices to register", within: TimeSpan.FromSeconds(60));
 
         Nova = await NovaStandIn.StartAsync();
         var contact = $"127.0.0.1:{Node.Address.Port}";
@@ -100,7 +100,7 @@ public sealed class ApiFabric : IAsyncLifetime
             web.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         });
         Http = _factory.CreateClient();
-        await Wait.Until(async () =>
+        await Eventually.Until(async () =>
         {
             using var response = await Http.GetAsync("/fabric/v1/status");
             return response.StatusCode == HttpStatusCode.OK
@@ -118,7 +118,7 @@ public sealed class ApiFabric : IAsyncLifetime
             "--nova-events-token", "service-token", "--Logging:LogLevel:Default", "Warning"]);
         await _server.StartAsync();
         using var http = new HttpClient { BaseAddress = new Uri(ServerUrl) };
-        await Wait.Until(async () =>
+        await Eventually.Until(async () =>
         {
             using var response = await http.GetAsync("/fabric/v1/status");
             return response.StatusCode == HttpStatusCode.OK;
@@ -150,24 +150,6 @@ public sealed class ApiFabric : IAsyncLifetime
         }
         catch (IOException)
         {
-        }
-    }
-}
-
-public static class Wait
-{
-    /// <summary>Polls until the condition holds, failing with what was awaited after the deadline.</summary>
-    public static async Task Until(Func<Task<bool>> condition, string what, int seconds = 30)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"waited {seconds}s for {what}");
-            }
-
-            await Task.Delay(25);
         }
     }
 }

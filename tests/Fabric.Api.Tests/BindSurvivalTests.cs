@@ -49,7 +49,7 @@ public sealed class BindSurvivalTests(ApiFabric fabric)
         await using var b = Api(new BindGate(), sweep: "00:00:00.5");
         using var other = b.CreateClient();
         await Connected(other);
-        await Wait.Until(() => Task.FromResult(arqs.All(a => fabric.Nova.EventsFor(a).Count > 0)), "Nova to be told about the taken-up binds", seconds: 90);
+        await Eventually.Until(() => Task.FromResult(arqs.All(a => fabric.Nova.EventsFor(a).Count > 0)), "Nova to be told about the taken-up binds", within: TimeSpan.FromSeconds(90));
         foreach (var arq in arqs)
         {
             Assert.All(fabric.Nova.EventsFor(arq), told =>
@@ -97,7 +97,7 @@ public sealed class BindSurvivalTests(ApiFabric fabric)
         await Connected(other);
         var bound = await other.Resolved(instance);
         Assert.All(bound, arq => Assert.Equal("Bound", (string?)arq!["state"]));
-        await Wait.Until(() => Task.FromResult(arqs.All(a => fabric.Nova.EventsFor(a).Count > 0)), "Nova to be told about the realized binds", seconds: 90);
+        await Eventually.Until(() => Task.FromResult(arqs.All(a => fabric.Nova.EventsFor(a).Count > 0)), "Nova to be told about the realized binds", within: TimeSpan.FromSeconds(90));
         Assert.All(arqs.SelectMany(fabric.Nova.EventsFor), told =>
         {
             Assert.Equal(instance, (string?)told["server_uuid"]);
@@ -123,12 +123,12 @@ public sealed class BindSurvivalTests(ApiFabric fabric)
             });
         });
 
-    private static Task Connected(HttpClient http) => Wait.Until(async () =>
+    private static Task Connected(HttpClient http) => Eventually.Until(async () =>
     {
         using var response = await http.GetAsync("/fabric/v1/status");
         return response.StatusCode == HttpStatusCode.OK
             && JsonNode.Parse(await response.Content.ReadAsStringAsync())!["compute_nodes"]!.AsArray().Any(n => (string?)n == ApiFabric.Host);
-    }, "fabric-api to connect to the fabric's gateways", seconds: 60);
+    }, "fabric-api to connect to the fabric's gateways", within: TimeSpan.FromSeconds(60));
 
     /// <summary>Holds every bind for good before its spawn (or before its report), as a fabric-api killed there.</summary>
     private sealed class HeldGate(bool beforeReport = false) : BindGate

@@ -108,7 +108,7 @@ public static class Calls
     public static async Task<JsonArray> Resolved(this HttpClient http, string instance)
     {
         Reply? reply = null;
-        await Wait.Until(async () =>
+        await Eventually.Until(async () =>
         {
             reply = await http.Get($"/v2/accelerator_requests?instance={instance}&bind_state=resolved");
             return reply.Status != HttpStatusCode.Locked;

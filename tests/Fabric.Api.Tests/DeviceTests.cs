@@ -58,7 +58,7 @@ public sealed class DeviceTests(ApiFabric fabric)
             var failed = Assert.Single(await Http.Resolved(instance))!;
             Assert.Equal("BindFailed", (string?)failed["state"]);
             Assert.Equal("", (string?)failed["attach_handle_type"]);
-            await Wait.Until(() => Task.FromResult(fabric.Nova.EventsFor(arq).Count > 0), "Nova to be told");
+            await Eventually.Until(() => Task.FromResult(fabric.Nova.EventsFor(arq).Count > 0), "Nova to be told");
             Assert.Equal("failed", (string?)Assert.Single(fabric.Nova.EventsFor(arq))["status"]);
 
             // Nova cleans up a failed bind by uuid.
@@ -72,7 +72,7 @@ public sealed class DeviceTests(ApiFabric fabric)
         Assert.Equal("enabled", (string?)(await Http.Get($"/v2/devices/{device}", "accelerator 2.3")).Body!["status"]);
 
         // Placement learns of the enable from the journal, a moment later: a bind succeeds again once it has.
-        await Wait.Until(async () =>
+        await Eventually.Until(async () =>
         {
             var next = Guid.NewGuid().ToString();
             (await Http.Patch("/v2/accelerator_requests", Calls.BindPatch((await Http.CreateArqs("dev-maint")).Uuids(), next, ApiFabric.Host, rp)))

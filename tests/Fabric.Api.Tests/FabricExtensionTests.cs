@@ -24,7 +24,7 @@ public sealed class FabricExtensionTests(ApiFabric fabric)
         var pipeline = (await Http.Post("/fabric/v1/pipelines", body)).Expect(HttpStatusCode.Created).Body!;
         Assert.Equal((arq, "seal", ApiFabric.CryptoDevice), ((string?)pipeline["accelerator_request"], (string?)pipeline["name"], (string?)pipeline["device_id"]));
 
-        await Wait.Until(async () => (await Http.Get($"/fabric/v1/pipelines?accelerator_request={arq}")).Body!["pipelines"]!.AsArray().Count == 1,
+        await Eventually.Until(async () => (await Http.Get($"/fabric/v1/pipelines?accelerator_request={arq}")).Body!["pipelines"]!.AsArray().Count == 1,
             "the pipeline index to list it");
         (await Http.Delete($"/v2/accelerator_requests?instance={instance}")).Expect(HttpStatusCode.NoContent);
     }

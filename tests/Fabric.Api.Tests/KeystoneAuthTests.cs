@@ -137,7 +137,7 @@ public sealed class KeystoneAuthTests(ApiFabric fabric, KeystoneServer keystone)
         Assert.Equal("Bound", (string?)bound["state"]);
         Assert.Equal(keystone["alice"].ProjectId, (string?)bound["project_id"]);
         (await nova.Patch($"/v2/accelerator_requests/{arq}", Calls.UnbindPatch([arq]))).Expect(HttpStatusCode.Accepted);
-        await Wait.Until(async () => (string?)(await alice.Get($"/v2/accelerator_requests/{arq}")).Body?["state"] == "Unbound", "the unbind");
+        await Eventually.Until(async () => (string?)(await alice.Get($"/v2/accelerator_requests/{arq}")).Body?["state"] == "Unbound", "the unbind");
 
         // Nova's own token (role service) alone works too.
         using var service = await As("nova");

@@ -109,7 +109,7 @@ public sealed class KeystoneServer : IAsyncLifetime
         _keystone.BeginErrorReadLine();
 
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        await Wait.Until(async () =>
+        await Eventually.Until(async () =>
         {
             Assert.False(_keystone.HasExited, $"Keystone's uwsgi exited {(_keystone.HasExited ? _keystone.ExitCode : 0)}:\n{LogTail()}");
             try
@@ -121,7 +121,7 @@ public sealed class KeystoneServer : IAsyncLifetime
             {
                 return false;
             }
-        }, "Keystone to answer", seconds: 180);
+        }, "Keystone to answer", within: TimeSpan.FromSeconds(180));
 
         // One connection a request: the test server is wsgiref's, one request a connection.
         _admin = new HttpClient { BaseAddress = new Uri(Url + "/"), Timeout = TimeSpan.FromSeconds(60) };
@@ -224,11 +224,11 @@ public sealed class KeystoneServer : IAsyncLifetime
                 await _api.StartAsync();
                 using var http = new HttpClient { BaseAddress = new Uri(ApiUrl) };
                 http.DefaultRequestHeaders.Add("X-Auth-Token", this["admin"].Token);
-                await Wait.Until(async () =>
+                await Eventually.Until(async () =>
                 {
                     using var response = await http.GetAsync("/fabric/v1/status");
                     return response.StatusCode == HttpStatusCode.OK;
-                }, "fabric-api with Keystone to connect to the fabric's gateways", seconds: 60);
+                }, "fabric-api with Keystone to connect to the fabric's gateways", within: TimeSpan.FromSeconds(60));
             }
 
             return ApiUrl;

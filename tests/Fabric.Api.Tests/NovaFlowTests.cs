@@ -41,7 +41,7 @@ public sealed class NovaFlowTests(ApiFabric fabric)
         (await Http.Patch("/v2/accelerator_requests", Calls.BindPatch(arqs.Uuids(), instance, ApiFabric.Host, rp))).Expect(HttpStatusCode.Accepted);
 
         // Nova waits for accelerator-request-bound (completed) for every request...
-        await Wait.Until(() => Task.FromResult(arqs.Uuids().All(a => fabric.Nova.EventsFor(a).Count > 0)), "Nova to be told about the binds");
+        await Eventually.Until(() => Task.FromResult(arqs.Uuids().All(a => fabric.Nova.EventsFor(a).Count > 0)), "Nova to be told about the binds");
         foreach (var arq in arqs.Uuids())
         {
             var told = Assert.Single(fabric.Nova.EventsFor(arq));

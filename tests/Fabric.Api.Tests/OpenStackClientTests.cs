@@ -27,11 +27,11 @@ public sealed class OpenStackClientTests(ApiFabric fabric)
     private async Task<JsonNode> ArqReaches(string uuid, params string[] states)
     {
         JsonNode? shown = null;
-        await Wait.Until(() =>
+        await Eventually.Until(() =>
         {
             shown = ShowArq(uuid);
             return Task.FromResult(states.Contains((string?)shown["state"]));
-        }, $"accelerator request {uuid} to be {string.Join(" or ", states)}", seconds: 60);
+        }, $"accelerator request {uuid} to be {string.Join(" or ", states)}", within: TimeSpan.FromSeconds(60));
         return shown!;
     }
 

@@ -41,11 +41,11 @@ public sealed class TraitProfileTests(ApiFabric fabric) : IAsyncLifetime
         _requests.Add(uuid);
         Cli("accelerator", "arq", "bind", uuid, ApiFabric.Host, Guid.NewGuid().ToString(), await http.RpOf(ApiFabric.CryptoDevice), "project-1", "-f", "json").Succeeded();
         JsonNode? shown = null;
-        await Wait.Until(() =>
+        await Eventually.Until(() =>
         {
             shown = Cli("accelerator", "arq", "show", uuid, "-f", "json").Json;
             return Task.FromResult((string?)shown["state"] is "Bound" or "BindFailed");
-        }, $"accelerator request {uuid} of {profile} to be bound or failed", seconds: 60);
+        }, $"accelerator request {uuid} of {profile} to be bound or failed", within: TimeSpan.FromSeconds(60));
         return shown!;
     }
 

@@ -39,7 +39,7 @@ public sealed class CmdFabric : IAsyncLifetime
         var settings = ComputeSettings.From(Node.System.Settings.Config);
         var hio = new HioScanner(Path.Combine(_folder, "no-sysfs")).Discover(settings.SoftwareQueuePairs);
         ComputeRole.Start(Node, ComputeRole.Devices(Host, hio, settings), settings);
-        await Wait.Until(async () =>
+        await Eventually.Until(async () =>
         {
             try
             {

@@ -80,14 +80,14 @@ public sealed class InProcessTests(CmdFabric fabric) : IClassFixture<CmdFabric>
             await vim.DefinePipeline(arq, "seal", ["aes-256-gcm", "sha256"]);
 
             // Lists come from read models that follow the journal: they catch up within moments.
-            var listed = await Wait.For(() => fabric.Cmd("attachments", "list", "--json"),
+            var listed = await Eventually.For(() => fabric.Cmd("attachments", "list", "--json"),
                 r => r.ExitCode == 0 && r.Json.EnumerateArray().Any(a => a.GetProperty("attachment_id").GetString() == arq), "the attachment was not listed");
             Assert.Equal("Bound", listed.Json.EnumerateArray().Single(a => a.GetProperty("attachment_id").GetString() == arq).GetProperty("status").GetString());
             var shown = await fabric.Cmd("attachments", "show", arq);
             Assert.True(shown.ExitCode == 0, shown.ToString());
             Assert.Contains(arq, shown.Stdout);
 
-            var pipelines = await Wait.For(() => fabric.Cmd("pipelines", "list", "--attachment", arq, "--json"),
+            var pipelines = await Eventually.For(() => fabric.Cmd("pipelines", "list", "--attachment", arq, "--json"),
                 r => r.ExitCode == 0 && r.Json.GetArrayLength() == 1, "the pipeline was not listed");
             Assert.Equal($"{arq}/seal", pipelines.Json[0].GetProperty("pipeline_id").GetString());
             var pipeline = await fabric.Cmd("pipelines", "show", $"{arq}/seal");
@@ -174,7 +174,7 @@ public sealed class InProcessTests(CmdFabric fabric) : IClassFixture<CmdFabric>
         FabricNode? joiner = null;
         try
         {
-            await Wait.Until(() => Seen().Contains("following membership changes"), "the tail did not subscribe");
+            await Eventually.Until(() => Seen().Contains("following membership changes"), "the tail did not subscribe");
             joiner = await FabricNode.StartAsync(new FabricOptions
             {
                 Roles = ["compute"], Port = 0, NodeName = "ops-joiner", LogLevel = "WARNING",
@@ -182,7 +182,7 @@ public sealed class InProcessTests(CmdFabric fabric) : IClassFixture<CmdFabric>
                 TlsCertificate = fabric.Node.Options.TlsCertificate,
             }, TimeSpan.FromSeconds(30));
             var address = joiner.Address.ToString();
-            await Wait.Until(() => Seen().Contains($"MemberUp {address} (ops-joiner)"), "the tail did not show the joiner up");
+            await Eventually.Until(() => Seen().Contains($"MemberUp {address} (ops-joiner)"), "the tail did not show the joiner up");
 
             var shown = await fabric.Cmd("cluster", "show", "--json");
             Assert.Contains(shown.Json.GetProperty("members").EnumerateArray(), m => m.GetProperty("address").GetString() == address);
@@ -190,7 +190,7 @@ public sealed class InProcessTests(CmdFabric fabric) : IClassFixture<CmdFabric>
             var leave = await fabric.Cmd("cluster", "leave", $"127.0.0.1:{joiner.Address.Port}", "--json");
             Assert.True(leave.ExitCode == 0, leave.ToString());
             Assert.Equal("leave", leave.Json.GetProperty("action").GetString());
-            await Wait.Until(() => Seen().Contains($"MemberRemoved {address}"), "the tail did not show the joiner removed");
+            await Eventually.Until(() => Seen().Contains($"MemberRemoved {address}"), "the tail did not show the joiner removed");
         }
         finally
         {

@@ -45,7 +45,7 @@ public sealed class MetricsCommandTests(CmdFabric fabric) : IClassFixture<CmdFab
             }
 
             // Attachments by status come from the journal's read side: they catch up within moments.
-            var result = await Wait.For(() => fabric.Cmd("metrics", "--json"),
+            var result = await Eventually.For(() => fabric.Cmd("metrics", "--json"),
                 r => r.ExitCode == 0 && Metric(r.Json, "fabric.attachments", ("status", "Attached")) is 1.0, "the attachment was not counted as Attached");
 
             var node = result.Json.GetProperty("nodes").EnumerateArray().Single();

@@ -30,9 +30,9 @@ public sealed class ProcessTests
         {
             // Secure by default: the node makes its CA in ./data/tls, where fabric-cmd, run in the same folder, finds it.
             // The node prints its address once it is an Up member; its devices register right after.
-            await Wait.Until(() => Task.FromResult(nodeOutput.Stdout.Contains($"fabric-node {host} up at") || node.HasExited), "fabric-node did not come up", TimeSpan.FromSeconds(90));
+            await Eventually.Until(() => Task.FromResult(nodeOutput.Stdout.Contains($"fabric-node {host} up at") || node.HasExited), "fabric-node did not come up", TimeSpan.FromSeconds(90));
             Assert.False(node.HasExited, $"fabric-node exited with {(node.HasExited ? node.ExitCode : 0)}: {nodeOutput}");
-            var devices = await Wait.For(() => Cmd(folder, "--contact", contact, "devices", "list", "--json"),
+            var devices = await Eventually.For(() => Cmd(folder, "--contact", contact, "devices", "list", "--json"),
                 r => r.ExitCode == 0 && r.Json.GetArrayLength() >= 2, "the node's devices did not register", TimeSpan.FromSeconds(90));
             var device = devices.Json.EnumerateArray().Select(d => d.GetProperty("device_id").GetString()!).First(d => d.EndsWith("/sw-compression-0", StringComparison.Ordinal));
 
@@ -62,7 +62,7 @@ public sealed class ProcessTests
             Assert.True(queue.ValueKind == JsonValueKind.Object, $"no queue {arq}: {stats}");
             Assert.Equal("vm-proc", queue.GetProperty("vm_id").GetString());
 
-            var attachments = await Wait.For(() => Cmd(folder, "--contact", contact, "attachments", "list", "--json"),
+            var attachments = await Eventually.For(() => Cmd(folder, "--contact", contact, "attachments", "list", "--json"),
                 r => r.ExitCode == 0 && r.Json.GetArrayLength() == 1, "the attachment was not listed");
             Assert.Equal("Attached", attachments.Json[0].GetProperty("status").GetString());
 

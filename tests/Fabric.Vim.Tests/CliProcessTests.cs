@@ -26,22 +26,11 @@ public sealed class CliProcessTests : IAsyncLifetime
         _node.BeginErrorReadLine();
 
         // Ready when the gateway answers and the node agent's devices are registered.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            var devices = await Vim("device", "list", "--json", "--timeout", "2");
-            if (devices.ExitCode == 0 && JsonDocument.Parse(devices.Stdout).RootElement.GetArrayLength() >= 2)
-            {
-                return;
-            }
-
-            if (DateTime.UtcNow > deadline || _node.HasExited)
-            {
-                throw new TimeoutException($"fabric-node did not come up: {devices.Stderr}");
-            }
-
-            await Task.Delay(200);
-        }
+        await Eventually.For(() => Vim("device", "list", "--json", "--timeout", "2"),
+            devices => _node.HasExited
+                ? throw new InvalidOperationException($"fabric-node exited: {devices.Stderr}")
+                : devices.ExitCode == 0 && JsonDocument.Parse(devices.Stdout).RootElement.GetArrayLength() >= 2,
+            "fabric-node did not come up", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200));
     }
 
     public async Task DisposeAsync()
@@ -80,20 +69,10 @@ public sealed class CliProcessTests : IAsyncLifetime
         var log = spawned.GetProperty("guests")[0].GetProperty("log").GetString()!;
 
         // The guest workload (a fabric-guest process) runs its 3 s and writes its JSON summary.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        JsonElement summary = default;
-        while (DateTime.UtcNow < deadline)
-        {
-            var path = Path.Combine(_folder, log);
-            if (File.Exists(path) && File.ReadAllText(path).Trim() is { Length: > 0 } text && text.EndsWith('}'))
-            {
-                summary = JsonDocument.Parse(text).RootElement;
-                break;
-            }
-
-            await Task.Delay(100);
-        }
-
+        var path = Path.Combine(_folder, log);
+        var text = await Eventually.For(() => Task.FromResult(File.Exists(path) ? File.ReadAllText(path).Trim() : ""),
+            written => written.EndsWith('}'), "the guest's JSON summary", every: TimeSpan.FromMilliseconds(100));
+        var summary = JsonDocument.Parse(text).RootElement;
         Assert.Equal(JsonValueKind.Object, summary.ValueKind);
         Assert.True(summary.GetProperty("ops_ok").GetInt64() > 0);
         Assert.Equal(0, summary.GetProperty("ops_lost").GetInt64());

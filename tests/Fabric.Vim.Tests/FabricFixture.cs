@@ -34,16 +34,8 @@ public sealed class FabricFixture : IAsyncLifetime
         var settings = ComputeSettings.From(Node.System.Settings.Config);
         var hio = new HioScanner(Path.Combine(_folder, "no-sysfs")).Discover(settings.SoftwareQueuePairs);
         ComputeRole.Start(Node, ComputeRole.Devices(Host, hio, settings), settings);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while ((await Node.Control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, TimeSpan.FromSeconds(5))).Devices.Count < 2)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("the node agent's devices did not register");
-            }
-
-            await Task.Delay(20);
-        }
+        await Eventually.Until(async () => (await Node.Control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, TimeSpan.FromSeconds(5))).Devices.Count >= 2,
+            "the node agent's devices did not register", TimeSpan.FromSeconds(20));
     }
 
     public async Task DisposeAsync()

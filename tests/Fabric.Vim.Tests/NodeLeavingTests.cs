@@ -28,7 +28,7 @@ public sealed class NodeLeavingTests
         var leaving = await Start($"leave-{run}", [staying.Address.ToString()]);
         try
         {
-            await Until(() => Cluster.Get(staying.System).State.Members.Count(m => m.Status == MemberStatus.Up) == 2, "the second node did not come up");
+            await Eventually.Until(() => Cluster.Get(staying.System).State.Members.Count(m => m.Status == MemberStatus.Up) == 2, "the second node did not come up", TimeSpan.FromSeconds(60));
             // The client talks through the node that stays; its requests reach both gateways. One attempt each: a
             // request met with silence fails the test instead of being retried.
             await using var vim = await Connect($"127.0.0.1:{staying.Address.Port}");
@@ -44,11 +44,11 @@ public sealed class NodeLeavingTests
                     Interlocked.Increment(ref done);
                 }
             })).ToArray();
-            await Until(() => Volatile.Read(ref done) >= 40, "the load did not start");
+            await Eventually.Until(() => Volatile.Read(ref done) >= 40, "the load did not start", TimeSpan.FromSeconds(60));
 
             var before = Volatile.Read(ref done);
             await CoordinatedShutdown.Get(leaving.System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance).WaitAsync(TimeSpan.FromSeconds(60));
-            await Until(() => Volatile.Read(ref done) >= before + 40 || workers.Any(w => w.IsFaulted), "the load did not go on on the node that stays");
+            await Eventually.Until(() => Volatile.Read(ref done) >= before + 40 || workers.Any(w => w.IsFaulted), "the load did not go on on the node that stays", TimeSpan.FromSeconds(60));
             await stop.CancelAsync();
 
             await Task.WhenAll(workers).WaitAsync(Timeout * 2);
@@ -76,20 +76,6 @@ public sealed class NodeLeavingTests
             catch (FabricUnreachableException) when (attempt < 4)
             {
             }
-        }
-    }
-
-    private static async Task Until(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException(what);
-            }
-
-            await Task.Delay(20);
         }
     }
 }

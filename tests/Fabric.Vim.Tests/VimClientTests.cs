@@ -28,10 +28,10 @@ public sealed class VimClientTests(FabricFixture fabric) : IClassFixture<FabricF
 
         Assert.Equal(AttachmentStatus.Attached, realized.Attachments[0].Status);
         // Lists come from read models that follow the journal: they catch up within moments.
-        await Eventually(async () => (await vim.ListProfiles()).FirstOrDefault(p => p.Name == "vim-seal"));
-        var listed = await Eventually(async () => (await vim.ListAttachments("vm-v1")).SingleOrDefault());
+        await Eventually.Found(async () => (await vim.ListProfiles()).FirstOrDefault(p => p.Name == "vim-seal"), "the profile listed", Timeout);
+        var listed = await Eventually.Found(async () => (await vim.ListAttachments("vm-v1")).SingleOrDefault(), "the attachment listed", Timeout);
         Assert.Equal("arq-v1", listed.AttachmentId);
-        var bound = await Eventually(() => Task.FromResult(events.OfType<AttachmentBoundEvent>().FirstOrDefault(e => e.AttachmentId == "arq-v1")));
+        var bound = await Eventually.Found(() => Task.FromResult(events.OfType<AttachmentBoundEvent>().FirstOrDefault(e => e.AttachmentId == "arq-v1")), "the bound event", Timeout);
         Assert.Equal("vm-v1", bound.VmId);
         Assert.Equal(fabric.Host, bound.Host);
 
@@ -85,11 +85,11 @@ public sealed class VimClientTests(FabricFixture fabric) : IClassFixture<FabricF
         }
 
         // Seven a page: eight pages, each a request of its own, joined by the client.
-        var all = await Eventually(async () =>
+        var all = await Eventually.Found(async () =>
         {
             var list = await vim.Request<AttachmentList>(new ListAttachments("vm-pages", null, 7));
             return list.Attachments.Count == ids.Length ? list : null;
-        });
+        }, "every attachment listed", Timeout);
         var first = await vim.ListAttachmentsPage("vm-pages", null, 7);
         var pages = 1;
         for (var page = first; page.NextCursor is { } cursor; pages++)
@@ -122,21 +122,5 @@ public sealed class VimClientTests(FabricFixture fabric) : IClassFixture<FabricF
     {
         var ex = await Assert.ThrowsAsync<FabricUnreachableException>(() => FabricVimClient.ConnectAsync("127.0.0.1:1", TimeSpan.FromSeconds(1), attempts: 2));
         Assert.Contains("127.0.0.1:1", ex.Message);
-    }
-
-    private static async Task<T> Eventually<T>(Func<Task<T?>> probe)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await probe() is { } value)
-            {
-                return value;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("the condition was not reached in time");
     }
 }

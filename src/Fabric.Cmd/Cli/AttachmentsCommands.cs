@@ -25,14 +25,7 @@ public static class AttachmentsCommands
         show.SetAction((parse, ct) => cmd.Run(parse, async (fabric, json) =>
         {
             var view = await fabric.Request<AttachmentView>(new GetAttachment(parse.GetValue(id)!), ct);
-            if (json)
-            {
-                cmd.WriteJson(view);
-            }
-            else
-            {
-                Show(cmd, json, [view]);
-            }
+            cmd.ShowOne(json, view, Tables.Attachments);
 
             return ExitCodes.Ok;
         }, ct));
@@ -42,15 +35,6 @@ public static class AttachmentsCommands
         return attachments;
     }
 
-    private static void Show(CmdContext cmd, bool json, IReadOnlyList<AttachmentView> attachments)
-    {
-        if (json)
-        {
-            cmd.WriteJson(attachments);
-        }
-        else
-        {
-            cmd.Out.Write(Tables.Attachments(attachments));
-        }
-    }
+    private static void Show(CmdContext cmd, bool json, IReadOnlyList<AttachmentView> attachments) =>
+        cmd.Show(json, attachments, Tables.Attachments);
 }

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Fabric.Security;
 using Fabric.Vim.Cli;
 using Fabric.Vim.Client;
 using Spectre.Console;
@@ -14,7 +13,7 @@ namespace Fabric.Cmd.Cli;
 /// command against a connection to the operator gateway with fabric-vim's exit codes: 0 done, 1 refused by the
 /// fabric, 2 wrong command line, 3 no gateway answered.
 /// </summary>
-public sealed class CmdContext
+public sealed class CmdContext : ICliContext
 {
     public const string GatewayPath = "/user/operator-gateway";
 
@@ -80,55 +79,14 @@ public sealed class CmdContext
     }
 
     /// <summary>Connects to the operator gateway, runs <paramref name="body"/>, and turns what can go wrong into a message and an exit code.</summary>
-    public async Task<int> Run(ParseResult parse, Func<FabricVimClient, bool, Task<int>> body, CancellationToken cancellation)
-    {
-        var timeout = parse.GetValue(Timeout);
-        if (timeout <= 0 || double.IsNaN(timeout))
-        {
-            return Fail(ExitCodes.Usage, "--timeout must be a positive number of seconds");
-        }
+    public Task<int> Run(ParseResult parse, Func<FabricVimClient, bool, Task<int>> body, CancellationToken cancellation) =>
+        ClientCommand.Run(this, parse, (contact, timeout, tls) => FabricVimClient.ConnectAsync(contact, GatewayPath, timeout, 3, tls, cancellation), body, cancellation);
 
-        var json = parse.GetValue(JsonOutput);
-        try
-        {
-            // A malformed contact is a usage error whatever the certificate.
-            ContactPoints.Parse(parse.GetValue(Contact)!);
-            var tls = Tls.Load(parse);
-            await using var client = await FabricVimClient.ConnectAsync(parse.GetValue(Contact)!, GatewayPath, TimeSpan.FromSeconds(timeout), 3, tls, cancellation);
-            return await body(client, json);
-        }
-        catch (ContactPointException ex)
-        {
-            return Fail(ExitCodes.Usage, ex.Message);
-        }
-        catch (ClusterTlsException ex)
-        {
-            return Fail(ExitCodes.Usage, ex.Message);
-        }
-        catch (LocalTlsException ex)
-        {
-            // No certificate, no connection: the same code as a fabric that cannot be reached.
-            return Fail(ExitCodes.Unreachable, ex.Message);
-        }
-        catch (FabricUnreachableException ex)
-        {
-            return Fail(ExitCodes.Unreachable, ex.Message);
-        }
-        catch (FabricRejectedException ex)
-        {
-            if (json)
-            {
-                WriteJson(new { error = ex.Rejected.Reason.ToString(), message = ex.Rejected.Message });
-            }
-
-            return Fail(ExitCodes.Refused, $"{ex.Rejected.Reason}: {ex.Rejected.Message}");
-        }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-        {
-            // Ctrl+C ends a watch or a tail: that is how a person stops it, not a failure.
-            return ExitCodes.Ok;
-        }
-    }
+    /// <summary>The checks of a --watch command's --interval and --count: null when usable, else the usage failure.</summary>
+    public int? RefusedWatch(double seconds, int count) =>
+        ClientCommand.NotPositiveSeconds("--interval", seconds) is { } wrong ? Fail(ExitCodes.Usage, wrong)
+        : count < 0 ? Fail(ExitCodes.Usage, "--count must not be negative")
+        : null;
 
     /// <summary>A usage error found after parsing (a value out of range): the message says what to type instead.</summary>
     public int Fail(int code, string message)

@@ -25,15 +25,10 @@ public static class MetricsCommands
         metrics.SetAction((parse, ct) => cmd.Run(parse, async (fabric, json) =>
         {
             var seconds = parse.GetValue(interval);
-            if (seconds <= 0 || double.IsNaN(seconds))
-            {
-                return cmd.Fail(ExitCodes.Usage, "--interval must be a positive number of seconds");
-            }
-
             var refreshes = parse.GetValue(count);
-            if (refreshes < 0)
+            if (cmd.RefusedWatch(seconds, refreshes) is { } refused)
             {
-                return cmd.Fail(ExitCodes.Usage, "--count must not be negative");
+                return refused;
             }
 
             var view = new MetricsView(cmd, fabric, parse.GetValue(node), parse.GetValue(name), json);

@@ -31,14 +31,7 @@ public static class PipelinesCommands
             }
 
             var view = await fabric.Request<PipelineView>(new GetPipeline(pipelineId), ct);
-            if (json)
-            {
-                cmd.WriteJson(view);
-            }
-            else
-            {
-                Show(cmd, json, [view]);
-            }
+            cmd.ShowOne(json, view, CmdTables.Pipelines);
 
             return ExitCodes.Ok;
         }, ct));
@@ -48,15 +41,6 @@ public static class PipelinesCommands
         return pipelines;
     }
 
-    private static void Show(CmdContext cmd, bool json, IReadOnlyList<PipelineView> pipelines)
-    {
-        if (json)
-        {
-            cmd.WriteJson(pipelines);
-        }
-        else
-        {
-            cmd.Out.Write(CmdTables.Pipelines(pipelines));
-        }
-    }
+    private static void Show(CmdContext cmd, bool json, IReadOnlyList<PipelineView> pipelines) =>
+        cmd.Show(json, pipelines, CmdTables.Pipelines);
 }

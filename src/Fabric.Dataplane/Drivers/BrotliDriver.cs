@@ -7,7 +7,7 @@ namespace Fabric.Dataplane.Drivers;
 /// Brotli g-driver using the one-shot BrotliEncoder/BrotliDecoder calls (no managed allocation).
 /// The one-shot decoder cannot tell a short output buffer from bad input: both complete as BadInput.
 /// </summary>
-public sealed class BrotliDriver : IGDriver
+public sealed class BrotliDriver : KeylessDriver
 {
     private readonly int _quality;
     private readonly int _window;
@@ -27,25 +27,11 @@ public sealed class BrotliDriver : IGDriver
         _window = window;
     }
 
-    public string Function => "brotli";
+    public override string Function => "brotli";
 
-    public DriverKind Kind => DriverKind.Compression;
+    public override DriverKind Kind => DriverKind.Compression;
 
-    public bool RequiresSession => false;
-
-    public int DigestSize => 0;
-
-    public OpStatus OpenSession(ReadOnlySpan<byte> key, out object? session)
-    {
-        session = null;
-        return OpStatus.Ok;
-    }
-
-    public void CloseSession(object? session)
-    {
-    }
-
-    public OpStatus Execute(in DriverOp op, ReadOnlySpan<byte> input, Span<byte> output, out int written)
+    public override OpStatus Execute(in DriverOp op, ReadOnlySpan<byte> input, Span<byte> output, out int written)
     {
         if (op.Code == OpCode.Forward)
         {
@@ -57,9 +43,5 @@ public sealed class BrotliDriver : IGDriver
         }
         written = 0;
         return OpStatus.Unsupported;
-    }
-
-    public void Dispose()
-    {
     }
 }

@@ -8,7 +8,7 @@ namespace Fabric.Dataplane.Drivers;
 /// Raw deflate (RFC 1951) g-driver. Forward compresses, Inverse decompresses. The inflate stream is
 /// allocated once and reset per op; zlib keeps a pointer back to its stream, so it lives in native memory.
 /// </summary>
-public sealed unsafe class DeflateDriver : IGDriver
+public sealed unsafe class DeflateDriver : KeylessDriver
 {
     private readonly int _level;
     private ZlibNative.ZStream* _inflate;
@@ -31,25 +31,11 @@ public sealed unsafe class DeflateDriver : IGDriver
         }
     }
 
-    public string Function => "deflate";
+    public override string Function => "deflate";
 
-    public DriverKind Kind => DriverKind.Compression;
+    public override DriverKind Kind => DriverKind.Compression;
 
-    public bool RequiresSession => false;
-
-    public int DigestSize => 0;
-
-    public OpStatus OpenSession(ReadOnlySpan<byte> key, out object? session)
-    {
-        session = null;
-        return OpStatus.Ok;
-    }
-
-    public void CloseSession(object? session)
-    {
-    }
-
-    public OpStatus Execute(in DriverOp op, ReadOnlySpan<byte> input, Span<byte> output, out int written)
+    public override OpStatus Execute(in DriverOp op, ReadOnlySpan<byte> input, Span<byte> output, out int written)
     {
         written = 0;
         if (op.Code == OpCode.Forward)
@@ -126,7 +112,7 @@ public sealed unsafe class DeflateDriver : IGDriver
         }
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         if (_inflate != null)
         {

@@ -7,26 +7,11 @@ namespace Fabric.Dataplane.Drivers;
 /// Shared shape of digest and checksum drivers. Forward: output = digest of input.
 /// Inverse (verify): input = data || digest; Ok when it matches (constant-time compare), no output.
 /// </summary>
-public abstract class DigestDriver : IGDriver
+public abstract class DigestDriver : KeylessDriver
 {
-    public abstract string Function { get; }
+    public sealed override DriverKind Kind => DriverKind.Digest;
 
-    public DriverKind Kind => DriverKind.Digest;
-
-    public abstract int DigestSize { get; }
-
-    public virtual bool RequiresSession => false;
-
-    public virtual OpStatus OpenSession(ReadOnlySpan<byte> key, out object? session)
-    {
-        // Keyless: a session is accepted (so guests can treat every queue alike) and carries nothing.
-        session = null;
-        return OpStatus.Ok;
-    }
-
-    public virtual void CloseSession(object? session)
-    {
-    }
+    public abstract override int DigestSize { get; }
 
     /// <summary>Bytes of the digest an op writes or verifies, or -1 when the op asks for a length this driver refuses.</summary>
     protected virtual int TagLength(in DriverOp op) => DigestSize;
@@ -34,7 +19,7 @@ public abstract class DigestDriver : IGDriver
     /// <summary>Writes exactly <see cref="DigestSize"/> bytes.</summary>
     protected abstract OpStatus Compute(object? session, ReadOnlySpan<byte> data, Span<byte> digest);
 
-    public OpStatus Execute(in DriverOp op, ReadOnlySpan<byte> input, Span<byte> output, out int written)
+    public sealed override OpStatus Execute(in DriverOp op, ReadOnlySpan<byte> input, Span<byte> output, out int written)
     {
         written = 0;
         if (RequiresSession && op.Session is null)
@@ -77,9 +62,5 @@ public abstract class DigestDriver : IGDriver
             return CryptographicOperations.FixedTimeEquals(actual[..tag], input[dataLength..]) ? OpStatus.Ok : OpStatus.AuthFailed;
         }
         return OpStatus.Unsupported;
-    }
-
-    public virtual void Dispose()
-    {
     }
 }

@@ -64,15 +64,6 @@ public static class ArqCommands
         return arq;
     }
 
-    internal static void Show(CliContext cli, bool json, IReadOnlyList<AttachmentView> attachments)
-    {
-        if (json)
-        {
-            cli.WriteJson(attachments);
-        }
-        else
-        {
-            cli.Out.Write(Tables.Attachments(attachments));
-        }
-    }
+    internal static void Show(CliContext cli, bool json, IReadOnlyList<AttachmentView> attachments) =>
+        cli.Show(json, attachments, Tables.Attachments);
 }

@@ -45,15 +45,6 @@ public static class DeviceCommands
         return command;
     }
 
-    internal static void Show(CliContext cli, bool json, IReadOnlyList<DeviceView> devices)
-    {
-        if (json)
-        {
-            cli.WriteJson(devices);
-        }
-        else
-        {
-            cli.Out.Write(Tables.Devices(devices));
-        }
-    }
+    internal static void Show(CliContext cli, bool json, IReadOnlyList<DeviceView> devices) =>
+        cli.Show(json, devices, Tables.Devices);
 }

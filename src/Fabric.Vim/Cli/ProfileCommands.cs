@@ -71,15 +71,6 @@ public static class ProfileCommands
         return profile;
     }
 
-    private static void Show(CliContext cli, bool json, IReadOnlyList<ProfileView> profiles)
-    {
-        if (json)
-        {
-            cli.WriteJson(profiles);
-        }
-        else
-        {
-            cli.Out.Write(Tables.Profiles(profiles));
-        }
-    }
+    private static void Show(CliContext cli, bool json, IReadOnlyList<ProfileView> profiles) =>
+        cli.Show(json, profiles, Tables.Profiles);
 }

@@ -31,12 +31,8 @@ public sealed class GatewayLeavingTests : IAsyncLifetime
     {
         var held = Enumerable.Range(0, 20).Select(i => _gateway.Ask<object>(new GetAttachment($"arq-{i}"), Timeout)).ToArray();
         // Once the region holds them all, only the shutdown can answer them.
-        var deadline = DateTime.UtcNow + Timeout;
-        while (await _system.ActorSelection("/user/attachments").Ask<int>(Holding.Count.Instance, Timeout) < held.Length)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the region did not get the requests");
-            await Task.Delay(10);
-        }
+        await Eventually.Until(async () => await _system.ActorSelection("/user/attachments").Ask<int>(Holding.Count.Instance, Timeout) >= held.Length,
+            "the region did not get the requests", Timeout, TimeSpan.FromMilliseconds(10));
 
         var shutdown = CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance);
         var answers = await Task.WhenAll(held);

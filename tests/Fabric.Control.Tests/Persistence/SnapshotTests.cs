@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Fabric.Control.Configuration;
 using Fabric.Control.Entities;
 using Fabric.Control.Pipelines;
@@ -36,12 +35,8 @@ public sealed class SnapshotTests
 
         // The second snapshot's success deletes the first: one snapshot stays, the newer.
         var second = 2 * FabricEntity<PipelineState>.SnapshotEvery;
-        var clock = Stopwatch.StartNew();
-        long[] kept;
-        while (!((kept = Snapshots(node.Database, "pipeline-arq-s/p")) is [var only] && only >= second) && clock.Elapsed < TimeSpan.FromSeconds(20))
-        {
-            await Task.Delay(50);
-        }
+        var kept = await Eventually.For(() => Task.FromResult(Snapshots(node.Database, "pipeline-arq-s/p")),
+            found => found is [var only] && only >= second, "the older snapshot was not deleted", TimeSpan.FromSeconds(20));
 
         Assert.Single(kept);
         Assert.True(kept[0] >= second, $"kept the snapshot at {kept[0]}");

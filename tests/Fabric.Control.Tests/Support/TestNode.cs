@@ -65,25 +65,10 @@ public sealed class TestNode : IAsyncDisposable
         Expect<ProfileView>(Control.Profiles, new CreateProfile(name, groups, NewId()));
 
     /// <summary>Waits until the capacity read model has caught up with the journal for these devices.</summary>
-    public async Task AwaitPlacementSees(Func<CapacitySnapshot, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + AskTimeout;
-        while (true)
-        {
-            var snapshot = await Control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, AskTimeout);
-            if (condition(snapshot))
-            {
-                return;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"the read model did not catch up; it has {snapshot.Devices.Count} devices at offset {snapshot.Offset}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
+    public Task AwaitPlacementSees(Func<CapacitySnapshot, bool> condition) =>
+        Eventually.For(() => Control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, AskTimeout), condition,
+            "the read model did not catch up", AskTimeout,
+            describe: snapshot => $"it has {snapshot.Devices.Count} devices at offset {snapshot.Offset}");
 
     public Task AwaitPlacementSeesDevices(int count) => AwaitPlacementSees(s => s.Devices.Count >= count);
 

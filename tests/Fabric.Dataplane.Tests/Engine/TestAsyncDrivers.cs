@@ -3,12 +3,29 @@ using Fabric.Dataplane.Drivers;
 
 namespace Fabric.Dataplane.Tests.Engine;
 
+/// <summary>What every test device shares: keyless, asynchronous only, nothing to abandon or free.</summary>
+internal abstract class TestAsyncDriver : KeylessDriver, IAsyncGDriver
+{
+    public abstract int MaxInFlight { get; }
+
+    public sealed override OpStatus Execute(in DriverOp op, ReadOnlySpan<byte> input, Span<byte> output, out int written) =>
+        throw new InvalidOperationException("the AC must use the asynchronous contract of this driver");
+
+    public abstract int Submit(ReadOnlySpan<DriverRequest> requests);
+
+    public abstract int Poll(Span<DriverCompletion> completions);
+
+    public virtual void Abandon(ulong token)
+    {
+    }
+}
+
 /// <summary>
 /// A device that finishes out of order: it copies input to output, takes at most <c>perSubmit</c> ops per Submit
 /// (a busy device), and answers the ops it holds newest first once it holds <c>hold</c> of them (or after a few polls
 /// with nothing new). Preallocated, so it can stand in the allocation test.
 /// </summary>
-internal sealed unsafe class ReorderingDriver(int hold = 4, int perSubmit = 3, int capacity = 64) : IAsyncGDriver
+internal sealed unsafe class ReorderingDriver(int hold = 4, int perSubmit = 3, int capacity = 64) : TestAsyncDriver
 {
     private readonly DriverRequest[] _held = new DriverRequest[capacity];
     private readonly ulong[] _order = new ulong[4096];
@@ -23,30 +40,13 @@ internal sealed unsafe class ReorderingDriver(int hold = 4, int perSubmit = 3, i
 
     public long Completed => Volatile.Read(ref _completed);
 
-    public string Function => "copy";
+    public override string Function => "copy";
 
-    public DriverKind Kind => DriverKind.Transform;
+    public override DriverKind Kind => DriverKind.Transform;
 
-    public int DigestSize => 0;
+    public override int MaxInFlight => capacity;
 
-    public bool RequiresSession => false;
-
-    public int MaxInFlight => capacity;
-
-    public OpStatus OpenSession(ReadOnlySpan<byte> key, out object? session)
-    {
-        session = null;
-        return OpStatus.Ok;
-    }
-
-    public void CloseSession(object? session)
-    {
-    }
-
-    public OpStatus Execute(in DriverOp op, ReadOnlySpan<byte> input, Span<byte> output, out int written) =>
-        throw new InvalidOperationException("the AC must use the asynchronous contract of this driver");
-
-    public int Submit(ReadOnlySpan<DriverRequest> requests)
+    public override int Submit(ReadOnlySpan<DriverRequest> requests)
     {
         var n = Math.Min(Math.Min(requests.Length, perSubmit), capacity - _count);
         for (var i = 0; i < n; i++)
@@ -57,7 +57,7 @@ internal sealed unsafe class ReorderingDriver(int hold = 4, int perSubmit = 3, i
         return n;
     }
 
-    public int Poll(Span<DriverCompletion> completions)
+    public override int Poll(Span<DriverCompletion> completions)
     {
         if (_count == 0 || (_count < hold && ++_idlePolls < 3))
         {
@@ -84,17 +84,10 @@ internal sealed unsafe class ReorderingDriver(int hold = 4, int perSubmit = 3, i
         return n;
     }
 
-    public void Abandon(ulong token)
-    {
-    }
-
-    public void Dispose()
-    {
-    }
 }
 
 /// <summary>A hung device: it takes every op and never answers. Counts what the AC abandons.</summary>
-internal sealed class BlackHoleDriver : IAsyncGDriver
+internal sealed class BlackHoleDriver : TestAsyncDriver
 {
     private long _submitted;
     private long _abandoned;
@@ -103,78 +96,44 @@ internal sealed class BlackHoleDriver : IAsyncGDriver
 
     public long Abandoned => Volatile.Read(ref _abandoned);
 
-    public string Function => "crc32c";
+    public override string Function => "crc32c";
 
-    public DriverKind Kind => DriverKind.Digest;
+    public override DriverKind Kind => DriverKind.Digest;
 
-    public int DigestSize => 4;
+    public override int DigestSize => 4;
 
-    public bool RequiresSession => false;
+    public override int MaxInFlight => 1024;
 
-    public int MaxInFlight => 1024;
-
-    public OpStatus OpenSession(ReadOnlySpan<byte> key, out object? session)
-    {
-        session = null;
-        return OpStatus.Ok;
-    }
-
-    public void CloseSession(object? session)
-    {
-    }
-
-    public OpStatus Execute(in DriverOp op, ReadOnlySpan<byte> input, Span<byte> output, out int written) =>
-        throw new InvalidOperationException("the AC must use the asynchronous contract of this driver");
-
-    public int Submit(ReadOnlySpan<DriverRequest> requests)
+    public override int Submit(ReadOnlySpan<DriverRequest> requests)
     {
         Volatile.Write(ref _submitted, _submitted + requests.Length);
         return requests.Length;
     }
 
-    public int Poll(Span<DriverCompletion> completions) => 0;
+    public override int Poll(Span<DriverCompletion> completions) => 0;
 
-    public void Abandon(ulong token) => Volatile.Write(ref _abandoned, _abandoned + 1);
-
-    public void Dispose()
-    {
-    }
+    public override void Abandon(ulong token) => Volatile.Write(ref _abandoned, _abandoned + 1);
 }
 
 /// <summary>
 /// A broken device: every third Submit throws, Poll also reports tokens it was never given and claims more output
 /// than the op's capacity for odd tokens. The AC must answer each op exactly once and keep its worker.
 /// </summary>
-internal sealed class BrokenAsyncDriver : IAsyncGDriver
+internal sealed class BrokenAsyncDriver : TestAsyncDriver
 {
     private readonly ulong[] _held = new ulong[256];
     private int _count;
     private int _submits;
 
-    public string Function => "crc32c";
+    public override string Function => "crc32c";
 
-    public DriverKind Kind => DriverKind.Digest;
+    public override DriverKind Kind => DriverKind.Digest;
 
-    public int DigestSize => 4;
+    public override int DigestSize => 4;
 
-    public bool RequiresSession => false;
+    public override int MaxInFlight => _held.Length;
 
-    public int MaxInFlight => _held.Length;
-
-    public OpStatus OpenSession(ReadOnlySpan<byte> key, out object? session)
-    {
-        session = null;
-        return OpStatus.Ok;
-    }
-
-    public void CloseSession(object? session)
-    {
-    }
-
-    public OpStatus Execute(in DriverOp op, ReadOnlySpan<byte> input, Span<byte> output, out int written) =>
-        throw new InvalidOperationException("asynchronous only");
-
-    public int Submit(ReadOnlySpan<DriverRequest> requests)
+    public override int Submit(ReadOnlySpan<DriverRequest> requests)
     {
         if (++_submits % 3 == 0)
         {
@@ -188,7 +147,7 @@ internal sealed class BrokenAsyncDriver : IAsyncGDriver
         return n;
     }
 
-    public int Poll(Span<DriverCompletion> completions)
+    public override int Poll(Span<DriverCompletion> completions)
     {
         var n = 0;
         if (completions.Length > 0)
@@ -203,11 +162,4 @@ internal sealed class BrokenAsyncDriver : IAsyncGDriver
         return n;
     }
 
-    public void Abandon(ulong token)
-    {
-    }
-
-    public void Dispose()
-    {
-    }
 }

@@ -112,20 +112,7 @@ public sealed class DeviceFailoverTests
         return new Counts(submitted, ok, errors, lost, okAfterMove);
     }
 
-    private static async Task<T> Eventually<T>(Func<Task<T?>> probe)
-        where T : class
-    {
-        var deadline = DateTime.UtcNow + TwoNodeFabric.Timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await probe() is { } value)
-            {
-                return value;
-            }
-
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException("the condition was not reached in time");
-    }
+    private static Task<T> Eventually<T>(Func<Task<T?>> probe)
+        where T : class =>
+        Fabric.Testing.Eventually.Found(probe, "the condition", TwoNodeFabric.Timeout, TimeSpan.FromMilliseconds(20));
 }

@@ -123,17 +123,7 @@ public sealed class NodeAgentRealizationTests
         Assert.False(File.Exists(handle.ChannelPath));
     }
 
-    /// <summary>Reads until <paramref name="done"/> holds or the fabric's timeout passes; returns the last reading.</summary>
-    private static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow + TwoNodeFabric.Timeout;
-        var value = await read();
-        while (!done(value) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-            value = await read();
-        }
-
-        return value;
-    }
+    /// <summary>Reads until <paramref name="done"/> holds; fails with the last reading once the fabric's timeout passes.</summary>
+    private static Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done) =>
+        Fabric.Testing.Eventually.For(read, done, "the reading", TwoNodeFabric.Timeout, TimeSpan.FromMilliseconds(20));
 }

@@ -20,14 +20,8 @@ public sealed class NodeLossTests
 
         await fabric.ComputeNode.DisposeAsync();
 
-        var deadline = DateTime.UtcNow + TwoNodeFabric.Timeout;
-        AttachmentView attachment;
-        do
-        {
-            await Task.Delay(50);
-            attachment = await fabric.Ask<AttachmentView>(control.Attachments, new GetAttachment("arq-nl"));
-        }
-        while (attachment.Status != AttachmentStatus.Failed && DateTime.UtcNow < deadline);
+        var attachment = await Eventually.For(() => fabric.Ask<AttachmentView>(control.Attachments, new GetAttachment("arq-nl")),
+            a => a.Status == AttachmentStatus.Failed, "the attachment to fail", TwoNodeFabric.Timeout);
 
         Assert.Equal(AttachmentStatus.Failed, attachment.Status);
         Assert.StartsWith("NodeLost", attachment.FailureMessage);

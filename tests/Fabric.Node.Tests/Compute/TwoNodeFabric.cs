@@ -76,25 +76,10 @@ public sealed class TwoNodeFabric : IAsyncDisposable
         return (node, ComputeRole.Start(node, ComputeRole.Devices(host, hio, settings), settings), settings);
     }
 
-    public async Task AwaitPlacement(Func<CapacitySnapshot, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (true)
-        {
-            var snapshot = await ControlNode.Control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, Timeout);
-            if (condition(snapshot))
-            {
-                return;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"placement did not reach the expected state; it knows {string.Join(", ", snapshot.Devices.Select(d => $"{d.DeviceId}:{d.Health}:{d.Reserved}/{d.Capacity}"))}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
+    public Task AwaitPlacement(Func<CapacitySnapshot, bool> condition) =>
+        Eventually.For(() => ControlNode.Control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, Timeout), condition,
+            "placement did not reach the expected state", Timeout, TimeSpan.FromMilliseconds(20),
+            snapshot => $"it knows {string.Join(", ", snapshot.Devices.Select(d => $"{d.DeviceId}:{d.Health}:{d.Reserved}/{d.Capacity}"))}");
 
     public async Task<T> Ask<T>(IActorRef actor, object message)
     {

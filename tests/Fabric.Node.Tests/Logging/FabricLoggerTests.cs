@@ -27,7 +27,7 @@ public sealed class FabricLoggerTests : IDisposable
             log.Info("an info line for the file only");
             log.Warning(new InvalidOperationException("first line\nsecond line"), "a warning\nover two lines");
             log.Error("an error line");
-            await Until(() => console.ToString().Contains("an error line") && Read(settings.File).Contains("an error line"));
+            await Eventually.Until(() => console.ToString().Contains("an error line") && Read(settings.File).Contains("an error line"), "the error line on the console and in the file", TimeSpan.FromSeconds(20));
 
             var file = Read(settings.File);
             Assert.Contains("an info line for the file only", file);
@@ -59,13 +59,13 @@ public sealed class FabricLoggerTests : IDisposable
         {
             var log = Akka.Event.Logging.GetLogger(system, "fabric-test");
             log.Info("before the shutdown");
-            await Until(() => console.ToString().Contains("before the shutdown"));
+            await Eventually.Until(() => console.ToString().Contains("before the shutdown"), "the line before the shutdown on the console", TimeSpan.FromSeconds(20));
             // A message to a stopped actor while the node shuts down in order: a real dead letter, logged by Akka.
             var shutdown = CoordinatedShutdown.Get(system);
             shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "late-message", async () =>
             {
                 system.DeadLetters.Tell("a late message");
-                await Until(() => Read(settings.File).Contains("was not delivered"));
+                await Eventually.Until(() => Read(settings.File).Contains("was not delivered"), "the dead letter in the file", TimeSpan.FromSeconds(20));
                 return Akka.Done.Instance;
             });
             await shutdown.Run(CoordinatedShutdown.ClrExitReason.Instance);
@@ -130,15 +130,6 @@ public sealed class FabricLoggerTests : IDisposable
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         return new StreamReader(stream).ReadToEnd();
-    }
-
-    private static async Task Until(Func<bool> condition)
-    {
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (!condition())
-        {
-            await Task.Delay(20, limit.Token);
-        }
     }
 }
 

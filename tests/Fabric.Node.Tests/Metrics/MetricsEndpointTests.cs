@@ -42,7 +42,7 @@ public sealed class MetricsEndpointTests
         var settings = ComputeSettings.From(node.System.Settings.Config);
         var hio = new Fabric.Node.Hio.HioScanner(Path.Combine(folder, "no-sysfs")).Discover(settings.SoftwareQueuePairs);
         var agent = ComputeRole.Start(node, ComputeRole.Devices(host, hio, settings), settings);
-        await Until(async () => (await Ask<CapacitySnapshot>(node.Control.Placement!, GetCapacity.Instance)).Devices.Count == 2, "the devices did not register");
+        await Eventually.Until(async () => (await Ask<CapacitySnapshot>(node.Control.Placement!, GetCapacity.Instance)).Devices.Count == 2, "the devices did not register", Timeout);
         using var http = new HttpClient { Timeout = Timeout };
         var url = $"http://127.0.0.1:{port}/metrics";
         var labels = ("node", host);
@@ -207,30 +207,8 @@ public sealed class MetricsEndpointTests
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
-    private static async Task<PrometheusText> ScrapeUntil(HttpClient http, string url, Func<PrometheusText, bool> done, string what)
-    {
-        PrometheusText? last = null;
-        await Until(async () =>
-        {
-            last = new PrometheusText(await http.GetStringAsync(url));
-            return done(last);
-        }, what, () => last?.Text ?? "");
-        return last!;
-    }
-
-    private static async Task Until(Func<Task<bool>> condition, string what, Func<string>? last = null)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{what} within {Timeout.TotalSeconds:0}s\n{last?.Invoke()}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    private static Task<PrometheusText> ScrapeUntil(HttpClient http, string url, Func<PrometheusText, bool> done, string what) =>
+        Eventually.For(async () => new PrometheusText(await http.GetStringAsync(url)), done, what, Timeout, describe: last => "\n" + last.Text);
 
     private static async Task<T> Ask<T>(IActorRef actor, object message)
     {

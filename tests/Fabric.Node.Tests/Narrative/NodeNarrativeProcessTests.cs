@@ -30,11 +30,11 @@ public sealed partial class NodeNarrativeProcessTests
         {
             string Said() { lock (output) { return output.ToString(); } }
             using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-            while (!Said().Contains("SIGTERM leaves the cluster gracefully"))
+            await Eventually.Until(() =>
             {
                 Assert.False(process.HasExited, $"fabric-node exited: {Said()}");
-                await Task.Delay(50, limit.Token);
-            }
+                return Said().Contains("SIGTERM leaves the cluster gracefully");
+            }, "fabric-node to tell how SIGTERM leaves the cluster", TimeSpan.FromSeconds(90));
 
             Assert.Equal(0, Kill(process.Id, 15));
             await process.WaitForExitAsync(limit.Token);

@@ -33,24 +33,9 @@ public sealed class LogRecorder
     }
 
     /// <summary>Waits until a line containing <paramref name="text"/> is logged; fails with everything logged if none is by the deadline.</summary>
-    public async Task<string> AwaitLine(string text, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (true)
-        {
-            if (_lines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) is { } line)
-            {
-                return line;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new Xunit.Sdk.XunitException($"no log line with '{text}' within {within.TotalSeconds:0}s; logged:\n{this}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    public Task<string> AwaitLine(string text, TimeSpan within) =>
+        Eventually.Found(() => Task.FromResult(_lines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal))),
+            $"a log line with '{text}'", within, describe: () => $"logged:\n{this}");
 
     /// <summary>Forgets the recorder once its system is gone.</summary>
     public void Release() => Recorders.TryRemove(Id, out _);

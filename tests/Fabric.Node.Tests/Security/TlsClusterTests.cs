@@ -23,7 +23,7 @@ public sealed class TlsClusterTests(ClusterCertificates certificates) : IClassFi
 
         Assert.Equal(ClusterTls.Scheme, first.Address.Protocol);
         Assert.Equal(ClusterTls.Scheme, second.Address.Protocol);
-        await Until(() => first.UpMembers().Count == 2 && second.UpMembers().Count == 2, "both members see two Up members");
+        await Eventually.Until(() => first.UpMembers().Count == 2 && second.UpMembers().Count == 2, "both members see two Up members", TlsTestNode.JoinTimeout);
         Assert.DoesNotContain(first.Log.Lines, l => l.Contains("TLS", StringComparison.Ordinal));
     }
 
@@ -99,39 +99,9 @@ public sealed class TlsClusterTests(ClusterCertificates certificates) : IClassFi
     }
 
     /// <summary>The first line with the given text in either log; fails with both logs if none comes in time.</summary>
-    private static async Task<string> AwaitEither((LogRecorder Log, string Text) first, (LogRecorder Log, string Text) second)
-    {
-        var deadline = DateTime.UtcNow + Refusal;
-        while (true)
-        {
-            foreach (var (log, text) in new[] { first, second })
-            {
-                if (log.Lines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) is { } line)
-                {
-                    return line;
-                }
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new Xunit.Sdk.XunitException($"neither side logged the refusal within {Refusal.TotalSeconds:0}s:\n{first.Log}\n---\n{second.Log}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
-
-    private static async Task Until(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TlsTestNode.JoinTimeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new Xunit.Sdk.XunitException($"not within {TlsTestNode.JoinTimeout.TotalSeconds:0}s: {what}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    private static Task<string> AwaitEither((LogRecorder Log, string Text) first, (LogRecorder Log, string Text) second) =>
+        Eventually.Found(() => Task.FromResult(new[] { first, second }
+                .Select(side => side.Log.Lines.FirstOrDefault(l => l.Contains(side.Text, StringComparison.Ordinal)))
+                .FirstOrDefault(line => line is not null)),
+            "either side to log the refusal", Refusal, describe: () => $"\n{first.Log}\n---\n{second.Log}");
 }

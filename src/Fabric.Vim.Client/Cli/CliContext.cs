@@ -1,14 +1,13 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Fabric.Security;
 using Fabric.Vim.Client;
 using Spectre.Console;
 
 namespace Fabric.Vim.Cli;
 
 /// <summary>The options every command shares, and running a command against a connected client with exit codes that mean something.</summary>
-public sealed class CliContext
+public sealed class CliContext : ICliContext
 {
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -46,49 +45,8 @@ public sealed class CliContext
     }
 
     /// <summary>Connects, runs <paramref name="body"/>, and turns what can go wrong into a message and an exit code.</summary>
-    public async Task<int> Run(ParseResult parse, Func<FabricVimClient, bool, Task<int>> body, CancellationToken cancellation)
-    {
-        var timeout = parse.GetValue(Timeout);
-        if (timeout <= 0)
-        {
-            return Fail(ExitCodes.Usage, "--timeout must be positive");
-        }
-
-        try
-        {
-            // A malformed contact is a usage error whatever the certificate.
-            ContactPoints.Parse(parse.GetValue(Contact)!);
-            var tls = Tls.Load(parse);
-            await using var client = await FabricVimClient.ConnectAsync(parse.GetValue(Contact)!, TimeSpan.FromSeconds(timeout), tls, 3, cancellation);
-            return await body(client, parse.GetValue(JsonOutput));
-        }
-        catch (ContactPointException ex)
-        {
-            return Fail(ExitCodes.Usage, ex.Message);
-        }
-        catch (ClusterTlsException ex)
-        {
-            return Fail(ExitCodes.Usage, ex.Message);
-        }
-        catch (LocalTlsException ex)
-        {
-            // No certificate, no connection: the same code as a fabric that cannot be reached.
-            return Fail(ExitCodes.Unreachable, ex.Message);
-        }
-        catch (FabricUnreachableException ex)
-        {
-            return Fail(ExitCodes.Unreachable, ex.Message);
-        }
-        catch (FabricRejectedException ex)
-        {
-            if (parse.GetValue(JsonOutput))
-            {
-                WriteJson(new { error = ex.Rejected.Reason.ToString(), message = ex.Rejected.Message });
-            }
-
-            return Fail(ExitCodes.Refused, $"{ex.Rejected.Reason}: {ex.Rejected.Message}");
-        }
-    }
+    public Task<int> Run(ParseResult parse, Func<FabricVimClient, bool, Task<int>> body, CancellationToken cancellation) =>
+        ClientCommand.Run(this, parse, (contact, timeout, tls) => FabricVimClient.ConnectAsync(contact, timeout, tls, 3, cancellation), body, cancellation);
 
     public int Fail(int code, string message)
     {

@@ -18,7 +18,7 @@ public static class GuestProcesses
         var dll = Path.Combine(AppContext.BaseDirectory, "fabric-guest.dll");
         if (!File.Exists(dll))
         {
-            throw new FileNotFoundException($"fabric-guest is not beside fabric-vim ({dll}); build the solution first");
+            throw new FileNotFoundException($"fabric-guest is not beside this program ({dll}); build the solution first");
         }
 
         var folder = Folder(vmId);
