@@ -36,12 +36,21 @@ internal sealed partial class AcWorker
             {
                 // Polled even with a grant of 0: what its device finished is still answered.
                 var counters = q.Counters;
-                var ops = counters.Ops;
-                var bytes = counters.BytesIn;
-                work += q.Poll(grant);
-                var after = Stopwatch.GetTimestamp();
-                scheduler.Charge(lane, counters.Ops - ops, counters.BytesIn - bytes, after - now);
-                now = after;
+                while (true)
+                {
+                    var ops = counters.Ops;
+                    var bytes = counters.BytesIn;
+                    work += q.Poll(grant);
+                    var after = Stopwatch.GetTimestamp();
+                    var done = counters.Ops - ops;
+                    scheduler.Charge(lane, done, counters.BytesIn - bytes, after - now);
+                    now = after;
+                    // A visit longer than one Poll's worth goes on while it has credit and the queue has ops.
+                    if (grant == 0 || done < grant || (grant = scheduler.GrantMore(lane, burst, now)) == 0)
+                    {
+                        break;
+                    }
+                }
                 throttled |= lane.ThrottledSince >= 0;
             }
             draining |= q.HasRemovalPending;

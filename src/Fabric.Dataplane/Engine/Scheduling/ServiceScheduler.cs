@@ -81,10 +81,6 @@ internal sealed class ServiceScheduler
         lane.PeakBytes = TokenBucket.Create(level.PeakBytesPerSecond, depth, 1, _frequency, now);
         lane.CommittedOps = TokenBucket.Create(level.CommittedOpsPerSecond, depth, 1, _frequency, now);
         lane.CommittedBytes = TokenBucket.Create(level.CommittedBytesPerSecond, depth, 1, _frequency, now);
-        if (lane.AvgOpTicks <= 0)
-        {
-            lane.AvgOpTicks = Math.Max(1, _frequency / 1_000_000); // 1 us until measured
-        }
         lane.Published.SetLevel(level);
     }
 
@@ -133,10 +129,65 @@ internal sealed class ServiceScheduler
             {
                 return 0;
             }
-            var afford = lane.Deficit / lane.AvgOpTicks;
-            n = afford >= burst ? burst : Math.Max(1, (int)afford);
+            n = Afford(lane, burst);
         }
+        return PeakLimit(lane, n);
+    }
+
+    /// <summary>
+    /// More for a queue that took all it was granted and still has credit (a visit is cut in Polls of at most
+    /// <paramref name="burst"/>): the same visit goes on, without earning another quantum. 0: the visit is over.
+    /// </summary>
+    public int GrantMore(ServiceLane lane, int burst, long now)
+    {
+        lane.PeakOps.Refill(now);
+        lane.PeakBytes.Refill(now);
+        if (!lane.PeakOps.Admits(1) || !lane.PeakBytes.Admits(0))
+        {
+            return 0;
+        }
+        int n;
+        if (lane.CommittedVisit)
+        {
+            lane.CommittedOps.Refill(now);
+            lane.CommittedBytes.Refill(now);
+            if (!lane.CommittedOps.Admits(1) || !lane.CommittedBytes.Admits(0))
+            {
+                return 0;
+            }
+            n = lane.CommittedBytes.Limit(lane.CommittedOps.Limit(burst, 1), lane.AvgOpBytes);
+        }
+        else
+        {
+            if (lane.Deficit <= 0 || lane.Deficit < lane.AvgOpTicks)
+            {
+                return 0;
+            }
+            n = Afford(lane, burst);
+        }
+        return PeakLimit(lane, n);
+    }
+
+    /// <summary>Ops the deficit pays for at the queue's recent cost; one op until that cost is known.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Afford(ServiceLane lane, int burst)
+    {
+        if (lane.AvgOpTicks <= 0)
+        {
+            return 1;
+        }
+        var afford = lane.Deficit / lane.AvgOpTicks;
+        return afford >= burst ? burst : Math.Max(1, (int)afford);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PeakLimit(ServiceLane lane, int n)
+    {
         n = lane.PeakOps.Limit(n, 1);
+        if (lane.PeakBytes.Enabled && lane.AvgOpBytes <= 0)
+        {
+            return 1; // op size not known yet: one op, then the bucket knows what an op costs
+        }
         return lane.PeakBytes.Limit(n, lane.AvgOpBytes);
     }
 
@@ -158,8 +209,8 @@ internal sealed class ServiceScheduler
         lane.PeakBytes.Take(bytes);
         if (ops > 0)
         {
-            lane.AvgOpTicks += (Math.Max(1.0, cost / (double)ops) - lane.AvgOpTicks) / 8;
-            lane.AvgOpBytes += (bytes / (double)ops - lane.AvgOpBytes) / 8;
+            lane.AvgOpTicks = Average(lane.AvgOpTicks, Math.Max(1.0, cost / (double)ops));
+            lane.AvgOpBytes = Average(lane.AvgOpBytes, bytes / (double)ops);
         }
         lane.WindowOps += ops;
         lane.WindowBytes += bytes;
@@ -177,6 +228,14 @@ internal sealed class ServiceScheduler
             Publish(now, elapsed);
         }
     }
+
+    /// <summary>
+    /// Follows a rise at once and a fall slowly: an op larger than the recent ones must not let the next visit overrun
+    /// the deficit or the peak by a burst of them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Average(double average, double sample) =>
+        sample >= average ? sample : average + (sample - average) / 8;
 
     /// <summary>Ticks until a throttled lane's peak buckets admit again (0: none is throttled).</summary>
     public long TicksUntilAdmitted(ServiceLane lane) =>
