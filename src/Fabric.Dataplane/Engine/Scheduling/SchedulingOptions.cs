@@ -7,7 +7,7 @@ public sealed record SchedulingOptions
     public TimeSpan Quantum { get; init; } = TimeSpan.FromMicroseconds(10);
 
     /// <summary>How much unused peak or committed rate a bucket keeps: the burst allowed after an idle spell.</summary>
-    public TimeSpan BucketDepth { get; init; } = TimeSpan.FromMilliseconds(2);
+    public TimeSpan BucketDepth { get; init; } = TimeSpan.FromMilliseconds(5);
 
     /// <summary>
     /// Least service time charged per input byte: an asynchronous device returns at once from a submit, so its queue

@@ -27,6 +27,12 @@ internal sealed class ServiceLane(ServiceCounters published)
     /// <summary>The current visit is paid from the committed buckets instead of the deficit.</summary>
     public bool CommittedVisit;
 
+    /// <summary>The current visit may take ops (false: it only answers what the device finished, and is not charged).</summary>
+    public bool Granted;
+
+    /// <summary>Backlogged, but skipped this round to pay its debt.</summary>
+    public bool Indebted;
+
     /// <summary>When the queue started waiting for peak tokens (-1: not throttled).</summary>
     public long ThrottledSince = -1;
     public long ThrottledTicks;

@@ -29,6 +29,8 @@ internal sealed class ServiceScheduler
     private int[] _order = [];
     private long _windowStart;
     private long _windowServiceTicks;
+    private bool _roundGranted;
+    private bool _roundIndebted;
 
     public ServiceScheduler(SchedulingOptions options, long frequency, long now)
     {
@@ -90,6 +92,15 @@ internal sealed class ServiceScheduler
     /// </summary>
     public int Grant(ServiceLane lane, bool backlogged, int burst, long now)
     {
+        lane.Indebted = false;
+        var n = GrantVisit(lane, backlogged, burst, now);
+        lane.Granted = n > 0;
+        _roundGranted |= n > 0;
+        return n;
+    }
+
+    private int GrantVisit(ServiceLane lane, bool backlogged, int burst, long now)
+    {
         lane.CommittedVisit = false;
         if (!backlogged)
         {
@@ -127,6 +138,8 @@ internal sealed class ServiceScheduler
             lane.Deficit = Math.Min(lane.Deficit + lane.Quantum, 2 * lane.Quantum);
             if (lane.Deficit <= 0)
             {
+                lane.Indebted = true;
+                _roundIndebted = true;
                 return 0;
             }
             n = Afford(lane, burst);
@@ -196,6 +209,12 @@ internal sealed class ServiceScheduler
     public void Charge(ServiceLane lane, long ops, long bytes, long ticks)
     {
         var cost = Math.Max(ticks, (long)(bytes * _ticksPerByte));
+        if (!lane.Granted && ops == 0)
+        {
+            // A throttled or indebted queue's reap-only visit: charging it would sink its deficit a little every
+            // round it waits. Async completions it retires are charged (ops > 0).
+            return;
+        }
         if (lane.CommittedVisit)
         {
             lane.CommittedOps.Take(ops);
@@ -222,10 +241,44 @@ internal sealed class ServiceScheduler
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void EndRound(long now)
     {
+        if (_roundIndebted && !_roundGranted)
+        {
+            SkipRounds();
+        }
+        _roundIndebted = false;
+        _roundGranted = false;
         var elapsed = now - _windowStart;
         if (elapsed >= _windowTicks)
         {
             Publish(now, elapsed);
+        }
+    }
+
+    /// <summary>
+    /// A round where every queue with work was paying debt served nothing: rather than spin through the empty rounds
+    /// (each worth a quantum) until one has paid, credit them all at once, as many rounds as the first needs. Shares are
+    /// kept; a worker that was off its core during a visit (charged for it) does not stall afterwards.
+    /// </summary>
+    private void SkipRounds()
+    {
+        var rounds = long.MaxValue;
+        foreach (var lane in _lanes)
+        {
+            if (lane.Indebted)
+            {
+                rounds = Math.Min(rounds, (-lane.Deficit / lane.Quantum) + 1);
+            }
+        }
+        if (rounds == long.MaxValue)
+        {
+            return;
+        }
+        foreach (var lane in _lanes)
+        {
+            if (lane.Indebted)
+            {
+                lane.Deficit = Math.Min(lane.Deficit + rounds * lane.Quantum, lane.Quantum);
+            }
         }
     }
 
