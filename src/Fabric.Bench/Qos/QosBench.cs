@@ -142,7 +142,11 @@ internal static class QosBench
 
         public static async Task<Rig> Start(Hog hog, bool secondHog = false)
         {
-            var engine = new AccelerationEngine(new EngineOptions { Workers = 1, Cores = [Pinned.Cores.Ac], Nice = Pinned.Nice });
+            // A generous op deadline: on a loaded shared machine a 64 KiB deflate behind a burst of them can take long.
+            var engine = new AccelerationEngine(new EngineOptions
+            {
+                Workers = 1, Cores = [Pinned.Cores.Ac], Nice = Pinned.Nice, Queue = QueueOptions.Default with { OpDeadline = TimeSpan.FromSeconds(10) },
+            });
             var rig = new Rig(hog, engine);
             var hogGeometry = new ChannelGeometry(64, 64, 34, 2 * hog.Size + 4096);
             var victimPath = rig.NewPath();
@@ -271,12 +275,16 @@ internal static class QosBench
                 var n = g.Poll(completions);
                 for (var i = 0; i < n; i++)
                 {
-                    if (completions[i].Status != OpStatus.Ok)
+                    // Only answered ops count; a failure (a deadline on a starved machine) is reported on stderr, not thrown.
+                    if (completions[i].Status == OpStatus.Ok)
                     {
-                        throw new InvalidOperationException($"a hog op failed: {completions[i].Status}");
+                        done++;
+                    }
+                    else
+                    {
+                        Console.Error.WriteLine($"qos: a hog op failed: {completions[i].Status}");
                     }
                 }
-                done += n;
                 if (n == 0)
                 {
                     Thread.SpinWait(20);
