@@ -120,6 +120,13 @@ public sealed class InProcessTests(CmdFabric fabric) : IClassFixture<CmdFabric>
             Assert.Equal(0, queue.GetProperty("ops_per_second").GetDouble());
             Assert.Equal("Active", queue.GetProperty("state").GetString());
             Assert.Equal(System.Text.Json.JsonValueKind.Null, queue.GetProperty("fault_reason").ValueKind);
+            // Best effort (the profile says nothing): weight 1, bulk, no caps, plain round-robin.
+            var service = queue.GetProperty("service");
+            Assert.Equal(1, service.GetProperty("weight").GetInt32());
+            Assert.Equal("bulk", service.GetProperty("class").GetString());
+            Assert.Equal(0, service.GetProperty("peak_ops_per_second").GetInt64());
+            Assert.False(service.GetProperty("scheduled").GetBoolean());
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, service.GetProperty("ops_tokens").ValueKind);
 
             var table = await fabric.Cmd("dataplane", "stats", "--node", fabric.Host, "--interval", "0.2");
             Assert.Contains(arq, table.Stdout);

@@ -1,4 +1,5 @@
 using Fabric.Messages.Devices;
+using Fabric.Messages.Node;
 using Fabric.Messages.Operator;
 using Fabric.Messages.Pipelines;
 using Spectre.Console;
@@ -104,7 +105,8 @@ public static class CmdTables
 
     public static Table Dataplane(IReadOnlyList<QueueSample> samples)
     {
-        var table = new Table().AddColumns("node", "queue", "VM", "device", "driver", "ops", "ops/s", "bytes/s", "errors", "driver faults", "p50 µs", "p99 µs", "state");
+        var table = new Table().AddColumns("node", "queue", "VM", "device", "driver", "ops", "ops/s", "bytes/s", "errors", "driver faults", "p50 µs", "p99 µs",
+            "level", "throttled s", "tokens", "share", "state");
         foreach (var column in table.Columns.Skip(5).SkipLast(1))
         {
             column.RightAligned();
@@ -117,6 +119,8 @@ public static class CmdTables
                 q.Ops.ToString("N0"), s.OpsPerSecond is { } r ? r.ToString("N0") : "-", s.BytesPerSecond is { } b ? b.ToString("N0") : "-",
                 q.Errors == 0 ? "0" : $"[red]{q.Errors:N0}[/]", q.DriverFaults == 0 ? "0" : $"[red]{q.DriverFaults:N0}[/]",
                 Micros(q.LatencyP50Nanos), Micros(q.LatencyP99Nanos),
+                Markup.Escape(Level(q.Service)), q.Service is { } t ? (t.ThrottledNanos / 1e9).ToString("0.000") : "-",
+                Tokens(q.Service), q.Service?.Share is { } share ? share.ToString("P0") : "-",
                 q.State == "Faulted" ? $"[red]Faulted[/]: {Markup.Escape(q.FaultReason ?? "")}" : Markup.Escape(q.State));
         }
 
@@ -129,4 +133,38 @@ public static class CmdTables
     }
 
     private static string Micros(long nanos) => (nanos / 1000.0).ToString("0.0");
+
+    /// <summary>A queue's service level in a few characters: weight, class, then committed/peak caps that are set.</summary>
+    private static string Level(NodeQueueService? service)
+    {
+        if (service is null)
+        {
+            return "-";
+        }
+        var l = service.Level;
+        var parts = new List<string> { $"w{l.Weight}", l.Class.ToString().ToLowerInvariant() };
+        if (l.CommittedOpsPerSecond > 0 || l.PeakOpsPerSecond > 0)
+        {
+            parts.Add($"{Short(l.CommittedOpsPerSecond)}..{Short(l.PeakOpsPerSecond)} op/s");
+        }
+        if (l.CommittedBytesPerSecond > 0 || l.PeakBytesPerSecond > 0)
+        {
+            parts.Add($"{Short(l.CommittedBytesPerSecond)}..{Short(l.PeakBytesPerSecond)} B/s");
+        }
+        return string.Join(" ", parts);
+    }
+
+    private static string Tokens(NodeQueueService? service) =>
+        service is null || (service.OpsTokens is null && service.BytesTokens is null) ? "-"
+            : string.Join(" ", new[] { service.OpsTokens is { } o ? $"{o:0} op" : null, service.BytesTokens is { } b ? $"{Short((long)b)} B" : null }.Where(x => x is not null));
+
+    /// <summary>0 is "none" in a rate: shown as a dash.</summary>
+    private static string Short(long value) => value switch
+    {
+        0 => "-",
+        >= 1_000_000_000 => $"{value / 1e9:0.#}G",
+        >= 1_000_000 => $"{value / 1e6:0.#}M",
+        >= 1_000 => $"{value / 1e3:0.#}k",
+        _ => value.ToString(),
+    };
 }

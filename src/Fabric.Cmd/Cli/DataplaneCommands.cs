@@ -18,7 +18,7 @@ public static class DataplaneCommands
         var watch = new Option<bool>("--watch") { Description = "keep refreshing (in place on a terminal) until Ctrl+C or --count refreshes" };
         var interval = new Option<double>("--interval") { Description = "seconds between readings; rates are measured over it", DefaultValueFactory = _ => 1 };
         var count = new Option<int>("--count") { Description = "with --watch: stop after this many refreshes (default: until Ctrl+C)" };
-        var stats = new Command("stats", "per queue: ops, ops/s, bytes/s, errors, driver faults, p50/p99 latency") { node, watch, interval, count };
+        var stats = new Command("stats", "per queue: ops, ops/s, bytes/s, errors, driver faults, p50/p99 latency, service level, throttled time, tokens, share") { node, watch, interval, count };
         stats.SetAction((parse, ct) => cmd.Run(parse, async (fabric, json) =>
         {
             var seconds = parse.GetValue(interval);
@@ -88,6 +88,22 @@ public static class DataplaneCommands
                         latency_p99_nanos = s.Queue.LatencyP99Nanos,
                         state = s.Queue.State,
                         fault_reason = s.Queue.FaultReason,
+                        service = s.Queue.Service is not { } v ? null : new
+                        {
+                            weight = v.Level.Weight,
+                            @class = v.Level.Class.ToString().ToLowerInvariant(),
+                            committed_ops_per_second = v.Level.CommittedOpsPerSecond,
+                            peak_ops_per_second = v.Level.PeakOpsPerSecond,
+                            committed_bytes_per_second = v.Level.CommittedBytesPerSecond,
+                            peak_bytes_per_second = v.Level.PeakBytesPerSecond,
+                            scheduled = v.Scheduled,
+                            throttled_nanos = v.ThrottledNanos,
+                            ops_tokens = v.OpsTokens,
+                            bytes_tokens = v.BytesTokens,
+                            ops_per_second = v.OpsPerSecond,
+                            bytes_per_second = v.BytesPerSecond,
+                            share = v.Share,
+                        },
                     }),
                 });
                 cmd.Stdout.Flush();

@@ -37,6 +37,10 @@ public static class FabricMeters
     public const string DataplaneLatency = "fabric.dataplane.latency";
     public const string DataplaneQueues = "fabric.dataplane.queues";
     public const string DataplaneQueuesFaulted = "fabric.dataplane.queues.faulted";
+    public const string DataplaneThrottled = "fabric.dataplane.throttled";
+    public const string DataplaneTokens = "fabric.dataplane.tokens";
+    public const string DataplaneRate = "fabric.dataplane.rate";
+    public const string DataplaneShare = "fabric.dataplane.share";
 
     /// <summary>Bucket bounds of <see cref="BindDuration"/> in milliseconds: a bind takes a few to a few hundred.</summary>
     public static readonly double[] BindDurationBounds = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];

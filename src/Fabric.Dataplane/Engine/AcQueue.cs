@@ -125,6 +125,10 @@ internal sealed unsafe partial class AcQueue
 
     public bool HasRemovalPending => _removal is not null;
 
+    /// <summary>Served and has posted or unfinished ops (what the service-level scheduler calls backlogged).</summary>
+    public bool HasWork => (_state == (int)ChannelState.Active || _state == (int)ChannelState.Draining)
+        && (_window.Count != 0 || Volatile.Read(ref *_sqTail) != _sqHeadLocal);
+
     /// <summary>Set once by the first remove request; later requests wait on the same outcome.</summary>
     internal TaskCompletionSource<QueueRemoval>? RemovalRequest;
 

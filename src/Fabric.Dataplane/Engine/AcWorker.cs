@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Fabric.Dataplane.Engine.Scheduling;
 using Fabric.Dataplane.Native;
 
 namespace Fabric.Dataplane.Engine;
@@ -8,7 +9,7 @@ namespace Fabric.Dataplane.Engine;
 /// runs control commands between bursts and backs off (spin, yield, sleep) when every queue is idle.
 /// Its queue array is private to the thread and replaced, never mutated, by control commands.
 /// </summary>
-internal sealed class AcWorker
+internal sealed partial class AcWorker
 {
     private readonly EngineOptions _options;
     private readonly MpscQueue<ControlCommand> _control = new();
@@ -113,10 +114,21 @@ internal sealed class AcWorker
             var queues = _queues;
             var work = 0;
             var draining = false;
-            for (var i = 0; i < queues.Length; i++)
+            if (!ReferenceEquals(queues, _scheduledFor))
             {
-                work += queues[i].Poll(burst);
-                draining |= queues[i].HasRemovalPending;
+                Reschedule(queues);
+            }
+            if (Scheduler.Active)
+            {
+                work = ServeScheduled(queues, burst, ref draining);
+            }
+            else
+            {
+                for (var i = 0; i < queues.Length; i++)
+                {
+                    work += queues[i].Poll(burst);
+                    draining |= queues[i].HasRemovalPending;
+                }
             }
             if (draining)
             {
@@ -144,8 +156,9 @@ internal sealed class AcWorker
                 // of the next op the guest posts.
                 Thread.SpinWait(1);
             }
-            else if (idle < yieldUntil)
+            else if (idle < yieldUntil || _throttled)
             {
+                // A queue waiting for its peak tokens gets them within microseconds: no sleeping past that.
                 Thread.Yield();
             }
             else
@@ -175,6 +188,9 @@ internal sealed class AcWorker
                 return true;
             case SwapDriverCommand swap:
                 swap.Swapped.TrySetResult(swap.Queue.Swap(swap.Driver));
+                return true;
+            case SetServiceLevelCommand set:
+                ApplyLevel(set);
                 return true;
             case StopCommand:
                 return false;
@@ -213,6 +229,9 @@ internal sealed class AcWorker
                 break;
             case SwapDriverCommand swap:
                 swap.Swapped.TrySetException(error);
+                break;
+            case SetServiceLevelCommand set:
+                set.Applied.TrySetException(error);
                 break;
         }
     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Fabric.Dataplane.Channel;
 using Fabric.Dataplane.Drivers;
+using Fabric.Dataplane.Engine.Scheduling;
 
 namespace Fabric.Dataplane.Engine;
 
@@ -51,16 +52,20 @@ public sealed class AccelerationEngine : IDisposable, IAsyncDisposable
         ChannelFile.Create(ChannelFile.PathFor(attachmentId), geometry ?? ChannelGeometry.Default);
 
     /// <summary>
-    /// Serves <paramref name="channel"/> with <paramref name="driver"/> on a worker (the least loaded one
-    /// unless <paramref name="worker"/> names one). The engine owns both from now on. The task completes
-    /// when the worker polls the queue.
+    /// Serves <paramref name="channel"/> with <paramref name="driver"/> on a worker (chosen by load and class,
+    /// <see cref="WorkerPlacement"/>, unless <paramref name="worker"/> names one), at <paramref name="level"/> (best effort
+    /// when null). The engine owns both from now on. The task completes when the worker polls the queue.
     /// </summary>
-    public Task AddQueue(string queueId, ChannelFile channel, IGDriver driver, int worker = -1, QueueOptions? options = null)
+    public Task AddQueue(string queueId, ChannelFile channel, IGDriver driver, int worker = -1, QueueOptions? options = null, QueueServiceLevel? level = null)
     {
         ThrowIfStopped();
         if (worker >= _workers.Length)
         {
             throw new ArgumentOutOfRangeException(nameof(worker), worker, $"worker must be < {_workers.Length}");
+        }
+        if (level?.Problem() is { } problem)
+        {
+            throw new ArgumentException($"service level of queue '{queueId}': {problem}", nameof(level));
         }
         var queue = new AcQueue(queueId, channel, driver, options ?? _options.Queue, _options.QueueFaulted);
         queue.DriverFaulted = _options.DriverFaulted;
@@ -68,13 +73,69 @@ public sealed class AccelerationEngine : IDisposable, IAsyncDisposable
         {
             throw new InvalidOperationException($"queue '{queueId}' already exists; remove it first or pick another id");
         }
-        var target = worker >= 0 ? _workers[worker] : _workers.MinBy(w => w.QueueCount)!;
+        var target = _workers[worker >= 0 ? worker : WorkerPlacement.Choose(Loads(), (level ?? QueueServiceLevel.BestEffort).Class)];
         target.ReserveQueue();
+        if (level is not null)
+        {
+            // Seen by placement at once; the worker applies it right after the add.
+            queue.Counters.Service.SetLevel(level);
+        }
         // Set before posting: later commands for this queue must follow the add into the same worker's queue.
         queue.WorkerIndex = target.Index;
         var added = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         target.Post(new AddQueueCommand(queue, added));
+        if (level is not null && !level.IsBestEffort)
+        {
+            var applied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            target.Post(new SetServiceLevelCommand(queue, level, applied));
+            return Task.WhenAll(added.Task, applied.Task);
+        }
         return added.Task;
+    }
+
+    /// <summary>
+    /// Serves a queue at <paramref name="level"/> from its worker's next round on, without reopening its channel. The
+    /// task completes once the worker applied it. Throws ArgumentException for a level that cannot be applied and
+    /// KeyNotFoundException for an unknown queue.
+    /// </summary>
+    public Task SetServiceLevel(string queueId, QueueServiceLevel level)
+    {
+        ThrowIfStopped();
+        ArgumentNullException.ThrowIfNull(level);
+        if (level.Problem() is { } problem)
+        {
+            throw new ArgumentException($"service level of queue '{queueId}': {problem}", nameof(level));
+        }
+        if (!_queues.TryGetValue(queueId, out var queue))
+        {
+            throw new KeyNotFoundException($"no queue '{queueId}' on this engine");
+        }
+        var applied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _workers[queue.WorkerIndex].Post(new SetServiceLevelCommand(queue, level, applied));
+        return applied.Task;
+    }
+
+    /// <summary>Each worker's load as placement sees it, from the queues placed so far (their levels as last asked).</summary>
+    private WorkerLoad[] Loads()
+    {
+        var loads = new WorkerLoad[_workers.Length];
+        for (var i = 0; i < loads.Length; i++)
+        {
+            loads[i] = new WorkerLoad(i, 0, 0, 0);
+        }
+        foreach (var q in _queues.Values)
+        {
+            if (q.WorkerIndex < 0 || q.WorkerIndex >= loads.Length || q.HasRemovalPending)
+            {
+                continue;
+            }
+            var level = q.Counters.Service.Level;
+            var l = loads[q.WorkerIndex];
+            loads[q.WorkerIndex] = level.Class == QueueClass.Latency
+                ? l with { Weight = l.Weight + level.Weight, LatencyQueues = l.LatencyQueues + 1 }
+                : l with { Weight = l.Weight + level.Weight, BulkWeight = l.BulkWeight + level.Weight };
+        }
+        return loads;
     }
 
     /// <summary>
@@ -158,7 +219,8 @@ public sealed class AccelerationEngine : IDisposable, IAsyncDisposable
             latency.Percentile(99),
             latency.Percentile(100),
             q.DriverGeneration,
-            q.FaultReason);
+            q.FaultReason,
+            QueueServiceStats.Of(c.Service));
     }
 
     /// <summary>Stops every worker; their queues are marked Closed (channel files stay until disposed).</summary>

@@ -33,6 +33,9 @@ public sealed record EngineOptions
 
     public QueueOptions Queue { get; init; } = QueueOptions.Default;
 
+    /// <summary>The service-level scheduler's quantum, bucket depth and publication window.</summary>
+    public global::Fabric.Dataplane.Engine.Scheduling.SchedulingOptions Scheduling { get; init; } = global::Fabric.Dataplane.Engine.Scheduling.SchedulingOptions.Default;
+
     /// <summary>
     /// Called once when a queue faults, with its id and the reason, on the queue's worker thread: keep it short and
     /// non-blocking (e.g. tell an actor). What it throws is swallowed: it cannot stop the worker.

@@ -31,6 +31,9 @@ public sealed class QueueCounters
 
     public LatencyHistogram Latency { get; } = new();
 
+    /// <summary>The service-level scheduler's view of the queue: level, throttled time, tokens, rate, share.</summary>
+    public Scheduling.ServiceCounters Service { get; } = new();
+
     public long Ops => Volatile.Read(ref _hot.Ops);
     public long BytesIn => Volatile.Read(ref _hot.BytesIn);
     public long BytesOut => Volatile.Read(ref _hot.BytesOut);

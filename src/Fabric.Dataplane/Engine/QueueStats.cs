@@ -20,4 +20,5 @@ public sealed record QueueStats(
     long LatencyP99Nanos,
     long LatencyMaxNanos,
     uint DriverGeneration,
-    string? FaultReason);
+    string? FaultReason,
+    Scheduling.QueueServiceStats? Service = null);

@@ -20,6 +20,7 @@ public sealed record NodeDevice(
 
 /// <param name="State">The channel's state as the AC sees it: Created, Active, Draining, Closed or Faulted.</param>
 /// <param name="FaultReason">Why the AC stopped serving a Faulted channel (what the guest corrupted); null otherwise.</param>
+/// <param name="Service">The queue's service level and what the AC's scheduler did with it; null from a node without one.</param>
 public sealed record NodeQueue(
     string QueueId,
     string VmId,
@@ -33,7 +34,26 @@ public sealed record NodeQueue(
     long BytesIn,
     long BytesOut,
     string State = "Active",
-    string? FaultReason = null);
+    string? FaultReason = null,
+    NodeQueueService? Service = null);
+
+/// <summary>A queue's service level in the AC and what the scheduler did with it (issue 19).</summary>
+/// <param name="Scheduled">False while its worker runs plain round-robin (every queue on it best effort): rate and share are then null.</param>
+/// <param name="ThrottledNanos">Time the queue had work but waited for its peak tokens, in all.</param>
+/// <param name="OpsTokens">Peak ops tokens left (null: no ops cap); may be below 0 while a visit's overrun is paid.</param>
+/// <param name="BytesTokens">Peak bytes tokens left (null: no bytes cap).</param>
+/// <param name="OpsPerSecond">Ops served over the scheduler's last window.</param>
+/// <param name="BytesPerSecond">Input bytes served over the scheduler's last window.</param>
+/// <param name="Share">Fraction of its worker's service time it took over that window (0..1).</param>
+public sealed record NodeQueueService(
+    ServiceLevel Level,
+    bool Scheduled,
+    long ThrottledNanos,
+    double? OpsTokens,
+    double? BytesTokens,
+    double? OpsPerSecond,
+    double? BytesPerSecond,
+    double? Share);
 
 public sealed record NodeStatus(string Node, IReadOnlyList<NodeDevice> Devices, IReadOnlyList<NodeQueue> Queues) : IFabricMessage;
 

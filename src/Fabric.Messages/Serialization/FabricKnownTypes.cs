@@ -165,5 +165,6 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         typeof(ServiceLevel),
         typeof(ServiceClass),
         typeof(SetQueueServiceLevel),
+        typeof(NodeQueueService),
     ];
 }

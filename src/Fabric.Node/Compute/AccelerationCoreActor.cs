@@ -66,6 +66,25 @@ public sealed class AccelerationCoreActor : ReceiveActor
         Receive<SwapFailed>(failed => failed.ReplyTo.Tell(new DriverNotSwapped(failed.QueueId, failed.Cause.Message)));
         Receive<Added>(added => added.ReplyTo.Tell(added.Reply is QueueAdded a ? a with { Worker = _engine.GetStats(a.QueueId)?.Worker ?? -1 } : added.Reply));
         Receive<GetQueueStats>(_ => Sender.Tell(new QueueStatsReport(_engine.GetAllStats())));
+        Receive<Fabric.Messages.Node.SetQueueServiceLevel>(cmd =>
+        {
+            // Told, not asked, by the node agent: the outcome is logged; a level the AC cannot apply never reaches the worker.
+            try
+            {
+                var log = _log;
+                _engine.SetServiceLevel(cmd.QueueId, Scheduling.ServiceLevelMapping.ToEngine(cmd.Level)).ContinueWith(t =>
+                {
+                    if (t.IsFaulted)
+                    {
+                        log.Warning("attachment {0}: service level not applied: {1}", cmd.QueueId, t.Exception!.GetBaseException().Message);
+                    }
+                }, TaskScheduler.Default);
+            }
+            catch (Exception ex) when (ex is ArgumentException or KeyNotFoundException or ObjectDisposedException)
+            {
+                _log.Warning("attachment {0}: service level not applied: {1}", cmd.QueueId, ex.Message);
+            }
+        });
         Receive<QueueFaulted>(faulted =>
         {
             _log.Warning("attachment {0}: channel faulted, the AC no longer serves it: {1}", faulted.QueueId, faulted.Reason);

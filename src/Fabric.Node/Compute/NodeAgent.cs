@@ -452,7 +452,8 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
             var stats = t.IsCompletedSuccessfully ? t.Result.Queues : [];
             replyTo.Tell(new NodeStatus(_node, devices, stats.Select(s => new NodeQueue(
                 s.QueueId, queues.TryGetValue(s.QueueId, out var q) ? q.VmId : "", q?.DeviceId ?? "", s.Function,
-                s.Ops, s.Errors, s.DriverFaults, s.LatencyP50Nanos, s.LatencyP99Nanos, s.BytesIn, s.BytesOut, s.State.ToString(), s.FaultReason)).ToArray()));
+                s.Ops, s.Errors, s.DriverFaults, s.LatencyP50Nanos, s.LatencyP99Nanos, s.BytesIn, s.BytesOut, s.State.ToString(), s.FaultReason,
+                Scheduling.ServiceLevelMapping.ToView(s.Service))).ToArray()));
         });
     }
 

@@ -37,6 +37,14 @@ public sealed class DataplaneMetrics : IExtension
         meter.CreateObservableGauge(FabricMeters.DataplaneQueues, ObserveQueues, "{queue}", "queues the AC serves on each device");
         meter.CreateObservableGauge(FabricMeters.DataplaneQueuesFaulted, ObserveFaulted, "{queue}",
             "queues on each device whose channel faulted (the guest corrupted an index): no longer served until removed");
+        meter.CreateObservableGauge(FabricMeters.DataplaneThrottled, ObserveThrottled, "s",
+            "time the queue now on the slot had work but waited for its peak tokens, since it was added");
+        meter.CreateObservableGauge(FabricMeters.DataplaneTokens, ObserveTokens, "{token}",
+            "peak tokens left of the queue now on the slot, by kind (ops, bytes); only for a queue with that cap");
+        meter.CreateObservableGauge(FabricMeters.DataplaneRate, ObserveRate, "1/s",
+            "ops and input bytes a second the AC scheduler served the queue now on the slot over its last window; only while it schedules by service level");
+        meter.CreateObservableGauge(FabricMeters.DataplaneShare, ObserveShare, "1",
+            "fraction of its worker's service time the queue now on the slot took over the scheduler's last window; only while it schedules by service level");
     }
 
     public static DataplaneMetrics Get(ActorSystem system) => system.WithExtension<DataplaneMetrics, DataplaneMetricsProvider>();
@@ -148,6 +156,33 @@ public sealed class DataplaneMetrics : IExtension
             }
         }
     }
+
+    private List<(Slot Slot, Dataplane.Engine.Scheduling.ServiceCounters Service)> LiveServices()
+    {
+        lock (_gate)
+        {
+            return _devices.Values.SelectMany(s => s).Where(s => s.Current is not null).Select(s => (s, s.Current!.Counters.Service)).ToList();
+        }
+    }
+
+    private IEnumerable<Measurement<double>> ObserveThrottled() =>
+        LiveServices().Select(l => new Measurement<double>(l.Service.ThrottledNanos / 1e9, _node, new("device", l.Slot.Device), new("queue", l.Slot.Index)));
+
+    private IEnumerable<Measurement<double>> ObserveTokens() =>
+        LiveServices().SelectMany(l => new[] { ("ops", l.Service.OpsTokens), ("bytes", l.Service.BytesTokens) }
+            .Where(t => double.IsFinite(t.Item2))
+            .Select(t => new Measurement<double>(t.Item2, _node, new("device", l.Slot.Device), new("queue", l.Slot.Index), new("kind", t.Item1))));
+
+    private IEnumerable<Measurement<double>> ObserveRate() =>
+        LiveServices().Where(l => l.Service.Scheduled).SelectMany(l => new[]
+        {
+            new Measurement<double>(l.Service.OpsPerSecond, _node, new("device", l.Slot.Device), new("queue", l.Slot.Index), new("kind", "ops")),
+            new Measurement<double>(l.Service.BytesPerSecond, _node, new("device", l.Slot.Device), new("queue", l.Slot.Index), new("kind", "bytes")),
+        });
+
+    private IEnumerable<Measurement<double>> ObserveShare() =>
+        LiveServices().Where(l => l.Service.Scheduled && double.IsFinite(l.Service.Share))
+            .Select(l => new Measurement<double>(l.Service.Share, _node, new("device", l.Slot.Device), new("queue", l.Slot.Index)));
 
     private IEnumerable<Measurement<int>> ObserveQueues()
     {

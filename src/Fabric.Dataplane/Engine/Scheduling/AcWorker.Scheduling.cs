@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using Fabric.Dataplane.Engine.Scheduling;
+
+namespace Fabric.Dataplane.Engine;
+
+/// <summary>The worker's service-level rounds (docs/service-levels.md); plain round-robin stays in AcWorker.cs.</summary>
+internal sealed partial class AcWorker
+{
+    private readonly Dictionary<AcQueue, ServiceLane> _laneOf = new(ReferenceEqualityComparer.Instance);
+    private ServiceScheduler? _schedulerField;
+    private AcQueue[]? _scheduledFor;
+    private bool _throttled;
+
+    private ServiceScheduler Scheduler => _schedulerField ??= new ServiceScheduler(_options.Scheduling, Stopwatch.Frequency, Stopwatch.GetTimestamp());
+
+    /// <summary>
+    /// One round: each queue, latency class first, takes what its tokens and deficit allow and is charged the ticks
+    /// it held the worker and the bytes it moved. Two clock reads per visit of a queue with work, nothing allocated.
+    /// </summary>
+    private int ServeScheduled(AcQueue[] queues, int burst, ref bool draining)
+    {
+        var scheduler = Scheduler;
+        var lanes = scheduler.Lanes;
+        var order = scheduler.Order;
+        var work = 0;
+        var throttled = false;
+        var now = Stopwatch.GetTimestamp();
+        for (var k = 0; k < order.Length; k++)
+        {
+            var i = order[k];
+            var q = queues[i];
+            var lane = lanes[i];
+            var backlogged = q.HasWork;
+            var grant = scheduler.Grant(lane, backlogged, burst, now);
+            if (backlogged)
+            {
+                // Polled even with a grant of 0: what its device finished is still answered.
+                var counters = q.Counters;
+                while (true)
+                {
+                    var ops = counters.Ops;
+                    var bytes = counters.BytesIn;
+                    work += q.Poll(grant);
+                    var after = Stopwatch.GetTimestamp();
+                    var done = counters.Ops - ops;
+                    scheduler.Charge(lane, done, counters.BytesIn - bytes, after - now);
+                    now = after;
+                    // A visit longer than one Poll's worth goes on while it has credit and the queue has ops.
+                    if (grant == 0 || done < grant || (grant = scheduler.GrantMore(lane, burst, now)) == 0)
+                    {
+                        break;
+                    }
+                }
+                throttled |= lane.ThrottledSince >= 0;
+            }
+            draining |= q.HasRemovalPending;
+        }
+        scheduler.EndRound(now);
+        _throttled = throttled;
+        return work;
+    }
+
+    /// <summary>The queue array changed (a queue came or went): lanes follow it, in the same order.</summary>
+    private void Reschedule(AcQueue[] queues)
+    {
+        var now = Stopwatch.GetTimestamp();
+        var lanes = new ServiceLane[queues.Length];
+        for (var i = 0; i < queues.Length; i++)
+        {
+            lanes[i] = LaneOf(queues[i], now);
+        }
+        foreach (var gone in _laneOf.Keys.Where(q => Array.IndexOf(queues, q) < 0).ToList())
+        {
+            _laneOf.Remove(gone);
+        }
+        Scheduler.Set(lanes, now);
+        _scheduledFor = queues;
+        _throttled = false;
+    }
+
+    private ServiceLane LaneOf(AcQueue queue, long now)
+    {
+        if (!_laneOf.TryGetValue(queue, out var lane))
+        {
+            _laneOf[queue] = lane = Scheduler.NewLane(queue.Counters.Service, now);
+        }
+        return lane;
+    }
+
+    private void ApplyLevel(SetServiceLevelCommand set)
+    {
+        if (Array.IndexOf(_queues, set.Queue) < 0)
+        {
+            set.Applied.TrySetException(new InvalidOperationException($"queue {set.Queue.Id} is not served by worker {Index}"));
+            return;
+        }
+        Scheduler.Apply(LaneOf(set.Queue, Stopwatch.GetTimestamp()), set.Level, Stopwatch.GetTimestamp());
+        _scheduledFor = null; // order and plain/scheduled mode are worked out again before the next round
+        set.Applied.TrySetResult();
+    }
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using Fabric.Dataplane.Channel;
+using Fabric.Dataplane.Drivers;
+using Fabric.Dataplane.Engine;
+using Fabric.Dataplane.Engine.Scheduling;
+using Fabric.Dataplane.Guest;
+using Xunit.Abstractions;
+using static Fabric.Dataplane.Tests.TestSupport;
+
+namespace Fabric.Dataplane.Tests.Engine.Scheduling;
+
+/// <summary>Service levels on a real AC worker, through real channels and a guest posting as fast as it can.</summary>
+public class ServiceLevelEngineTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_capped_queue_is_held_to_its_peak_and_its_stats_show_the_throttling()
+    {
+        // A deep bucket: on a shared machine (load far above the cores) the worker is off its core for milliseconds at a
+        // time, and a 2 ms bucket would forget the rate it was owed meanwhile. The bound below counts the depth.
+        var depth = TimeSpan.FromMilliseconds(100);
+        var options = QuickOptions() with { Scheduling = SchedulingOptions.Default with { BucketDepth = depth } };
+        using var rig = new Rig(new Crc32CDriver(), new ChannelGeometry(64, 64, 8, 4096), options);
+        const long peak = 1_000;
+        await rig.Engine.SetServiceLevel("q", QueueServiceLevel.BestEffort with { PeakOpsPerSecond = peak }).WaitAsync(Patience);
+        var g = rig.Guest;
+        "123456789"u8.CopyTo(g.Slot(0));
+
+        // Warm up for 300 ms (the bucket starts full: 100 ms of rate), then count what completes in one second.
+        Flood(g, TimeSpan.FromMilliseconds(300));
+        var before = rig.Engine.GetCounters("q")!.Ops;
+        var clock = Stopwatch.StartNew();
+        var completed = Flood(g, TimeSpan.FromSeconds(1));
+        var seconds = clock.Elapsed.TotalSeconds;
+        var stats = rig.Engine.GetStats("q")!;
+        var rate = completed / seconds;
+        output.WriteLine($"{completed} ops in {seconds:F3} s: {rate:F0} ops/s against a peak of {peak}; throttled {stats.Service!.ThrottledNanos / 1e6:F0} ms, " +
+            $"tokens {stats.Service.OpsTokens:F1}, published rate {stats.Service.OpsPerSecond:F0} ops/s, share {stats.Service.Share:F2}");
+
+        // Never above the peak (plus the bucket's depth, one op, and the ring's 64 posted when the clock started); not
+        // far below it either.
+        Assert.True(completed <= peak * seconds + peak * depth.TotalSeconds + 1 + 64, $"{completed} ops in {seconds:F3} s exceeds the peak of {peak}/s");
+        Assert.True(rate >= peak * 0.75, $"{rate:F0} ops/s is well under the peak of {peak}/s");
+        Assert.True(rig.Engine.GetCounters("q")!.Ops - before >= completed);
+        Assert.True(stats.Service.Scheduled);
+        Assert.Equal(peak, stats.Service.Level.PeakOpsPerSecond);
+        Assert.True(stats.Service.ThrottledNanos > 500_000_000, $"throttled only {stats.Service.ThrottledNanos} ns in over a second of flooding");
+        Until(() => rig.Engine.GetStats("q")!.Service!.OpsPerSecond is > peak * 0.8 and < peak * 1.2, "the published rate to reach the peak");
+
+        // Lifting the cap on the running queue (no channel reopened): it is far above the old peak at once.
+        await rig.Engine.SetServiceLevel("q", QueueServiceLevel.BestEffort).WaitAsync(Patience);
+        clock.Restart();
+        var free = Flood(g, TimeSpan.FromMilliseconds(300)) / clock.Elapsed.TotalSeconds;
+        output.WriteLine($"uncapped: {free:F0} ops/s");
+        Assert.True(free > peak * 2, $"uncapped {free:F0} ops/s");
+        Assert.False(rig.Engine.GetStats("q")!.Service!.Scheduled);
+    }
+
+    [Fact]
+    public void Levels_for_unknown_queues_or_that_cannot_be_applied_are_refused_with_the_reason()
+    {
+        using var rig = new Rig(new Crc32CDriver());
+        Assert.Throws<KeyNotFoundException>(() => { _ = rig.Engine.SetServiceLevel("nope", QueueServiceLevel.BestEffort); });
+        var bad = Assert.Throws<ArgumentException>(() => { _ = rig.Engine.SetServiceLevel("q", QueueServiceLevel.BestEffort with { Weight = 0 }); });
+        Assert.Contains("weight must be 1..1000", bad.Message);
+        // The queue is still served.
+        "123456789"u8.CopyTo(rig.Guest.Slot(0));
+        Assert.Equal(OpStatus.Ok, rig.Guest.SubmitAndWait(Data(1, OpCode.Forward, 0, 0, 9, 1, 4), Patience).Status);
+    }
+
+    [Fact]
+    public async Task A_latency_queue_added_with_its_level_goes_to_the_worker_without_bulk_queues()
+    {
+        using var engine = new AccelerationEngine(QuickOptions(workers: 2));
+        var paths = new List<string>();
+        try
+        {
+            Task Add(string id, QueueServiceLevel level)
+            {
+                var path = NewChannelPath();
+                paths.Add(path);
+                return engine.AddQueue(id, ChannelFile.Create(path, new ChannelGeometry(8, 8, 2, 4096)), new Crc32CDriver(), level: level);
+            }
+
+            await Add("bulk-heavy", QueueServiceLevel.BestEffort with { Weight = 4 }).WaitAsync(Patience);
+            await Add("bulk-light", QueueServiceLevel.BestEffort).WaitAsync(Patience);
+            await Add("latency", QueueServiceLevel.BestEffort with { Class = QueueClass.Latency }).WaitAsync(Patience);
+            var worker = engine.GetAllStats().ToDictionary(s => s.QueueId, s => s.Worker);
+            Assert.NotEqual(worker["bulk-heavy"], worker["bulk-light"]);
+            Assert.Equal(worker["bulk-light"], worker["latency"]);
+        }
+        finally
+        {
+            engine.Dispose();
+            paths.ForEach(File.Delete);
+        }
+    }
+
+    /// <summary>Keeps the submission ring full of CRC32C ops for <paramref name="duration"/>; returns how many completed.</summary>
+    private static long Flood(GuestChannel g, TimeSpan duration)
+    {
+        var batch = new SubmissionDescriptor[16];
+        for (var i = 0; i < batch.Length; i++)
+        {
+            batch[i] = Data((ulong)i, OpCode.Forward, 0, 0, 9, 1 + (i % 7), 4);
+        }
+        var completions = new CompletionEntry[64];
+        var clock = Stopwatch.StartNew();
+        long completed = 0;
+        while (clock.Elapsed < duration)
+        {
+            g.SubmitBatch(batch);
+            completed += g.Poll(completions);
+        }
+        // Drain what is still posted so the next phase starts empty.
+        while (g.PendingSubmissions > 0 || completed < 0)
+        {
+            if (g.Wait(completions, Patience) == 0)
+            {
+                Assert.Fail("the AC stopped answering");
+            }
+        }
+        return completed;
+    }
+}
