@@ -80,6 +80,14 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<GetNodeStatus>(_ => Status());
         ReceiveAsync<DrainNode>(_ => DrainForLeave());
         ReceiveAsync<QueueFaulted>(Faulted);
+        // A service level changed on the control plane (issue 19): a queue is its attachment's id.
+        Receive<ApplyServiceLevel>(m =>
+        {
+            if (_queues.ContainsKey(m.AttachmentId))
+            {
+                _core.Tell(new SetQueueServiceLevel(m.AttachmentId, m.Level));
+            }
+        });
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -255,6 +263,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         var added = await Local<QueueAdded>(_core, new AddQueue(id, driver.Driver, ChannelGeometry.Default), r => r is QueueNotAdded n ? n.Reason : null,
             onFailure: () => _deviceQueues.Remove(id));
         _metrics.Track(id, deviceId, added.Counters);
+        _core.Tell(new SetQueueServiceLevel(id, view.Level ?? ServiceLevel.BestEffort));
         var g = added.Geometry;
         var handle = new AttachHandle(_node, added.ChannelPath, (int)ChannelLayout.AbiVersion, g.SqEntries, g.CqEntries, g.SlotCount, g.SlotSize);
         _queues[id] = new RealizedQueue(id, vmId, handle, requestId);
