@@ -55,9 +55,10 @@ public sealed record ControlPlane(IActorRef Devices, IActorRef Profiles, IActorR
         }
 
         var settings = ClusterShardingSettings.Create(system).WithRole(ControlRole);
-        var devices = sharding.Start(EntityTypes.Device, DeviceActor.Props, settings, extractor);
+        var rates = DeviceRates.From(system.Settings.Config);
+        var devices = sharding.Start(EntityTypes.Device, id => DeviceActor.Props(id, rates), settings, extractor);
         var profiles = sharding.Start(EntityTypes.Profile, ProfileActor.Props, settings, extractor);
-        var placement = system.ActorOf(CapacityReadModel.Props(ReadJournalId), "placement");
+        var placement = system.ActorOf(CapacityReadModel.Props(ReadJournalId, rates), "placement");
         var deps = new AttachmentDependencies(devices, profiles, placement, EntityAskTimeout);
         var attachments = sharding.Start(EntityTypes.Attachment, id => AttachmentActor.Props(id, deps), settings, extractor);
         var pipelines = sharding.Start(EntityTypes.Pipeline, id => PipelineActor.Props(id, attachments, EntityAskTimeout), settings, extractor);

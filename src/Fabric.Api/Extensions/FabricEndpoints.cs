@@ -3,6 +3,7 @@ using Fabric.Api.Hosting;
 using Fabric.Api.Http;
 using Fabric.Api.Profiles;
 using Fabric.Api.Requests;
+using Fabric.Messages.Attachments;
 using Fabric.Messages.Functions;
 using Fabric.Messages.Node;
 using Fabric.Messages.Operator;
@@ -25,6 +26,10 @@ public static class FabricEndpoints
         group.MapGet("/functions", Functions).WithSummary("The acceleration functions, their UUIDs (image_uuid, accel:bitstream_id) and traits");
         group.MapGet("/pipelines", ListPipelines).WithSummary("Pipelines (filter: accelerator_request=<uuid>)");
         group.MapPost("/pipelines", DefinePipeline).WithSummary("Define a pipeline on a bound accelerator request: {accelerator_request, name, stages}");
+        group.MapGet("/accelerator_requests/{uuid}/service_level", GetServiceLevel)
+            .WithSummary("An accelerator request's service level, as Fabric's profile keys (fabric:weight, fabric:committed_ops, ...)");
+        group.MapPut("/accelerator_requests/{uuid}/service_level", SetServiceLevel)
+            .WithSummary("Change an accelerator request's service level: the keys given change, the others stay; 409 when its device would oversell");
         group.MapGet("/dataplane/{hostname}", Dataplane).WithSummary("The dataplane of a compute node: its devices and queues with ops, errors and latency");
     }
 
@@ -113,6 +118,52 @@ public static class FabricEndpoints
                 ["latency_p99_ns"] = q.LatencyP99Nanos,
             }).ToArray()),
         });
+    }
+
+    private static async Task<IResult> GetServiceLevel(string uuid, HttpRequest request, FabricConnection fabric, ArqStore store)
+    {
+        Query.OnlyKnown(request);
+        var arq = await FindArq(uuid, store);
+        return JsonResults.Of(RenderLevel(arq.Uuid, (await fabric.Vim.GetAttachment(arq.AttachmentId)).Level));
+    }
+
+    private static async Task<IResult> SetServiceLevel(string uuid, HttpRequest request, FabricConnection fabric, ArqStore store)
+    {
+        Query.OnlyKnown(request);
+        var body = JsonBody.Object(await JsonBody.ReadAsync(request), "the service level");
+        if (body.Select(k => k.Key).FirstOrDefault(k => !ServiceLevelKeys.All.Contains(k)) is { } unknown)
+        {
+            throw ApiError.BadRequest($"the service level: '{unknown}' is not a Fabric key; Fabric's keys are {string.Join(", ", ServiceLevelKeys.All)}");
+        }
+
+        var keys = body.Select(k => new KeyValuePair<string, string>(k.Key, k.Value is JsonValue v && v.GetValueKind() is System.Text.Json.JsonValueKind.String or System.Text.Json.JsonValueKind.Number
+            ? (v.GetValueKind() == System.Text.Json.JsonValueKind.String ? v.GetValue<string>() : v.ToJsonString())
+            : throw ApiError.BadRequest($"the service level: '{k.Key}' must be a string or a number, not {JsonBody.Kind(k.Value)}"))).ToArray();
+        if (keys.Length == 0)
+        {
+            throw ApiError.BadRequest($"the service level: name at least one of {string.Join(", ", ServiceLevelKeys.All)}");
+        }
+
+        var arq = await FindArq(uuid, store);
+        var current = (await fabric.Vim.GetAttachment(arq.AttachmentId)).Level;
+        var (level, problem) = ServiceLevelKeys.Parse(keys, current);
+        if (problem is not null)
+        {
+            throw ApiError.BadRequest($"the service level: {problem}");
+        }
+
+        return JsonResults.Of(RenderLevel(arq.Uuid, (await fabric.Vim.SetServiceLevel(arq.AttachmentId, level!)).Level));
+    }
+
+    private static JsonObject RenderLevel(string uuid, ServiceLevel? level)
+    {
+        var keys = new JsonObject();
+        foreach (var (key, value) in ServiceLevelKeys.ToKeys(level ?? ServiceLevel.BestEffort))
+        {
+            keys[key] = value;
+        }
+
+        return new JsonObject { ["accelerator_request"] = uuid, ["service_level"] = keys };
     }
 
     private static async Task<Arq> FindArq(string uuid, ArqStore store)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Fabric.Api.Hosting;
 using Fabric.Api.Http;
+using Fabric.Messages.Attachments;
 using Fabric.Messages.Errors;
 using Fabric.Messages.Profiles;
 using Fabric.Vim.Client;
@@ -76,7 +77,7 @@ public sealed partial class DeviceProfiles(FabricConnection fabric)
         return (await List()).FirstOrDefault(p => UuidOf(p.Name) == canonical);
     }
 
-    public async Task<ProfileView> Create(string name, IReadOnlyList<ProfileGroup> groups, string? project = null)
+    public async Task<ProfileView> Create(string name, IReadOnlyList<ProfileGroup> groups, string? project = null, ServiceLevel? level = null)
     {
         if (groups.Count > MaxGroups)
         {
@@ -92,7 +93,7 @@ public sealed partial class DeviceProfiles(FabricConnection fabric)
         ProfileView view;
         try
         {
-            view = await fabric.Vim.CreateProfile(name, groups.ToArray(), project: project);
+            view = await fabric.Vim.CreateProfile(name, groups.ToArray(), project: project, level: level);
         }
         catch (FabricRejectedException ex) when (ex.Rejected.Reason == RejectReason.AlreadyExists)
         {

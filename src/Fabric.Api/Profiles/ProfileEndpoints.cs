@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Fabric.Api.Auth;
 using Fabric.Api.Http;
+using Fabric.Messages.Attachments;
 using Fabric.Messages.Profiles;
 
 namespace Fabric.Api.Profiles;
@@ -63,7 +64,8 @@ public static class ProfileEndpoints
         }
 
         var groups = ProfileGroups.Parse(item["groups"], name);
-        var created = await profiles.Create(name, groups, Caller.Of(request.HttpContext).OwnerProject);
+        var level = ProfileGroups.Level(item["groups"], name);
+        var created = await profiles.Create(name, groups, Caller.Of(request.HttpContext).OwnerProject, level);
         return JsonResults.Of(Render(request, created), StatusCodes.Status201Created);
     }
 
@@ -116,12 +118,22 @@ public static class ProfileEndpoints
     public static JsonObject Render(HttpRequest request, ProfileView profile)
     {
         var uuid = DeviceProfiles.UuidOf(profile.Name);
+        var groups = profile.Groups.Select(ProfileGroups.Render).ToArray();
+        if (profile.Level is { } level && groups.Length > 0)
+        {
+            // Fabric's keys in the first group, every one of them: what the profile's requests get.
+            foreach (var (key, value) in ServiceLevelKeys.ToKeys(level))
+            {
+                groups[0][key] = value;
+            }
+        }
+
         return new JsonObject
         {
             ["name"] = profile.Name,
             ["uuid"] = uuid,
             ["description"] = "",
-            ["groups"] = new JsonArray(profile.Groups.Select(g => (JsonNode)ProfileGroups.Render(g)).ToArray()),
+            ["groups"] = new JsonArray(groups.Select(g => (JsonNode)g).ToArray()),
             ["project_id"] = profile.Project,
             ["created_at"] = null,
             ["updated_at"] = null,

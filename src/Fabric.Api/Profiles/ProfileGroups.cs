@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Fabric.Api.Http;
+using Fabric.Messages.Attachments;
 using Fabric.Messages.Functions;
 using Fabric.Messages.Placement;
 using Fabric.Messages.Profiles;
@@ -120,9 +121,13 @@ public static partial class ProfileGroups
                     throw ApiError.BadRequest($"{where}: {AttachTypeKey} must be one of {string.Join(", ", DeviceTraits.AttachTypes)}, not '{attach}'");
                 }
             }
+            else if (ServiceLevelKeys.IsKey(key))
+            {
+                // Fabric's service level keys: the profile's, read by Level.
+            }
             else if (!key.StartsWith("accel:", StringComparison.Ordinal))
             {
-                throw ApiError.BadRequest($"{where}: Device profile group keys must be of the form ^(resources:|trait:|accel:), not '{rawKey}'");
+                throw ApiError.BadRequest($"{where}: Device profile group keys must be of the form ^(resources:|trait:|accel:|fabric:), not '{rawKey}'");
             }
 
             // Other accel:* keys are Cyborg's driver hints (bitstream names, ...): taken, as Cyborg takes them, and not kept.
@@ -152,6 +157,34 @@ public static partial class ProfileGroups
             ? new ProfileGroup(named, amount)
             : new ConstrainedGroup(named, amount, classes.Distinct().ToArray(), required.Count > 0 ? required.ToArray() : null,
                 forbidden.Count > 0 ? forbidden.ToArray() : null, attach);
+    }
+
+    /// <summary>
+    /// The service level Fabric's keys in the groups make (<c>fabric:weight</c>, ..., docs/service-levels.md), or null when
+    /// they name none. An attachment binds to one device and has one level: each key may appear in one group only.
+    /// </summary>
+    public static ServiceLevel? Level(JsonNode? node, string profile)
+    {
+        var keys = new List<KeyValuePair<string, string>>();
+        foreach (var (group, i) in JsonBody.Array(node, $"device profile {profile}: 'groups'").Select((g, i) => (g, i)))
+        {
+            foreach (var (rawKey, value) in JsonBody.Object(group, $"device profile {profile}, group {i}").Where(k => ServiceLevelKeys.IsKey(k.Key.Trim())))
+            {
+                var key = rawKey.Trim();
+                if (keys.Any(k => k.Key == key))
+                {
+                    throw ApiError.BadRequest($"device profile {profile}, group {i}: {key} is given in more than one group; an accelerator request has one service level");
+                }
+
+                var text = value is JsonValue v && v.GetValueKind() is JsonValueKind.String or JsonValueKind.Number
+                    ? (v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : v.ToJsonString())
+                    : throw ApiError.BadRequest($"device profile {profile}, group {i}, '{rawKey}' must be a string, not {JsonBody.Kind(value)}");
+                keys.Add(new(key, text));
+            }
+        }
+
+        var (level, problem) = ServiceLevelKeys.Parse(keys);
+        return problem is null ? level : throw ApiError.BadRequest($"device profile {profile}: {problem}");
     }
 
     [GeneratedRegex("^[A-Z0-9_]{1,255}$")]

@@ -10,7 +10,7 @@ public static class AttachmentsCommands
 {
     public static Command Create(CmdContext cmd)
     {
-        var attachments = new Command("attachments", "accelerator requests: list, show");
+        var attachments = new Command("attachments", "accelerator requests: list, show, set-service-level");
 
         var vm = new Option<string?>("--vm") { Description = "only this VM's attachments" };
         var list = new Command("list", "attachments with their VM, state, host, device and channel") { vm };
@@ -32,6 +32,7 @@ public static class AttachmentsCommands
 
         attachments.Subcommands.Add(list);
         attachments.Subcommands.Add(show);
+        attachments.Subcommands.Add(ServiceLevelCommand.Create(cmd.Run, cmd.Fail, (json, view) => Show(cmd, json, [view])));
         return attachments;
     }
 

@@ -95,6 +95,8 @@ public static class CmdTables
         table.AddRow("health", d.Health == DeviceHealth.Healthy ? "[green]Healthy[/]" : $"[red]{d.Health}[/] {Markup.Escape(d.HealthReason)}");
         table.AddRow("enabled", d.Enabled ? "yes" : "[yellow]no[/] (maintenance)");
         table.AddRow("queue pairs", $"{d.ReservedQueuePairs} used of {d.CapacityQueuePairs}");
+        table.AddRow("committed ops/s", $"{d.CommittedOps} of {d.CapacityOps}");
+        table.AddRow("committed bytes/s", $"{d.CommittedBytes} of {d.CapacityBytes}");
         table.AddRow("functions", Markup.Escape(string.Join(" ", d.Functions)));
         table.AddRow("traits", Markup.Escape(string.Join(" ", d.Traits ?? [])));
         table.AddRow("operator traits", (d.CustomTraits ?? []).Count == 0 ? "-" : Markup.Escape(string.Join(" ", d.CustomTraits!)));

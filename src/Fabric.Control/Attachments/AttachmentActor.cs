@@ -185,6 +185,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
             BindStarted(BindMetrics.Rebind);
             PersistEvents([new AttachmentRebindStarted(EntityId, cmd.Host, cmd.Reason ?? "", cmd.RequestId)], Continue);
         });
+        Command<SetAttachmentServiceLevel>(SetServiceLevel);
         Command<MarkAttached>(cmd => Decide(cmd, State.Decide(cmd)));
         Command<DetachAttachment>(cmd => Decide(cmd, State.Decide(cmd)));
         Command<FailAttachment>(cmd => Decide(cmd, State.Decide(cmd)));
@@ -216,6 +217,27 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
                 Continue();
             }
         });
+    }
+
+    /// <summary>A bound attachment's device commits the new rates first (it refuses to oversell); then the level is journaled.</summary>
+    private void SetServiceLevel(SetAttachmentServiceLevel cmd)
+    {
+        if (AnsweredBefore(cmd))
+        {
+            return;
+        }
+
+        var decision = State.Decide(cmd);
+        if (decision.IsRejected || decision.Events.Count == 0 || State.HeldDevice is not { } deviceId)
+        {
+            Carry(decision, ReplyView);
+            return;
+        }
+
+        StartSaga(cmd.RequestId);
+        var commit = new CommitRates(deviceId, EntityId, cmd.Level.CommittedOpsPerSecond, cmd.Level.CommittedBytesPerSecond, $"{cmd.RequestId}:rates:{deviceId}");
+        _deps.Devices.Ask<object>(commit, _deps.AskTimeout)
+            .PipeTo(Self, success: r => new RatesOutcome(decision, r), failure: ex => new RatesOutcome(decision, TimedOut("device " + deviceId, ex)));
     }
 
     private void Decide(IFabricCommand cmd, Decision decision)
@@ -318,6 +340,20 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
             Timers.StartSingleTimer(ResumeSaga.Instance, ResumeSaga.Instance, ReleaseRetryDelay);
             Finish();
         });
+        Command<RatesOutcome>(msg =>
+        {
+            if (msg.Reply is DeviceView device)
+            {
+                _deps.Placement.Tell(new CapacityObserved(device));
+                PersistEvents(msg.Decision.Events, Finish);
+                return;
+            }
+
+            var refusal = msg.Reply as Rejected ?? new Rejected(RejectReason.Timeout, $"unexpected answer {msg.Reply.GetType().Name}");
+            _requester.Tell(new Rejected(refusal.Reason, $"attachment {EntityId}: the service level was not changed: {refusal.Message}"));
+            _requester = ActorRefs.Nobody;
+            Finish();
+        });
         Command<ResumeSaga>(_ => { });
         CommandAny(_ => Stash.Stash());
     }
@@ -369,7 +405,9 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
             .Concat(State.ReleasePending)
             .Concat(State.Status == AttachmentStatus.Rebinding && State.DeviceId is { } current ? [current] : Array.Empty<string>())
             .ToArray();
-        _deps.Placement.Ask<Candidates>(new FindCandidates(State.Functions, State.QueuePairs, host, exclude, State.Groups), _deps.AskTimeout)
+        var level = State.Level ?? ServiceLevel.BestEffort;
+        var query = new FindCandidates(State.Functions, State.QueuePairs, host, exclude, State.Groups, level.CommittedOpsPerSecond, level.CommittedBytesPerSecond);
+        _deps.Placement.Ask<Candidates>(query, _deps.AskTimeout)
             .PipeTo(Self, success: c => new CandidatesFound(c.DeviceIds, host, c.NoneBecause), failure: _ => new CandidatesFound([], host, null));
     }
 
@@ -396,13 +434,23 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         var message = _noneBecause is not null && _lastRefusal.Length == 0
             ? $"no device {where} matches: {_noneBecause}"
             : $"no device {where} {(State.Functions.Count > 0 ? "runs " + string.Join(", ", State.Functions) : "of the groups' traits")} with {State.QueuePairs} free queue pair(s)"
+                + Uncommitted()
                 + (_lastRefusal.Length > 0 ? $" (last refusal: {_lastRefusal})" : "");
         PersistEvents([new AttachmentBindFailed(EntityId, RejectReason.NoCapacity, message, _requestId)], Continue);
     }
 
+    /// <summary>What a device must still be able to commit, for a failed bind's message.</summary>
+    private string Uncommitted()
+    {
+        var l = State.Level ?? ServiceLevel.BestEffort;
+        var rates = new[] { l.CommittedOpsPerSecond > 0 ? $"{l.CommittedOpsPerSecond} ops/s" : null, l.CommittedBytesPerSecond > 0 ? $"{l.CommittedBytesPerSecond} bytes/s" : null }
+            .OfType<string>().ToArray();
+        return rates.Length == 0 ? "" : $" and {string.Join(" and ", rates)} not yet committed";
+    }
+
     private void Reserve(string deviceId)
     {
-        var reserve = new ReserveCapacity(deviceId, EntityId, State.Functions.ToArray(), State.QueuePairs, $"{_requestId}:reserve:{deviceId}");
+        var reserve = State.Reservation(deviceId, $"{_requestId}:reserve:{deviceId}");
         _deps.Devices.Ask<object>(reserve, _deps.AskTimeout)
             .PipeTo(Self, success: r => new ReserveOutcome(deviceId, r), failure: ex => new ReserveOutcome(deviceId, TimedOut("device " + deviceId, ex)));
     }
@@ -449,6 +497,8 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
     private sealed record ReserveOutcome(string DeviceId, object Reply);
 
     private sealed record ReleaseOutcome(string DeviceId, object Reply);
+
+    private sealed record RatesOutcome(Decision Decision, object Reply);
 
     private sealed record ResumeSaga
     {

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Fabric.Control.Entities;
 using Fabric.Messages;
 using Fabric.Messages.Attachments;
+using Fabric.Messages.Devices;
 using Fabric.Messages.Errors;
 using Fabric.Messages.Profiles;
 
@@ -31,7 +32,8 @@ public sealed partial record AttachmentState(
     string? FailureMessage,
     RequestLog Requests,
     BindRequest? BindRequest = null,
-    string? Project = null) : IFabricMessage
+    string? Project = null,
+    ServiceLevel? Level = null) : IFabricMessage
 {
     public static AttachmentState Empty(string attachmentId) => new(
         attachmentId, false, "", "", [], AttachmentStatus.Initial, null, null, [], null, null, null,
@@ -46,7 +48,39 @@ public sealed partial record AttachmentState(
 
     public AttachmentView ToView() => new(
         AttachmentId, VmId, Profile, Status, Groups.ToArray(), DeviceId, Host, DeviceFunctions.ToArray(), Handle,
-        FailureReason, FailureMessage, BindRequest, Project);
+        FailureReason, FailureMessage, BindRequest, Project, Level);
+
+    /// <summary>The device a reservation is held on (or may be, mid-bind): the one that must commit a changed level's rates.</summary>
+    public string? HeldDevice => Status is AttachmentStatus.Bound or AttachmentStatus.Attached or AttachmentStatus.Detached or AttachmentStatus.Failed
+        ? DeviceId
+        : null;
+
+    /// <summary>The reservation to ask a device for: queue pairs, and the level's committed rates when it has any.</summary>
+    public ReserveCapacity Reservation(string deviceId, string requestId) =>
+        Level is { } l && (l.CommittedOpsPerSecond > 0 || l.CommittedBytesPerSecond > 0)
+            ? new ReserveCommittedCapacity(deviceId, AttachmentId, Functions.ToArray(), QueuePairs, requestId, l.CommittedOpsPerSecond, l.CommittedBytesPerSecond)
+            : new ReserveCapacity(deviceId, AttachmentId, Functions.ToArray(), QueuePairs, requestId);
+
+    /// <summary>
+    /// A new service level: checked here; when <see cref="HeldDevice"/> is set, its device must commit the rates before the
+    /// event is written (the actor asks it). The same level again is no change.
+    /// </summary>
+    public Decision Decide(SetAttachmentServiceLevel cmd)
+    {
+        if (Missing() is { } missing)
+        {
+            return new Decision([], missing);
+        }
+
+        if (ServiceLevelKeys.Problem(cmd.Level) is { } problem)
+        {
+            return Decision.Reject(RejectReason.InvalidArgument, $"attachment {AttachmentId}: service level: {problem}");
+        }
+
+        return (Level ?? ServiceLevel.BestEffort) == cmd.Level
+            ? Decision.Unchanged
+            : Decision.Persist(new AttachmentServiceLevelSet(AttachmentId, cmd.Level, cmd.RequestId));
+    }
 
     /// <summary>Checks that need no other entity; the profile lookup comes after.</summary>
     public Decision Validate(CreateAttachment cmd)
@@ -83,12 +117,27 @@ public sealed partial record AttachmentState(
         return Decision.Unchanged;
     }
 
-    public Decision Decide(CreateAttachment cmd, ProfileView profile) =>
-        Exists ? Validate(cmd)
-        : cmd.Project is { Length: > 0 } project
-            ? Decision.Persist(new AttachmentCreated(cmd.AttachmentId, cmd.VmId, profile.Name, profile.Groups.ToArray(), cmd.RequestId),
-                new AttachmentProjectSet(cmd.AttachmentId, project, cmd.RequestId))
-            : Decision.Persist(new AttachmentCreated(cmd.AttachmentId, cmd.VmId, profile.Name, profile.Groups.ToArray(), cmd.RequestId));
+    public Decision Decide(CreateAttachment cmd, ProfileView profile)
+    {
+        if (Exists)
+        {
+            return Validate(cmd);
+        }
+
+        var events = new List<IFabricEvent> { new AttachmentCreated(cmd.AttachmentId, cmd.VmId, profile.Name, profile.Groups.ToArray(), cmd.RequestId) };
+        if (cmd.Project is { Length: > 0 } project)
+        {
+            events.Add(new AttachmentProjectSet(cmd.AttachmentId, project, cmd.RequestId));
+        }
+
+        // The profile's level is copied in, like its groups: a later change of either is the attachment's own.
+        if (profile.Level is { } level)
+        {
+            events.Add(new AttachmentServiceLevelSet(cmd.AttachmentId, level, cmd.RequestId));
+        }
+
+        return new Decision(events, null);
+    }
 
     /// <summary>Whether a bind may start; a started bind writes its events as it goes.</summary>
     public Rejected? CanBind(BindAttachment cmd)
@@ -226,6 +275,7 @@ public sealed partial record AttachmentState(
             Exists = true, VmId = c.VmId, Profile = c.Profile, Groups = [.. c.Groups], Status = AttachmentStatus.Initial,
         },
         AttachmentProjectSet p => this with { Project = p.Project },
+        AttachmentServiceLevelSet l => this with { Level = l.Level },
         AttachmentDeviceChosen c => this with
         {
             PendingDevice = c.DeviceId,

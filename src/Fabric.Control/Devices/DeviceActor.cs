@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Fabric.Control.Entities;
 using Fabric.Control.Events;
+using Fabric.Control.Placement;
 using Fabric.Messages.Vim;
 using Fabric.Messages;
 using Fabric.Messages.Devices;
@@ -16,22 +17,26 @@ public sealed class DeviceActor : FabricEntity<DeviceState>
 
     private static readonly IReadOnlySet<string> Tags = new HashSet<string> { Tag };
 
-    public DeviceActor(string deviceId)
+    private readonly DeviceRates _rates;
+
+    public DeviceActor(string deviceId, DeviceRates rates)
         : base(EntityTypes.Device, deviceId, DeviceState.Empty(deviceId))
     {
-        Command<RegisterDevice>(cmd => Decide(cmd, State.Decide(cmd), state => state.ToView()));
-        Command<SetDeviceHealth>(cmd => Decide(cmd, State.Decide(cmd), state => state.ToView()));
-        Command<SetDeviceEnabled>(cmd => Decide(cmd, State.Decide(cmd), state => state.ToView()));
-        Command<SetDeviceTraits>(cmd => Decide(cmd, State.Decide(cmd), state => state.ToView()));
-        Command<ReserveCapacity>(cmd => Decide(cmd, State.Decide(cmd), state =>
-            new CapacityReserved(cmd.AttachmentId, state.Holders[cmd.AttachmentId], state.ToView())));
+        _rates = rates;
+        Command<RegisterDevice>(cmd => Decide(cmd, State.Decide(cmd), View));
+        Command<SetDeviceHealth>(cmd => Decide(cmd, State.Decide(cmd), View));
+        Command<SetDeviceEnabled>(cmd => Decide(cmd, State.Decide(cmd), View));
+        Command<SetDeviceTraits>(cmd => Decide(cmd, State.Decide(cmd), View));
+        Command<ReserveCapacity>(cmd => Decide(cmd, State.Decide(cmd, Rates), state =>
+            new CapacityReserved(cmd.AttachmentId, state.Holders[cmd.AttachmentId], View(state))));
+        Command<CommitRates>(cmd => Decide(cmd, State.Decide(cmd, Rates), View));
         Command<ReleaseCapacity>(cmd =>
         {
             var held = State.Holders.GetValueOrDefault(cmd.AttachmentId);
-            Decide(cmd, State.Decide(cmd), state => new CapacityReleased(cmd.AttachmentId, held, state.ToView()));
+            Decide(cmd, State.Decide(cmd), state => new CapacityReleased(cmd.AttachmentId, held, View(state)));
         });
         Command<GetDevice>(_ => ReplyWhenDurable(State.Registered
-            ? State.ToView()
+            ? View(State)
             : new Messages.Errors.Rejected(Messages.Errors.RejectReason.NotFound, $"device {EntityId} is not registered")));
     }
 
@@ -49,7 +54,14 @@ public sealed class DeviceActor : FabricEntity<DeviceState>
         }
     }
 
-    public static Props Props(string deviceId) => Akka.Actor.Props.Create<DeviceActor>(deviceId);
+    public static Props Props(string deviceId) => Props(deviceId, DeviceRates.Defaults);
+
+    public static Props Props(string deviceId, DeviceRates rates) => Akka.Actor.Props.Create<DeviceActor>(deviceId, rates);
+
+    /// <summary>What this device can commit (by its type and functions, which a registration may change).</summary>
+    private RateCapacity Rates => State.RatesOf(_rates);
+
+    private DeviceView View(DeviceState state) => state.ToView(state.RatesOf(_rates));
 
     protected override DeviceState Apply(DeviceState state, IFabricEvent e) => state.Apply(e);
 
@@ -73,9 +85,9 @@ public sealed class DeviceActor : FabricEntity<DeviceState>
 
     protected override object ReplyFor(DeviceState state, IFabricEvent e) => e switch
     {
-        DeviceCapacityReserved r => new CapacityReserved(r.AttachmentId, r.QueuePairs, state.ToView()),
-        DeviceCapacityReleased r => new CapacityReleased(r.AttachmentId, r.QueuePairs, state.ToView()),
-        _ => state.ToView(),
+        DeviceCapacityReserved r => new CapacityReserved(r.AttachmentId, r.QueuePairs, View(state)),
+        DeviceCapacityReleased r => new CapacityReleased(r.AttachmentId, r.QueuePairs, View(state)),
+        _ => View(state),
     };
 
     protected override IReadOnlySet<string> TagsOf(IFabricEvent e) => Tags;

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Fabric.Control.Entities;
+using Fabric.Control.Placement;
 using Fabric.Messages;
 using Fabric.Messages.Devices;
 using Fabric.Messages.Errors;
@@ -34,6 +35,16 @@ public record DeviceState(
     /// <summary>The operator's traits.</summary>
     public virtual ImmutableSortedSet<string>? CustomTraits => null;
 
+    /// <summary>Ops/s committed to each holder that has some; a <see cref="RatedDeviceState"/> holds them.</summary>
+    public virtual ImmutableDictionary<string, long>? OpsHeld => null;
+
+    /// <summary>Payload bytes/s committed to each holder that has some.</summary>
+    public virtual ImmutableDictionary<string, long>? BytesHeld => null;
+
+    public long CommittedOps => OpsHeld?.Values.Sum() ?? 0;
+
+    public long CommittedBytes => BytesHeld?.Values.Sum() ?? 0;
+
     public const int MaxCapacity = 65536;
     public const int MaxTraits = 64;
 
@@ -50,10 +61,22 @@ public record DeviceState(
     /// <summary>Every trait placement matches (<see cref="DeviceTraits.Effective"/>).</summary>
     public IReadOnlyList<string> Traits => DeviceTraits.Effective(Type, Functions, HostTraits, CustomTraits);
 
-    public DeviceView ToView() => new TraitedDeviceView(
-        DeviceId, Node, Type, Functions.ToArray(), Capacity, Reserved, Health, HealthReason,
-        Holders.ToImmutableSortedDictionary(StringComparer.Ordinal), Enabled, Revision,
-        Traits, (CustomTraits ?? []).ToArray(), DeviceTraits.ResourceClassesOf(Type));
+    /// <summary>The view; with <paramref name="rates"/> (what the device can commit) it shows committed against capacity.</summary>
+    public DeviceView ToView(RateCapacity? rates = null)
+    {
+        var holders = Holders.ToImmutableSortedDictionary(StringComparer.Ordinal);
+        var custom = (CustomTraits ?? []).ToArray();
+        return rates is null
+            ? new TraitedDeviceView(DeviceId, Node, Type, Functions.ToArray(), Capacity, Reserved, Health, HealthReason, holders, Enabled, Revision,
+                Traits, custom, DeviceTraits.ResourceClassesOf(Type))
+            : new RatedDeviceView(DeviceId, Node, Type, Functions.ToArray(), Capacity, Reserved, Health, HealthReason, holders, Enabled, Revision,
+                Traits, custom, DeviceTraits.ResourceClassesOf(Type), rates.Ops, rates.Bytes,
+                (OpsHeld ?? ImmutableDictionary<string, long>.Empty).ToImmutableSortedDictionary(StringComparer.Ordinal),
+                (BytesHeld ?? ImmutableDictionary<string, long>.Empty).ToImmutableSortedDictionary(StringComparer.Ordinal));
+    }
+
+    /// <summary>What this device can commit, by the configuration.</summary>
+    public RateCapacity RatesOf(DeviceRates rates) => rates.For(Type, Functions);
 
     public Decision Decide(RegisterDevice cmd)
     {
@@ -148,7 +171,8 @@ public record DeviceState(
             : Decision.Persist(new DeviceHealthChanged(DeviceId, cmd.Health, cmd.Reason ?? "", cmd.RequestId));
     }
 
-    public Decision Decide(ReserveCapacity cmd)
+    /// <summary>A reservation: queue pairs, and the rates it commits (refused when they would oversell <paramref name="rates"/>).</summary>
+    public Decision Decide(ReserveCapacity cmd, RateCapacity? rates = null)
     {
         if (!Registered)
         {
@@ -186,7 +210,70 @@ public record DeviceState(
                 $"device {DeviceId}: {Free} of {Capacity} queue pairs free, {cmd.QueuePairs} asked");
         }
 
-        return Decision.Persist(new DeviceCapacityReserved(DeviceId, cmd.AttachmentId, cmd.QueuePairs, cmd.RequestId));
+        if (cmd.CommittedOps < 0 || cmd.CommittedBytes < 0)
+        {
+            return Decision.Reject(RejectReason.InvalidArgument, $"device {DeviceId}: committed rates cannot be negative");
+        }
+
+        if (Oversold(cmd.AttachmentId, cmd.CommittedOps, cmd.CommittedBytes, rates) is { } oversold)
+        {
+            return Decision.Reject(RejectReason.NoCapacity, oversold);
+        }
+
+        var reserved = new DeviceCapacityReserved(DeviceId, cmd.AttachmentId, cmd.QueuePairs, cmd.RequestId);
+        // The rates first: a command's reply is the state after its last event, a reservation's CapacityReserved.
+        return cmd.CommittedOps > 0 || cmd.CommittedBytes > 0
+            ? Decision.Persist(new DeviceRatesCommitted(DeviceId, cmd.AttachmentId, cmd.CommittedOps, cmd.CommittedBytes, cmd.RequestId), reserved)
+            : Decision.Persist(reserved);
+    }
+
+    /// <summary>New rates for a holder (a service level changed on a running attachment); its old rates count as free.</summary>
+    public Decision Decide(CommitRates cmd, RateCapacity? rates = null)
+    {
+        if (!Registered)
+        {
+            return NotRegistered();
+        }
+
+        if (cmd.Ops < 0 || cmd.Bytes < 0)
+        {
+            return Decision.Reject(RejectReason.InvalidArgument, $"device {DeviceId}: committed rates cannot be negative");
+        }
+
+        if (!Holders.ContainsKey(cmd.AttachmentId ?? ""))
+        {
+            return Decision.Reject(RejectReason.IllegalState, $"device {DeviceId}: attachment {cmd.AttachmentId} holds nothing here; bind it first");
+        }
+
+        if (OpsHeld?.GetValueOrDefault(cmd.AttachmentId!) == cmd.Ops && BytesHeld?.GetValueOrDefault(cmd.AttachmentId!) == cmd.Bytes
+            || (cmd.Ops == 0 && cmd.Bytes == 0 && OpsHeld?.ContainsKey(cmd.AttachmentId!) != true && BytesHeld?.ContainsKey(cmd.AttachmentId!) != true))
+        {
+            return Decision.Unchanged;
+        }
+
+        return Oversold(cmd.AttachmentId!, cmd.Ops, cmd.Bytes, rates) is { } oversold
+            ? Decision.Reject(RejectReason.NoCapacity, oversold)
+            : Decision.Persist(new DeviceRatesCommitted(DeviceId, cmd.AttachmentId!, cmd.Ops, cmd.Bytes, cmd.RequestId));
+    }
+
+    /// <summary>Why committing these rates to <paramref name="attachmentId"/> would oversell the device, or null (the holder's own count as free).</summary>
+    public string? Oversold(string attachmentId, long ops, long bytes, RateCapacity? rates)
+    {
+        if (rates is null)
+        {
+            return null;
+        }
+
+        var otherOps = CommittedOps - (OpsHeld?.GetValueOrDefault(attachmentId) ?? 0);
+        var otherBytes = CommittedBytes - (BytesHeld?.GetValueOrDefault(attachmentId) ?? 0);
+        if (ops > 0 && otherOps + ops > rates.Ops)
+        {
+            return $"device {DeviceId}: {otherOps} of {rates.Ops} ops/s are committed to others, {ops} more would oversell it";
+        }
+
+        return bytes > 0 && otherBytes + bytes > rates.Bytes
+            ? $"device {DeviceId}: {otherBytes} of {rates.Bytes} bytes/s are committed to others, {bytes} more would oversell it"
+            : null;
     }
 
     /// <summary>Operator traits: Placement's custom trait names; <c>CUSTOM_FABRIC_*</c> are Fabric's own and derived, never set.</summary>
@@ -244,14 +331,29 @@ public record DeviceState(
             Functions = r.Functions.ToImmutableSortedSet(StringComparer.Ordinal),
             Capacity = r.CapacityQueuePairs,
         },
-        DeviceHostTraitsChanged h => new TraitedDeviceState(this, h.Traits.ToImmutableSortedSet(StringComparer.Ordinal), CustomTraits),
-        DeviceTraitsChanged t => new TraitedDeviceState(this, HostTraits, t.CustomTraits.ToImmutableSortedSet(StringComparer.Ordinal)),
+        DeviceHostTraitsChanged h => WithTraits(h.Traits.ToImmutableSortedSet(StringComparer.Ordinal), CustomTraits),
+        DeviceTraitsChanged t => WithTraits(HostTraits, t.CustomTraits.ToImmutableSortedSet(StringComparer.Ordinal)),
         DeviceHealthChanged h => this with { Health = h.Health, HealthReason = h.Reason },
         DeviceEnabledChanged en => this with { Enabled = en.Enabled, DisabledReason = en.Enabled ? "" : en.Reason },
         DeviceCapacityReserved r => this with { Holders = Holders.SetItem(r.AttachmentId, r.QueuePairs) },
-        DeviceCapacityReleased r => this with { Holders = Holders.Remove(r.AttachmentId) },
+        DeviceCapacityReleased r => (OpsHeld?.ContainsKey(r.AttachmentId) == true || BytesHeld?.ContainsKey(r.AttachmentId) == true
+            ? WithRates(r.AttachmentId, 0, 0)
+            : this) with { Holders = Holders.Remove(r.AttachmentId) },
+        DeviceRatesCommitted c => WithRates(c.AttachmentId, c.Ops, c.Bytes),
         _ => this,
     };
+
+    /// <summary>This state with other traits; a <see cref="RatedDeviceState"/> keeps its rates.</summary>
+    protected virtual DeviceState WithTraits(ImmutableSortedSet<string>? host, ImmutableSortedSet<string>? custom) =>
+        new TraitedDeviceState(this, host, custom);
+
+    private DeviceState WithRates(string attachmentId, long ops, long bytes)
+    {
+        static ImmutableDictionary<string, long> Set(ImmutableDictionary<string, long>? held, string id, long rate) =>
+            rate > 0 ? (held ?? ImmutableDictionary<string, long>.Empty).SetItem(id, rate) : (held ?? ImmutableDictionary<string, long>.Empty).Remove(id);
+
+        return new RatedDeviceState(this, HostTraits, CustomTraits, Set(OpsHeld, attachmentId, ops), Set(BytesHeld, attachmentId, bytes));
+    }
 
     private Decision NotRegistered() =>
         Decision.Reject(RejectReason.NotFound, $"device {DeviceId} is not registered");

@@ -55,6 +55,7 @@ public sealed class OperatorGateway : ReceiveActor
         Receive<SetDeviceEnabled>(m => Relay(_control.Devices, m));
         Receive<SetDeviceTraits>(m => Relay(_control.Devices, m));
         Receive<GetAttachment>(m => Relay(_control.Attachments, m));
+        Receive<SetAttachmentServiceLevel>(m => Reply(ServiceLevelChange.Apply(Context.System, _control.Attachments, ComputeNodes(), m, Timeout), "service level"));
         Receive<GetPipeline>(m => Relay(_control.Pipelines, m));
 
         Receive<ListDevices>(q => Reply(GatewayLists.Devices(_control, q, _budget, Timeout), "devices"));

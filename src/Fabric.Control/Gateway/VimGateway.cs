@@ -55,6 +55,8 @@ public sealed class VimGateway : ReceiveActor
         Receive<FailAttachment>(m => Relay(_control.Attachments, m));
         Receive<RequestBind>(m => Relay(_control.Attachments, m));
         Receive<MarkBindReported>(m => Relay(_control.Attachments, m));
+        Receive<SetAttachmentServiceLevel>(m => Reply(ServiceLevelChange.Apply(Context.System, _control.Attachments,
+            new Dictionary<string, Address>(_computeNodes, StringComparer.Ordinal), m, Timeout), "service level"));
         Receive<GetDevice>(m => Relay(_control.Devices, m));
         Receive<SetDeviceEnabled>(m => Relay(_control.Devices, m));
         Receive<SetDeviceTraits>(m => Relay(_control.Devices, m));

@@ -34,6 +34,15 @@ public sealed class CapacityIndex
     // The operator's traits of each device: a registration (which carries the host's) keeps them.
     private readonly Dictionary<string, IReadOnlyList<string>> _customTraits = new(StringComparer.Ordinal);
 
+    // Rates committed to each holder of each device (issue 19), and what devices can commit.
+    private readonly Dictionary<string, Dictionary<string, (long Ops, long Bytes)>> _rates = new(StringComparer.Ordinal);
+    private readonly DeviceRates _deviceRates;
+
+    public CapacityIndex(DeviceRates? deviceRates = null)
+    {
+        _deviceRates = deviceRates ?? DeviceRates.Defaults;
+    }
+
     public int Count => _devices.Count;
 
     public IReadOnlyList<DeviceCapacity> Devices => _devices.Values.OrderBy(d => d.DeviceId, StringComparer.Ordinal).ToArray();
@@ -61,6 +70,7 @@ public sealed class CapacityIndex
                     known?.Health ?? DeviceHealth.Healthy, known?.Enabled ?? true,
                     DeviceTraits.Effective(r.Type, r.Functions, _hostFacts.GetValueOrDefault(r.DeviceId).Traits, _customTraits.GetValueOrDefault(r.DeviceId)),
                     DeviceTraits.ResourceClassesOf(r.Type));
+                _devices[r.DeviceId] = WithRates(_devices[r.DeviceId], _deviceRates.For(r.Type, r.Functions));
                 _hostFacts[r.DeviceId] = (r.Type, _hostFacts.GetValueOrDefault(r.DeviceId).Traits);
                 break;
             case DeviceHostTraitsChanged h when _devices.TryGetValue(h.DeviceId, out var d):
@@ -84,7 +94,12 @@ public sealed class CapacityIndex
                 break;
             case DeviceCapacityReleased r when _devices.TryGetValue(r.DeviceId, out var d):
                 HoldersOf(r.DeviceId).Remove(r.AttachmentId);
-                _devices[r.DeviceId] = d with { Reserved = HoldersOf(r.DeviceId).Values.Sum() };
+                RatesOf(r.DeviceId).Remove(r.AttachmentId);
+                _devices[r.DeviceId] = WithRates(d with { Reserved = HoldersOf(r.DeviceId).Values.Sum() }, null);
+                break;
+            case DeviceRatesCommitted c when _devices.TryGetValue(c.DeviceId, out var d):
+                RatesOf(c.DeviceId)[c.AttachmentId] = (c.Ops, c.Bytes);
+                _devices[c.DeviceId] = WithRates(d, null);
                 break;
         }
     }
@@ -102,8 +117,15 @@ public sealed class CapacityIndex
         _holders[view.DeviceId] = new Dictionary<string, int>(view.Holders, StringComparer.Ordinal);
         _customTraits[view.DeviceId] = view.CustomTraits ?? [];
         var traits = view.Traits ?? DeviceTraits.Effective(view.Type, view.Functions, _hostFacts.GetValueOrDefault(view.DeviceId).Traits, view.CustomTraits);
-        _devices[view.DeviceId] = new DeviceCapacity(view.DeviceId, view.Node, view.Functions.ToArray(), view.CapacityQueuePairs, view.ReservedQueuePairs,
-            view.Health, view.Enabled, traits, view.ResourceClasses ?? DeviceTraits.ResourceClassesOf(view.Type));
+        var rates = RatesOf(view.DeviceId);
+        rates.Clear();
+        foreach (var id in (view.HeldOps?.Keys ?? []).Union(view.HeldBytes?.Keys ?? []))
+        {
+            rates[id] = (view.HeldOps?.GetValueOrDefault(id) ?? 0, view.HeldBytes?.GetValueOrDefault(id) ?? 0);
+        }
+
+        _devices[view.DeviceId] = WithRates(new DeviceCapacity(view.DeviceId, view.Node, view.Functions.ToArray(), view.CapacityQueuePairs, view.ReservedQueuePairs,
+            view.Health, view.Enabled, traits, view.ResourceClasses ?? DeviceTraits.ResourceClassesOf(view.Type)), _deviceRates.For(view.Type, view.Functions));
     }
 
     /// <summary>A device refused a reservation: stop proposing it until newer facts (a higher sequence number) arrive.</summary>
@@ -141,6 +163,8 @@ public sealed class CapacityIndex
             .Where(d => d.Enabled && d.Health is DeviceHealth.Healthy or DeviceHealth.Degraded)
             .Where(d => !exclude.Contains(d.DeviceId) && !_unavailable.Contains(d.DeviceId))
             .Where(d => d.Capacity - d.Reserved >= query.QueuePairs)
+            .Where(d => query.CommittedOps <= 0 || d.CommittedOps + query.CommittedOps <= d.CapacityOps)
+            .Where(d => query.CommittedBytes <= 0 || d.CommittedBytes + query.CommittedBytes <= d.CapacityBytes)
             .Where(d => query.Functions.All(f => d.Functions.Contains(f)))
             .Where(d => TraitMatch.Mismatch(d, groups) is null)
             .Select(d => (Device: d, Tie: random.Next()))
@@ -158,6 +182,30 @@ public sealed class CapacityIndex
         return mismatches.Length > 0 && mismatches.All(m => m is not null)
             ? new Candidates(ids, TraitMatch.Summary(mismatches!))
             : new Candidates(ids, onHost.Length == 0 ? "no device registered there" : null);
+    }
+
+    /// <summary>The device with its committed totals, and its capacity in rates when given (else the one it had).</summary>
+    private DeviceCapacity WithRates(DeviceCapacity d, RateCapacity? capacity)
+    {
+        var rates = RatesOf(d.DeviceId).Values;
+        return d with
+        {
+            CapacityOps = capacity?.Ops ?? d.CapacityOps,
+            CapacityBytes = capacity?.Bytes ?? d.CapacityBytes,
+            CommittedOps = rates.Sum(r => r.Ops),
+            CommittedBytes = rates.Sum(r => r.Bytes),
+        };
+    }
+
+    private Dictionary<string, (long Ops, long Bytes)> RatesOf(string deviceId)
+    {
+        if (!_rates.TryGetValue(deviceId, out var rates))
+        {
+            rates = new Dictionary<string, (long, long)>(StringComparer.Ordinal);
+            _rates[deviceId] = rates;
+        }
+
+        return rates;
     }
 
     private Dictionary<string, int> HoldersOf(string deviceId)

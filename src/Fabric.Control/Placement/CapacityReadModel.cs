@@ -16,16 +16,17 @@ namespace Fabric.Control.Placement;
 /// </summary>
 public sealed class CapacityReadModel : ReceiveActor
 {
-    private readonly CapacityIndex _index = new();
+    private readonly CapacityIndex _index;
     private readonly Random _random = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _readJournalId;
     private long _offset;
     private UniqueKillSwitch? _killSwitch;
 
-    public CapacityReadModel(string readJournalId)
+    public CapacityReadModel(string readJournalId, DeviceRates rates)
     {
         _readJournalId = readJournalId;
+        _index = new CapacityIndex(rates);
         Receive<EventEnvelope>(envelope =>
         {
             if (envelope.Event is IFabricEvent e)
@@ -44,7 +45,9 @@ public sealed class CapacityReadModel : ReceiveActor
         Receive<GetCapacity>(_ => Sender.Tell(new CapacitySnapshot(_index.Devices, _offset)));
     }
 
-    public static Props Props(string readJournalId) => Akka.Actor.Props.Create(() => new CapacityReadModel(readJournalId));
+    public static Props Props(string readJournalId) => Props(readJournalId, DeviceRates.Defaults);
+
+    public static Props Props(string readJournalId, DeviceRates rates) => Akka.Actor.Props.Create(() => new CapacityReadModel(readJournalId, rates));
 
     protected override void PreStart()
     {

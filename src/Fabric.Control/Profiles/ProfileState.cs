@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.RegularExpressions;
 using Fabric.Control.Entities;
 using Fabric.Messages;
+using Fabric.Messages.Attachments;
 using Fabric.Messages.Errors;
 using Fabric.Messages.Functions;
 using Fabric.Messages.Placement;
@@ -15,7 +16,8 @@ public sealed partial record ProfileState(
     bool Exists,
     ImmutableArray<ProfileGroup> Groups,
     RequestLog Requests,
-    string? Project = null) : IFabricMessage
+    string? Project = null,
+    ServiceLevel? Level = null) : IFabricMessage
 {
     public const int MaxGroups = 16;
     public const int MaxQueuePairsPerGroup = 64;
@@ -23,7 +25,7 @@ public sealed partial record ProfileState(
 
     public static ProfileState Empty(string name) => new(name, false, [], RequestLog.Empty);
 
-    public ProfileView ToView() => new(Name, Groups.ToArray(), Exists, Project);
+    public ProfileView ToView() => new(Name, Groups.ToArray(), Exists, Project, Level);
 
     public Decision Decide(CreateProfile cmd)
     {
@@ -36,6 +38,11 @@ public sealed partial record ProfileState(
         if (cmd.Project is { Length: > 255 })
         {
             return Decision.Reject(RejectReason.InvalidArgument, $"profile {cmd.Name}: a project has at most 255 characters");
+        }
+
+        if (cmd.Level is not null && ServiceLevelKeys.Problem(cmd.Level) is { } levelProblem)
+        {
+            return Decision.Reject(RejectReason.InvalidArgument, $"profile {cmd.Name}: service level: {levelProblem}");
         }
 
         if (cmd.Groups is null || cmd.Groups.Count == 0)
@@ -79,10 +86,18 @@ public sealed partial record ProfileState(
                 : $"profile {cmd.Name} exists already with other groups; delete it first");
         }
 
-        var created = new ProfileCreated(cmd.Name!, cmd.Groups.ToArray(), cmd.RequestId);
-        return cmd.Project is { Length: > 0 } project
-            ? Decision.Persist(created, new ProfileProjectSet(cmd.Name!, project, cmd.RequestId))
-            : Decision.Persist(created);
+        var events = new List<IFabricEvent> { new ProfileCreated(cmd.Name!, cmd.Groups.ToArray(), cmd.RequestId) };
+        if (cmd.Project is { Length: > 0 } project)
+        {
+            events.Add(new ProfileProjectSet(cmd.Name!, project, cmd.RequestId));
+        }
+
+        if (cmd.Level is { } level)
+        {
+            events.Add(new ProfileServiceLevelSet(cmd.Name!, level, cmd.RequestId));
+        }
+
+        return new Decision(events, null);
     }
 
     /// <summary>Placement's syntax for the group's resource classes and traits (their meaning is placement's: any name is taken).</summary>
@@ -120,9 +135,10 @@ public sealed partial record ProfileState(
 
     public ProfileState Apply(IFabricEvent e) => e switch
     {
-        ProfileCreated c => this with { Exists = true, Groups = [.. c.Groups], Project = null },
+        ProfileCreated c => this with { Exists = true, Groups = [.. c.Groups], Project = null, Level = null },
         ProfileProjectSet p => this with { Project = p.Project },
-        ProfileDeleted => this with { Exists = false, Groups = [], Project = null },
+        ProfileServiceLevelSet l => this with { Level = l.Level },
+        ProfileDeleted => this with { Exists = false, Groups = [], Project = null, Level = null },
         _ => this,
     };
 

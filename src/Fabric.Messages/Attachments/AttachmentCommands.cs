@@ -44,3 +44,9 @@ public sealed record RequestBind(string AttachmentId, string Host, string Device
 
 /// <summary>The outcome of the recorded bind was reported (e.g. Nova was told); reporting again is no change.</summary>
 public sealed record MarkBindReported(string AttachmentId, string RequestId) : IAttachmentCommand;
+
+/// <summary>
+/// Change the attachment's service level. A bound attachment's device must commit the new rates (refused with
+/// <c>NoCapacity</c> when it would oversell them); an attached one's node applies it to the queue without reopening the channel.
+/// </summary>
+public sealed record SetAttachmentServiceLevel(string AttachmentId, ServiceLevel Level, string RequestId) : IAttachmentCommand;

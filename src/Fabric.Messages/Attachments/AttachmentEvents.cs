@@ -56,3 +56,9 @@ public sealed record AttachmentReservationUnconfirmed(string AttachmentId, strin
 public sealed record AttachmentBindRequested(string AttachmentId, string Host, string DeviceRpUuid, string? Project, string RequestId) : IAttachmentEvent;
 
 public sealed record AttachmentBindReported(string AttachmentId, string RequestId) : IAttachmentEvent;
+
+/// <summary>
+/// The attachment's service level (issue 19): copied from its profile at create, or changed on a running attachment. An
+/// event of its own, not a field of <see cref="AttachmentCreated"/> (Hyperion reads known types by position).
+/// </summary>
+public sealed record AttachmentServiceLevelSet(string AttachmentId, ServiceLevel Level, string RequestId) : IAttachmentEvent;

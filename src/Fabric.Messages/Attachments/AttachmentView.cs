@@ -3,7 +3,8 @@ using Fabric.Messages.Profiles;
 
 namespace Fabric.Messages.Attachments;
 
-/// <summary>An attachment as queries and commands answer it. A failed bind is a view with status <c>BindFailed</c> and its reason.</summary>
+/// <summary>An attachment as queries and commands answer it. A failed bind is a view with status <c>BindFailed</c> and its reason.
+/// <paramref name="Level"/>: its service level; null is <see cref="ServiceLevel.BestEffort"/>.</summary>
 public sealed record AttachmentView(
     string AttachmentId,
     string VmId,
@@ -17,7 +18,8 @@ public sealed record AttachmentView(
     RejectReason? FailureReason,
     string? FailureMessage,
     BindRequest? BindRequest = null,
-    string? Project = null) : IFabricMessage;
+    string? Project = null,
+    ServiceLevel? Level = null) : IFabricMessage;
 
 /// <summary>What a recorded bind was asked with (<see cref="RequestBind"/>) and whether its outcome was reported.</summary>
 public sealed record BindRequest(string Host, string DeviceRpUuid, string? Project, bool Reported) : IFabricMessage;

@@ -41,13 +41,41 @@ public sealed record RegisterDeviceWithTraits(
 
 public sealed record SetDeviceHealth(string DeviceId, DeviceHealth Health, string Reason, string RequestId) : IDeviceCommand;
 
-/// <summary>Reserve queue pairs for one attachment. The device is the only writer of its capacity.</summary>
-public sealed record ReserveCapacity(
+/// <summary>
+/// Reserve queue pairs for one attachment. The device is the only writer of its capacity. A reservation with committed
+/// rates is a <see cref="ReserveCommittedCapacity"/> (this shape is frozen: other versions send it).
+/// </summary>
+public record ReserveCapacity(
     string DeviceId,
     string AttachmentId,
     IReadOnlyList<string> Functions,
     int QueuePairs,
-    string RequestId) : IDeviceCommand;
+    string RequestId) : IDeviceCommand
+{
+    /// <summary>Ops/s the device must commit to the attachment; 0: none.</summary>
+    public virtual long CommittedOps => 0;
+
+    /// <summary>Payload bytes/s the device must commit to the attachment; 0: none.</summary>
+    public virtual long CommittedBytes => 0;
+}
+
+/// <summary>A reservation that also commits rates (the attachment's service level, issue 19): refused when they would oversell the device.</summary>
+public sealed record ReserveCommittedCapacity(
+    string DeviceId,
+    string AttachmentId,
+    IReadOnlyList<string> Functions,
+    int QueuePairs,
+    string RequestId,
+    long Ops,
+    long Bytes) : ReserveCapacity(DeviceId, AttachmentId, Functions, QueuePairs, RequestId)
+{
+    public override long CommittedOps => Ops;
+
+    public override long CommittedBytes => Bytes;
+}
+
+/// <summary>Change the rates committed to an attachment that holds queue pairs here; refused when they would oversell the device.</summary>
+public sealed record CommitRates(string DeviceId, string AttachmentId, long Ops, long Bytes, string RequestId) : IDeviceCommand;
 
 /// <summary>Give back what <paramref name="AttachmentId"/> holds; releasing nothing is not an error.</summary>
 public sealed record ReleaseCapacity(string DeviceId, string AttachmentId, string RequestId) : IDeviceCommand;

@@ -26,3 +26,6 @@ public sealed record DeviceCapacityReleased(string DeviceId, string AttachmentId
 
 /// <summary>The operator-set traits of the device after a change: the whole set, so applying it twice changes nothing.</summary>
 public sealed record DeviceTraitsChanged(string DeviceId, IReadOnlyList<string> CustomTraits, string RequestId) : IDeviceEvent;
+
+/// <summary>The rates committed to one holder from now on (the whole figure, 0 and 0: none); a release ends them too.</summary>
+public sealed record DeviceRatesCommitted(string DeviceId, string AttachmentId, long Ops, long Bytes, string RequestId) : IDeviceEvent;

@@ -68,3 +68,9 @@ public sealed record RepairDevice(string DeviceId, string RequestId) : IFabricCo
 /// its channel. Sent after a queue is added and whenever the attachment's level changes.
 /// </summary>
 public sealed record SetQueueServiceLevel(string QueueId, ServiceLevel Level) : IFabricMessage;
+
+/// <summary>
+/// Control plane -> the node agent of an attachment's host: apply the attachment's changed service level to its queue
+/// (the agent tells its AC <see cref="SetQueueServiceLevel"/>); an attachment the node does not serve is ignored.
+/// </summary>
+public sealed record ApplyServiceLevel(string AttachmentId, ServiceLevel Level) : IFabricMessage;

@@ -1,3 +1,5 @@
+using Fabric.Messages.Attachments;
+
 namespace Fabric.Messages.Profiles;
 
 /// <summary>
@@ -50,8 +52,9 @@ public interface IProfileCommand : IProfileMessage, IFabricCommand
 {
 }
 
-/// <summary><paramref name="Project"/>: the project that made it (Cyborg shows it as project_id); none without projects.</summary>
-public sealed record CreateProfile(string Name, IReadOnlyList<ProfileGroup> Groups, string RequestId, string? Project = null) : IProfileCommand;
+/// <summary><paramref name="Project"/>: the project that made it (Cyborg shows it as project_id); none without projects.
+/// <paramref name="Level"/>: the service level of attachments made from it (the groups' <c>fabric:*</c> keys); null is best effort.</summary>
+public sealed record CreateProfile(string Name, IReadOnlyList<ProfileGroup> Groups, string RequestId, string? Project = null, ServiceLevel? Level = null) : IProfileCommand;
 
 public sealed record DeleteProfile(string Name, string RequestId) : IProfileCommand;
 
@@ -70,4 +73,7 @@ public sealed record ProfileDeleted(string Name, string RequestId) : IProfileEve
 public sealed record ProfileProjectSet(string Name, string Project, string RequestId) : IProfileEvent;
 
 /// <summary>A profile as queries and successful commands answer it. <paramref name="Exists"/> is false once deleted.</summary>
-public sealed record ProfileView(string Name, IReadOnlyList<ProfileGroup> Groups, bool Exists, string? Project = null) : IFabricMessage;
+public sealed record ProfileView(string Name, IReadOnlyList<ProfileGroup> Groups, bool Exists, string? Project = null, ServiceLevel? Level = null) : IFabricMessage;
+
+/// <summary>The service level of a profile just created, journaled right after <see cref="ProfileCreated"/> (an event of its own: see AttachmentProjectSet).</summary>
+public sealed record ProfileServiceLevelSet(string Name, ServiceLevel Level, string RequestId) : IProfileEvent;

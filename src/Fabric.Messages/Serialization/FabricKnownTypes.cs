@@ -165,6 +165,14 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         typeof(ServiceLevel),
         typeof(ServiceClass),
         typeof(SetQueueServiceLevel),
+        typeof(AttachmentServiceLevelSet),
+        typeof(SetAttachmentServiceLevel),
+        typeof(ProfileServiceLevelSet),
+        typeof(ReserveCommittedCapacity),
+        typeof(CommitRates),
+        typeof(DeviceRatesCommitted),
+        typeof(RatedDeviceView),
+        typeof(ApplyServiceLevel),
         typeof(NodeQueueService),
     ];
 }

@@ -91,6 +91,14 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<GetNodeStatus>(_ => Status());
         Receive<DrainNode>(_ => DrainForLeave());
         Receive<QueueFaulted>(Faulted);
+        // A service level changed on the control plane (issue 19): a queue is its attachment's id.
+        Receive<ApplyServiceLevel>(m =>
+        {
+            if (_state.Queues.ContainsKey(m.AttachmentId))
+            {
+                _core.Tell(new SetQueueServiceLevel(m.AttachmentId, m.Level));
+            }
+        });
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -208,6 +216,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         }
 
         _metrics.Track(id, served.Open.DeviceId, added.Counters);
+        _core.Tell(new SetQueueServiceLevel(id, served.Open.Level ?? ServiceLevel.BestEffort));
         var g = added.Geometry;
         var handle = new AttachHandle(_node, added.ChannelPath, (int)ChannelLayout.AbiVersion, g.SqEntries, g.CqEntries, g.SlotCount, g.SlotSize);
         Record(new QueueAttached(id, handle));

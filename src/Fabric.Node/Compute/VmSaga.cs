@@ -148,7 +148,7 @@ public sealed class VmSaga : ReceiveActor
                 throw Refuse(RejectReason.FunctionNotSupported, $"device {deviceId} does not run {string.Join(", ", missing)} (chain {chain})");
             }
 
-            handle = (await Ask<QueueOpened>(Context.Parent, new OpenQueue(id, vmId, deviceId, chain, requestId), "the node agent")).Handle;
+            handle = (await Ask<QueueOpened>(Context.Parent, new OpenQueue(id, vmId, deviceId, chain, requestId, view.Level), "the node agent")).Handle;
             _log.Info("VM {0}: attachment {1} realized on {2} ({3}) at {4}", vmId, id, deviceId, chain, handle.ChannelPath);
         }
 

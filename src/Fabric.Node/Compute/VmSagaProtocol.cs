@@ -5,8 +5,9 @@ namespace Fabric.Node.Compute;
 // Between a VmSaga and its node agent (in-process): the saga talks to the AML itself and asks the agent, which owns
 // the ComputeState and the AC, for the host's part. Each ask is answered with its reply or a Rejected.
 
-/// <summary>Open a driver of <paramref name="DeviceId"/> for <paramref name="Chain"/> and serve the queue in the AC. Answered with <see cref="QueueOpened"/>.</summary>
-public sealed record OpenQueue(string QueueId, string VmId, string DeviceId, string Chain, string RequestId);
+/// <summary>Open a driver of <paramref name="DeviceId"/> for <paramref name="Chain"/> and serve the queue in the AC at the
+/// attachment's service level (null: best effort). Answered with <see cref="QueueOpened"/>.</summary>
+public sealed record OpenQueue(string QueueId, string VmId, string DeviceId, string Chain, string RequestId, ServiceLevel? Level = null);
 
 public sealed record QueueOpened(string QueueId, AttachHandle Handle);
 

@@ -10,10 +10,11 @@ public static class Tables
 {
     public static Table Profiles(IEnumerable<ProfileView> profiles)
     {
-        var table = new Table().AddColumns("profile", "groups");
+        var table = new Table().AddColumns("profile", "groups", "service level");
         foreach (var p in profiles)
         {
-            table.AddRow(Markup.Escape(p.Name), Markup.Escape(string.Join(", ", p.Groups.Select(g => $"{g.Function} x{g.QueuePairs}"))));
+            table.AddRow(Markup.Escape(p.Name), Markup.Escape(string.Join(", ", p.Groups.Select(g => $"{g.Function} x{g.QueuePairs}"))),
+                Markup.Escape(ServiceLevelKeys.Describe(p.Level)));
         }
 
         return table;
@@ -21,11 +22,11 @@ public static class Tables
 
     public static Table Attachments(IEnumerable<AttachmentView> attachments)
     {
-        var table = new Table().AddColumns("attachment", "VM", "profile", "state", "host", "device", "channel", "why");
+        var table = new Table().AddColumns("attachment", "VM", "profile", "state", "host", "device", "channel", "service level", "why");
         foreach (var a in attachments)
         {
             table.AddRow(Markup.Escape(a.AttachmentId), Markup.Escape(a.VmId), Markup.Escape(a.Profile), State(a.Status),
-                Markup.Escape(a.Host ?? "-"), Markup.Escape(a.DeviceId ?? "-"), Markup.Escape(a.Handle?.ChannelPath ?? "-"),
+                Markup.Escape(a.Host ?? "-"), Markup.Escape(a.DeviceId ?? "-"), Markup.Escape(a.Handle?.ChannelPath ?? "-"), Markup.Escape(ServiceLevelKeys.Describe(a.Level)),
                 Markup.Escape(a.FailureMessage ?? ""));
         }
 
@@ -34,12 +35,12 @@ public static class Tables
 
     public static Table Devices(IEnumerable<DeviceView> devices)
     {
-        var table = new Table().AddColumns("device", "type", "health", "enabled", "queue pairs used", "functions", "traits");
+        var table = new Table().AddColumns("device", "type", "health", "enabled", "queue pairs used", "committed ops/s", "committed bytes/s", "functions", "traits");
         foreach (var d in devices)
         {
             var health = d.Health == DeviceHealth.Healthy ? "[green]Healthy[/]" : $"[red]{d.Health}[/] {Markup.Escape(d.HealthReason)}";
             table.AddRow(Markup.Escape(d.DeviceId), Markup.Escape(d.Type), health, d.Enabled ? "yes" : "[yellow]no[/]",
-                $"{d.ReservedQueuePairs}/{d.CapacityQueuePairs}", Markup.Escape(string.Join(" ", d.Functions)), Markup.Escape(string.Join(" ", OwnTraits(d))));
+                $"{d.ReservedQueuePairs}/{d.CapacityQueuePairs}", $"{d.CommittedOps}/{d.CapacityOps}", $"{d.CommittedBytes}/{d.CapacityBytes}", Markup.Escape(string.Join(" ", d.Functions)), Markup.Escape(string.Join(" ", OwnTraits(d))));
         }
 
         return table;

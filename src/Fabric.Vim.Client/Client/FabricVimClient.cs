@@ -183,8 +183,8 @@ public sealed class FabricVimClient : IAsyncDisposable
 
     public static string NewRequestId() => Guid.NewGuid().ToString("N");
 
-    public Task<ProfileView> CreateProfile(string name, IReadOnlyList<ProfileGroup> groups, string? requestId = null, string? project = null) =>
-        Request<ProfileView>(new CreateProfile(name, groups.ToArray(), requestId ?? NewRequestId(), project));
+    public Task<ProfileView> CreateProfile(string name, IReadOnlyList<ProfileGroup> groups, string? requestId = null, string? project = null, ServiceLevel? level = null) =>
+        Request<ProfileView>(new CreateProfile(name, groups.ToArray(), requestId ?? NewRequestId(), project, level));
 
     public async Task<IReadOnlyList<ProfileView>> ListProfiles() => (await Request<ProfileList>(Messages.Vim.ListProfiles.Instance)).Profiles;
 
@@ -208,6 +208,10 @@ public sealed class FabricVimClient : IAsyncDisposable
     /// <summary>One page of the attachments (of one VM when <paramref name="vmId"/> is given) after <paramref name="cursor"/>.</summary>
     public Task<AttachmentList> ListAttachmentsPage(string? vmId, string? cursor, int? limit = null) =>
         RequestPage<AttachmentList>(new ListAttachments(vmId, cursor, limit));
+
+    /// <summary>A new service level for the attachment; its device commits the rates, its node applies it (issue 19).</summary>
+    public Task<AttachmentView> SetServiceLevel(string id, ServiceLevel level, string? requestId = null) =>
+        Request<AttachmentView>(new SetAttachmentServiceLevel(id, level, requestId ?? NewRequestId()));
 
     public Task<AttachmentView> DeleteAttachment(string id, string? requestId = null) => Request<AttachmentView>(new DeleteAttachment(id, requestId ?? NewRequestId()));
 

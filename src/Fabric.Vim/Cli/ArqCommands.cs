@@ -8,7 +8,8 @@ public static class ArqCommands
 {
     public static Command Create(CliContext cli)
     {
-        var arq = new Command("arq", "accelerator requests: create, bind, show, list, delete");
+        var arq = new Command("arq", "accelerator requests (alias attachments): create, bind, show, list, set-service-level, delete");
+        arq.Aliases.Add("attachments");
 
         var id = new Argument<string>("id") { Description = "request id (letters, digits, '.', '_', '-')" };
         var vm = new Option<string>("--vm") { Description = "the VM the accelerator is for", Required = true };
@@ -56,7 +57,8 @@ public static class ArqCommands
             return ExitCodes.Ok;
         }, ct));
 
-        foreach (var c in new[] { create, bind, show, list, delete })
+        var setLevel = ServiceLevelCommand.Create(cli.Run, cli.Fail, (json, view) => Show(cli, json, [view]));
+        foreach (var c in new[] { create, bind, show, list, setLevel, delete })
         {
             arq.Subcommands.Add(c);
         }

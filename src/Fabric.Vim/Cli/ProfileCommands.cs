@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Fabric.Messages.Attachments;
 using Fabric.Messages.Profiles;
 using Spectre.Console;
 
@@ -11,23 +12,46 @@ public static class ProfileCommands
         var profile = new Command("profile", "device profiles: named groups of functions and queue pairs");
 
         var name = new Argument<string>("name") { Description = "profile name" };
-        var groups = new Option<string[]>("--group") { Description = "function:queue-pairs, repeatable, e.g. --group aes-256-gcm:1 --group sha256:1", Required = true };
+        var groups = new Option<string[]>("--group")
+        {
+            Description = "function:queue-pairs, repeatable, e.g. --group aes-256-gcm:1 --group sha256:1; a group may add Fabric's service level keys: "
+                + "--group aes-256-gcm:1,fabric:weight=4,fabric:committed_ops=10000,fabric:class=latency (docs/service-levels.md)",
+            Required = true,
+        };
         var create = new Command("create", "create a device profile") { name, groups };
         create.SetAction((parse, ct) => cli.Run(parse, async (vim, json) =>
         {
             var parsed = new List<ProfileGroup>();
+            var keys = new List<KeyValuePair<string, string>>();
             foreach (var g in parse.GetValue(groups)!)
             {
-                var parts = g.Split(':');
-                if (parts.Length != 2 || !int.TryParse(parts[1], out var count))
+                if (ServiceLevelCommand.ParseGroup(g) is not { } group)
                 {
-                    return cli.Fail(ExitCodes.Usage, $"--group '{g}' is not function:queue-pairs (e.g. aes-256-gcm:1)");
+                    return cli.Fail(ExitCodes.Usage, $"--group '{g}' is not function:queue-pairs[,fabric:key=value...] (e.g. aes-256-gcm:1 or aes-256-gcm:1,fabric:weight=4)");
                 }
 
-                parsed.Add(new ProfileGroup(parts[0], count));
+                parsed.Add(new ProfileGroup(group.Function, group.QueuePairs));
+                keys.AddRange(group.Keys);
             }
 
-            var view = await vim.CreateProfile(parse.GetValue(name)!, parsed);
+            // One level for the attachment (it binds to one device): the groups' keys together, each named once.
+            if (keys.GroupBy(k => k.Key).FirstOrDefault(k => k.Count() > 1) is { } twice)
+            {
+                return cli.Fail(ExitCodes.Usage, $"--group: {twice.Key} is given more than once; an attachment has one service level");
+            }
+
+            if (keys.FirstOrDefault(k => !ServiceLevelKeys.IsKey(k.Key)) is { Key: not null } other)
+            {
+                return cli.Fail(ExitCodes.Usage, $"--group: '{other.Key}' is not a Fabric key; Fabric's keys are {string.Join(", ", ServiceLevelKeys.All)}");
+            }
+
+            var (level, problem) = ServiceLevelKeys.Parse(keys);
+            if (problem is not null)
+            {
+                return cli.Fail(ExitCodes.Usage, $"--group: {problem}");
+            }
+
+            var view = await vim.CreateProfile(parse.GetValue(name)!, parsed, level: level);
             Show(cli, json, [view]);
             return ExitCodes.Ok;
         }, ct));
