@@ -85,7 +85,7 @@ public sealed class ServiceLevelCliTests : IAsyncLifetime
             after.GetProperty("peak_ops_per_second").GetInt64()));
         Assert.Contains("sl-1", (await Vim("arq", "show", "sl-1")).Stdout);
 
-        var oversold = await Vim("arq", "set-service-level", "sl-1", "--committed-ops", "3000000");
+        var oversold = await Vim("arq", "set-service-level", "sl-1", "--committed-ops", "3000000", "--peak-ops", "0");
         Assert.Equal(1, oversold.ExitCode);
         Assert.Contains("NoCapacity", oversold.Stderr);
         Assert.Contains("would oversell", oversold.Stderr);
