@@ -70,7 +70,10 @@ public sealed partial class FabricTypeFilter : ITypeFilter
         }
 
         // A Fabric assembly loaded since (a client library, a test) brings its messages and its compiler-made collections.
-        return Refresh() && _allowed.Contains(name);
+        // Look again whatever Refresh says: another thread may have refreshed for the same assembly meanwhile (it then
+        // returns false here although the set is new), which refused Fabric's own events under load.
+        Refresh();
+        return _allowed.Contains(name);
     }
 
     /// <summary>The name Hyperion writes for <paramref name="type"/>.</summary>
