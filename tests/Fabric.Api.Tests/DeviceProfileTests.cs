@@ -85,7 +85,7 @@ public sealed class DeviceProfileTests(ApiFabric fabric)
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"trait:HW_CPU_X86_AVX\": \"required\"}]}]", "should start with CUSTOM_")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"accel:function_id\": \"sha256\", \"trait:CUSTOM_FABRIC_DEFLATE\": \"required\"}]}]", "one function per group")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"accel:bitstream_id\": \"not-a-function\"}]}]", "must be the UUID of a Fabric function")]
-    [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"accel:attach_handle_type\": \"SPI\"}]}]", "must be one of FABRIC_CHANNEL, PCI")]
+    [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"resources:FPGA\": \"1\", \"accel:attach_handle_type\": \"SPI\"}]}]", "must be one of FABRIC_CHANNEL, PCI, VHOST_USER")]
     [InlineData("[{\"name\": \"dp-x\", \"groups\": [{\"memory:MB\": \"1\"}]}]", "group keys must be of the form")]
     [InlineData("[{\"name\": \"dp-x\", \"uuid\": \"5518a925-1c2c-49a2-a8bf-0927d9456f3e\", \"groups\": [{\"resources:FPGA\": \"1\", \"accel:function_id\": \"sha256\"}]}]", "derives a profile's uuid")]
     public async Task A_bad_profile_is_400_with_what_is_wrong_and_nothing_is_created(string body, string message)

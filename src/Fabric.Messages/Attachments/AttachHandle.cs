@@ -15,6 +15,9 @@ public record AttachHandle(
 {
     /// <summary>Set for a PCI realization (<see cref="PciAttachHandle"/>).</summary>
     public virtual string? PciAddress => null;
+
+    /// <summary>Set for a vhost-user realization (<see cref="VhostUserAttachHandle"/>).</summary>
+    public virtual string? VhostUserSocket => null;
 }
 
 /// <summary>A PCI realization: a hardware VF handed to the VM whole; the channel fields are empty.</summary>
@@ -22,4 +25,14 @@ public record AttachHandle(
 public sealed record PciAttachHandle(string Node, string Address) : AttachHandle(Node, "", 0, 0, 0, 0, 0)
 {
     public override string? PciAddress => Address;
+}
+
+/// <summary>
+/// A vhost-user realization: the node's AC serves a virtio-crypto device on a vhost-user socket that the VM's
+/// hypervisor (QEMU's <c>cryptodev-vhost-user</c>) connects to; the channel fields are empty (docs/vhost.md).
+/// </summary>
+/// <param name="SocketPath">The vhost-user socket on <paramref name="Node"/>.</param>
+public sealed record VhostUserAttachHandle(string Node, string SocketPath) : AttachHandle(Node, "", 0, 0, 0, 0, 0)
+{
+    public override string? VhostUserSocket => SocketPath;
 }

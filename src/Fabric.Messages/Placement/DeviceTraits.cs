@@ -12,9 +12,11 @@ public static partial class DeviceTraits
     public const string FabricPrefix = "CUSTOM_FABRIC_";
     public const string ChannelAttach = "FABRIC_CHANNEL";
     public const string PciAttach = "PCI";
+    /// <summary>A virtio-crypto device served by the AC over a vhost-user socket to a QEMU VM (docs/vhost.md).</summary>
+    public const string VhostUserAttach = "VHOST_USER";
     public const int MaxNameLength = 255;
 
-    public static IReadOnlyList<string> AttachTypes { get; } = [ChannelAttach, PciAttach];
+    public static IReadOnlyList<string> AttachTypes { get; } = [ChannelAttach, PciAttach, VhostUserAttach];
 
     /// <summary>A function's trait: <c>aes-256-gcm</c> is <c>CUSTOM_FABRIC_AES_256_GCM</c>.</summary>
     public static string OfFunction(string function) => FabricPrefix + Upper(function);

@@ -174,5 +174,6 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         typeof(RatedDeviceView),
         typeof(ApplyServiceLevel),
         typeof(NodeQueueService),
+        typeof(VhostUserAttachHandle),
     ];
 }
