@@ -162,7 +162,7 @@ public sealed class OperatorGateway : ReceiveActor
             return;
         }
 
-        var agent = Context.ActorSelection(new RootActorPath(address) / "user" / "node-agent");
+        var agent = Context.ActorSelection(NodeAgentPath.Of(address));
         Portable(agent).PipeTo(Pending(nameof(GetNodeStatusOf)), failure: ex => new Rejected(RejectReason.Timeout,
             $"the node agent of '{query.Host}' did not answer within {Timeout.TotalSeconds:0}s ({ex.GetBaseException().GetType().Name}); is the node overloaded or leaving?"));
     }

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Fabric.Control.Nodes;
 using Fabric.Messages.Attachments;
 using Fabric.Messages.Node;
 
@@ -18,7 +19,7 @@ public static class ServiceLevelChange
         var reply = await attachments.Ask<object>(cmd, timeout);
         if (reply is AttachmentView { Status: AttachmentStatus.Attached, Host: { } host } view && computeNodes.TryGetValue(host, out var address))
         {
-            system.ActorSelection(new RootActorPath(address) / "user" / "node-agent")
+            system.ActorSelection(NodeAgentPath.Of(address))
                 .Tell(new ApplyServiceLevel(view.AttachmentId, view.Level ?? ServiceLevel.BestEffort), ActorRefs.NoSender);
         }
 

@@ -146,7 +146,7 @@ public sealed class VimGateway : ReceiveActor
             return;
         }
 
-        Context.ActorSelection(new RootActorPath(address) / "user" / "node-agent").Tell(command, Pending(command.GetType().Name));
+        Context.ActorSelection(NodeAgentPath.Of(address)).Tell(command, Pending(command.GetType().Name));
     }
 
     private Rejected UnknownHost(string? host) => new(RejectReason.NotFound,
@@ -171,7 +171,7 @@ public sealed class VimGateway : ReceiveActor
         if (from is not null)
         {
             // The old host may be gone (that is often why a VM moves): then its queues went with it.
-            var stopped = await system.ActorSelection(new RootActorPath(from) / "user" / "node-agent")
+            var stopped = await system.ActorSelection(NodeAgentPath.Of(from))
                 .Ask<object>(new StopVm(r.VmId, DeleteAttachments: false, $"{r.RequestId}:stop"), Timeout);
             if (stopped is Rejected rejected)
             {
@@ -179,7 +179,7 @@ public sealed class VimGateway : ReceiveActor
             }
         }
 
-        return await system.ActorSelection(new RootActorPath(to) / "user" / "node-agent")
+        return await system.ActorSelection(NodeAgentPath.Of(to))
             .Ask<object>(new SpawnVm(r.VmId, r.Accelerators, $"{r.RequestId}:spawn"), Timeout);
     }
 
@@ -219,7 +219,7 @@ public sealed class VimGateway : ReceiveActor
                 $"device {device.DeviceId}: its node {device.Node} is not in the cluster, and a device is programmed through its node");
         }
 
-        var status = await system.ActorSelection(new RootActorPath(address) / "user" / "node-agent").Ask<object>(GetNodeStatus.Instance, Timeout);
+        var status = await system.ActorSelection(NodeAgentPath.Of(address)).Ask<object>(GetNodeStatus.Instance, Timeout);
         var served = (status as NodeStatus)?.Devices.FirstOrDefault(d => d.DeviceId == device.DeviceId);
         if (served is null)
         {

@@ -2,6 +2,7 @@ using Akka;
 using Akka.Actor;
 using Akka.Event;
 using Fabric.Control.Hosting;
+using Fabric.Control.Nodes;
 using Fabric.Node.Dpdk;
 using Fabric.Node.Hio;
 
@@ -14,7 +15,7 @@ public static class ComputeRole
 
     public static IActorRef Start(FabricNode node, IReadOnlyList<DeviceSpec> devices, ComputeSettings settings, DriverFactory? drivers = null)
     {
-        var agent = node.System.ActorOf(NodeAgent.Props(node.Options.NodeName, devices, node.Control, settings, drivers), NodeAgent.Name);
+        var agent = node.System.ActorOf(NodeAgent.Props(node.Options.NodeName, devices, node.Control, settings, drivers), NodeAgentPath.Name);
         // Leaving (SIGTERM, Ctrl+C, fabric-cmd cluster leave): guests' posted work completes before the node goes.
         var drainBudget = settings.DrainTimeout + settings.DrainGrace;
         CoordinatedShutdown.Get(node.System).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "drain-acceleration-core", async () =>
