@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Akka.Actor;
+using Akka.Hosting;
 using Fabric.Control.Configuration;
 using Fabric.Control.Hosting;
 using Fabric.Control.Metrics;
@@ -12,6 +13,7 @@ using Fabric.Node.Logging;
 using Fabric.Node.Metrics;
 using Fabric.Node.Narrative;
 using Fabric.Vim.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 
 // fabric-node: one host process of the fabric. With no arguments it is a one-process fabric
@@ -89,7 +91,7 @@ demo.SetAction(async (parse, cancellation) =>
     {
         try
         {
-            var agent = await node.System.ActorSelection($"/user/{NodeAgent.Name}").ResolveOne(TimeSpan.FromSeconds(10));
+            var agent = await node.Services.GetRequiredService<IRequiredActor<NodeAgentActor>>().GetAsync(cancellation);
             var contact = $"{node.Address.Host}:{node.Address.Port}";
             narrative.NextSteps([$"While the demo runs, watch it from another shell: {NextSteps.Command("fabric-cmd", "Fabric.Cmd")} --contact {contact} dataplane stats --watch", ""]);
             DemoResult result;

@@ -35,14 +35,22 @@ public static class FabricConfig
     public static ActorSystemSetup Setup(FabricOptions options, Config? config = null)
     {
         config ??= Build(options);
-        var setup = ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config));
+        return Setups(options, config).Aggregate(ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config)), (all, one) => all.And(one));
+    }
+
+    /// <summary>The setups beside the configuration (Akka.Hosting's <c>AddSetup</c> takes them one by one).</summary>
+    public static IEnumerable<Setup> Setups(FabricOptions options, Config config)
+    {
         if (options.Store == StoreKind.Sqlite)
         {
             // SQLite's commands run on threads of their own, so the journal groups the events that arrive meanwhile.
-            setup = setup.And(SqliteCommandOffload.Setup(config));
+            yield return SqliteCommandOffload.Setup(config);
         }
 
-        return Tls(options) is { } tls ? setup.And(tls.Setup()) : setup;
+        if (Tls(options) is { } tls)
+        {
+            yield return tls.Setup();
+        }
     }
 
     /// <summary>The cluster certificate of <paramref name="options"/>, or null for plaintext; an unusable one is a <see cref="FabricConfigurationException"/>.</summary>

@@ -3,6 +3,10 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Fabric.Messages.Cluster;
 using Fabric.Messages.Sharding;
 using Fabric.Control.Configuration;
@@ -16,9 +20,11 @@ namespace Fabric.Control.Hosting;
 public sealed class FabricNode : IAsyncDisposable
 {
     private readonly IDisposable? _store;
+    private readonly IHost _host;
 
-    private FabricNode(ActorSystem system, ControlPlane control, FabricOptions options, IDisposable? store)
+    private FabricNode(IHost host, ActorSystem system, ControlPlane control, FabricOptions options, IDisposable? store)
     {
+        _host = host;
         System = system;
         Control = control;
         Options = options;
@@ -26,6 +32,12 @@ public sealed class FabricNode : IAsyncDisposable
     }
 
     public ActorSystem System { get; }
+
+    /// <summary>The node's actors by marker (<see cref="ControlPlaneHosting"/>, the compute role's node agent).</summary>
+    public ActorRegistry Registry => ActorRegistry.For(System);
+
+    /// <summary>The node's services: IRequiredActor&lt;TMarker&gt; resolves here.</summary>
+    public IServiceProvider Services => _host.Services;
 
     public ControlPlane Control { get; }
 
@@ -52,13 +64,16 @@ public sealed class FabricNode : IAsyncDisposable
             await PostgresStore.AwaitReachableAsync(options.Database, joinTimeout, report, cancellation);
         }
 
+        IHost? host = null;
         ActorSystem system;
         try
         {
-            system = CreateSystem(options);
+            host = Build(options);
+            system = CreateSystem(host, options);
         }
         catch
         {
+            host?.Dispose();
             store?.Dispose();
             throw;
         }
@@ -98,11 +113,14 @@ public sealed class FabricNode : IAsyncDisposable
             }
 
             await CheckFitsCluster(system, fingerprint);
-            return new FabricNode(system, ControlPlane.Start(system), options, store);
+            // Only now the control plane: a node that does not fit the cluster must never host a shard.
+            await host.StartAsync(cancellation);
+            return new FabricNode(host, system, ControlPlane.From(ActorRegistry.For(system)), options, store);
         }
         catch
         {
             await system.Terminate();
+            host.Dispose();
             store?.Dispose();
             throw;
         }
@@ -116,13 +134,37 @@ public sealed class FabricNode : IAsyncDisposable
 
     private const string NoStore = "none";
 
-    private static ActorSystem CreateSystem(FabricOptions options)
+    /// <summary>
+    /// The node's host: hocon/*.conf with the options laid over them (FabricConfig) is the actor system's whole
+    /// configuration, its setups (SQLite offload, the cluster CA's validator) beside it; Akka.Hosting adds the cluster
+    /// provider and starts the control plane when the host starts.
+    /// </summary>
+    private static IHost Build(FabricOptions options)
     {
-        // With a TLS certificate the setup carries the validator that trusts only the cluster's CA.
-        var setup = FabricConfig.Setup(options);
+        var config = FabricConfig.Build(options);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddLogging();
+        // SIGINT/SIGTERM are fabric-node's to handle (a graceful leave), not the host's.
+        builder.Services.AddSingleton<IHostLifetime, SignalFreeLifetime>();
+        builder.Services.AddAkka(FabricOptions.SystemName, akka =>
+        {
+            akka.AddHocon(config, HoconAddMode.Prepend);
+            foreach (var setup in FabricConfig.Setups(options, config))
+            {
+                akka.AddSetup(setup);
+            }
+
+            akka.WithClustering().WithControlPlane(options.HasRole(ControlPlane.ControlRole));
+        });
+        return builder.Build();
+    }
+
+    /// <summary>The host's actor system, made before the host starts, so that a refusal to bind is said in one line.</summary>
+    private static ActorSystem CreateSystem(IHost host, FabricOptions options)
+    {
         try
         {
-            return ActorSystem.Create(FabricOptions.SystemName, setup);
+            return host.Services.GetRequiredService<ActorSystem>();
         }
         catch (Exception ex)
         {
@@ -189,6 +231,16 @@ public sealed class FabricNode : IAsyncDisposable
     {
         await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
         await System.WhenTerminated;
+        await _host.StopAsync();
+        _host.Dispose();
         _store?.Dispose();
+    }
+
+    /// <summary>A host lifetime that takes no signals: the node leaves when fabric-node (or a test) says so.</summary>
+    private sealed class SignalFreeLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -16,6 +16,7 @@ public static class ComputeRole
     public static IActorRef Start(FabricNode node, IReadOnlyList<DeviceSpec> devices, ComputeSettings settings, DriverFactory? drivers = null)
     {
         var agent = node.System.ActorOf(NodeAgent.Props(node.Options.NodeName, devices, node.Control, settings, drivers), NodeAgentPath.Name);
+        node.Registry.Register<NodeAgentActor>(agent);
         // Leaving (SIGTERM, Ctrl+C, fabric-cmd cluster leave): guests' posted work completes before the node goes.
         var drainBudget = settings.DrainTimeout + settings.DrainGrace;
         CoordinatedShutdown.Get(node.System).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "drain-acceleration-core", async () =>

@@ -3,6 +3,7 @@ using Akka.Cluster;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Fabric.Control;
 using Fabric.Control.Configuration;
+using Fabric.Control.Hosting;
 
 namespace Fabric.Node.Tests.Security;
 
@@ -16,12 +17,14 @@ public sealed class TlsTestNode : IAsyncDisposable
     public static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(20);
 
     private readonly string _folder;
+    private readonly FabricNode? _node;
 
-    private TlsTestNode(ActorSystem system, LogRecorder log, string folder)
+    private TlsTestNode(ActorSystem system, LogRecorder log, string folder, FabricNode? node = null)
     {
         System = system;
         Log = log;
         _folder = folder;
+        _node = node;
     }
 
     public ActorSystem System { get; }
@@ -35,15 +38,7 @@ public sealed class TlsTestNode : IAsyncDisposable
     /// <summary>Starts a member; with <paramref name="seed"/> it joins that node, else itself. Does not wait for membership.</summary>
     public static TlsTestNode Start(string? certificate, string? password, TlsTestNode? seed = null, string role = "control", string? seedAddress = null)
     {
-        var folder = Path.Combine(Path.GetTempPath(), "fabric-tls-tests", "node-" + Guid.NewGuid().ToString("N"));
-        var log = LogRecorder.Create();
-        var options = new FabricOptions
-        {
-            Roles = [role], Port = 0, NodeName = "tls-" + Guid.NewGuid().ToString("N")[..6], Database = Path.Combine(folder, "fabric.db"),
-            LogLevel = "WARNING", TlsCertificate = certificate, TlsPassword = password,
-            Seeds = seedAddress is not null ? [seedAddress] : seed is not null ? [seed.Address.ToString()] : [],
-            ExtraHocon = log.Hocon,
-        };
+        var (options, log, folder) = Prepare(certificate, password, seed, role, seedAddress);
         var store = SqliteStore.Open(options.Database);
         var system = ActorSystem.Create(FabricOptions.SystemName, FabricConfig.Setup(options));
         system.RegisterOnTermination(store.Dispose);
@@ -67,22 +62,32 @@ public sealed class TlsTestNode : IAsyncDisposable
     /// <summary>Starts a member and waits until it is Up; a control member then runs the control plane.</summary>
     public static async Task<TlsTestNode> StartUp(string? certificate, string? password, TlsTestNode? seed = null, string role = "control")
     {
-        var node = Start(certificate, password, seed, role);
+        // The way fabric-node starts: joined, Up, fits the cluster, then the control plane (Akka.Hosting).
+        var (options, log, folder) = Prepare(certificate, password, seed, role, null);
         try
         {
-            if (!await node.BecomesUp(JoinTimeout))
-            {
-                throw new TimeoutException($"{node.Address} did not come up within {JoinTimeout.TotalSeconds:0}s; logged:\n{node.Log}");
-            }
-
-            ControlPlane.Start(node.System);
-            return node;
+            var node = await FabricNode.StartAsync(options, JoinTimeout, report: _ => { });
+            return new TlsTestNode(node.System, log, folder, node);
         }
-        catch
+        catch (TimeoutException ex)
         {
-            await node.DisposeAsync();
-            throw;
+            log.Release();
+            throw new TimeoutException($"{ex.Message}; logged:\n{log}", ex);
         }
+    }
+
+    private static (FabricOptions Options, LogRecorder Log, string Folder) Prepare(string? certificate, string? password, TlsTestNode? seed, string role, string? seedAddress)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "fabric-tls-tests", "node-" + Guid.NewGuid().ToString("N"));
+        var log = LogRecorder.Create();
+        var options = new FabricOptions
+        {
+            Roles = [role], Port = 0, NodeName = "tls-" + Guid.NewGuid().ToString("N")[..6], Database = Path.Combine(folder, "fabric.db"),
+            LogLevel = "WARNING", TlsCertificate = certificate, TlsPassword = password,
+            Seeds = seedAddress is not null ? [seedAddress] : seed is not null ? [seed.Address.ToString()] : [],
+            ExtraHocon = log.Hocon,
+        };
+        return (options, log, folder);
     }
 
     /// <summary>True once this member is Up, false if it is not by <paramref name="within"/> (or its system stopped).</summary>
@@ -100,7 +105,11 @@ public sealed class TlsTestNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!System.WhenTerminated.IsCompleted)
+        if (_node is not null)
+        {
+            await _node.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        else if (!System.WhenTerminated.IsCompleted)
         {
             await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
         }
