@@ -2,14 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
 using System.Text.Json.Nodes;
-using Akka.Actor;
 using Fabric.Api.Hosting;
-using Fabric.Control.Configuration;
 using Fabric.Control.Hosting;
-using Fabric.Security;
-using Fabric.Messages.Placement;
-using Fabric.Node.Compute;
-using Fabric.Node.Hio;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -41,10 +35,10 @@ public sealed class ApiFabric : IAsyncLifetime
     public const string CryptoDevice = Host + "/sw-crypto-0";
     public const string CompressionDevice = Host + "/sw-compression-0";
 
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "fabric-api-tests", Guid.NewGuid().ToString("N"));
+    private OneHostFabric _fabric = null!;
     private WebApplicationFactory<Program> _factory = null!;
 
-    public FabricNode Node { get; private set; } = null!;
+    public FabricNode Node => _fabric.Node;
 
     public HttpClient Http { get; private set; } = null!;
 
@@ -59,7 +53,7 @@ public sealed class ApiFabric : IAsyncLifetime
     private WebApplication? _server;
 
     /// <summary>The fabric's data folder: its tls/ holds the CA and the client certificate fabric-api connects with.</summary>
-    public string DataFolder => _folder;
+    public string DataFolder => _fabric.Folder;
 
     /// <summary>Nova's external events endpoint: a real HTTP listener, as strict as Nova.</summary>
     public NovaStandIn Nova { get; private set; } = null!;
@@ -67,28 +61,7 @@ public sealed class ApiFabric : IAsyncLifetime
     public async Task InitializeAsync()
     {
         // Secure, as fabric-node is by default: TLS with the data folder's own CA; fabric-api finds its client certificate there.
-        Node = await FabricNode.StartAsync(new FabricOptions
-        {
-            Port = 0, NodeName = Host, Database = Path.Combine(_folder, "fabric.db"), LogLevel = "WARNING",
-            TlsCertificate = LocalTls.EnsureNode(_folder, out _).Path,
-        }, TimeSpan.FromSeconds(30));
-        var settings = ComputeSettings.From(Node.System.Settings.Config);
-        var hio = new HioScanner(Path.Combine(_folder, "no-sysfs")).Discover(settings.SoftwareQueuePairs);
-        ComputeRole.Start(Node, ComputeRole.Devices(Host, hio, settings), settings);
-
-        // An ask that times out on a loaded machine is asked again, within the wait's own deadline.
-        await Eventually.Until(async () =>
-        {
-            try
-            {
-                return (await Node.Control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, TimeSpan.FromSeconds(5))).Devices.Count >= 2;
-            }
-            catch (AskTimeoutException)
-            {
-                return false;
-            }
-        }, "the node agent's devices to register", within: TimeSpan.FromSeconds(60));
-
+        _fabric = await OneHostFabric.StartAsync("api", Host, tls: true, registerWithin: TimeSpan.FromSeconds(60));
         Nova = await NovaStandIn.StartAsync();
         var contact = $"127.0.0.1:{Node.Address.Port}";
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
@@ -142,14 +115,7 @@ public sealed class ApiFabric : IAsyncLifetime
 
         Http.Dispose();
         await _factory.DisposeAsync();
-        await Node.DisposeAsync();
+        await _fabric.DisposeAsync();
         await Nova.DisposeAsync();
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
     }
 }

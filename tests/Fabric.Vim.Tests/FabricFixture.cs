@@ -1,10 +1,5 @@
 using System.Runtime.Versioning;
-using Fabric.Control.Configuration;
 using Fabric.Control.Hosting;
-using Fabric.Messages.Placement;
-using Fabric.Node.Compute;
-using Fabric.Node.Hio;
-using Akka.Actor;
 using Xunit;
 
 [assembly: SupportedOSPlatform("linux")]
@@ -17,36 +12,16 @@ namespace Fabric.Vim.Tests;
 /// <summary>A one-process fabric (control + compute) on a free port, for clients to connect to.</summary>
 public sealed class FabricFixture : IAsyncLifetime
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "fabric-vim-tests", Guid.NewGuid().ToString("N"));
+    private OneHostFabric _fabric = null!;
 
-    public FabricNode Node { get; private set; } = null!;
+    public FabricNode Node => _fabric.Node;
 
-    public string Contact => $"127.0.0.1:{Node.Address.Port}";
+    public string Contact => _fabric.Contact;
 
-    public string Host => Node.Options.NodeName;
+    public string Host => _fabric.Host;
 
-    public async Task InitializeAsync()
-    {
-        Node = await FabricNode.StartAsync(new FabricOptions
-        {
-            Port = 0, NodeName = "vim-host", Database = Path.Combine(_folder, "fabric.db"), LogLevel = "WARNING",
-        }, TimeSpan.FromSeconds(30));
-        var settings = ComputeSettings.From(Node.System.Settings.Config);
-        var hio = new HioScanner(Path.Combine(_folder, "no-sysfs")).Discover(settings.SoftwareQueuePairs);
-        ComputeRole.Start(Node, ComputeRole.Devices(Host, hio, settings), settings);
-        await Eventually.Until(async () => (await Node.Control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, TimeSpan.FromSeconds(5))).Devices.Count >= 2,
-            "the node agent's devices did not register", TimeSpan.FromSeconds(20));
-    }
+    public async Task InitializeAsync() =>
+        _fabric = await OneHostFabric.StartAsync("vim", "vim-host", tls: false, registerWithin: TimeSpan.FromSeconds(20));
 
-    public async Task DisposeAsync()
-    {
-        await Node.DisposeAsync();
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public async Task DisposeAsync() => await _fabric.DisposeAsync();
 }
