@@ -321,8 +321,14 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     // ---- device faults: decided here at once, confirmed to the AML after ----------------------------------
 
-    private void DriverFaulted(DriverFaultSignal signal) => Decide(new NoteDriverFault(signal.QueueId, signal.Generation,
-        signal.Status == OpStatus.DeadlineExceeded ? "an operation missed its deadline" : "the driver failed an operation", Environment.TickCount64));
+    private void DriverFaulted(DriverFaultSignal signal)
+    {
+        var what = signal.Status == OpStatus.DeadlineExceeded ? "an operation missed its deadline" : "the driver failed an operation";
+        // Once per driver generation, with what the driver threw: the stack goes to the log file, the console gets one line.
+        _log.Warning(signal.Cause, "queue {0} on {1}: {2} (driver generation {3})", signal.QueueId,
+            _state.Queues.TryGetValue(signal.QueueId, out var queue) ? queue.DeviceId : "no device", what, signal.Generation);
+        Decide(new NoteDriverFault(signal.QueueId, signal.Generation, what, Environment.TickCount64));
+    }
 
     private ComputeDecision Decide(ComputeCommand command)
     {
