@@ -95,6 +95,9 @@ public static class FailoverBench
                 ["ops_error"] = guest.Errors,
                 ["ops_lost"] = guest.Submitted - guest.Ok - guest.Errors,
                 ["failover_ms"] = recoveredAt == 0 ? -1 : Math.Round((recoveredAt - faultAt) * 1000.0 / Stopwatch.Frequency, 1),
+                // What the guest sees of the failover alone: from its first error to its next success (failover_ms also
+                // counts the operator's fault injection reaching the driver through the agent and the AC actor).
+                ["fault_to_ok_ms"] = recoveredAt == 0 || guest.FirstErrorAfterFault == 0 ? -1 : Math.Round((recoveredAt - guest.FirstErrorAfterFault) * 1000.0 / Stopwatch.Frequency, 3),
                 ["throughput_before"] = Math.Round(guest.OkBeforeFault / phase.TotalSeconds, 0),
                 ["throughput_after"] = Math.Round(okAfter / afterSeconds, 0),
                 ["device_before"] = attachment.DeviceId!,
@@ -137,6 +140,7 @@ public static class FailoverBench
         private long _faultAt;
         private long _okBeforeFault;
         private long _firstOkAfterFault;
+        private long _firstErrorAfterFault;
 
         public long Submitted => Interlocked.Read(ref _submitted);
 
@@ -147,6 +151,9 @@ public static class FailoverBench
         public long OkBeforeFault => Interlocked.Read(ref _okBeforeFault);
 
         public long FirstOkAfterFault => Interlocked.Read(ref _firstOkAfterFault);
+
+        /// <summary>When the guest saw the fault: its first error completion.</summary>
+        public long FirstErrorAfterFault => Interlocked.Read(ref _firstErrorAfterFault);
 
         public void MarkFault(long at)
         {
@@ -199,6 +206,7 @@ public static class FailoverBench
                         if (completions[i].Status != OpStatus.Ok)
                         {
                             Interlocked.Increment(ref _errors);
+                            Interlocked.CompareExchange(ref _firstErrorAfterFault, Stopwatch.GetTimestamp(), 0);
                             continue;
                         }
 

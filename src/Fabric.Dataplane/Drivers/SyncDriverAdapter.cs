@@ -24,6 +24,12 @@ public sealed unsafe class SyncDriverAdapter : IAsyncGDriver
 
     public IGDriver Inner => _inner;
 
+    /// <summary>
+    /// The first exception the inner driver threw (null while it threw none): kept, not formatted, so the failing op
+    /// costs no allocation; whoever signals the fault reads it once. A fresh adapter comes with each driver generation.
+    /// </summary>
+    public Exception? Fault { get; private set; }
+
     public string Function => _inner.Function;
 
     public DriverKind Kind => _inner.Kind;
@@ -74,9 +80,10 @@ public sealed unsafe class SyncDriverAdapter : IAsyncGDriver
             }
             return OpStatus.Ok;
         }
-        catch (Exception)
+        catch (Exception ex)
         {
             // The one place an exception is expected: a faulty driver. The op fails, the worker lives.
+            Fault ??= ex;
             written = 0;
             return OpStatus.DriverFault;
         }

@@ -176,6 +176,10 @@ internal sealed unsafe partial class AcQueue
             SubmitPending();
         }
         work += Retire(Stopwatch.GetTimestamp(), force: true);
+        if (_failoverDue)
+        {
+            FailOver();
+        }
         // Ops inside a device count as work: it may answer any moment, and an idle worker sleeps between polls.
         return work + _window.InFlight;
     }
@@ -298,8 +302,9 @@ internal sealed unsafe partial class AcQueue
                     value = id;
                     return status;
                 }
-                catch (Exception)
+                catch (Exception ex)
                 {
+                    NoteDriverException(ex);
                     return OpStatus.DriverFault;
                 }
             }
@@ -312,8 +317,9 @@ internal sealed unsafe partial class AcQueue
                 {
                     return _sessions.Close(_driver, d.Session);
                 }
-                catch (Exception)
+                catch (Exception ex)
                 {
+                    NoteDriverException(ex);
                     return OpStatus.DriverFault;
                 }
             default:
@@ -407,9 +413,10 @@ internal sealed unsafe partial class AcQueue
             {
                 accepted = Math.Clamp(_port.Submit(new ReadOnlySpan<DriverRequest>(_batch, 0, count)), 0, count);
             }
-            catch (Exception)
+            catch (Exception ex)
             {
                 // A driver that throws on submit took nothing: those ops fail, the worker lives.
+                NoteDriverException(ex);
                 for (var i = 0; i < count; i++)
                 {
                     Finish(ref _window.At(_batch[i].Token), OpStatus.DriverFault, 0, now);
@@ -434,9 +441,9 @@ internal sealed unsafe partial class AcQueue
                 Reap(now);
                 Retire(now, force: false);
             }
-            if (accepted < count)
+            if (accepted < count || _failoverDue)
             {
-                break; // the device is busy: the rest waits for the next visit
+                break; // the device is busy (the rest waits for the next visit), or failed and its standby takes the rest
             }
         }
     }
@@ -698,6 +705,8 @@ internal sealed unsafe partial class AcQueue
         var previous = _driver;
         var now = Stopwatch.GetTimestamp();
         Reap(now);
+        // What the old driver finished is answered (and its faults signalled) under its own generation.
+        Retire(now, force: false);
         for (var seq = _window.Head; seq != _window.Tail; seq++)
         {
             ref var e = ref _window.At(seq);
@@ -727,6 +736,7 @@ internal sealed unsafe partial class AcQueue
         }
         Volatile.Write(ref _driver, next);
         _port = Port(next);
+        _driverException = null;
         for (var seq = _window.Head; seq != _window.Tail; seq++)
         {
             ref var e = ref _window.At(seq);

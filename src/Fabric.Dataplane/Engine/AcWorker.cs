@@ -192,6 +192,12 @@ internal sealed partial class AcWorker
             case SetServiceLevelCommand set:
                 ApplyLevel(set);
                 return true;
+            case ArmStandbyCommand arm when Array.IndexOf(_queues, arm.Queue) < 0:
+                arm.Armed.TrySetException(new KeyNotFoundException($"queue {arm.Queue.Id} is not served by worker {Index}"));
+                return true;
+            case ArmStandbyCommand arm:
+                arm.Armed.TrySetResult(arm.Queue.ArmStandby(arm.Driver, arm.DeviceId));
+                return true;
             case StopCommand:
                 return false;
             default:
@@ -232,6 +238,9 @@ internal sealed partial class AcWorker
                 break;
             case SetServiceLevelCommand set:
                 set.Applied.TrySetException(error);
+                break;
+            case ArmStandbyCommand arm:
+                arm.Armed.TrySetException(error);
                 break;
         }
     }

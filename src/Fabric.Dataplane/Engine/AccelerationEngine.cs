@@ -161,6 +161,7 @@ public sealed class AccelerationEngine : IDisposable, IAsyncDisposable
         var result = await removed.Task.ConfigureAwait(false);
         _queues.TryRemove(queueId, out _);
         queue.Driver.Dispose();
+        queue.ArmStandby(null, null)?.Dispose(); // the worker is done with the queue
         if (deleteChannel)
         {
             queue.Channel.DisposeAndDelete();
@@ -188,6 +189,24 @@ public sealed class AccelerationEngine : IDisposable, IAsyncDisposable
         var worker = _workers[queue.WorkerIndex];
         worker.Post(new SwapDriverCommand(queue, driver, swapped));
         return swapped.Task;
+    }
+
+    /// <summary>
+    /// Arms a queue with a standby driver (of another device, <paramref name="deviceId"/>): the moment the queue's driver
+    /// faults, its worker puts the standby behind it by itself and signals the switch (<see cref="DriverFailover"/>).
+    /// Null disarms. Returns the standby it replaces, which the caller disposes; fails for a queue no longer served
+    /// (then <paramref name="standby"/> stays the caller's).
+    /// </summary>
+    public Task<IGDriver?> ArmStandbyAsync(string queueId, IGDriver? standby, string? deviceId)
+    {
+        ThrowIfStopped();
+        if (!_queues.TryGetValue(queueId, out var queue))
+        {
+            throw new KeyNotFoundException($"no queue '{queueId}' on this engine");
+        }
+        var armed = new TaskCompletionSource<IGDriver?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _workers[queue.WorkerIndex].Post(new ArmStandbyCommand(queue, standby, deviceId, armed));
+        return armed.Task;
     }
 
     /// <summary>Counters of one queue, read while the worker runs; null for an unknown id.</summary>
@@ -239,6 +258,7 @@ public sealed class AccelerationEngine : IDisposable, IAsyncDisposable
         foreach (var q in _queues.Values)
         {
             q.Driver.Dispose();
+            q.ArmStandby(null, null)?.Dispose();
             q.Channel.Dispose();
         }
         _queues.Clear();

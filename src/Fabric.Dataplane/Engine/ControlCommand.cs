@@ -27,6 +27,14 @@ internal sealed class SwapDriverCommand(AcQueue queue, IGDriver driver, TaskComp
     public TaskCompletionSource<IGDriver> Swapped { get; } = swapped;
 }
 
+internal sealed class ArmStandbyCommand(AcQueue queue, IGDriver? driver, string? deviceId, TaskCompletionSource<IGDriver?> armed) : ControlCommand
+{
+    public AcQueue Queue { get; } = queue;
+    public IGDriver? Driver { get; } = driver;
+    public string? DeviceId { get; } = deviceId;
+    public TaskCompletionSource<IGDriver?> Armed { get; } = armed;
+}
+
 internal sealed class StopCommand : ControlCommand
 {
     public static StopCommand Instance { get; } = new();

@@ -63,6 +63,22 @@ public sealed class AccelerationCoreActor : ReceiveActor
             swapped.Old.Dispose();
             swapped.ReplyTo.Tell(new DriverSwapped(swapped.QueueId, _engine.GetStats(swapped.QueueId)?.DriverGeneration ?? 0));
         });
+        Receive<ArmStandby>(cmd =>
+        {
+            try
+            {
+                // Disposals off the actor's thread touch drivers the worker no longer holds, never the engine.
+                _engine.ArmStandbyAsync(cmd.QueueId, cmd.Driver, cmd.DeviceId).ContinueWith(t =>
+                {
+                    (t.IsCompletedSuccessfully ? t.Result : cmd.Driver)?.Dispose();
+                }, TaskScheduler.Default);
+            }
+            catch (Exception ex) when (ex is KeyNotFoundException or ObjectDisposedException)
+            {
+                cmd.Driver?.Dispose();
+            }
+        });
+        Receive<RetireDriver>(retired => retired.Driver.Dispose());
         Receive<SwapFailed>(failed => failed.ReplyTo.Tell(new DriverNotSwapped(failed.QueueId, failed.Cause.Message)));
         Receive<Added>(added => added.ReplyTo.Tell(added.Reply is QueueAdded a ? a with { Worker = _engine.GetStats(a.QueueId)?.Worker ?? -1 } : added.Reply));
         Receive<GetQueueStats>(_ => Sender.Tell(new QueueStatsReport(_engine.GetAllStats())));
@@ -103,7 +119,15 @@ public sealed class AccelerationCoreActor : ReceiveActor
         _engine = new AccelerationEngine(_options with
         {
             QueueFaulted = (id, reason) => self.Tell(new QueueFaulted(id, reason)),
-            DriverFaulted = signal => agent.Tell(signal),
+            DriverFaulted = signal =>
+            {
+                agent.Tell(signal);
+                if (signal.Failover is { } failover)
+                {
+                    // The worker already switched to the standby; the failed driver is disposed here, not on its thread.
+                    self.Tell(new RetireDriver(failover.Replaced));
+                }
+            },
         });
         _engine.Started.ContinueWith(_ =>
         {
@@ -168,6 +192,8 @@ public sealed class AccelerationCoreActor : ReceiveActor
             Sender.Tell(new QueueNotAdded(cmd.QueueId, ex.Message));
         }
     }
+
+    private sealed record RetireDriver(IGDriver Driver);
 
     private sealed record Swapped(string QueueId, IGDriver Old, IActorRef ReplyTo);
 

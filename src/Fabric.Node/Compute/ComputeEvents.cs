@@ -37,6 +37,12 @@ public sealed record DeviceFailed(string DeviceId, string Reason) : ComputeEvent
 /// <param name="Undo">The AML refused an earlier move: the queue goes back, nothing is confirmed.</param>
 public sealed record QueueMoved(string QueueId, string FromDevice, string ToDevice, string Chain, bool Undo = false) : ComputeEvent;
 
+/// <summary>The AC holds a driver of <paramref name="DeviceId"/> (null: none) ready to take the queue the moment its driver faults.</summary>
+public sealed record StandbyArmed(string QueueId, string? DeviceId) : ComputeEvent;
+
+/// <summary>The AC worker switched the queue to its standby on <paramref name="ToDevice"/> by itself (driver generation <paramref name="Generation"/>); the AML is told after.</summary>
+public sealed record QueueFailedOver(string QueueId, string FromDevice, string ToDevice, uint Generation) : ComputeEvent;
+
 /// <summary>No other device of this node can take the queue: it stays (its guest gets errors) until one can.</summary>
 public sealed record QueueStranded(string QueueId, string DeviceId, string Chain) : ComputeEvent;
 
@@ -60,7 +66,11 @@ public sealed record ComputeDecision(IReadOnlyList<ComputeEvent> Events, Rejecte
 public abstract record ComputeCommand;
 
 /// <summary>The AC signalled that a queue's driver (of <paramref name="Generation"/>) failed an op.</summary>
-public sealed record NoteDriverFault(string QueueId, uint Generation, string Reason, long NowMs) : ComputeCommand;
+/// <param name="FailedOverTo">Set when the AC worker already switched the queue to its standby on this device, now running <paramref name="NewGeneration"/>.</param>
+public sealed record NoteDriverFault(string QueueId, uint Generation, string Reason, long NowMs, string? FailedOverTo = null, uint NewGeneration = 0) : ComputeCommand;
+
+/// <summary>A device failed by itself (the probe run by its reset failed): counted against its reset budget.</summary>
+public sealed record NoteDeviceFault(string DeviceId, string Reason, long NowMs) : ComputeCommand;
 
 /// <summary>The AML answered a move's re-bind: the attachment is bound to <paramref name="BoundDeviceId"/> on <paramref name="BoundHost"/>, or not at all (null).</summary>
 public sealed record ConfirmMove(string QueueId, string? BoundHost, string? BoundDeviceId) : ComputeCommand;

@@ -24,9 +24,10 @@ public sealed record DeviceEntry(DeviceSpec Spec, DeviceCondition Condition, Fau
 /// <param name="Handle">Null until the AC serves the queue.</param>
 /// <param name="Generation">The driver generation faults must come from to count (older ones were replaced).</param>
 /// <param name="MovedFrom">Set while a move waits for the AML's confirmation: where an undo puts the queue back.</param>
+/// <param name="Standby">The device whose driver is armed in the AC as the queue's standby (null: none).</param>
 public sealed record QueueEntry(
     string QueueId, string VmId, string DeviceId, string Chain, string RequestId, AttachHandle? Handle,
-    uint Generation = 0, string? Vf = null, string? MovedFrom = null);
+    uint Generation = 0, string? Vf = null, string? MovedFrom = null, string? Standby = null);
 
 /// <summary>How device resets are budgeted: <see cref="Budget"/> resets within <see cref="Window"/>; the first at once, the next ones after a backoff doubling from min to max.</summary>
 public sealed record ResetPolicy(int Budget, TimeSpan Window, TimeSpan MinBackoff, TimeSpan MaxBackoff)
@@ -56,7 +57,9 @@ public sealed record ComputeState(
 
     public ComputeDecision Decide(ComputeCommand command) => command switch
     {
+        NoteDriverFault { FailedOverTo: not null } f => DecideFailover(f),
         NoteDriverFault f => DecideFault(f),
+        NoteDeviceFault f => DecideDeviceFault(f.DeviceId, f.Reason, f.NowMs),
         ConfirmMove c => DecideConfirmation(c),
         SwitchFault s => DecideSwitch(s),
         _ => ComputeDecision.None,
@@ -78,11 +81,14 @@ public sealed record ComputeState(
         DeviceReset r => WithDevice(r.DeviceId, d => d with { Condition = d.Condition == DeviceCondition.Resetting ? DeviceCondition.Running : d.Condition })
             .WithQueues(r.DeviceId, q => q with { Generation = q.Generation + 1 }),
         DeviceFailed f => WithDevice(f.DeviceId, d => d with { Condition = DeviceCondition.Failed }),
+        StandbyArmed a => WithQueue(a.QueueId, q => q with { Standby = a.DeviceId }),
+        QueueFailedOver o => WithQueue(o.QueueId, q => q with { DeviceId = o.ToDevice, Generation = Math.Max(q.Generation, o.Generation), MovedFrom = q.MovedFrom ?? o.FromDevice, Standby = null }),
         QueueMoved m => WithQueue(m.QueueId, q => q with { DeviceId = m.ToDevice, Generation = q.Generation + 1, MovedFrom = m.Undo ? null : q.MovedFrom ?? m.FromDevice }),
         MoveConfirmed c => WithQueue(c.QueueId, q => q with { MovedFrom = null }),
         QueueStranded => this,
         FaultSwitched s => WithDevice(s.DeviceId, d => d with { Injected = s.Kind })
-            .WithQueues(s.DeviceId, q => Devices.TryGetValue(s.DeviceId, out var d) && d.Condition != DeviceCondition.Failed ? q with { Generation = q.Generation + 1 } : q),
+            .WithQueues(s.DeviceId, q => Devices.TryGetValue(s.DeviceId, out var d) && d.Condition != DeviceCondition.Failed ? q with { Generation = q.Generation + 1 } : q)
+            .WithoutStandbysOn(s.DeviceId),
         DeviceRecovered r => WithDevice(r.DeviceId, d => d with { Condition = DeviceCondition.Running, ResetsAtMs = [] }),
         _ => this,
     };
@@ -94,18 +100,45 @@ public sealed record ComputeState(
     /// </summary>
     private ComputeDecision DecideFault(NoteDriverFault f)
     {
-        if (!Queues.TryGetValue(f.QueueId, out var queue) || queue.Vf is not null || f.Generation < queue.Generation
-            || !Devices.TryGetValue(queue.DeviceId, out var device) || device.Condition != DeviceCondition.Running)
+        if (!Queues.TryGetValue(f.QueueId, out var queue) || queue.Vf is not null || f.Generation < queue.Generation)
         {
             return ComputeDecision.None;
         }
 
+        return DecideDeviceFault(queue.DeviceId, $"queue {f.QueueId}: {f.Reason}", f.NowMs);
+    }
+
+    /// <summary>
+    /// The AC worker already put the queue's standby behind it: recorded as it is (whatever the generations say, the
+    /// queue runs there now), then the fault counts against the failed device's reset budget like any other.
+    /// </summary>
+    private ComputeDecision DecideFailover(NoteDriverFault f)
+    {
+        if (!Queues.TryGetValue(f.QueueId, out var queue) || queue.Vf is not null || f.FailedOverTo is not { } to || !Devices.ContainsKey(to))
+        {
+            return ComputeDecision.None;
+        }
+
+        var moved = new QueueFailedOver(queue.QueueId, queue.DeviceId, to, f.NewGeneration);
+        var device = Apply(moved).DecideDeviceFault(queue.DeviceId, $"queue {f.QueueId}: {f.Reason}", f.NowMs);
+        return new([moved, .. device.Events]);
+    }
+
+    /// <summary>A fault of the device (its driver's, or its reset's probe's), counted against its reset budget.</summary>
+    private ComputeDecision DecideDeviceFault(string deviceId, string reason, long nowMs)
+    {
+        if (!Devices.TryGetValue(deviceId, out var device) || device.Condition != DeviceCondition.Running)
+        {
+            return ComputeDecision.None;
+        }
+
+        var f = (NowMs: nowMs, Reason: reason);
         var recent = device.ResetsAtMs.Count(t => f.NowMs - t < Policy.Window.TotalMilliseconds);
         if (recent < Policy.Budget)
         {
             // The first reset is at once (a transient fault costs the guest one burst); the next ones back off.
             var backoff = recent == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(Math.Min(Policy.MaxBackoff.Ticks, Policy.MinBackoff.Ticks << Math.Min(recent - 1, 30)));
-            return new([new DeviceResetScheduled(device.Id, backoff, f.NowMs, $"queue {f.QueueId}: {f.Reason}")]);
+            return new([new DeviceResetScheduled(device.Id, backoff, f.NowMs, f.Reason)]);
         }
 
         var events = new List<ComputeEvent> { new DeviceFailed(device.Id, $"reset budget spent ({Policy.Budget} within {Policy.Window.TotalSeconds:0}s): {f.Reason}") };
@@ -174,6 +207,27 @@ public sealed record ComputeState(
         .OrderByDescending(d => d.Free).ThenBy(d => d.Id, StringComparer.Ordinal)
         .Select(d => d.Id)
         .FirstOrDefault();
+
+    /// <summary>
+    /// The standby a queue should have: the one it has while that device can still take it (no churn when another
+    /// device gets freer), else the freest running device of this node that runs its chain, or none.
+    /// </summary>
+    public string? StandbyFor(QueueEntry q) =>
+        q.Standby is { } s && s != q.DeviceId && Devices.TryGetValue(s, out var d) && d.Condition == DeviceCondition.Running
+            && d.Spec.PciFunctions is null && Runs(d, q.Chain) && d.Spec.QueuePairs > QueuesOn(s).Count
+            ? s
+            : TargetFor(q.Chain, q.DeviceId);
+
+    /// <summary>The served AC queues whose armed standby is not the one they should have, with the one they should.</summary>
+    public IReadOnlyList<(QueueEntry Queue, string? Standby)> StandbyChanges() => Queues.Values
+        .Where(q => q.Vf is null && q.Handle is not null)
+        .Select(q => (Queue: q, Standby: StandbyFor(q)))
+        .Where(c => c.Standby != c.Queue.Standby)
+        .OrderBy(c => c.Queue.QueueId, StringComparer.Ordinal)
+        .ToArray();
+
+    private ComputeState WithoutStandbysOn(string deviceId) =>
+        this with { Queues = Queues.SetItems(Queues.Values.Where(q => q.Standby == deviceId).Select(q => KeyValuePair.Create(q.QueueId, q with { Standby = null }))) };
 
     private static bool Runs(DeviceEntry device, string chain) =>
         chain.Split("->", StringSplitOptions.TrimEntries).All(device.Spec.Functions.Contains);

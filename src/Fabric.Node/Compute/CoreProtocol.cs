@@ -39,6 +39,12 @@ public sealed record DriverSwapped(string QueueId, uint Generation);
 
 public sealed record DriverNotSwapped(string QueueId, string Reason);
 
+/// <summary>
+/// Hold <paramref name="Driver"/> (of <paramref name="DeviceId"/>) ready behind the queue: its worker switches to it by
+/// itself the moment the queue's driver faults. Null disarms; the standby it replaces is disposed.
+/// </summary>
+public sealed record ArmStandby(string QueueId, IGDriver? Driver, string? DeviceId);
+
 public sealed record GetQueueStats
 {
     public static GetQueueStats Instance { get; } = new();

@@ -60,11 +60,13 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<Closed>(AfterClose);
         Receive<QueuesOfRequest>(q => Sender.Tell(new RequestQueues(_state.Queues.Values.Where(e => e.RequestId == q.RequestId).Select(e => e.QueueId).ToArray())));
         Receive<DriverFaultSignal>(DriverFaulted);
-        Receive<ResetDue>(due => Record(new DeviceReset(due.DeviceId)));
+        Receive<ResetDue>(due => Settle(new DeviceReset(due.DeviceId)));
+        Receive<ResetProbed>(probed => Decide(new NoteDeviceFault(probed.DeviceId, $"the probe after its reset failed: {probed.Problem}", Environment.TickCount64)));
         Receive<DriverSwapped>(swapped => _state = _state.Apply(new DriverReplaced(swapped.QueueId, swapped.Generation)));
         Receive<DriverNotSwapped>(failed => _log.Error("queue {0}: the AC did not swap its driver: {1}", failed.QueueId, failed.Reason));
         Receive<Rebound>(Confirm);
-        Receive<ProbePassed>(passed => Record(new DeviceRecovered(passed.DeviceId)));
+        Receive<PassedReset>(_ => { });
+        Receive<ProbePassed>(passed => Settle(new DeviceRecovered(passed.DeviceId)));
         Receive<RegisterDevices>(_ => RegisterAll());
         Receive<ClusterEvent.MemberUp>(up =>
         {
@@ -219,7 +221,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         _core.Tell(new SetQueueServiceLevel(id, served.Open.Level ?? ServiceLevel.BestEffort));
         var g = added.Geometry;
         var handle = new AttachHandle(_node, added.ChannelPath, (int)ChannelLayout.AbiVersion, g.SqEntries, g.CqEntries, g.SlotCount, g.SlotSize);
-        Record(new QueueAttached(id, handle));
+        Settle(new QueueAttached(id, handle));
         served.Saga.Tell(new QueueOpened(id, handle));
     }
 
@@ -321,8 +323,14 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
 
     // ---- device faults: decided here at once, confirmed to the AML after ----------------------------------
 
-    private void DriverFaulted(DriverFaultSignal signal) => Decide(new NoteDriverFault(signal.QueueId, signal.Generation,
-        signal.Status == OpStatus.DeadlineExceeded ? "an operation missed its deadline" : "the driver failed an operation", Environment.TickCount64));
+    private void DriverFaulted(DriverFaultSignal signal)
+    {
+        var what = signal.Status == OpStatus.DeadlineExceeded ? "an operation missed its deadline" : "the driver failed an operation";
+        // Once per driver generation, with what the driver threw: the stack goes to the log file, the console gets one line.
+        _log.Warning(signal.Cause, "queue {0} on {1}: {2} (driver generation {3})", signal.QueueId,
+            _state.Queues.TryGetValue(signal.QueueId, out var queue) ? queue.DeviceId : "no device", what, signal.Generation);
+        Decide(new NoteDriverFault(signal.QueueId, signal.Generation, what, Environment.TickCount64, signal.Failover?.DeviceId, signal.Failover?.Generation ?? 0));
+    }
 
     private ComputeDecision Decide(ComputeCommand command)
     {
@@ -338,7 +346,43 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
             _control.Devices.Tell(new SetDeviceHealth(failed.DeviceId, DeviceHealth.Failed, failed.Reason, $"failed:{failed.DeviceId}:{Guid.NewGuid():N}"), ActorRefs.NoSender);
         }
 
+        Rearm();
         return decision;
+    }
+
+    /// <summary>Records an event and re-arms the standbys it changed.</summary>
+    private void Settle(ComputeEvent e)
+    {
+        Record(e);
+        Rearm();
+    }
+
+    /// <summary>
+    /// Every served queue holds a standby driver of the device it should fail over to (<see cref="ComputeState.StandbyFor"/>),
+    /// so its AC worker can switch at once: armed when the queue opens and whenever the devices' conditions change.
+    /// </summary>
+    private void Rearm()
+    {
+        foreach (var (queue, deviceId) in _state.StandbyChanges())
+        {
+            IGDriver? driver = null;
+            if (deviceId is not null)
+            {
+                var device = _state.Devices[deviceId];
+                try
+                {
+                    driver = _drivers.Create(device.Spec, queue.Chain, device.Injected);
+                }
+                catch (ArgumentException ex)
+                {
+                    _log.Warning("queue {0}: no standby driver of {1}: {2}", queue.QueueId, deviceId, ex.Message);
+                    continue;
+                }
+            }
+
+            _core.Tell(new ArmStandby(queue.QueueId, driver, deviceId));
+            _state = _state.Apply(new StandbyArmed(queue.QueueId, deviceId));
+        }
     }
 
     /// <summary>Records an event in the state and carries out what it means for the AC, the AML and the probers.</summary>
@@ -360,11 +404,23 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
                 Task.Delay(reset.Delay).PipeTo(Self, success: () => due);
                 break;
             case DeviceReset reset:
-                foreach (var queue in _state.QueuesOn(reset.DeviceId))
+                var left = _state.QueuesOn(reset.DeviceId);
+                foreach (var queue in left)
                 {
                     SwapTo(queue.QueueId, queue.Chain, reset.DeviceId);
                 }
 
+                if (left.Count == 0)
+                {
+                    // Its queues failed over: no guest tells whether the reset helped, a probe does.
+                    ProbeAfterReset(reset.DeviceId);
+                }
+
+                break;
+            case QueueFailedOver over:
+                _metrics.Move(over.QueueId, over.ToDevice);
+                _log.Warning("queue {0} failed over from {1} to {2} by its AC worker", over.QueueId, over.FromDevice, over.ToDevice);
+                Rebind(over.QueueId, over.FromDevice);
                 break;
             case DeviceFailed failed:
                 _log.Warning("device {0} failed: {1}; moving its queues", failed.DeviceId, failed.Reason);
@@ -380,9 +436,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
                 }
 
                 _log.Warning("queue {0} moved from {1} to {2}", moved.QueueId, moved.FromDevice, moved.ToDevice);
-                var queueId = moved.QueueId;
-                _control.Attachments.Ask<object>(new RebindAttachment(queueId, _node, $"device {moved.FromDevice} failed", $"failover:{queueId}:{Guid.NewGuid():N}"), _settings.AskTimeout)
-                    .PipeTo(Self, success: reply => new Rebound(queueId, reply), failure: ex => new Rebound(queueId, ex.Message));
+                Rebind(moved.QueueId, moved.FromDevice);
                 break;
             case QueueStranded stranded:
                 _log.Error("queue {0}: no other device on {1} runs {2}; the guest gets errors until one can", stranded.QueueId, _node, stranded.Chain);
@@ -410,6 +464,35 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
                 _control.Devices.Tell(new SetDeviceHealth(recovered.DeviceId, DeviceHealth.Healthy, "probe passed", $"healthy:{recovered.DeviceId}:{Guid.NewGuid():N}"), ActorRefs.NoSender);
                 break;
         }
+    }
+
+    /// <summary>The move, made here, is journaled on the AML after: the attachment is bound again on this host.</summary>
+    private void Rebind(string queueId, string fromDevice) =>
+        _control.Attachments.Ask<object>(new RebindAttachment(queueId, _node, $"device {fromDevice} failed", $"failover:{queueId}:{Guid.NewGuid():N}"), _settings.AskTimeout)
+            .PipeTo(Self, success: reply => new Rebound(queueId, reply), failure: ex => new Rebound(queueId, ex.Message));
+
+    /// <summary>One probe op on a fresh driver of the device, off the agent's thread and bounded in time.</summary>
+    private void ProbeAfterReset(string deviceId)
+    {
+        var device = _state.Devices[deviceId];
+        IGDriver driver;
+        try
+        {
+            driver = _drivers.Create(device.Spec, device.Spec.Functions[0], device.Injected);
+        }
+        catch (ArgumentException ex)
+        {
+            Self.Tell(new ResetProbed(deviceId, ex.Message));
+            return;
+        }
+
+        Task.Run(() =>
+        {
+            var problem = DriverProbe.Run(driver);
+            driver.Dispose();
+            return problem;
+        }).WaitAsync(_settings.ProbeTimeout).PipeTo(Self, success: p => p is null ? PassedReset.Instance : new ResetProbed(deviceId, p),
+            failure: _ => new ResetProbed(deviceId, "probe timed out"));
     }
 
     /// <summary>A fresh driver of <paramref name="deviceId"/> behind the queue, between two bursts; the guest keeps its channel.</summary>
@@ -483,6 +566,13 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     }
 
     private sealed record ResetDue(string DeviceId);
+
+    private sealed record ResetProbed(string DeviceId, string Problem);
+
+    private sealed record PassedReset
+    {
+        public static PassedReset Instance { get; } = new();
+    }
 
     /// <summary>The AML's answer to a move's re-bind: an <see cref="AttachmentView"/>, a <see cref="Rejected"/>, or why there was none.</summary>
     private sealed record Rebound(string QueueId, object Reply);

@@ -30,7 +30,7 @@ public class DriverFaultSignalTests
         }
 
         Assert.True(signals.TryTake(out var first, Patience));
-        Assert.Equal(new DriverFaultSignal("q", 0, OpStatus.DriverFault), first);
+        Assert.Equal(("q", 0u, OpStatus.DriverFault), (first!.QueueId, first.Generation, first.Status));
         Assert.False(signals.TryTake(out _, TimeSpan.FromMilliseconds(50)), "ten failures of one driver are one signal");
 
         var broken = new FaultInjectingDriver(new Sha256Driver());
@@ -38,7 +38,66 @@ public class DriverFaultSignalTests
         (await rig.Engine.SwapDriverAsync("q", broken).WaitAsync(Patience)).Dispose();
         Assert.Equal(OpStatus.DriverFault, g.SubmitAndWait(Data(20, OpCode.Forward, 0, 0, 100, 1, 32), Patience).Status);
         Assert.True(signals.TryTake(out var second, Patience));
-        Assert.Equal(new DriverFaultSignal("q", 1, OpStatus.DriverFault), second);
+        Assert.Equal(("q", 1u, OpStatus.DriverFault), (second!.QueueId, second.Generation, second.Status));
+    }
+
+    [Fact]
+    public async Task The_signal_carries_what_the_driver_threw_with_its_stack_and_each_generation_its_own()
+    {
+        var signals = new BlockingCollection<DriverFaultSignal>();
+        var faulty = new FaultInjectingDriver(new Sha256Driver());
+        using var rig = new Rig(faulty, options: QuickOptions() with { DriverFaulted = signals.Add });
+        var g = rig.Guest;
+        faulty.Arm(FaultKind.Throw, count: -1);
+
+        Assert.Equal(OpStatus.DriverFault, g.SubmitAndWait(Data(1, OpCode.Forward, 0, 0, 100, 1, 32), Patience).Status);
+
+        Assert.True(signals.TryTake(out var signal, Patience));
+        var cause = Assert.IsType<InvalidOperationException>(signal!.Cause);
+        Assert.Equal("injected driver fault", cause.Message);
+        Assert.Contains(nameof(FaultInjectingDriver), cause.StackTrace);
+
+        // The next generation's signal carries its own driver's exception, not the first one's.
+        var broken = new FaultInjectingDriver(new Sha256Driver());
+        broken.Arm(FaultKind.Throw, count: -1);
+        (await rig.Engine.SwapDriverAsync("q", broken).WaitAsync(Patience)).Dispose();
+        Assert.Equal(OpStatus.DriverFault, g.SubmitAndWait(Data(2, OpCode.Forward, 0, 0, 100, 1, 32), Patience).Status);
+        Assert.True(signals.TryTake(out var next, Patience));
+        Assert.Equal(1u, next!.Generation);
+        Assert.IsType<InvalidOperationException>(next.Cause);
+        Assert.NotSame(cause, next.Cause);
+    }
+
+    [Fact]
+    public async Task A_queue_with_a_standby_is_switched_by_its_worker_at_the_first_fault_and_loses_nothing()
+    {
+        var signals = new BlockingCollection<DriverFaultSignal>();
+        var faulty = new FaultInjectingDriver(new Sha256Driver());
+        using var rig = new Rig(faulty, options: QuickOptions() with { DriverFaulted = signals.Add });
+        var g = rig.Guest;
+        var standby = new Sha256Driver();
+        Assert.Null(await rig.Engine.ArmStandbyAsync("q", standby, "h/sw0").WaitAsync(Patience));
+
+        faulty.Arm(FaultKind.Throw, count: -1);
+        var batch = Enumerable.Range(1, 10).Select(i => Data((ulong)i, OpCode.Forward, 0, 0, 100, 1, 32)).ToArray();
+        Assert.Equal(10, g.SubmitBatch(batch));
+        var statuses = Enumerable.Range(0, 10).Select(_ => Next(g)).ToArray();
+
+        // The op that hit the fault is answered as an error; every op after it runs on the standby.
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => (ulong)i), statuses.Select(c => c.Tag));
+        Assert.Equal(OpStatus.DriverFault, statuses[0].Status);
+        Assert.All(statuses[1..], c => Assert.Equal(OpStatus.Ok, c.Status));
+        Assert.True(signals.TryTake(out var signal, Patience));
+        Assert.Equal(0u, signal!.Generation);
+        Assert.IsType<InvalidOperationException>(signal.Cause);
+        var failover = Assert.IsType<DriverFailover>(signal.Failover);
+        Assert.Equal(("h/sw0", 1u), (failover.DeviceId, failover.Generation));
+        Assert.Same(faulty, failover.Replaced);
+        Assert.Equal(1u, rig.Engine.GetStats("q")!.DriverGeneration);
+        Assert.Equal(OpStatus.Ok, g.SubmitAndWait(Data(11, OpCode.Forward, 0, 0, 100, 1, 32), Patience).Status);
+
+        // Used once: a fault of the standby is signalled for the node to decide (nothing armed any more).
+        Assert.Null(await rig.Engine.ArmStandbyAsync("q", null, null).WaitAsync(Patience));
     }
 
     [Fact]

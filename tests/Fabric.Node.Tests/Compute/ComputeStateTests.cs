@@ -93,6 +93,61 @@ public sealed class ComputeStateTests
     }
 
     [Fact]
+    public void A_served_queue_wants_a_standby_on_the_freest_other_device_and_keeps_it_while_that_device_can_take_it()
+    {
+        var state = Realized();
+        var change = Assert.Single(state.StandbyChanges());
+        Assert.Equal(("q1", Software), (change.Queue.QueueId, change.Standby));
+        state = state.Apply(new StandbyArmed("q1", Software));
+        Assert.Empty(state.StandbyChanges());
+
+        // A device that stops running is no standby: the queue is re-armed elsewhere, or disarmed when nothing is left.
+        state = state.Apply(new DeviceResetScheduled(Software, TimeSpan.Zero, 1000, "test"));
+        Assert.Equal(Small, Assert.Single(state.StandbyChanges()).Standby);
+        state = state.Apply(new StandbyArmed("q1", Small)).Apply(new DeviceFailed(Small, "test"));
+        Assert.Null(Assert.Single(state.StandbyChanges()).Standby);
+
+        // An injected fault on the standby's device makes its armed driver stale: armed again.
+        state = Realized().Apply(new StandbyArmed("q1", Software)).Apply(new FaultSwitched(Software, FaultKind.Throw));
+        Assert.Null(state.Queues["q1"].Standby);
+        Assert.Equal(Software, Assert.Single(state.StandbyChanges()).Standby);
+    }
+
+    [Fact]
+    public void A_failover_done_by_the_worker_is_recorded_as_it_is_and_the_fault_counts_against_the_failed_devices_budget()
+    {
+        var state = Realized().Apply(new StandbyArmed("q1", Software));
+
+        var (after, decision) = Run(state, new NoteDriverFault("q1", 0, "threw", 1000, FailedOverTo: Software, NewGeneration: 1));
+
+        var over = Assert.IsType<QueueFailedOver>(decision.Events[0]);
+        Assert.Equal(("q1", Faulty, Software, 1u), (over.QueueId, over.FromDevice, over.ToDevice, over.Generation));
+        Assert.IsType<DeviceResetScheduled>(decision.Events[1]);
+        var q = after.Queues["q1"];
+        Assert.Equal((Software, Faulty, (string?)null, 1u), (q.DeviceId, q.MovedFrom, q.Standby, q.Generation));
+        Assert.Empty(after.QueuesOn(Faulty));
+        // Its next standby is on neither the device it runs on nor the one resetting.
+        Assert.Equal(Small, Assert.Single(after.StandbyChanges()).Standby);
+
+        // The failed device's probes keep failing: the budget is spent on them and the device fails.
+        after = after.Apply(new DeviceReset(Faulty));
+        var now = 1001L;
+        while (true)
+        {
+            (after, decision) = Run(after, new NoteDeviceFault(Faulty, "probe op threw", now++));
+            if (decision.Events[0] is not DeviceResetScheduled)
+            {
+                break;
+            }
+
+            after = after.Apply(new DeviceReset(Faulty));
+        }
+
+        Assert.IsType<DeviceFailed>(Assert.Single(decision.Events));
+        Assert.Equal(3, after.Devices[Faulty].ResetsAtMs.Count);
+    }
+
+    [Fact]
     public void Resets_older_than_the_window_do_not_count_against_the_budget()
     {
         var state = Realized();

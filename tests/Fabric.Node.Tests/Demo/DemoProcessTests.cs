@@ -53,8 +53,10 @@ public sealed class DemoProcessTests
             var said = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Contains(said, l => l.StartsWith("[WARNING]", StringComparison.Ordinal) && l.Contains("fault 'Throw' injected", StringComparison.Ordinal));
             Assert.DoesNotContain(said, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
-            // ... and in the log file (a driver fault is now a signal from the AC, not an exception with a stack trace).
+            // ... and in the log file, with what the driver threw and where (the AC carries the exception with its fault signal).
             Assert.Contains("fault 'Throw' injected", log);
+            Assert.Contains("InvalidOperationException: injected driver fault", log);
+            Assert.Contains("   at ", log);
         }
         finally
         {
