@@ -38,12 +38,13 @@ internal sealed partial class AcWorker
                 var counters = q.Counters;
                 while (true)
                 {
-                    var ops = counters.Ops;
-                    var bytes = counters.BytesIn;
-                    work += q.Poll(grant);
+                    var answered = counters.Ops;
+                    var admitted = q.AdmittedOps;
+                    var bytes = q.AdmittedBytes;
+                    work += q.Poll(grant, lane.ByteBudget);
                     var after = Stopwatch.GetTimestamp();
-                    var done = counters.Ops - ops;
-                    scheduler.Charge(lane, done, counters.BytesIn - bytes, after - now);
+                    var done = q.AdmittedOps - admitted;
+                    scheduler.Charge(lane, done, q.AdmittedBytes - bytes, counters.Ops - answered, after - now);
                     now = after;
                     // A visit longer than one Poll's worth goes on while it has credit and the queue has ops.
                     if (grant == 0 || done < grant || (grant = scheduler.GrantMore(lane, burst, now)) == 0)
