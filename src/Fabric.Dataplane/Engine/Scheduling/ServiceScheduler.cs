@@ -225,7 +225,17 @@ internal sealed class ServiceScheduler
             // round it waits. Async completions it retires are charged (answered > 0).
             return;
         }
-        var cost = Math.Max(ticks, (long)(bytes * _ticksPerByte));
+        var byteCost = (long)(bytes * _ticksPerByte);
+        var cost = Math.Max(ticks, byteCost);
+        if (ops > 0 && lane.AvgOpTicks > 0)
+        {
+            // A visit during which the OS took the worker off its core looks like ops that cost milliseconds: charged
+            // in full, the queue that happened to hold the worker (the heaviest most often) would pay for the OS and
+            // then take one op a visit while its average came down, and weights would drift towards equal (3:1 gave
+            // 0.68 on a loaded machine). An op is charged at most twice the recent cost (an op really that much dearer
+            // is followed within a few visits), never less than its bytes.
+            cost = Math.Max(byteCost, Math.Min(cost, (long)(ops * 2 * lane.AvgOpTicks)));
+        }
         if (lane.CommittedVisit)
         {
             lane.CommittedOps.Take(ops);

@@ -95,6 +95,84 @@ public class ServiceLevelEngineTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Two_saturating_queues_weighted_3_to_1_share_a_real_worker_3_to_1()
+    {
+        // Real guests on their own threads keep deep rings of 16 KiB AES-GCM seals full; the share is what the AC itself
+        // counted (input bytes) over one second while both were flooding.
+        using var engine = new AccelerationEngine(QuickOptions());
+        var paths = new List<string>();
+        var guests = new List<GuestChannel>();
+        using var stop = new CancellationTokenSource();
+        var threads = new List<Thread>();
+        try
+        {
+            foreach (var id in new[] { "heavy", "light" })
+            {
+                var path = NewChannelPath();
+                paths.Add(path);
+                await engine.AddQueue(id, ChannelFile.Create(path, new ChannelGeometry(1024, 1024, 4, 20 * 1024)), GDriverCatalog.Create("aes-256-gcm")).WaitAsync(Patience);
+                var g = GuestChannel.Open(path);
+                guests.Add(g);
+                var session = g.OpenSession(new byte[32], 0, Patience);
+                var thread = new Thread(() => FloodSeals(g, session, 16 * 1024, stop.Token)) { IsBackground = true, Name = "flood-" + id };
+                threads.Add(thread);
+            }
+            await engine.SetServiceLevel("heavy", QueueServiceLevel.BestEffort with { Weight = 3 }).WaitAsync(Patience);
+            await engine.SetServiceLevel("light", QueueServiceLevel.BestEffort with { Weight = 1 }).WaitAsync(Patience);
+            threads.ForEach(t => t.Start());
+            // Both flooding: each has taken a few thousand ops.
+            Until(() => engine.GetCounters("heavy")!.Ops > 2_000 && engine.GetCounters("light")!.Ops > 500, "both queues to be served");
+            var heavy0 = engine.GetCounters("heavy")!.BytesIn;
+            var light0 = engine.GetCounters("light")!.BytesIn;
+            var clock = Stopwatch.StartNew();
+            Until(() => clock.Elapsed >= TimeSpan.FromSeconds(1), "one second of flooding");
+            var heavy = engine.GetCounters("heavy")!.BytesIn - heavy0;
+            var light = engine.GetCounters("light")!.BytesIn - light0;
+            var share = heavy / (double)(heavy + light);
+            var stats = engine.GetStats("heavy")!.Service!;
+            output.WriteLine($"heavy {heavy / 1e6:F1} MB, light {light / 1e6:F1} MB in {clock.Elapsed.TotalSeconds:F2} s: share of weight 3 {share:F3} (configured 0.75), " +
+                $"published share {stats.Share:F3}; load {File.ReadAllText("/proc/loadavg").Trim()}");
+            Assert.InRange(share, 0.75 * 0.93, 0.75 * 1.07);
+        }
+        finally
+        {
+            stop.Cancel();
+            threads.Where(t => t.IsAlive).ToList().ForEach(t => t.Join(Patience));
+            guests.ForEach(g => g.Dispose());
+            engine.Dispose();
+            paths.ForEach(File.Delete);
+        }
+    }
+
+    /// <summary>
+    /// Keeps a ring full of AES-GCM seals until stopped, as a guest does: posts what fits, reaps, and when neither moved
+    /// backs off (SpinThenSleep) instead of spinning on a full ring.
+    /// </summary>
+    private static void FloodSeals(GuestChannel g, uint session, int size, CancellationToken stop)
+    {
+        var batch = new SubmissionDescriptor[16];
+        for (var i = 0; i < batch.Length; i++)
+        {
+            batch[i] = Data((ulong)i, OpCode.Forward, session, 1, size, 2 + (i % 2), size + 16, nonce: new byte[12]);
+        }
+        var completions = new CompletionEntry[64];
+        var backoff = new SpinThenSleep();
+        while (!stop.IsCancellationRequested)
+        {
+            var posted = g.SubmitBatch(batch);
+            var reaped = g.Poll(completions);
+            if (posted + reaped == 0)
+            {
+                backoff.Pause();
+            }
+            else
+            {
+                backoff.Reset();
+            }
+        }
+    }
+
     /// <summary>Keeps the submission ring full of CRC32C ops for <paramref name="duration"/>; returns how many completed.</summary>
     private static long Flood(GuestChannel g, TimeSpan duration)
     {
