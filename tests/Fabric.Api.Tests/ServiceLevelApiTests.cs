@@ -30,15 +30,19 @@ public sealed class ServiceLevelApiTests(ApiFabric fabric)
 
         var arq = (await Http.CreateArqs(name)).Uuids()[0];
         var path = $"/fabric/v1/accelerator_requests/{arq}/service_level";
-        // A request made through fabric-api runs on its group's hidden profile, which has no level yet: it is set here.
-        Assert.Equal("1", (string?)(await Http.Get(path)).Expect(HttpStatusCode.OK).Body!["service_level"]!["fabric:weight"]);
+        // A request made through fabric-api runs on its group's hidden profile, which carries the profile's level.
+        var made = (await Http.Get(path)).Expect(HttpStatusCode.OK).Body!["service_level"]!;
+        Assert.Equal(("3", "1000", "latency", "0"), ((string?)made["fabric:weight"], (string?)made["fabric:committed_ops"], (string?)made["fabric:class"], (string?)made["fabric:peak_ops"]));
+        // A change before the bind is kept by the binding the bind makes.
+        (await Http.Send(HttpMethod.Put, path, """{"fabric:peak_ops": "4000"}""")).Expect(HttpStatusCode.OK);
 
         var instance = Guid.NewGuid().ToString();
         (await Http.Patch("/v2/accelerator_requests", Calls.BindPatch([arq], instance, ApiFabric.Host, await Http.RpOf(ApiFabric.CryptoDevice)))).Expect(HttpStatusCode.Accepted);
         await Http.Resolved(instance);
         try
         {
-            // A bind makes the request's next attachment (from the hidden profile): its level is set once bound.
+            var bound = (await Http.Get(path)).Expect(HttpStatusCode.OK).Body!["service_level"]!;
+            Assert.Equal(("3", "1000", "latency", "4000"), ((string?)bound["fabric:weight"], (string?)bound["fabric:committed_ops"], (string?)bound["fabric:class"], (string?)bound["fabric:peak_ops"]));
             var level = (await Http.Send(HttpMethod.Put, path, """{"fabric:weight": "3", "fabric:committed_ops": "1000"}""")).Expect(HttpStatusCode.OK).Body!["service_level"]!;
             Assert.Equal("3", (string?)level["fabric:weight"]);
             var changed = (await Http.Send(HttpMethod.Put, path, """{"fabric:peak_ops": "5000"}""")).Expect(HttpStatusCode.OK).Body!["service_level"]!;

@@ -112,23 +112,28 @@ public sealed partial class DeviceProfiles(FabricConnection fabric)
         await Task.WhenAll(Enumerable.Range(0, MaxGroups).Select(i => DeleteIfThere(GroupProfile(profile.Name, i))));
     }
 
-    /// <summary>The hidden profile of group <paramref name="group"/> of the profile as it is now: one queue pair of its function.</summary>
+    /// <summary>
+    /// The hidden profile of group <paramref name="group"/> of the profile as it is now: one queue pair of its function,
+    /// and the profile's service level (its groups' <c>fabric:*</c> keys), which its requests' attachments copy.
+    /// </summary>
     public async Task<string> EnsureGroupProfile(ProfileView profile, int group)
     {
         var name = GroupProfile(profile.Name, group);
         ProfileGroup[] content = [profile.Groups[group] with { QueuePairs = 1 }];
+        var level = LevelOrNull(profile.Level);
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                await fabric.Vim.CreateProfile(name, content);
+                await fabric.Vim.CreateProfile(name, content, level: level);
                 return name;
             }
             catch (FabricRejectedException ex) when (ex.Rejected.Reason == RejectReason.AlreadyExists && attempt < 3)
             {
                 // Made by an earlier request (or a concurrent one) with the same content: use it. Left from an earlier
-                // profile of the same name with other content: the profile as it is now decides.
-                if (await Existing(name) is { } existing && existing.Groups.SequenceEqual(content, GroupComparer.Instance))
+                // profile of the same name with other content or another level: the profile as it is now decides.
+                if (await Existing(name) is { } existing && existing.Groups.SequenceEqual(content, GroupComparer.Instance)
+                    && LevelOrNull(existing.Level) == level)
                 {
                     return name;
                 }
@@ -139,11 +144,11 @@ public sealed partial class DeviceProfiles(FabricConnection fabric)
     }
 
     /// <summary>Makes sure the group profile a request was made from is there again (the profile may have been deleted since).</summary>
-    public async Task RestoreGroupProfile(string name, ProfileGroup group)
+    public async Task RestoreGroupProfile(string name, ProfileGroup group, ServiceLevel? level = null)
     {
         try
         {
-            await fabric.Vim.CreateProfile(name, [group]);
+            await fabric.Vim.CreateProfile(name, [group], level: LevelOrNull(level));
         }
         catch (FabricRejectedException ex) when (ex.Rejected.Reason == RejectReason.AlreadyExists)
         {
@@ -155,6 +160,9 @@ public sealed partial class DeviceProfiles(FabricConnection fabric)
             throw ApiError.Conflict($"the device profile of this accelerator request was replaced by one with other groups since the request was made; delete the request and make a new one");
         }
     }
+
+    /// <summary>Best effort is no level (null), as profiles and attachments without keys have it.</summary>
+    private static ServiceLevel? LevelOrNull(ServiceLevel? level) => level is null || level == ServiceLevel.BestEffort ? null : level;
 
     private async Task<ProfileView?> Existing(string name)
     {

@@ -135,8 +135,16 @@ public sealed class ArqStore(FabricConnection fabric, DeviceProfiles profiles, I
         catch (FabricRejectedException ex) when (ex.Rejected.Reason == RejectReason.NotFound && arq.View.Groups.Count == 1)
         {
             // The request's device profile was deleted since: its group is in the request itself.
-            await profiles.RestoreGroupProfile(arq.View.Profile, arq.View.Groups[0]);
+            await profiles.RestoreGroupProfile(arq.View.Profile, arq.View.Groups[0], arq.View.Level);
             view = await Vim.CreateAttachment(id, instance ?? Arq.Unassigned, arq.View.Profile, project: arq.Project);
+        }
+
+        // The next binding keeps the request's level (its profile's, or what was PUT on the request since), so the bind
+        // that follows commits it on the device.
+        var level = arq.View.Level ?? ServiceLevel.BestEffort;
+        if ((view.Level ?? ServiceLevel.BestEffort) != level)
+        {
+            view = await Vim.SetServiceLevel(id, level);
         }
 
         _known[arq.Uuid] = instance ?? "";

@@ -27,7 +27,7 @@ internal static class QosBench
 
     public static async Task<JsonObject> Run(Settings settings, TextWriter progress)
     {
-        var load = File.Exists("/proc/loadavg") ? (await File.ReadAllTextAsync("/proc/loadavg")).Trim() : "unknown";
+        var load = LoadAverage();
         var cases = new JsonArray();
         foreach (var hog in Hogs)
         {
@@ -41,15 +41,25 @@ internal static class QosBench
         {
             ["bench"] = "qos",
             ["load_average_at_start"] = load,
-            ["load_average_at_end"] = File.Exists("/proc/loadavg") ? (await File.ReadAllTextAsync("/proc/loadavg")).Trim() : "unknown",
+            ["load_average_at_end"] = LoadAverage(),
+            ["load_average"] = LoadAverage(),
+            ["cpu_count"] = Environment.ProcessorCount,
             ["processors"] = Environment.ProcessorCount,
+            ["placement"] = $"AC worker pinned to core {Pinned.Cores.Ac}, guest threads (victim, hog) pinned to core {Pinned.Cores.Guest}",
             ["seconds_per_phase"] = settings.Phase.TotalSeconds,
             ["victim_rate_ops_per_second"] = settings.VictimRate,
             ["victim_p99_alone_us"] = first["victim_p99_alone_us"]!.GetValue<double>(),
             ["victim_p99_with_hog_us"] = first["victim_p99_with_hog_us"]!.GetValue<double>(),
             ["victim_p99_with_qos_us"] = first["victim_p99_with_qos_us"]!.GetValue<double>(),
+            ["victim_p99_with_qos_explanation"] = first["victim_p99_with_qos_explanation"]!.GetValue<string>(),
             ["hog_rate_vs_peak"] = first["hog_rate_vs_peak"]!.GetValue<double>(),
             ["total_vs_round_robin"] = total["total_vs_round_robin"]!.GetValue<double>(),
+            ["weights"] = new JsonObject
+            {
+                ["configured_share_of_weight_3"] = 0.75,
+                ["achieved_share_of_weight_3"] = total["weighted_share_of_weight_3"]!.GetValue<double>(),
+                ["achieved_vs_configured"] = Round(total["weighted_share_of_weight_3"]!.GetValue<double>() / 0.75, 4),
+            },
             ["goals"] = new JsonObject
             {
                 ["victim_p99_with_qos_within_2x_alone"] = "victim_p99_with_qos_us <= 2 x victim_p99_alone_us",
@@ -92,6 +102,10 @@ internal static class QosBench
             ["hog_bytes_per_second_with_qos"] = Round(qos.HogBytesPerSecond),
             ["hog_rate_vs_peak"] = Round(qos.HogBytesPerSecond / peak, 4),
             ["hog_throttled_ms"] = Round(hogStats.ThrottledNanos / 1e6),
+            ["victim_p99_with_qos_explanation"] = Explain(qos.Tail),
+            ["victim_tail_alone"] = alone.Tail,
+            ["victim_tail_with_hog"] = roundRobin.Tail,
+            ["victim_tail_with_qos"] = qos.Tail,
         };
     }
 
@@ -108,7 +122,7 @@ internal static class QosBench
         var wTotal = weighted.A + weighted.B;
         return new JsonObject
         {
-            ["queues"] = "two saturating 16 KiB AES-GCM queues",
+            ["queues"] = "two saturating 16 KiB AES-GCM queues, 1024-entry rings",
             ["round_robin_bytes_per_second"] = Round(rrTotal),
             ["weighted_bytes_per_second"] = Round(wTotal),
             ["total_vs_round_robin"] = Round(wTotal / rrTotal, 4),
@@ -117,9 +131,86 @@ internal static class QosBench
         };
     }
 
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
+    /// <summary>Says where the victim's slowest ops (at or above its p99 with service levels) spent their time.</summary>
+    private static string Explain(JsonObject tail)
+    {
+        var n = tail["ops_at_or_above_p99"]!.GetValue<int>();
+        var offCore = tail["guest_thread_off_its_core"]!.GetValue<int>();
+        var inRing = tail["waiting_in_the_ring_for_the_ac"]!.GetValue<int>();
+        var inAc = tail["in_the_ac_or_device"]!.GetValue<int>();
+        var where = offCore * 2 >= n ? "OS scheduling: the victim's guest thread was off its core for half the op or more"
+            : inRing * 2 >= n ? "waiting in the ring for the AC to take it (the worker serving the hog, or off its core)"
+            : "in the AC or the device after the AC took it";
+        return $"{where} ({offCore} off core, {inRing} in the ring, {inAc} in the AC of the {n} ops at or above p99; " +
+            $"{Environment.ProcessorCount} cpus, load average {LoadAverage()})";
+    }
+
     private static double Round(double value, int digits = 1) => double.IsFinite(value) ? Math.Round(value, digits) : -1;
 
-    private sealed record Phase(double P50, double P99, long VictimOps, double HogBytesPerSecond);
+    private sealed record Phase(double P50, double P99, long VictimOps, double HogBytesPerSecond, JsonObject Tail);
+
+    /// <summary>Per-op timestamps of the victim (preallocated: nothing allocated while timing).</summary>
+    private sealed class OpTrace(int capacity)
+    {
+        private readonly long[] _latency = new long[capacity];
+        private readonly long[] _offCore = new long[capacity];
+        private readonly long[] _inRing = new long[capacity];
+        private int _count;
+
+        public void Add(long latency, long longestGap, long untilTaken)
+        {
+            if (_count < _latency.Length)
+            {
+                _latency[_count] = latency;
+                _offCore[_count] = longestGap;
+                _inRing[_count] = untilTaken;
+                _count++;
+            }
+        }
+
+        /// <summary>
+        /// Where the ops at or above <paramref name="threshold"/> ns spent their time: the guest thread off its core (its
+        /// wait loop stalled for half the op or more), the op waiting in the ring for the AC to take it, or in the AC and
+        /// device after that.
+        /// </summary>
+        public JsonObject Tail(long threshold)
+        {
+            int n = 0, offCore = 0, inRing = 0, inAc = 0;
+            long worst = 0;
+            for (var i = 0; i < _count; i++)
+            {
+                if (_latency[i] < threshold)
+                {
+                    continue;
+                }
+                n++;
+                worst = Math.Max(worst, _latency[i]);
+                if (_offCore[i] * 2 >= _latency[i])
+                {
+                    offCore++;
+                }
+                else if (_inRing[i] * 2 >= _latency[i])
+                {
+                    inRing++;
+                }
+                else
+                {
+                    inAc++;
+                }
+            }
+            return new JsonObject
+            {
+                ["ops_at_or_above_p99"] = n,
+                ["guest_thread_off_its_core"] = offCore,
+                ["waiting_in_the_ring_for_the_ac"] = inRing,
+                ["in_the_ac_or_device"] = inAc,
+                ["worst_us"] = Round(worst / 1000.0),
+            };
+        }
+    }
 
     /// <summary>One engine with one worker, the victim's queue and the hog's (or a second hog in place of the victim).</summary>
     private sealed class Rig : IAsyncDisposable
@@ -148,7 +239,10 @@ internal static class QosBench
                 Workers = 1, Cores = [Pinned.Cores.Ac], Nice = Pinned.Nice, Queue = QueueOptions.Default with { OpDeadline = TimeSpan.FromSeconds(10) },
             });
             var rig = new Rig(hog, engine);
-            var hogGeometry = new ChannelGeometry(64, 64, 34, 2 * hog.Size + 4096);
+            // Two saturating queues get deep rings: a guest off its core for a time slice must not let its ring run dry,
+            // or the share measured is the OS's, not the scheduler's.
+            var entries = secondHog ? 1024 : 64;
+            var hogGeometry = new ChannelGeometry(entries, entries, 34, 2 * hog.Size + 4096);
             var victimPath = rig.NewPath();
             var hogPath = rig.NewPath();
             await engine.AddQueue("victim", ChannelFile.Create(victimPath, secondHog ? hogGeometry : new ChannelGeometry(8, 8, 4, 4096)),
@@ -172,45 +266,81 @@ internal static class QosBench
             return path;
         }
 
-        /// <summary>The victim for one phase, the hog flooding meanwhile when asked.</summary>
+        /// <summary>
+        /// The victim for one phase, the hog flooding meanwhile when asked; both guests on the guest core, the AC worker
+        /// alone on its own. The hog's rate is what the AC took from its ring while the victim was timed.
+        /// </summary>
         public Phase Measure(Settings settings, bool hogRunning)
         {
             using var stop = new CancellationTokenSource();
-            var hogOps = 0L;
-            var hogThread = hogRunning ? new Thread(() => hogOps = Flood(_hogGuest, _hogSession, _hog.Size, stop.Token)) { IsBackground = true, Name = "bench-qos-hog" } : null;
+            var hogThread = hogRunning
+                ? new Thread(() =>
+                {
+                    Pinned.PinHere(Pinned.Cores.Guest);
+                    Flood(_hogGuest, _hogSession, _hog.Size, stop.Token);
+                }) { IsBackground = true, Name = "bench-qos-hog" }
+                : null;
             hogThread?.Start();
-            // Let the hog fill its ring and the worker settle before timing.
+            // Let the hog fill its ring and the worker settle before timing (a warm-up, not a synchronization).
             Thread.Sleep(200);
             var histogram = new LongHistogram(10_000_000_000L, 3);
+            var trace = new OpTrace((int)(settings.VictimRate * settings.Phase.TotalSeconds * 1.1) + 1_000);
+            var hogBefore = Engine.GetCounters("hog")!.BytesIn;
             var clock = Stopwatch.StartNew();
-            var victimOps = Victim(settings, histogram);
-            var hogSeconds = clock.Elapsed.TotalSeconds + 0.2;
+            var victimOps = Pinned.Run(Pinned.Cores.Guest, () => Victim(settings, histogram, trace), out _);
+            var seconds = clock.Elapsed.TotalSeconds;
+            var hogBytes = Engine.GetCounters("hog")!.BytesIn - hogBefore;
             stop.Cancel();
             hogThread?.Join();
-            return new Phase(histogram.GetValueAtPercentile(50) / 1000.0, histogram.GetValueAtPercentile(99) / 1000.0, victimOps,
-                hogRunning ? hogOps * (double)_hog.Size / hogSeconds : 0);
+            var p99 = histogram.GetValueAtPercentile(99);
+            return new Phase(histogram.GetValueAtPercentile(50) / 1000.0, p99 / 1000.0, victimOps, hogRunning ? hogBytes / seconds : 0, trace.Tail(p99));
         }
 
-        /// <summary>Both queues flooding (the "victim" queue carries hog-sized ops here): bytes/s of each.</summary>
+        /// <summary>
+        /// Both queues flooding (the "victim" queue carries hog-sized ops here), each guest on the guest core: bytes/s of
+        /// each as the AC counted them over the phase, after both were served.
+        /// </summary>
         public (double A, double B) Saturate(TimeSpan phase)
         {
             using var stop = new CancellationTokenSource();
-            long a = 0, b = 0;
-            var ta = new Thread(() => a = Flood(_hogGuest, _hogSession, _hog.Size, stop.Token)) { IsBackground = true };
-            var tb = new Thread(() => b = Flood(_victim, _secondSession, _hog.Size, stop.Token, inSlot: 1)) { IsBackground = true };
-            var clock = Stopwatch.StartNew();
+            var ta = new Thread(() =>
+            {
+                Pinned.PinHere(Pinned.Cores.Guest);
+                Flood(_hogGuest, _hogSession, _hog.Size, stop.Token);
+            }) { IsBackground = true };
+            var tb = new Thread(() =>
+            {
+                Pinned.PinHere(Pinned.Cores.Guest);
+                Flood(_victim, _secondSession, _hog.Size, stop.Token, inSlot: 1);
+            }) { IsBackground = true };
             ta.Start();
             tb.Start();
+            long a0 = Engine.GetCounters("hog")!.BytesIn, b0 = Engine.GetCounters("victim")!.BytesIn;
+            var warm = Stopwatch.StartNew();
+            while ((Engine.GetCounters("hog")!.BytesIn == a0 || Engine.GetCounters("victim")!.BytesIn == b0) && warm.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                Thread.Sleep(1);
+            }
+            a0 = Engine.GetCounters("hog")!.BytesIn;
+            b0 = Engine.GetCounters("victim")!.BytesIn;
+            var clock = Stopwatch.StartNew();
             Thread.Sleep(phase);
+            var a = Engine.GetCounters("hog")!.BytesIn - a0;
+            var b = Engine.GetCounters("victim")!.BytesIn - b0;
+            var seconds = clock.Elapsed.TotalSeconds;
             stop.Cancel();
             ta.Join();
             tb.Join();
-            var seconds = clock.Elapsed.TotalSeconds;
-            return (a * (double)_hog.Size / seconds, b * (double)_hog.Size / seconds);
+            return (a / seconds, b / seconds);
         }
 
-        /// <summary>One 64 B seal at a time, paced at the victim rate; each timed from submission to its completion.</summary>
-        private long Victim(Settings settings, LongHistogram histogram)
+        /// <summary>
+        /// One 64 B seal at a time, paced at the victim rate; each timed from submission to its completion, and for each the
+        /// longest gap between two passes of its wait loop (the guest thread off its core) and when the AC took it from the
+        /// ring. The victim waits as a guest does: spins, then yields (SpinThenSleep's first two steps: never a 1 ms sleep
+        /// that would be timed as latency).
+        /// </summary>
+        private long Victim(Settings settings, LongHistogram histogram, OpTrace trace)
         {
             var d = new SubmissionDescriptor
             {
@@ -218,6 +348,7 @@ internal static class QosBench
             };
             BenchCase.Nonce.CopyTo(d.Param);
             var interval = Stopwatch.Frequency / settings.VictimRate;
+            var spin = Stopwatch.Frequency / 20_000; // 50 us
             var end = Stopwatch.GetTimestamp() + (long)(settings.Phase.TotalSeconds * Stopwatch.Frequency);
             var next = Stopwatch.GetTimestamp();
             long ops = 0;
@@ -226,9 +357,18 @@ internal static class QosBench
             {
                 // Behind schedule (an op waited long): the next one goes now, the phase still ends on time.
                 next = Math.Max(next, Stopwatch.GetTimestamp());
-                while (Stopwatch.GetTimestamp() < next)
+                long left;
+                while ((left = next - Stopwatch.GetTimestamp()) > 0)
                 {
-                    Thread.SpinWait(20);
+                    // Idle until the next op: give the core away unless it is due within 50 us.
+                    if (left > spin)
+                    {
+                        Thread.Yield();
+                    }
+                    else
+                    {
+                        Thread.SpinWait(20);
+                    }
                 }
                 d.Tag = (ulong)ops;
                 var start = Stopwatch.GetTimestamp();
@@ -237,24 +377,43 @@ internal static class QosBench
                     throw new InvalidOperationException("the victim's ring is full: a completion went missing");
                 }
                 CompletionEntry c;
+                var last = start;
+                var gap = 0L;
+                var taken = 0L;
                 while (!_victim.TryPoll(out c))
                 {
+                    var now = Stopwatch.GetTimestamp();
+                    gap = Math.Max(gap, now - last);
+                    last = now;
+                    if (taken == 0 && _victim.PendingSubmissions == 0)
+                    {
+                        taken = now;
+                    }
+                    if (now - start > spin)
+                    {
+                        Thread.Yield();
+                    }
                     if (Stopwatch.GetElapsedTime(start) > timeout)
                     {
                         throw new TimeoutException("the victim's op was not answered within 10 s");
                     }
                 }
-                var nanos = (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
+                var done = Stopwatch.GetTimestamp();
+                gap = Math.Max(gap, done - last);
+                var nanos = (long)Stopwatch.GetElapsedTime(start, done).TotalNanoseconds;
                 if (c.Status != OpStatus.Ok)
                 {
                     throw new InvalidOperationException($"the victim's op failed: {c.Status}");
                 }
                 histogram.RecordValue(Math.Max(1, nanos));
+                trace.Add(nanos, Nanos(gap), taken == 0 ? nanos : Nanos(taken - start));
                 ops++;
                 next += interval;
             }
             return ops;
         }
+
+        private static long Nanos(long ticks) => (long)(ticks * 1e9 / Stopwatch.Frequency);
 
         /// <summary>Keeps a ring full of <paramref name="size"/>-byte ops until stopped; returns the ops completed.</summary>
         private static long Flood(GuestChannel g, uint session, int size, CancellationToken stop, int inSlot = 0)
@@ -271,9 +430,12 @@ internal static class QosBench
             }
             var completions = new CompletionEntry[64];
             long done = 0;
+            // A guest with a full ring and nothing answered waits the s-API's way (spin 50 us, yield, then sleep): a
+            // throttled hog sleeps instead of spinning on the core its neighbour needs.
+            var backoff = new SpinThenSleep();
             while (!stop.IsCancellationRequested)
             {
-                g.SubmitBatch(batch);
+                var posted = g.SubmitBatch(batch);
                 var n = g.Poll(completions);
                 for (var i = 0; i < n; i++)
                 {
@@ -287,9 +449,13 @@ internal static class QosBench
                         Console.Error.WriteLine($"qos: a hog op failed: {completions[i].Status}");
                     }
                 }
-                if (n == 0)
+                if (n + posted == 0)
                 {
-                    Thread.SpinWait(20);
+                    backoff.Pause();
+                }
+                else
+                {
+                    backoff.Reset();
                 }
             }
             // Answer everything still posted, so the next phase starts from empty rings.

@@ -129,6 +129,10 @@ internal sealed unsafe partial class AcQueue
     public bool HasWork => (_state == (int)ChannelState.Active || _state == (int)ChannelState.Draining)
         && (_window.Count != 0 || Volatile.Read(ref *_sqTail) != _sqHeadLocal);
 
+    /// <summary>Descriptors, and data ops' input bytes, taken from the ring (worker thread only): what the scheduler charges.</summary>
+    internal long AdmittedOps;
+    internal long AdmittedBytes;
+
     /// <summary>Set once by the first remove request; later requests wait on the same outcome.</summary>
     internal TaskCompletionSource<QueueRemoval>? RemovalRequest;
 
@@ -147,7 +151,13 @@ internal sealed unsafe partial class AcQueue
     /// <paramref name="burst"/> new descriptors, submits them and answers every op at the head of the window that is
     /// done. Returns how much happened or is still under way in the device (0: idle).
     /// </summary>
-    public int Poll(int burst)
+    public int Poll(int burst) => Poll(burst, long.MaxValue);
+
+    /// <summary>
+    /// As <see cref="Poll(int)"/>, taking data ops only while <paramref name="byteBudget"/> input bytes remain (the last
+    /// may run over it): the service-level scheduler charges peak and committed bytes at admission, from the descriptors.
+    /// </summary>
+    public int Poll(int burst, long byteBudget)
     {
         var state = _state;
         if (state != (int)ChannelState.Active && state != (int)ChannelState.Draining)
@@ -165,7 +175,7 @@ internal sealed unsafe partial class AcQueue
             work += Reap(now);
             Expire(now);
         }
-        var taken = Take(burst, now);
+        var taken = Take(burst, byteBudget, now);
         if (taken < 0)
         {
             return 0; // faulted
@@ -185,7 +195,7 @@ internal sealed unsafe partial class AcQueue
     }
 
     /// <summary>Takes new descriptors into the window: -1 when the queue faulted, else how many.</summary>
-    private int Take(int burst, long now)
+    private int Take(int burst, long byteBudget, long now)
     {
         var tail = Volatile.Read(ref *_sqTail);
         var available = tail - _sqHeadLocal;
@@ -238,6 +248,16 @@ internal sealed unsafe partial class AcQueue
             {
                 break;
             }
+            if (d.Op > OpCode.CloseSession)
+            {
+                if (byteBudget <= 0)
+                {
+                    break;
+                }
+                byteBudget -= d.InLength;
+                AdmittedBytes += d.InLength;
+            }
+            AdmittedOps++;
             var seq = _window.Tail;
             ref var e = ref _window.At(seq);
             e.Tag = d.Tag;

@@ -102,6 +102,7 @@ internal sealed partial class AcWorker
         var spin = _options.IdleSpinPolls;
         var yieldUntil = spin + _options.IdleYieldPolls;
         var sleepMs = Math.Max(0, (int)_options.IdleSleep.TotalMilliseconds);
+        var sleepTicks = Math.Max(1, (long)(_options.IdleSleep.TotalSeconds * Stopwatch.Frequency));
         while (true)
         {
             while (_control.TryDequeue(out var command))
@@ -156,9 +157,9 @@ internal sealed partial class AcWorker
                 // of the next op the guest posts.
                 Thread.SpinWait(1);
             }
-            else if (idle < yieldUntil || _throttled)
+            else if (idle < yieldUntil || TokensDueBeforeSleepEnds(sleepTicks))
             {
-                // A queue waiting for its peak tokens gets them within microseconds: no sleeping past that.
+                // A queue waiting for peak tokens due sooner than a sleep would end: no sleeping past them.
                 Thread.Yield();
             }
             else

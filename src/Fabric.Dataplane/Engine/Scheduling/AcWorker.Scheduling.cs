@@ -11,6 +11,9 @@ internal sealed partial class AcWorker
     private AcQueue[]? _scheduledFor;
     private bool _throttled;
 
+    /// <summary>Ticks until the first throttled queue's peak tokens come back (valid while <see cref="_throttled"/>).</summary>
+    private long _throttledFor;
+
     private ServiceScheduler Scheduler => _schedulerField ??= new ServiceScheduler(_options.Scheduling, Stopwatch.Frequency, Stopwatch.GetTimestamp());
 
     /// <summary>
@@ -24,6 +27,7 @@ internal sealed partial class AcWorker
         var order = scheduler.Order;
         var work = 0;
         var throttled = false;
+        var throttledFor = long.MaxValue;
         var now = Stopwatch.GetTimestamp();
         for (var k = 0; k < order.Length; k++)
         {
@@ -38,12 +42,13 @@ internal sealed partial class AcWorker
                 var counters = q.Counters;
                 while (true)
                 {
-                    var ops = counters.Ops;
-                    var bytes = counters.BytesIn;
-                    work += q.Poll(grant);
+                    var answered = counters.Ops;
+                    var admitted = q.AdmittedOps;
+                    var bytes = q.AdmittedBytes;
+                    work += q.Poll(grant, lane.ByteBudget);
                     var after = Stopwatch.GetTimestamp();
-                    var done = counters.Ops - ops;
-                    scheduler.Charge(lane, done, counters.BytesIn - bytes, after - now);
+                    var done = q.AdmittedOps - admitted;
+                    scheduler.Charge(lane, done, q.AdmittedBytes - bytes, counters.Ops - answered, after - now);
                     now = after;
                     // A visit longer than one Poll's worth goes on while it has credit and the queue has ops.
                     if (grant == 0 || done < grant || (grant = scheduler.GrantMore(lane, burst, now)) == 0)
@@ -51,14 +56,25 @@ internal sealed partial class AcWorker
                         break;
                     }
                 }
-                throttled |= lane.ThrottledSince >= 0;
+                if (lane.ThrottledSince >= 0)
+                {
+                    throttled = true;
+                    throttledFor = Math.Min(throttledFor, scheduler.TicksUntilAdmitted(lane));
+                }
             }
             draining |= q.HasRemovalPending;
         }
         scheduler.EndRound(now);
         _throttled = throttled;
+        _throttledFor = throttledFor;
         return work;
     }
+
+    /// <summary>
+    /// An idle worker with a throttled queue yields rather than sleeps when that queue's tokens come back sooner than
+    /// a sleep would last; a queue capped far below what it posts (tokens milliseconds away) lets it sleep as usual.
+    /// </summary>
+    private bool TokensDueBeforeSleepEnds(long sleepTicks) => _throttled && _throttledFor < sleepTicks;
 
     /// <summary>The queue array changed (a queue came or went): lanes follow it, in the same order.</summary>
     private void Reschedule(AcQueue[] queues)

@@ -24,6 +24,9 @@ internal sealed class ServiceLane(ServiceCounters published)
     public double AvgOpTicks;
     public double AvgOpBytes;
 
+    /// <summary>Input bytes the current visit may take (the last op may run over): peak and committed bytes tokens.</summary>
+    public long ByteBudget = long.MaxValue;
+
     /// <summary>The current visit is paid from the committed buckets instead of the deficit.</summary>
     public bool CommittedVisit;
 

@@ -130,7 +130,6 @@ internal sealed class ServiceScheduler
         {
             lane.CommittedVisit = true;
             n = lane.CommittedOps.Limit(burst, 1);
-            n = lane.CommittedBytes.Limit(n, lane.AvgOpBytes);
         }
         else
         {
@@ -168,7 +167,7 @@ internal sealed class ServiceScheduler
             {
                 return 0;
             }
-            n = lane.CommittedBytes.Limit(lane.CommittedOps.Limit(burst, 1), lane.AvgOpBytes);
+            n = lane.CommittedOps.Limit(burst, 1);
         }
         else
         {
@@ -193,27 +192,49 @@ internal sealed class ServiceScheduler
         return afford >= burst ? burst : Math.Max(1, (int)afford);
     }
 
+    /// <summary>
+    /// Ops the peak ops bucket pays for, and the visit's byte budget: the queue takes data ops while the peak (and, on a
+    /// committed visit, the committed) bytes bucket has tokens, each charged its descriptor's length as it is taken, so
+    /// the bucket runs into debt by at most one op, whatever the ops' sizes.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int PeakLimit(ServiceLane lane, int n)
     {
-        n = lane.PeakOps.Limit(n, 1);
-        if (lane.PeakBytes.Enabled && lane.AvgOpBytes <= 0)
+        var budget = lane.PeakBytes.Enabled ? Budget(lane.PeakBytes.Tokens) : long.MaxValue;
+        if (lane.CommittedVisit && lane.CommittedBytes.Enabled)
         {
-            return 1; // op size not known yet: one op, then the bucket knows what an op costs
+            budget = Math.Min(budget, Budget(lane.CommittedBytes.Tokens));
         }
-        return lane.PeakBytes.Limit(n, lane.AvgOpBytes);
+        lane.ByteBudget = budget;
+        return lane.PeakOps.Limit(n, 1);
     }
 
-    /// <summary>What the visit took: ops and input bytes the queue finished, and the worker's ticks on it.</summary>
+    private static long Budget(double tokens) => tokens >= long.MaxValue ? long.MaxValue : (long)Math.Ceiling(tokens);
+
+    /// <summary>
+    /// What the visit took: <paramref name="ops"/> descriptors and <paramref name="bytes"/> input bytes admitted (taken
+    /// from the ring, charged to the buckets as they were taken), <paramref name="answered"/> ops answered (an
+    /// asynchronous device's completions may come in a later visit), and the worker's ticks on it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Charge(ServiceLane lane, long ops, long bytes, long ticks)
+    public void Charge(ServiceLane lane, long ops, long bytes, long answered, long ticks)
     {
-        var cost = Math.Max(ticks, (long)(bytes * _ticksPerByte));
-        if (!lane.Granted && ops == 0)
+        if (!lane.Granted && ops == 0 && answered == 0)
         {
             // A throttled or indebted queue's reap-only visit: charging it would sink its deficit a little every
-            // round it waits. Async completions it retires are charged (ops > 0).
+            // round it waits. Async completions it retires are charged (answered > 0).
             return;
+        }
+        var byteCost = (long)(bytes * _ticksPerByte);
+        var cost = Math.Max(ticks, byteCost);
+        if (ops > 0 && lane.AvgOpTicks > 0)
+        {
+            // A visit during which the OS took the worker off its core looks like ops that cost milliseconds: charged
+            // in full, the queue that happened to hold the worker (the heaviest most often) would pay for the OS and
+            // then take one op a visit while its average came down, and weights would drift towards equal (3:1 gave
+            // 0.68 on a loaded machine). An op is charged at most twice the recent cost (an op really that much dearer
+            // is followed within a few visits), never less than its bytes.
+            cost = Math.Max(byteCost, Math.Min(cost, (long)(ops * 2 * lane.AvgOpTicks)));
         }
         if (lane.CommittedVisit)
         {

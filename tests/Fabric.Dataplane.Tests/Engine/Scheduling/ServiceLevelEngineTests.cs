@@ -56,6 +56,33 @@ public class ServiceLevelEngineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_worker_whose_only_work_is_a_queue_capped_far_below_what_it_posts_still_sleeps()
+    {
+        // 20 ops/s with a full ring: the next token is 50 ms away, so the idle worker sleeps between admissions instead of
+        // yielding through them.
+        using var rig = new Rig(new Crc32CDriver(), new ChannelGeometry(64, 64, 8, 4096));
+        await rig.Engine.SetServiceLevel("q", QueueServiceLevel.BestEffort with { PeakOpsPerSecond = 20 }).WaitAsync(Patience);
+        var g = rig.Guest;
+        "123456789"u8.CopyTo(g.Slot(0));
+        var batch = Enumerable.Range(0, 64).Select(i => Data((ulong)i, OpCode.Forward, 0, 0, 9, 1 + (i % 7), 4)).ToArray();
+        Assert.Equal(64, g.SubmitBatch(batch));
+        Until(() => rig.Engine.GetStats("q")!.Service!.ThrottledNanos > 0, "the queue to be throttled");
+        var ops = rig.Engine.GetCounters("q")!.Ops;
+        var loops = rig.Engine.Workers[0].Loops;
+        var clock = Stopwatch.StartNew();
+        Until(() => clock.Elapsed >= TimeSpan.FromSeconds(1), "one second");
+        var seconds = clock.Elapsed.TotalSeconds;
+        var loopsPerSecond = (rig.Engine.Workers[0].Loops - loops) / seconds;
+        var rate = (rig.Engine.GetCounters("q")!.Ops - ops) / seconds;
+        output.WriteLine($"{loopsPerSecond:F0} worker loops/s, {rate:F1} ops/s against a peak of 20; load {File.ReadAllText("/proc/loadavg").Trim()}");
+        // Each admission (20 a second at most) restarts the spin phase (QuickOptions: 2,000 polls and 200 yields), then it
+        // sleeps 1 ms at a time: about 45,000 loops a second at most. Yielding instead made 83,000 even at load 31 on
+        // 2 cores, millions on a free one.
+        Assert.True(loopsPerSecond < 60_000, $"{loopsPerSecond:F0} loops/s: the worker did not sleep");
+        Assert.InRange(rate, 10, 30);
+    }
+
+    [Fact]
     public void Levels_for_unknown_queues_or_that_cannot_be_applied_are_refused_with_the_reason()
     {
         using var rig = new Rig(new Crc32CDriver());
@@ -92,6 +119,84 @@ public class ServiceLevelEngineTests(ITestOutputHelper output)
         {
             engine.Dispose();
             paths.ForEach(File.Delete);
+        }
+    }
+
+    [Fact]
+    public async Task Two_saturating_queues_weighted_3_to_1_share_a_real_worker_3_to_1()
+    {
+        // Real guests on their own threads keep deep rings of 16 KiB AES-GCM seals full; the share is what the AC itself
+        // counted (input bytes) over one second while both were flooding.
+        using var engine = new AccelerationEngine(QuickOptions());
+        var paths = new List<string>();
+        var guests = new List<GuestChannel>();
+        using var stop = new CancellationTokenSource();
+        var threads = new List<Thread>();
+        try
+        {
+            foreach (var id in new[] { "heavy", "light" })
+            {
+                var path = NewChannelPath();
+                paths.Add(path);
+                await engine.AddQueue(id, ChannelFile.Create(path, new ChannelGeometry(1024, 1024, 4, 20 * 1024)), GDriverCatalog.Create("aes-256-gcm")).WaitAsync(Patience);
+                var g = GuestChannel.Open(path);
+                guests.Add(g);
+                var session = g.OpenSession(new byte[32], 0, Patience);
+                var thread = new Thread(() => FloodSeals(g, session, 16 * 1024, stop.Token)) { IsBackground = true, Name = "flood-" + id };
+                threads.Add(thread);
+            }
+            await engine.SetServiceLevel("heavy", QueueServiceLevel.BestEffort with { Weight = 3 }).WaitAsync(Patience);
+            await engine.SetServiceLevel("light", QueueServiceLevel.BestEffort with { Weight = 1 }).WaitAsync(Patience);
+            threads.ForEach(t => t.Start());
+            // Both flooding: each has taken a few thousand ops.
+            Until(() => engine.GetCounters("heavy")!.Ops > 2_000 && engine.GetCounters("light")!.Ops > 500, "both queues to be served");
+            var heavy0 = engine.GetCounters("heavy")!.BytesIn;
+            var light0 = engine.GetCounters("light")!.BytesIn;
+            var clock = Stopwatch.StartNew();
+            Until(() => clock.Elapsed >= TimeSpan.FromSeconds(1), "one second of flooding");
+            var heavy = engine.GetCounters("heavy")!.BytesIn - heavy0;
+            var light = engine.GetCounters("light")!.BytesIn - light0;
+            var share = heavy / (double)(heavy + light);
+            var stats = engine.GetStats("heavy")!.Service!;
+            output.WriteLine($"heavy {heavy / 1e6:F1} MB, light {light / 1e6:F1} MB in {clock.Elapsed.TotalSeconds:F2} s: share of weight 3 {share:F3} (configured 0.75), " +
+                $"published share {stats.Share:F3}; load {File.ReadAllText("/proc/loadavg").Trim()}");
+            Assert.InRange(share, 0.75 * 0.93, 0.75 * 1.07);
+        }
+        finally
+        {
+            stop.Cancel();
+            threads.Where(t => t.IsAlive).ToList().ForEach(t => t.Join(Patience));
+            guests.ForEach(g => g.Dispose());
+            engine.Dispose();
+            paths.ForEach(File.Delete);
+        }
+    }
+
+    /// <summary>
+    /// Keeps a ring full of AES-GCM seals until stopped, as a guest does: posts what fits, reaps, and when neither moved
+    /// backs off (SpinThenSleep) instead of spinning on a full ring.
+    /// </summary>
+    private static void FloodSeals(GuestChannel g, uint session, int size, CancellationToken stop)
+    {
+        var batch = new SubmissionDescriptor[16];
+        for (var i = 0; i < batch.Length; i++)
+        {
+            batch[i] = Data((ulong)i, OpCode.Forward, session, 1, size, 2 + (i % 2), size + 16, nonce: new byte[12]);
+        }
+        var completions = new CompletionEntry[64];
+        var backoff = new SpinThenSleep();
+        while (!stop.IsCancellationRequested)
+        {
+            var posted = g.SubmitBatch(batch);
+            var reaped = g.Poll(completions);
+            if (posted + reaped == 0)
+            {
+                backoff.Pause();
+            }
+            else
+            {
+                backoff.Reset();
+            }
         }
     }
 

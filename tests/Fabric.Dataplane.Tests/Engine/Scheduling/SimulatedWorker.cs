@@ -10,6 +10,11 @@ internal sealed class SimQueue(string name, long opNanos, long opBytes, QueueSer
     public long OpBytes { get; } = opBytes;
     public QueueServiceLevel Level { get; } = level;
 
+    /// <summary>Input bytes of the op with this index, when ops differ in size (else <see cref="OpBytes"/>).</summary>
+    public Func<long, long>? SizeOf { get; init; }
+
+    public long BytesOf(long index) => SizeOf?.Invoke(index) ?? OpBytes;
+
     /// <summary>Ops posted and not served; long.MaxValue: always more (a saturating sender).</summary>
     public long Backlog = long.MaxValue;
 
@@ -82,12 +87,19 @@ internal sealed class SimulatedWorker
                 // As the AC worker: Polls of at most a burst, the visit going on while the scheduler grants more.
                 while (true)
                 {
-                    var n = Math.Min(grant, q.Backlog);
+                    // As AcQueue.Take: ops while the byte budget lasts, each charged its own size as it is taken.
+                    var max = Math.Min(grant, q.Backlog);
+                    var budget = _lanes[i].ByteBudget;
                     var start = Now;
-                    for (var k = 0; k < n; k++)
+                    long n = 0, bytes = 0;
+                    while (n < max && budget > 0)
                     {
+                        var size = q.BytesOf(q.Ops);
+                        budget -= size;
+                        bytes += size;
+                        n++;
                         Now += q.OpNanos;
-                        q.Served.Add((Now, q.OpBytes));
+                        q.Served.Add((Now, size));
                     }
                     Now += VisitOverheadNanos;
                     if (q.Backlog != long.MaxValue)
@@ -95,7 +107,7 @@ internal sealed class SimulatedWorker
                         q.Backlog -= n;
                     }
                     q.ServiceNanos += Now - start;
-                    Scheduler.Charge(_lanes[i], n, n * q.OpBytes, Now - start);
+                    Scheduler.Charge(_lanes[i], n, bytes, n, Now - start);
                     served |= n > 0;
                     if (grant == 0 || n < grant || (grant = Scheduler.GrantMore(_lanes[i], Burst, Now)) == 0)
                     {
