@@ -39,6 +39,7 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
     /// <summary>Sessions closed while the device still held ops of this driver: an op may name one of them.</summary>
     private readonly List<AeadSessionHandle> _closing = new(4);
     private bool _disposed;
+    private bool _resetRequested;
 
     /// <summary>Takes one queue pair of <paramref name="device"/> for this driver's lifetime.</summary>
     /// <param name="function">One of <see cref="Functions"/>; the device must offer it (else <see cref="DpdkException"/>).</param>
@@ -104,6 +105,15 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
     public bool RequiresSession => Kind == DriverKind.Aead || _algo == DpdkNative.AlgoHmacSha256;
 
     public DpdkDevice Device => _device;
+
+    /// <summary>After <see cref="Dispose"/>: null when the queue pair needed no reset, "ok" when it was reset, else why the reset failed.</summary>
+    public string? LastReset { get; private set; }
+
+    /// <summary>
+    /// The device misbehaved on this driver's queue pair in a way the driver cannot see (a supervisor's verdict, or a
+    /// fault-injecting wrapper's): reset the queue pair when the driver is disposed. Any thread.
+    /// </summary>
+    public void RequestReset() => Volatile.Write(ref _resetRequested, true);
 
     public int QueuePair => _queuePair;
 
@@ -402,13 +412,42 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
         return OpStatus.Ok;
     }
 
-    private unsafe int Enqueue(DpdkNative.AeadRequest* requests, int count) => _compress
-        ? DpdkNative.CompEnqueue(_deviceHandle, _queuePair, requests, (ushort)count)
-        : DpdkNative.AeadEnqueue(_deviceHandle, _queuePair, requests, (ushort)count);
+    // Both go through the device's gate: while a reset has the device stopped they take and return nothing (busy).
+    private unsafe int Enqueue(DpdkNative.AeadRequest* requests, int count)
+    {
+        if (!_device.Enter())
+        {
+            return DpdkNative.ErrBusy;
+        }
+        try
+        {
+            return _compress
+                ? DpdkNative.CompEnqueue(_deviceHandle, _queuePair, requests, (ushort)count)
+                : DpdkNative.AeadEnqueue(_deviceHandle, _queuePair, requests, (ushort)count);
+        }
+        finally
+        {
+            _device.Exit();
+        }
+    }
 
-    private unsafe int Dequeue(DpdkNative.AeadDone* done, int count) => _compress
-        ? DpdkNative.CompDequeue(_deviceHandle, _queuePair, done, (ushort)count)
-        : DpdkNative.AeadDequeue(_deviceHandle, _queuePair, done, (ushort)count);
+    private unsafe int Dequeue(DpdkNative.AeadDone* done, int count)
+    {
+        if (!_device.Enter())
+        {
+            return 0;
+        }
+        try
+        {
+            return _compress
+                ? DpdkNative.CompDequeue(_deviceHandle, _queuePair, done, (ushort)count)
+                : DpdkNative.AeadDequeue(_deviceHandle, _queuePair, done, (ushort)count);
+        }
+        finally
+        {
+            _device.Exit();
+        }
+    }
 
     private void FreeOp(nint op)
     {
@@ -468,7 +507,15 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
             leaked.SetHandleAsInvalid();
         }
         _closing.Clear();
-        _device.ReleaseQueuePair(_queuePair);
+        // A queue pair whose driver gave ops up, saw the device fail them or still waits for some is set up again
+        // (the device stopped and started) before another driver takes it: nothing of this one carries over. One
+        // whose reset fails stays claimed: out of service, the device's capacity one less.
+        var troubled = Volatile.Read(ref _resetRequested) || _abandoned > 0 || Faults > 0 || DeviceHoldsOurOps;
+        LastReset = troubled ? _device.ResetQueuePair(_queuePair) ?? "ok" : null;
+        if (LastReset is null or "ok")
+        {
+            _device.ReleaseQueuePair(_queuePair);
+        }
         _device.Handle.DangerousRelease();
     }
 }

@@ -57,6 +57,7 @@ struct fd_cryptodev
     uint32_t kind; /* FD_KIND_* */
     uint8_t dev_id;
     uint16_t queue_pairs;
+    uint32_t depth; /* descriptors of each queue pair, for a queue pair reset */
     int socket_id;
     uint32_t max_op_bytes;
     struct rte_mempool *op_pool;
@@ -213,6 +214,7 @@ FD_EXPORT int fd_cryptodev_open(const char *name, uint16_t queue_pairs, uint32_t
     }
     dev->dev_id = (uint8_t)id;
     dev->queue_pairs = queue_pairs;
+    dev->depth = depth;
     dev->socket_id = socket;
     dev->max_op_bytes = max_op_bytes;
     snprintf(dev->name, sizeof(dev->name), "%s", name);
@@ -951,6 +953,7 @@ FD_EXPORT int fd_compressdev_open(const char *name, uint16_t queue_pairs, uint32
     dev->kind = FD_KIND_COMPRESS;
     dev->dev_id = (uint8_t)id;
     dev->queue_pairs = queue_pairs;
+    dev->depth = depth;
     dev->socket_id = socket;
     dev->max_op_bytes = max_op_bytes;
     snprintf(dev->name, sizeof(dev->name), "%s", name);
@@ -1204,4 +1207,68 @@ FD_EXPORT void fd_comp_op_free(void *handle)
     {
         free_comp_op(handle);
     }
+}
+
+FD_EXPORT int fd_queue_pair_reset(fd_cryptodev *dev, uint16_t queue_pair, char *err, size_t err_length)
+{
+    if (dev == NULL || queue_pair >= dev->queue_pairs)
+    {
+        return fail(err, err_length, FD_ERR_ARGS, "no queue pair %u on this device", queue_pair);
+    }
+    int compress = dev->kind == FD_KIND_COMPRESS;
+    /* What the queue pair still holds is its previous driver's (that driver is gone): dequeue and free it while
+     * the device runs (a stopped device dequeues nothing); bounded, a hung device may keep handing nothing back. */
+    for (int round = 0; round < 64; round++)
+    {
+        uint16_t n;
+        if (compress)
+        {
+            struct rte_comp_op *ops[FD_MAX_BURST];
+            n = rte_compressdev_dequeue_burst(dev->dev_id, queue_pair, ops, FD_MAX_BURST);
+            for (uint16_t i = 0; i < n; i++)
+            {
+                free_comp_op(ops[i]);
+            }
+        }
+        else
+        {
+            struct rte_crypto_op *ops[FD_MAX_BURST];
+            n = rte_cryptodev_dequeue_burst(dev->dev_id, queue_pair, ops, FD_MAX_BURST);
+            for (uint16_t i = 0; i < n; i++)
+            {
+                free_op(ops[i]);
+            }
+        }
+        if (n == 0)
+        {
+            break;
+        }
+    }
+    /* Queue pairs can only be set up on a stopped device; the other queue pairs keep their rings and the ops in
+     * them (their drivers are paused by the caller around this call). */
+    int rc;
+    if (compress)
+    {
+        rte_compressdev_stop(dev->dev_id);
+        rc = rte_compressdev_queue_pair_setup(dev->dev_id, queue_pair, dev->depth, dev->socket_id);
+    }
+    else
+    {
+        rte_cryptodev_stop(dev->dev_id);
+        struct rte_cryptodev_qp_conf qp_config = {.nb_descriptors = dev->depth, .mp_session = dev->session_pool};
+        rc = rte_cryptodev_queue_pair_setup(dev->dev_id, queue_pair, &qp_config, dev->socket_id);
+    }
+    int start = compress ? rte_compressdev_start(dev->dev_id) : rte_cryptodev_start(dev->dev_id);
+    if (rc < 0)
+    {
+        return fail(err, err_length, FD_ERR_DEVICE, "%s_queue_pair_setup(%s, %u) on reset: %s%s",
+                    compress ? "rte_compressdev" : "rte_cryptodev", dev->name, queue_pair, rte_strerror(-rc),
+                    start < 0 ? "; the device did not start again" : "");
+    }
+    if (start < 0)
+    {
+        return fail(err, err_length, FD_ERR_DEVICE, "%s_start(%s) on reset: %s", compress ? "rte_compressdev" : "rte_cryptodev",
+                    dev->name, rte_strerror(-start));
+    }
+    return FD_OK;
 }
