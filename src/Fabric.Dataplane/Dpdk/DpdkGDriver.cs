@@ -19,7 +19,7 @@ namespace Fabric.Dataplane.Dpdk;
 public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
 {
     /// <summary>The functions a DPDK device can serve, by Fabric's names.</summary>
-    public static readonly IReadOnlyList<string> Functions = ["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256", "deflate"];
+    public static readonly IReadOnlyList<string> Functions = ["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256", "deflate", "aes-128-gcm"];
 
     private const int PollBurst = 8;
 
@@ -40,6 +40,8 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
     private readonly List<AeadSessionHandle> _closing = new(4);
     private bool _disposed;
     private bool _resetRequested;
+    /// <summary>aes-128-gcm: AES-GCM with 16-byte keys only.</summary>
+    private readonly bool _only128;
 
     /// <summary>Takes one queue pair of <paramref name="device"/> for this driver's lifetime.</summary>
     /// <param name="function">One of <see cref="Functions"/>; the device must offer it (else <see cref="DpdkException"/>).</param>
@@ -49,7 +51,7 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
         ArgumentNullException.ThrowIfNull(device);
         _algo = function switch
         {
-            "aes-256-gcm" => DpdkNative.AlgoAesGcm,
+            "aes-256-gcm" or "aes-128-gcm" => DpdkNative.AlgoAesGcm,
             "chacha20-poly1305" => DpdkNative.AlgoChaCha20Poly1305,
             "sha256" => DpdkNative.AlgoSha256,
             "hmac-sha256" => DpdkNative.AlgoHmacSha256,
@@ -66,10 +68,11 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
             throw new DpdkException($"deflate level {level} is not in [0, 9]");
         }
         Function = function;
+        _only128 = function == "aes-128-gcm";
         Kind = _compress ? DriverKind.Compression : _algo <= DpdkNative.AlgoChaCha20Poly1305 ? DriverKind.Aead : DriverKind.Digest;
         if (Kind == DriverKind.Aead || _algo == DpdkNative.AlgoHmacSha256)
         {
-            ProbeSession(device, _algo == DpdkNative.AlgoHmacSha256 ? 32 : AeadDriver.KeySize);
+            ProbeSession(device, _algo == DpdkNative.AlgoHmacSha256 ? 32 : _only128 ? 16 : AeadDriver.KeySize);
         }
         else
         {
@@ -128,7 +131,8 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
             return OpStatus.Ok; // keyless, as the .NET drivers: the driver's own session serves every op
         }
         // AES-GCM: 128, 192 or 256-bit keys, as AesGcmDriver (the shim checks the PMD offers the size).
-        var badKey = _algo == DpdkNative.AlgoAesGcm ? key.Length is not (16 or 24 or 32)
+        var badKey = _only128 ? key.Length != 16
+            : _algo == DpdkNative.AlgoAesGcm ? key.Length is not (16 or 24 or 32)
             : Kind == DriverKind.Aead ? key.Length != AeadDriver.KeySize : key.IsEmpty;
         if (badKey)
         {

@@ -30,7 +30,7 @@ public class DpdkDevicesTests(ITestOutputHelper output)
         var mb = dpdk.Devices.Single(d => d.Pmd == "crypto_aesni_mb");
         Assert.Equal("dpdk-crypto-aesni-mb0", mb.Name);
         Assert.Equal(DpdkDevices.CryptoType, mb.Type);
-        Assert.Equal(["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256"], mb.Functions);
+        Assert.Equal(["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256", "aes-128-gcm"], mb.Functions);
         Assert.Equal(2, mb.QueuePairs);
         Assert.Equal("", mb.PciAddress);
         Assert.Contains("CUSTOM_FABRIC_DPDK_PMD_CRYPTO_AESNI_MB", mb.Traits);
