@@ -53,8 +53,13 @@ public sealed partial class DpdkDevices : IDisposable
         }
         var opened = new List<(DpdkNodeDevice, DpdkDevice)>();
         var problems = new List<string>();
+        var workers = settings.SchedulerWorkers;
         foreach (var info in DpdkDiscovery.List())
         {
+            if (workers.Contains(info.Name))
+            {
+                continue; // the scheduler configures, starts and feeds it
+            }
             if (info.Functions.Count == 0)
             {
                 problems.Add($"{info.Name} ({info.Driver}) offers no Fabric function");

@@ -14,6 +14,8 @@ namespace Fabric.Node.Tests.Dpdk;
 /// </summary>
 public class DpdkDevicesTests(ITestOutputHelper output)
 {
+    private static readonly DpdkScheduler Scheduler = new("crypto_scheduler0", "round-robin", ["crypto_aesni_gcm1", "crypto_aesni_gcm2"]);
+
     [Fact]
     public void Starts_EAL_from_settings_lists_devices_by_capability_and_creates_their_drivers()
     {
@@ -21,7 +23,12 @@ public class DpdkDevicesTests(ITestOutputHelper output)
         {
             Enabled = true,
             QueuePairs = 2,
-            Eal = new DpdkEalOptions { Vdevs = ["crypto_aesni_mb0", "compress_isal0"], FilePrefix = "fabric-node-test-" + Environment.ProcessId },
+            Eal = new DpdkEalOptions
+            {
+                Vdevs = ["crypto_aesni_mb0", "compress_isal0", "crypto_aesni_gcm1", "crypto_aesni_gcm2", Scheduler.Vdev],
+                FilePrefix = "fabric-node-test-" + Environment.ProcessId,
+            },
+            Schedulers = [Scheduler],
         };
         using var dpdk = DpdkDevices.Start(settings);
         output.WriteLine(dpdk.Status);
@@ -38,6 +45,34 @@ public class DpdkDevicesTests(ITestOutputHelper output)
         Assert.Equal((DpdkDevices.CompressionType, "dpdk-compress-isal0"), (isal.Type, isal.Name));
         Assert.Equal(["deflate"], isal.Functions);
         Assert.StartsWith("DPDK: dpdk-crypto-aesni-mb0 (crypto_aesni_mb, numa ", dpdk.Status, StringComparison.Ordinal);
+
+        // The crypto_scheduler: one device over its two workers (which are not devices of their own), its functions
+        // what both offer; ops spread round-robin over the workers, each answer the .NET driver's.
+        var scheduler = dpdk.Devices.Single(d => d.Pmd == "crypto_scheduler");
+        Assert.Equal("dpdk-crypto-scheduler0", scheduler.Name);
+        Assert.Equal(["aes-256-gcm", "aes-128-gcm"], scheduler.Functions);
+        Assert.DoesNotContain(dpdk.Devices, d => d.EalName.StartsWith("crypto_aesni_gcm", StringComparison.Ordinal));
+        using (var spread = dpdk.CreateDriver(scheduler.Name, "aes-256-gcm"))
+        using (var reference = new AesGcmDriver())
+        {
+            var key = Convert.FromHexString("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308");
+            Assert.Equal(OpStatus.Ok, spread.OpenSession(key, out var session));
+            Assert.Equal(OpStatus.Ok, reference.OpenSession(key, out var referenceSession));
+            for (var i = 0; i < 16; i++)
+            {
+                var input = new byte[100 + i];
+                Random.Shared.NextBytes(input);
+                var nonce = new byte[12];
+                nonce[0] = (byte)i;
+                var expected = new byte[input.Length + 16];
+                var actual = new byte[input.Length + 16];
+                Assert.Equal(OpStatus.Ok, reference.Execute(new DriverOp(OpCode.Forward, referenceSession, nonce, 0, long.MaxValue), input, expected, out _));
+                Assert.Equal(OpStatus.Ok, spread.Execute(new DriverOp(OpCode.Forward, session, nonce, 0, long.MaxValue), input, actual, out var written));
+                Assert.Equal(expected, actual.AsSpan(0, written).ToArray());
+            }
+            spread.CloseSession(session);
+            reference.CloseSession(referenceSession);
+        }
 
         // The factory: one queue pair per driver, the capacity the device advertises, plus the spare a reset uses.
         using (var first = dpdk.Factory(mb.Name, "sha256"))
