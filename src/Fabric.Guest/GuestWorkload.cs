@@ -257,7 +257,8 @@ public sealed class GuestWorkload
     /// </summary>
     private GuestResult? OpenSession()
     {
-        var generated = _options.Key is null ? RandomNumberGenerator.GetBytes(AesKeySize) : null;
+        // aes-128-* functions take 16-byte keys only.
+        var generated = _options.Key is null ? RandomNumberGenerator.GetBytes(_function?.StartsWith("aes-128-", StringComparison.Ordinal) == true ? 16 : AesKeySize) : null;
         var key = generated ?? _options.Key!;
         var slot = _channel.Slot(KeySlot);
         key.CopyTo(slot);

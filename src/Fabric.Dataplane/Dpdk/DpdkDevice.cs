@@ -13,6 +13,12 @@ public abstract class DpdkDevice : IDisposable
     public const int MaxSingleSegmentBytes = 65535 - 128;
 
     private readonly int[] _claimed;
+    /// <summary>Drivers inside a burst on the device now (<see cref="Enter"/>): a reset waits for none.</summary>
+    private int _inside;
+    /// <summary>1 while a reset has the device stopped: drivers take and return nothing.</summary>
+    private int _resetting;
+    private long _resets;
+    private long _failedResets;
 
     private protected DpdkDevice(CryptodevHandle handle, string name, int queuePairs, int depth)
     {
@@ -79,6 +85,77 @@ public abstract class DpdkDevice : IDisposable
                 free += Volatile.Read(ref _claimed[i]) == 0 ? 1 : 0;
             }
             return free;
+        }
+    }
+
+    /// <summary>Queue pair resets done (device stopped, queue pair set up again, device started).</summary>
+    public long Resets => Interlocked.Read(ref _resets);
+
+    /// <summary>Queue pair resets that failed: their queue pairs stay claimed, out of service.</summary>
+    public long FailedResets => Interlocked.Read(ref _failedResets);
+
+    /// <summary>
+    /// A driver is about to enqueue or dequeue: false while a reset has the device stopped (take nothing, return
+    /// nothing, try again next visit). Lock-free; once per burst, not per op. Pair each true with <see cref="Exit"/>.
+    /// </summary>
+    internal bool Enter()
+    {
+        Interlocked.Increment(ref _inside);
+        if (Volatile.Read(ref _resetting) == 0)
+        {
+            return true;
+        }
+        Interlocked.Decrement(ref _inside);
+        return false;
+    }
+
+    internal void Exit() => Interlocked.Decrement(ref _inside);
+
+    /// <summary>
+    /// Resets <paramref name="queuePair"/> (held by the caller, whose driver is done with it): pauses the device's
+    /// other drivers between their bursts, frees what the queue pair still holds, stops the device, sets the queue
+    /// pair up again and starts the device (rte_cryptodev_stop / queue_pair_setup / start, the compressdev ones for a
+    /// compressdev). The other queue pairs keep their ops. Returns null, or why the reset failed.
+    /// </summary>
+    public unsafe string? ResetQueuePair(int queuePair)
+    {
+        if ((uint)queuePair >= (uint)QueuePairs)
+        {
+            return $"{Name} has no queue pair {queuePair}";
+        }
+        // One reset at a time; the others wait (resets are rare: a device that failed, with the node's backoff).
+        var spins = new SpinWait();
+        while (Interlocked.CompareExchange(ref _resetting, 1, 0) != 0)
+        {
+            spins.SpinOnce();
+        }
+        try
+        {
+            // A burst is microseconds; a driver stuck inside one for a second is a hung PMD: do not stop under it.
+            var until = Environment.TickCount64 + 1000;
+            while (Volatile.Read(ref _inside) != 0)
+            {
+                if (Environment.TickCount64 > until)
+                {
+                    Interlocked.Increment(ref _failedResets);
+                    return $"{Name}: a driver stayed inside a burst for 1 s; queue pair {queuePair} not reset";
+                }
+                spins.SpinOnce();
+            }
+            var err = stackalloc byte[DpdkNative.ErrorLength];
+            err[0] = 0;
+            var rc = DpdkNative.QueuePairReset(Handle.DangerousGetHandle(), (ushort)queuePair, err, DpdkNative.ErrorLength);
+            if (rc != DpdkNative.Ok)
+            {
+                Interlocked.Increment(ref _failedResets);
+                return DpdkNative.Text(err);
+            }
+            Interlocked.Increment(ref _resets);
+            return null;
+        }
+        finally
+        {
+            Volatile.Write(ref _resetting, 0);
         }
     }
 

@@ -52,6 +52,10 @@ public static class DpdkDiscovery
         {
             functions.Add("deflate");
         }
+        if ((capabilities & DpdkNative.CapAes128Gcm) != 0)
+        {
+            functions.Add("aes-128-gcm");
+        }
         return functions;
     }
 

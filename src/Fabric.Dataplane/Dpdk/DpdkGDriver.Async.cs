@@ -221,6 +221,7 @@ public partial class DpdkGDriver
             if (slot.Used && slot.Token == token)
             {
                 slot.Abandoned = true;
+                _abandoned++;
                 return;
             }
         }

@@ -19,7 +19,7 @@ namespace Fabric.Dataplane.Dpdk;
 public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
 {
     /// <summary>The functions a DPDK device can serve, by Fabric's names.</summary>
-    public static readonly IReadOnlyList<string> Functions = ["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256", "deflate"];
+    public static readonly IReadOnlyList<string> Functions = ["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256", "deflate", "aes-128-gcm"];
 
     private const int PollBurst = 8;
 
@@ -39,6 +39,9 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
     /// <summary>Sessions closed while the device still held ops of this driver: an op may name one of them.</summary>
     private readonly List<AeadSessionHandle> _closing = new(4);
     private bool _disposed;
+    private bool _resetRequested;
+    /// <summary>aes-128-gcm: AES-GCM with 16-byte keys only.</summary>
+    private readonly bool _only128;
 
     /// <summary>Takes one queue pair of <paramref name="device"/> for this driver's lifetime.</summary>
     /// <param name="function">One of <see cref="Functions"/>; the device must offer it (else <see cref="DpdkException"/>).</param>
@@ -48,7 +51,7 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
         ArgumentNullException.ThrowIfNull(device);
         _algo = function switch
         {
-            "aes-256-gcm" => DpdkNative.AlgoAesGcm,
+            "aes-256-gcm" or "aes-128-gcm" => DpdkNative.AlgoAesGcm,
             "chacha20-poly1305" => DpdkNative.AlgoChaCha20Poly1305,
             "sha256" => DpdkNative.AlgoSha256,
             "hmac-sha256" => DpdkNative.AlgoHmacSha256,
@@ -65,10 +68,11 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
             throw new DpdkException($"deflate level {level} is not in [0, 9]");
         }
         Function = function;
+        _only128 = function == "aes-128-gcm";
         Kind = _compress ? DriverKind.Compression : _algo <= DpdkNative.AlgoChaCha20Poly1305 ? DriverKind.Aead : DriverKind.Digest;
         if (Kind == DriverKind.Aead || _algo == DpdkNative.AlgoHmacSha256)
         {
-            ProbeSession(device, _algo == DpdkNative.AlgoHmacSha256 ? 32 : AeadDriver.KeySize);
+            ProbeSession(device, _algo == DpdkNative.AlgoHmacSha256 ? 32 : _only128 ? 16 : AeadDriver.KeySize);
         }
         else
         {
@@ -105,6 +109,15 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
 
     public DpdkDevice Device => _device;
 
+    /// <summary>After <see cref="Dispose"/>: null when the queue pair needed no reset, "ok" when it was reset, else why the reset failed.</summary>
+    public string? LastReset { get; private set; }
+
+    /// <summary>
+    /// The device misbehaved on this driver's queue pair in a way the driver cannot see (a supervisor's verdict, or a
+    /// fault-injecting wrapper's): reset the queue pair when the driver is disposed. Any thread.
+    /// </summary>
+    public void RequestReset() => Volatile.Write(ref _resetRequested, true);
+
     public int QueuePair => _queuePair;
 
     /// <summary>Ops given up at their deadline (their completions are discarded).</summary>
@@ -118,7 +131,8 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
             return OpStatus.Ok; // keyless, as the .NET drivers: the driver's own session serves every op
         }
         // AES-GCM: 128, 192 or 256-bit keys, as AesGcmDriver (the shim checks the PMD offers the size).
-        var badKey = _algo == DpdkNative.AlgoAesGcm ? key.Length is not (16 or 24 or 32)
+        var badKey = _only128 ? key.Length != 16
+            : _algo == DpdkNative.AlgoAesGcm ? key.Length is not (16 or 24 or 32)
             : Kind == DriverKind.Aead ? key.Length != AeadDriver.KeySize : key.IsEmpty;
         if (badKey)
         {
@@ -402,13 +416,42 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
         return OpStatus.Ok;
     }
 
-    private unsafe int Enqueue(DpdkNative.AeadRequest* requests, int count) => _compress
-        ? DpdkNative.CompEnqueue(_deviceHandle, _queuePair, requests, (ushort)count)
-        : DpdkNative.AeadEnqueue(_deviceHandle, _queuePair, requests, (ushort)count);
+    // Both go through the device's gate: while a reset has the device stopped they take and return nothing (busy).
+    private unsafe int Enqueue(DpdkNative.AeadRequest* requests, int count)
+    {
+        if (!_device.Enter())
+        {
+            return DpdkNative.ErrBusy;
+        }
+        try
+        {
+            return _compress
+                ? DpdkNative.CompEnqueue(_deviceHandle, _queuePair, requests, (ushort)count)
+                : DpdkNative.AeadEnqueue(_deviceHandle, _queuePair, requests, (ushort)count);
+        }
+        finally
+        {
+            _device.Exit();
+        }
+    }
 
-    private unsafe int Dequeue(DpdkNative.AeadDone* done, int count) => _compress
-        ? DpdkNative.CompDequeue(_deviceHandle, _queuePair, done, (ushort)count)
-        : DpdkNative.AeadDequeue(_deviceHandle, _queuePair, done, (ushort)count);
+    private unsafe int Dequeue(DpdkNative.AeadDone* done, int count)
+    {
+        if (!_device.Enter())
+        {
+            return 0;
+        }
+        try
+        {
+            return _compress
+                ? DpdkNative.CompDequeue(_deviceHandle, _queuePair, done, (ushort)count)
+                : DpdkNative.AeadDequeue(_deviceHandle, _queuePair, done, (ushort)count);
+        }
+        finally
+        {
+            _device.Exit();
+        }
+    }
 
     private void FreeOp(nint op)
     {
@@ -468,7 +511,15 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
             leaked.SetHandleAsInvalid();
         }
         _closing.Clear();
-        _device.ReleaseQueuePair(_queuePair);
+        // A queue pair whose driver gave ops up, saw the device fail them or still waits for some is set up again
+        // (the device stopped and started) before another driver takes it: nothing of this one carries over. One
+        // whose reset fails stays claimed: out of service, the device's capacity one less.
+        var troubled = Volatile.Read(ref _resetRequested) || _abandoned > 0 || Faults > 0 || DeviceHoldsOurOps;
+        LastReset = troubled ? _device.ResetQueuePair(_queuePair) ?? "ok" : null;
+        if (LastReset is null or "ok")
+        {
+            _device.ReleaseQueuePair(_queuePair);
+        }
         _device.Handle.DangerousRelease();
     }
 }

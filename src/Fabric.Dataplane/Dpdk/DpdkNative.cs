@@ -86,6 +86,9 @@ internal static unsafe partial class DpdkNative
     [LibraryImport(Library, EntryPoint = "fd_cryptodev_close")]
     public static partial void CryptodevClose(nint device);
 
+    [LibraryImport(Library, EntryPoint = "fd_queue_pair_reset")]
+    public static partial int QueuePairReset(nint device, ushort queuePair, byte* err, nuint errLength);
+
     [LibraryImport(Library, EntryPoint = "fd_cryptodev_info")]
     public static partial int CryptodevInfo(nint device, byte* driverName, nuint nameLength, out int socketId, out uint maxOpBytes);
 

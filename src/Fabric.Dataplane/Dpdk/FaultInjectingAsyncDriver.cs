@@ -103,5 +103,13 @@ public sealed class FaultInjectingAsyncDriver : IAsyncGDriver, IDeviceHealth
         Volatile.Write(ref _pending, Math.Max(0, _pending - 1));
     }
 
-    public void Dispose() => _inner.Dispose();
+    public void Dispose()
+    {
+        // The device this wrapper made fail is reset as a failed real one is (DpdkGDriver resets its queue pair).
+        if (_inner is DpdkGDriver dpdk && ((Fault)Volatile.Read(ref _fault) != Fault.None || Faults > 0))
+        {
+            dpdk.RequestReset();
+        }
+        _inner.Dispose();
+    }
 }

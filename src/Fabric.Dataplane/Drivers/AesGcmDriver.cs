@@ -4,13 +4,22 @@ namespace Fabric.Dataplane.Drivers;
 
 /// <summary>
 /// AES-GCM software g-driver (OpenSSL through System.Security.Cryptography). Named for its usual key, it takes
-/// 16-, 24- and 32-byte keys (AES-128/192/256-GCM): the session's key decides.
+/// 16-, 24- and 32-byte keys (AES-128/192/256-GCM): the session's key decides. As "aes-128-gcm" it takes 16-byte keys only.
 /// </summary>
 public sealed class AesGcmDriver : AeadDriver
 {
-    public override string Function => "aes-256-gcm";
+    private readonly bool _only128;
 
-    protected override bool IsKeyLength(int bytes) => bytes is 16 or 24 or 32;
+    public AesGcmDriver()
+    {
+    }
+
+    /// <param name="only128">True: the aes-128-gcm function (16-byte keys only).</param>
+    public AesGcmDriver(bool only128) => _only128 = only128;
+
+    public override string Function => _only128 ? "aes-128-gcm" : "aes-256-gcm";
+
+    protected override bool IsKeyLength(int bytes) => _only128 ? bytes == 16 : bytes is 16 or 24 or 32;
 
     protected override object CreateCipher(ReadOnlySpan<byte> key) => new AesGcm(key, TagSize);
 

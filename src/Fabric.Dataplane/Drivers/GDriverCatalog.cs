@@ -7,7 +7,7 @@ public static class GDriverCatalog
 {
     public static IReadOnlyList<string> Functions { get; } =
         ["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256", "crc32c", "deflate", "brotli",
-         "aes-128-cbc", "aes-256-cbc", "aes-128-cbc-hmac-sha1", "aes-256-cbc-hmac-sha1", "aes-128-cbc-hmac-sha256", "aes-256-cbc-hmac-sha256"];
+         "aes-128-cbc", "aes-256-cbc", "aes-128-cbc-hmac-sha1", "aes-256-cbc-hmac-sha1", "aes-128-cbc-hmac-sha256", "aes-256-cbc-hmac-sha256", "aes-128-gcm"];
 
     /// <summary>
     /// Functions that take the descriptor's whole param as their IV: a pipeline hands its stages the 12-byte nonce
@@ -52,6 +52,7 @@ public static class GDriverCatalog
     private static IGDriver CreateSingle(string name) => name switch
     {
         "aes-256-gcm" => new AesGcmDriver(),
+        "aes-128-gcm" => new AesGcmDriver(only128: true),
         "chacha20-poly1305" => new ChaCha20Poly1305Driver(),
         "sha256" => new Sha256Driver(),
         "hmac-sha256" => new HmacSha256Driver(),

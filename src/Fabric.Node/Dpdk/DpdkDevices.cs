@@ -53,8 +53,13 @@ public sealed partial class DpdkDevices : IDisposable
         }
         var opened = new List<(DpdkNodeDevice, DpdkDevice)>();
         var problems = new List<string>();
+        var workers = settings.SchedulerWorkers;
         foreach (var info in DpdkDiscovery.List())
         {
+            if (workers.Contains(info.Name))
+            {
+                continue; // the scheduler configures, starts and feeds it
+            }
             if (info.Functions.Count == 0)
             {
                 problems.Add($"{info.Name} ({info.Driver}) offers no Fabric function");
@@ -62,8 +67,10 @@ public sealed partial class DpdkDevices : IDisposable
             }
             try
             {
-                var device = DpdkDiscovery.Open(info, settings.QueuePairs, settings.QueueDepth);
-                opened.Add((Describe(info, device), device));
+                // One queue pair more than the capacity offered, where the PMD has it: the spare a reset moves a queue
+                // to while its old queue pair is still held by the driver being replaced (then reset and freed).
+                var device = DpdkDiscovery.Open(info, settings.QueuePairs + 1, settings.QueueDepth);
+                opened.Add((Describe(info, device, Math.Min(settings.QueuePairs, device.QueuePairs)), device));
             }
             catch (DpdkException e)
             {
@@ -83,7 +90,7 @@ public sealed partial class DpdkDevices : IDisposable
     /// <summary>
     /// The g-driver factory for the node's device table: a driver for <paramref name="function"/> on a free queue pair
     /// of device <paramref name="deviceName"/> (a <see cref="DpdkNodeDevice.Name"/>). Throws <see cref="ArgumentException"/>
-    /// for an unknown device or a function it does not offer, <see cref="DpdkException"/> when every queue pair is taken.
+    /// for an unknown device, a function it does not offer, or when every queue pair is taken.
     /// </summary>
     public IGDriver CreateDriver(string deviceName, string function)
     {
@@ -95,7 +102,15 @@ public sealed partial class DpdkDevices : IDisposable
         {
             throw new ArgumentException($"DPDK device {deviceName} ({entry.Spec.Pmd}) does not offer {function}; it offers {string.Join(", ", entry.Spec.Functions)}", nameof(function));
         }
-        return new DpdkGDriver(entry.Device, function, _deflateLevel);
+        try
+        {
+            return new DpdkGDriver(entry.Device, function, _deflateLevel);
+        }
+        catch (DpdkException e)
+        {
+            // The factory's contract: a driver it cannot make is an ArgumentException (the node logs it, keeps going).
+            throw new ArgumentException($"DPDK device {deviceName}: {e.Message}", nameof(deviceName), e);
+        }
     }
 
     /// <summary><see cref="CreateDriver"/> as the delegate a driver factory keyed by backing takes.</summary>
@@ -104,7 +119,7 @@ public sealed partial class DpdkDevices : IDisposable
     /// <summary>Queue pairs of <paramref name="deviceName"/> no driver holds (0 for an unknown device).</summary>
     public int FreeQueuePairs(string deviceName) => _byName.TryGetValue(deviceName, out var e) ? e.Device.FreeQueuePairs : 0;
 
-    private static DpdkNodeDevice Describe(DpdkDeviceInfo info, DpdkDevice device)
+    private static DpdkNodeDevice Describe(DpdkDeviceInfo info, DpdkDevice device, int capacity)
     {
         var pci = PciPrefix().Match(info.Name) is { Success: true } m ? m.Value : "";
         var type = info.IsCompress ? CompressionType : CryptoType;
@@ -114,7 +129,7 @@ public sealed partial class DpdkDevices : IDisposable
             Type: type,
             Pmd: info.Driver,
             NumaNode: info.SocketId,
-            QueuePairs: device.QueuePairs,
+            QueuePairs: capacity,
             Functions: info.Functions,
             PciAddress: pci,
             Traits: [DeviceTraits.OfType(type), DeviceTraits.FabricPrefix + "DPDK_PMD_" + Upper(info.Driver)]);

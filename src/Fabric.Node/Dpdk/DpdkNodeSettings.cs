@@ -17,6 +17,12 @@ public sealed partial record DpdkNodeSettings(bool Enabled, DpdkEalOptions Eal, 
 {
     public static DpdkNodeSettings Disabled { get; } = new(false, new DpdkEalOptions(), 4, 32, 6);
 
+    /// <summary><c>schedulers</c>: crypto_scheduler devices over several cryptodevs; their vdevs follow <see cref="DpdkEalOptions.Vdevs"/>.</summary>
+    public IReadOnlyList<DpdkScheduler> Schedulers { get; init; } = [];
+
+    /// <summary>EAL names of the cryptodevs that serve a scheduler: not Fabric devices of their own.</summary>
+    public IReadOnlySet<string> SchedulerWorkers => Schedulers.SelectMany(s => s.Workers).ToHashSet(StringComparer.Ordinal);
+
     public static DpdkNodeSettings From(Config config)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -27,6 +33,7 @@ public sealed partial record DpdkNodeSettings(bool Enabled, DpdkEalOptions Eal, 
         var noHuge = dpdk.GetBoolean("no-huge", true);
         var memory = dpdk.GetInt("memory-mb", 256);
         var prefix = dpdk.GetString("file-prefix", "");
+        var schedulers = ParseSchedulers(dpdk);
         var settings = new DpdkNodeSettings(
             Enabled: dpdk.GetBoolean("enabled", false),
             Eal: new DpdkEalOptions
@@ -34,21 +41,67 @@ public sealed partial record DpdkNodeSettings(bool Enabled, DpdkEalOptions Eal, 
                 Lcores = lcores,
                 NoHuge = noHuge,
                 MemoryMb = memory,
-                Vdevs = [.. vdevs.Select(v => v.Trim())],
+                Vdevs = [.. vdevs.Select(v => v.Trim()), .. schedulers.Select(s => s.Vdev)],
                 AllowPci = [.. allowPci.Select(a => a.Trim().ToLowerInvariant())],
                 LogLevel = dpdk.GetString("log-level", "error").Trim(),
                 FilePrefix = prefix.Length > 0 ? prefix : new DpdkEalOptions().FilePrefix,
             },
             QueuePairs: dpdk.GetInt("queue-pairs", 4),
             QueueDepth: dpdk.GetInt("queue-depth", 32),
-            DeflateLevel: dpdk.GetInt("deflate-level", 6));
+            DeflateLevel: dpdk.GetInt("deflate-level", 6))
+        {
+            Schedulers = schedulers,
+        };
         settings.Validate();
         return settings;
+    }
+
+    /// <summary><c>schedulers { crypto_scheduler0 { mode = round-robin, workers = [...] } }</c>, in name order.</summary>
+    private static IReadOnlyList<DpdkScheduler> ParseSchedulers(Config dpdk)
+    {
+        if (!dpdk.HasPath("schedulers"))
+        {
+            return [];
+        }
+        var table = dpdk.GetConfig("schedulers");
+        return [.. table.Root.GetObject().Items.Keys.Order(StringComparer.Ordinal).Select(name =>
+        {
+            var entry = table.GetConfig(name);
+            return new DpdkScheduler(name, entry.GetString("mode", "round-robin").Trim(),
+                entry.HasPath("workers") ? [.. entry.GetStringList("workers").Select(w => w.Trim())] : []);
+        })];
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public void Validate()
     {
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var s in Schedulers)
+        {
+            if (!SchedulerNamePattern().IsMatch(s.Name))
+            {
+                Fail("schedulers", $"'{s.Name}' is not a scheduler name such as crypto_scheduler0 (lower-case letters, digits, _)");
+            }
+            if (!DpdkScheduler.Modes.Contains(s.Mode))
+            {
+                Fail($"schedulers.{s.Name}.mode", $"'{s.Mode}' is not one of {string.Join(", ", DpdkScheduler.Modes)}");
+            }
+            if (s.Workers.Count == 0 || (s.Mode == "fail-over" && s.Workers.Count != 2))
+            {
+                Fail($"schedulers.{s.Name}.workers", $"{s.Workers.Count} worker(s): give {(s.Mode == "fail-over" ? "two (primary, secondary)" : "one or more")} cryptodevs of vdevs");
+            }
+            foreach (var w in s.Workers)
+            {
+                if (!Eal.Vdevs.Contains(w) || w == s.Name)
+                {
+                    Fail($"schedulers.{s.Name}.workers", $"'{w}' is not one of the vdevs ({string.Join(", ", Eal.Vdevs.Where(v => !v.StartsWith("crypto_scheduler,", StringComparison.Ordinal)))}): a worker is a cryptodev EAL creates first");
+                }
+                if (!taken.Add(w))
+                {
+                    Fail($"schedulers.{s.Name}.workers", $"'{w}' serves another scheduler already: a cryptodev serves one");
+                }
+            }
+        }
         if (!LcoresPattern().IsMatch(Eal.Lcores))
         {
             Fail("lcores", $"'{Eal.Lcores}' is not an EAL core list such as \"0\", \"0-1\" or \"2,4\"");
@@ -96,6 +149,9 @@ public sealed partial record DpdkNodeSettings(bool Enabled, DpdkEalOptions Eal, 
 
     [GeneratedRegex(@"^[a-z][a-z0-9_]*(,[a-z_]+=[A-Za-z0-9_.:/-]+)*$")]
     private static partial Regex VdevPattern();
+
+    [GeneratedRegex(@"^[a-z][a-z0-9_]*$")]
+    private static partial Regex SchedulerNamePattern();
 
     [GeneratedRegex(@"^([0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")]
     private static partial Regex PciPattern();

@@ -32,6 +32,7 @@ public sealed class HioScanner
         AccelerationFunctions.Aes256CbcHmacSha1,
         AccelerationFunctions.Aes128CbcHmacSha256,
         AccelerationFunctions.Aes256CbcHmacSha256,
+        AccelerationFunctions.Aes128Gcm,
     ];
 
     private static readonly IReadOnlyList<string> SoftwareCompressionFunctions =

@@ -49,6 +49,8 @@ public class DpdkKnownAnswerTests(DpdkFixture dpdk, ITestOutputHelper output)
 
     public static TheoryData<string> AesGcmDevices() => With("aes-256-gcm");
 
+    public static TheoryData<string> Aes128GcmDevices() => With("aes-128-gcm");
+
     public static TheoryData<string> ChaChaDevices() => With("chacha20-poly1305");
 
     public static TheoryData<string> Sha256Devices() => With("sha256");
@@ -80,6 +82,27 @@ public class DpdkKnownAnswerTests(DpdkFixture dpdk, ITestOutputHelper output)
         Assert.Equal(OpStatus.AuthFailed, Run(driver, OpCode.Inverse, session, [.. aad, .. forged], nonce, aad.Length).Status);
         Assert.Equal(OpStatus.BadKey, driver.OpenSession(new byte[16], out _));
         driver.CloseSession(session);
+    }
+
+    [Theory]
+    [MemberData(nameof(Aes128GcmDevices))]
+    public void Aes128Gcm_matches_the_NIST_vectors_and_takes_16_byte_keys_only(string device)
+    {
+        using var driver = new DpdkGDriver(dpdk.Any(device), "aes-128-gcm");
+        Assert.Equal("aes-128-gcm", driver.Function);
+        Assert.Equal(OpStatus.BadKey, driver.OpenSession(new byte[32], out _));
+        foreach (var v in Drivers.KnownAnswerTests.Aes128GcmVectors())
+        {
+            var (key, iv, pt, aad, ct, tag) = ((string)v[0], (string)v[1], (string)v[2], (string)v[3], (string)v[4], (string)v[5]);
+            var session = Open(driver, Hex(key));
+            var sealedOut = Run(driver, OpCode.Forward, session, Hex(aad + pt), Hex(iv), Hex(aad).Length);
+            Assert.Equal(OpStatus.Ok, sealedOut.Status);
+            Assert.Equal(ct + tag, Convert.ToHexStringLower(sealedOut.Output));
+            var opened = Run(driver, OpCode.Inverse, session, Hex(aad + ct + tag), Hex(iv), Hex(aad).Length);
+            Assert.Equal(OpStatus.Ok, opened.Status);
+            Assert.Equal(pt, Convert.ToHexStringLower(opened.Output));
+            driver.CloseSession(session);
+        }
     }
 
     [Theory]
@@ -219,9 +242,9 @@ public class DpdkKnownAnswerTests(DpdkFixture dpdk, ITestOutputHelper output)
     /// </summary>
     private static readonly (string Name, string[] Functions)[] s_expected =
     [
-        ("crypto_openssl0", ["aes-256-gcm", "sha256", "hmac-sha256"]),
-        ("crypto_aesni_gcm0", ["aes-256-gcm"]),
-        ("crypto_aesni_mb0", ["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256"]),
+        ("crypto_openssl0", ["aes-256-gcm", "sha256", "hmac-sha256", "aes-128-gcm"]),
+        ("crypto_aesni_gcm0", ["aes-256-gcm", "aes-128-gcm"]),
+        ("crypto_aesni_mb0", ["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256", "aes-128-gcm"]),
         ("crypto_chacha20_poly1305_0", ["chacha20-poly1305"]),
         ("compress_isal0", ["deflate"]),
         ("compress_zlib0", ["deflate"]),

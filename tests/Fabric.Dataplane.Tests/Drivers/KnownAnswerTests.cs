@@ -31,6 +31,36 @@ public class KnownAnswerTests
         Assert.Equal(pt, Convert.ToHexStringLower(opened.Output));
     }
 
+    // NIST GCM specification (McGrew & Viega), AES-128 test cases 1, 2 and 4: the aes-128-gcm function.
+    [Theory]
+    [MemberData(nameof(Aes128GcmVectors))]
+    public void Aes128Gcm_seals_and_opens_the_NIST_vectors_and_takes_16_byte_keys_only(string key, string iv, string pt, string aad, string ct, string tag)
+    {
+        using var driver = (AesGcmDriver)GDriverCatalog.Create("aes-128-gcm");
+        Assert.Equal("aes-128-gcm", driver.Function);
+        Assert.Equal(OpStatus.BadKey, driver.OpenSession(new byte[32], out _));
+        var session = Open(driver, Hex(key));
+        var sealedOut = Run(driver, OpCode.Forward, session, Hex(aad + pt), Hex(iv), Hex(aad).Length);
+        Assert.Equal(OpStatus.Ok, sealedOut.Status);
+        Assert.Equal(ct + tag, Convert.ToHexStringLower(sealedOut.Output));
+        var opened = Run(driver, OpCode.Inverse, session, Hex(aad + ct + tag), Hex(iv), Hex(aad).Length);
+        Assert.Equal(OpStatus.Ok, opened.Status);
+        Assert.Equal(pt, Convert.ToHexStringLower(opened.Output));
+    }
+
+    public static TheoryData<string, string, string, string, string, string> Aes128GcmVectors() => new()
+    {
+        { "00000000000000000000000000000000", "000000000000000000000000", "", "", "", "58e2fccefa7e3061367f1d57a4e7455a" },
+        { "00000000000000000000000000000000", "000000000000000000000000", "00000000000000000000000000000000", "", "0388dace60b6a392f328c2b971b2fe78", "ab6e47d42cec13bdf53a67b21257bddf" },
+        {
+            "feffe9928665731c6d6a8f9467308308", "cafebabefacedbaddecaf888",
+            "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+            "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+            "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091",
+            "5bc94fbc3221a5db94fae95ae7121a47"
+        },
+    };
+
     [Fact]
     public void Aes256Gcm_refuses_a_forged_tag_and_a_wrong_key_size()
     {

@@ -23,6 +23,38 @@ public class DpdkNodeSettingsTests
     }
 
     [Fact]
+    public void A_scheduler_becomes_a_vdev_after_its_workers_and_its_workers_are_not_devices()
+    {
+        var settings = DpdkNodeSettings.From(ConfigurationFactory.ParseString("""
+            fabric.node.dpdk {
+              enabled = on
+              vdevs = ["crypto_aesni_gcm1", "crypto_aesni_mb1", "compress_isal0"]
+              schedulers {
+                crypto_scheduler0 { mode = fail-over, workers = ["crypto_aesni_gcm1", "crypto_aesni_mb1"] }
+              }
+            }
+            """));
+        var scheduler = Assert.Single(settings.Schedulers);
+        Assert.Equal(new DpdkScheduler("crypto_scheduler0", "fail-over", ["crypto_aesni_gcm1", "crypto_aesni_mb1"]).Vdev, scheduler.Vdev);
+        Assert.Equal(
+            ["crypto_aesni_gcm1", "crypto_aesni_mb1", "compress_isal0", "crypto_scheduler,name=crypto_scheduler0,mode=fail-over,worker=crypto_aesni_gcm1,worker=crypto_aesni_mb1"],
+            settings.Eal.Vdevs);
+        Assert.Equal(["crypto_aesni_gcm1", "crypto_aesni_mb1"], settings.SchedulerWorkers.Order());
+    }
+
+    [Theory]
+    [InlineData("mode = fastest, workers = [\"crypto_aesni_gcm1\"]", "fabric.node.dpdk.schedulers.crypto_scheduler0.mode: 'fastest' is not one of round-robin, fail-over, packet-size-distr")]
+    [InlineData("mode = fail-over, workers = [\"crypto_aesni_gcm1\"]", "fabric.node.dpdk.schedulers.crypto_scheduler0.workers: 1 worker(s): give two (primary, secondary)")]
+    [InlineData("workers = [\"crypto_openssl9\"]", "fabric.node.dpdk.schedulers.crypto_scheduler0.workers: 'crypto_openssl9' is not one of the vdevs (crypto_aesni_gcm1)")]
+    [InlineData("workers = []", "fabric.node.dpdk.schedulers.crypto_scheduler0.workers: 0 worker(s)")]
+    public void A_bad_scheduler_is_refused_naming_it(string body, string message)
+    {
+        var error = Assert.Throws<ArgumentException>(() => DpdkNodeSettings.From(ConfigurationFactory.ParseString(
+            $"fabric.node.dpdk {{ vdevs = [\"crypto_aesni_gcm1\"], schedulers {{ crypto_scheduler0 {{ {body} }} }} }}")));
+        Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Every_setting_reaches_the_EAL_arguments()
     {
         var settings = DpdkNodeSettings.From(ConfigurationFactory.ParseString("""

@@ -28,6 +28,7 @@ public sealed class SoftwareDevicesTests
                 AccelerationFunctions.Aes256CbcHmacSha1,
                 AccelerationFunctions.Aes128CbcHmacSha256,
                 AccelerationFunctions.Aes256CbcHmacSha256,
+                AccelerationFunctions.Aes128Gcm,
             ],
             crypto.Functions);
         var compression = devices[1];

@@ -33,6 +33,8 @@
 #define FD_MAX_AAD_LENGTHS 16
 #define FD_MAX_DEVICES RTE_CRYPTO_MAX_DEVS
 #define FD_SESSIONS_PER_DEVICE 2048
+/* An AEAD op larger than one mbuf (lengths are 16-bit) is a chain of up to this many, on PMDs with in-place SGL. */
+#define FD_MAX_SEGMENTS 4
 
 /* The op's private area, right after the sym op: IV (where the session's iv.offset points), the tag or digest
  * the PMD writes, the digest a verify op expects, our state. */
@@ -57,6 +59,8 @@ struct fd_cryptodev
     uint32_t kind; /* FD_KIND_* */
     uint8_t dev_id;
     uint16_t queue_pairs;
+    uint32_t depth; /* descriptors of each queue pair, for a queue pair reset */
+    uint32_t max_segments; /* mbufs one AEAD op may chain: FD_MAX_SEGMENTS when the PMD does in-place SGL, else 1 */
     int socket_id;
     uint32_t max_op_bytes;
     struct rte_mempool *op_pool;
@@ -213,8 +217,14 @@ FD_EXPORT int fd_cryptodev_open(const char *name, uint16_t queue_pairs, uint32_t
     }
     dev->dev_id = (uint8_t)id;
     dev->queue_pairs = queue_pairs;
+    dev->depth = depth;
     dev->socket_id = socket;
     dev->max_op_bytes = max_op_bytes;
+    /* Chains only where the PMD does in-place SGL. crypto_openssl (22.11) says it does, but a 2-segment AES-GCM op
+     * never comes back from it (tested): it keeps one segment, and a larger op is refused (Unsupported). */
+    dev->max_segments = (info.feature_flags & RTE_CRYPTODEV_FF_IN_PLACE_SGL) != 0 && strcmp(info.driver_name, "crypto_openssl") != 0
+                            ? FD_MAX_SEGMENTS
+                            : 1;
     snprintf(dev->name, sizeof(dev->name), "%s", name);
 
     uint32_t ops = (uint32_t)queue_pairs * depth * 2;
@@ -315,7 +325,7 @@ FD_EXPORT int fd_cryptodev_info(const fd_cryptodev *dev, char *driver_name, size
     }
     if (max_op_bytes != NULL)
     {
-        *max_op_bytes = dev->max_op_bytes;
+        *max_op_bytes = dev->max_op_bytes * (dev->max_segments > 0 ? dev->max_segments : 1);
     }
     return FD_OK;
 }
@@ -614,7 +624,8 @@ static int prepare(fd_cryptodev *dev, const fd_aead_req *r, struct rte_crypto_op
         body -= FD_TAG_LENGTH;
     }
     uint32_t in_mbuf = r->aad_length + body;
-    if (in_mbuf > dev->max_op_bytes)
+    /* The AAD is read through its own pointer: it must sit in the first segment. */
+    if (in_mbuf > dev->max_op_bytes * dev->max_segments || r->aad_length > dev->max_op_bytes)
     {
         return FD_ERR_TOO_LARGE;
     }
@@ -634,11 +645,32 @@ static int prepare(fd_cryptodev *dev, const fd_aead_req *r, struct rte_crypto_op
         rte_crypto_op_free(op);
         return FD_ERR_NO_MEMORY;
     }
-    /* Copy in: the AAD and the body side by side, so one mbuf holds everything the PMD reads. */
-    uint8_t *data = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)in_mbuf);
-    if (in_mbuf > 0)
+    /* Copy in: the AAD and the body side by side; past one mbuf's room, chained mbufs (in-place SGL PMDs only). */
+    uint32_t first = in_mbuf < dev->max_op_bytes ? in_mbuf : dev->max_op_bytes;
+    uint8_t *data = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)first);
+    if (first > 0)
     {
-        rte_memcpy(data, r->input, in_mbuf);
+        rte_memcpy(data, r->input, first);
+    }
+    for (uint32_t copied = first; copied < in_mbuf;)
+    {
+        uint32_t part = in_mbuf - copied < dev->max_op_bytes ? in_mbuf - copied : dev->max_op_bytes;
+        struct rte_mbuf *segment = rte_pktmbuf_alloc(dev->mbuf_pool);
+        if (segment == NULL)
+        {
+            rte_pktmbuf_free(m);
+            rte_crypto_op_free(op);
+            return FD_ERR_NO_MEMORY;
+        }
+        rte_memcpy(rte_pktmbuf_append(segment, (uint16_t)part), r->input + copied, part);
+        if (rte_pktmbuf_chain(m, segment) != 0) /* adds the segment's length to the head's pkt_len */
+        {
+            rte_pktmbuf_free(segment);
+            rte_pktmbuf_free(m);
+            rte_crypto_op_free(op);
+            return FD_ERR_NO_MEMORY;
+        }
+        copied += part;
     }
     struct rte_crypto_sym_op *sym = op->sym;
     sym->m_src = m;
@@ -785,7 +817,17 @@ FD_EXPORT int fd_aead_take(void *handle, uint8_t *output, uint32_t capacity)
     struct rte_mbuf *m = op->sym->m_src;
     if (meta->body_length > 0)
     {
-        rte_memcpy(output, rte_pktmbuf_mtod_offset(m, uint8_t *, op->sym->aead.data.offset), meta->body_length);
+        /* Copies across a chain's segments (and returns the data in place when it is in one). */
+        const void *body = rte_pktmbuf_read(m, op->sym->aead.data.offset, meta->body_length, output);
+        if (body == NULL)
+        {
+            free_op(op);
+            return FD_ERR_ARGS;
+        }
+        if (body != output)
+        {
+            rte_memcpy(output, body, meta->body_length);
+        }
     }
     if (meta->encrypt)
     {
@@ -949,8 +991,10 @@ FD_EXPORT int fd_compressdev_open(const char *name, uint16_t queue_pairs, uint32
         return fail(err, err_length, FD_ERR_NO_MEMORY, "out of memory");
     }
     dev->kind = FD_KIND_COMPRESS;
+    dev->max_segments = 1;
     dev->dev_id = (uint8_t)id;
     dev->queue_pairs = queue_pairs;
+    dev->depth = depth;
     dev->socket_id = socket;
     dev->max_op_bytes = max_op_bytes;
     snprintf(dev->name, sizeof(dev->name), "%s", name);
@@ -1204,4 +1248,68 @@ FD_EXPORT void fd_comp_op_free(void *handle)
     {
         free_comp_op(handle);
     }
+}
+
+FD_EXPORT int fd_queue_pair_reset(fd_cryptodev *dev, uint16_t queue_pair, char *err, size_t err_length)
+{
+    if (dev == NULL || queue_pair >= dev->queue_pairs)
+    {
+        return fail(err, err_length, FD_ERR_ARGS, "no queue pair %u on this device", queue_pair);
+    }
+    int compress = dev->kind == FD_KIND_COMPRESS;
+    /* What the queue pair still holds is its previous driver's (that driver is gone): dequeue and free it while
+     * the device runs (a stopped device dequeues nothing); bounded, a hung device may keep handing nothing back. */
+    for (int round = 0; round < 64; round++)
+    {
+        uint16_t n;
+        if (compress)
+        {
+            struct rte_comp_op *ops[FD_MAX_BURST];
+            n = rte_compressdev_dequeue_burst(dev->dev_id, queue_pair, ops, FD_MAX_BURST);
+            for (uint16_t i = 0; i < n; i++)
+            {
+                free_comp_op(ops[i]);
+            }
+        }
+        else
+        {
+            struct rte_crypto_op *ops[FD_MAX_BURST];
+            n = rte_cryptodev_dequeue_burst(dev->dev_id, queue_pair, ops, FD_MAX_BURST);
+            for (uint16_t i = 0; i < n; i++)
+            {
+                free_op(ops[i]);
+            }
+        }
+        if (n == 0)
+        {
+            break;
+        }
+    }
+    /* Queue pairs can only be set up on a stopped device; the other queue pairs keep their rings and the ops in
+     * them (their drivers are paused by the caller around this call). */
+    int rc;
+    if (compress)
+    {
+        rte_compressdev_stop(dev->dev_id);
+        rc = rte_compressdev_queue_pair_setup(dev->dev_id, queue_pair, dev->depth, dev->socket_id);
+    }
+    else
+    {
+        rte_cryptodev_stop(dev->dev_id);
+        struct rte_cryptodev_qp_conf qp_config = {.nb_descriptors = dev->depth, .mp_session = dev->session_pool};
+        rc = rte_cryptodev_queue_pair_setup(dev->dev_id, queue_pair, &qp_config, dev->socket_id);
+    }
+    int start = compress ? rte_compressdev_start(dev->dev_id) : rte_cryptodev_start(dev->dev_id);
+    if (rc < 0)
+    {
+        return fail(err, err_length, FD_ERR_DEVICE, "%s_queue_pair_setup(%s, %u) on reset: %s%s",
+                    compress ? "rte_compressdev" : "rte_cryptodev", dev->name, queue_pair, rte_strerror(-rc),
+                    start < 0 ? "; the device did not start again" : "");
+    }
+    if (start < 0)
+    {
+        return fail(err, err_length, FD_ERR_DEVICE, "%s_start(%s) on reset: %s", compress ? "rte_compressdev" : "rte_cryptodev",
+                    dev->name, rte_strerror(-start));
+    }
+    return FD_OK;
 }

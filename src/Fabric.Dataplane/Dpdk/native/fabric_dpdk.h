@@ -124,4 +124,8 @@ int fd_comp_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_done *done, 
 int fd_comp_take(void *op, uint8_t *output, uint32_t capacity);
 void fd_comp_op_free(void *op);
 
+/* Resets one queue pair: frees what it still holds, stops the device, sets the queue pair up again, starts the
+ * device. No thread may use the device meanwhile (the caller pauses its drivers); other queue pairs keep their ops. */
+int fd_queue_pair_reset(fd_cryptodev *dev, uint16_t queue_pair, char *err, size_t err_length);
+
 #endif
