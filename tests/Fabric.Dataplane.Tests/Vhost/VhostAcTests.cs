@@ -159,4 +159,48 @@ public class VhostAcTests(DpdkFixture dpdk)
         Assert.Equal(1u, queue.DriverGeneration);
         Assert.Equal(failed, queue.DriverFaults);
     }
+
+    [Fact]
+    public void Requests_through_the_AC_allocate_nothing_on_the_worker()
+    {
+        const int perBatch = 8, size = 1024;
+        using var rig = VhostRig.OnAc(dpdk, new AesCbcDriver(16));
+        using var guest = rig.Guest();
+        var session = guest.CreateSession(Hex(Key128), direction: 1);
+        Assert.True(session >= 0);
+        byte[] readable = [.. VirtioCrypto.Header(session, Encrypt, OpCipher, 16, size, size), .. new byte[16 + size]];
+        for (var i = 0; i < perBatch; i++)
+        {
+            var at = DataStart + (ulong)i * 2048;
+            readable.CopyTo(guest.Memory[(int)at..]);
+            guest.WriteDescriptor(2 * i, at, (uint)readable.Length, FlagNext, (ushort)(2 * i + 1));
+            guest.WriteDescriptor(2 * i + 1, WritableAt + (ulong)i * 2048, size + 1, FlagWrite, 0);
+        }
+        void Batches(int n)
+        {
+            for (var b = 0; b < n; b++)
+            {
+                for (var i = 0; i < perBatch; i++)
+                {
+                    guest.Post((ushort)(2 * i));
+                }
+                Assert.Equal(perBatch, guest.AwaitAnswers(rig.Poll, VhostRig.Patience).Count);
+            }
+        }
+        Batches(100); // warm up: JIT, the session on the driver
+        var before = WorkerAllocated(rig.Engine!);
+        Batches(500);
+        var allocated = WorkerAllocated(rig.Engine!) - before;
+        Assert.Equal(600ul * perBatch, rig.Stats().Completed);
+        Assert.Equal(0ul, rig.Stats().Failed);
+        // 4,000 requests: one allocating request would cost at least 24 B each.
+        Assert.True(allocated < 1024, $"worker allocated {allocated} B over {500 * perBatch} requests");
+    }
+
+    private static long WorkerAllocated(AccelerationEngine engine)
+    {
+        var loops = engine.Workers[0].Loops;
+        VhostRig.Await(() => engine.Workers[0].Loops >= loops + 2, "the worker to loop");
+        return engine.Workers[0].AllocatedBytes;
+    }
 }
