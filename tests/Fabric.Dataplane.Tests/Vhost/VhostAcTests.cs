@@ -83,6 +83,35 @@ public class VhostAcTests(DpdkFixture dpdk)
     }
 
     [Fact]
+    public void A_closed_session_is_refused_and_its_reused_slot_runs_the_new_key_not_the_old_one()
+    {
+        using var rig = VhostRig.OnAc(dpdk, new AesCbcDriver(16));
+        using var guest = rig.Guest();
+        var first = guest.CreateSession(Hex(Key128), direction: 1);
+        Assert.Equal(StatusOk, Run(rig, guest, first, Encrypt, Hex(Iv), Hex(Plaintext)).Status);
+        Close(guest, first);
+        Assert.Equal(StatusInvSess, Run(rig, guest, first, Encrypt, Hex(Iv), Hex(Plaintext)).Status);
+        // The slot is freed (and the AC told) once nothing is in flight: until then a new session gets another slot.
+        var otherKey = new byte[16];
+        otherKey[0] = 7;
+        var second = -1L;
+        VhostRig.Await(() =>
+        {
+            second = guest.CreateSession(otherKey, direction: 1);
+            if (second != first)
+            {
+                Close(guest, second);
+            }
+            return second == first;
+        }, "the closed session's slot to be reused");
+        using var aes = Aes.Create();
+        aes.Key = otherKey;
+        var result = Run(rig, guest, second, Encrypt, Hex(Iv), Hex(Plaintext));
+        Assert.Equal(StatusOk, result.Status);
+        Assert.Equal(aes.EncryptCbc(Hex(Plaintext), Hex(Iv), PaddingMode.None), result.Data);
+    }
+
+    [Fact]
     public async Task A_driver_that_fails_under_a_running_guest_is_swapped_and_no_request_is_lost()
     {
         const int batches = 40, perBatch = 8, size = 1024;
@@ -196,6 +225,9 @@ public class VhostAcTests(DpdkFixture dpdk)
         // 4,000 requests: one allocating request would cost at least 24 B each.
         Assert.True(allocated < 1024, $"worker allocated {allocated} B over {500 * perBatch} requests");
     }
+
+    private static void Close(VhostTestGuest guest, long session) =>
+        Assert.Equal(0ul, BitConverter.ToUInt64(guest.Exchange(27 /* CLOSE_CRYPTO_SESSION */, 0x1 | 0x8 /* NEED_REPLY */, BitConverter.GetBytes(session))));
 
     private static long WorkerAllocated(AccelerationEngine engine)
     {
