@@ -24,6 +24,17 @@ public static class ArqStates
 
     public const string AttachHandleType = "FABRIC_CHANNEL";
     public const string PciAttachHandleType = "PCI";
+    /// <summary>Fabric's extension (docs/cyborg-compat.md): a vhost-user socket the VM's QEMU connects its virtio-crypto device to.</summary>
+    public const string VhostUserAttachHandleType = "VHOST_USER";
+
+    /// <summary>The attach_handle_type of a realization ("" while there is none).</summary>
+    public static string TypeOf(AttachHandle? handle) => handle switch
+    {
+        null => "",
+        { PciAddress: not null } => PciAttachHandleType,
+        { VhostUserSocket: not null } => VhostUserAttachHandleType,
+        _ => AttachHandleType,
+    };
 
     /// <summary>"0000:3d:01.2" as Cyborg splits it: domain "0000", bus "3d", device "01", function "2".</summary>
     public static (string Domain, string Bus, string Device, string Function) PciParts(string address)
@@ -65,6 +76,12 @@ public static class ArqStates
             info["device"] = slot;
             info["function"] = function;
         }
+        else if (handle?.VhostUserSocket is { } socket)
+        {
+            // What libvirt/QEMU need: the socket for -chardev socket,path=... (docs/cyborg-compat.md).
+            info["node"] = handle.Node;
+            info["socket_path"] = socket;
+        }
         else if (handle is not null)
         {
             info["node"] = handle.Node;
@@ -87,7 +104,7 @@ public static class ArqStates
             ["device_rp_uuid"] = device is not null ? Uuids.Of("rp", device) : requested?.DeviceRpUuid,
             ["instance_uuid"] = arq.Instance,
             ["project_id"] = view.Project ?? requested?.Project,
-            ["attach_handle_type"] = handle is null ? "" : handle.PciAddress is null ? AttachHandleType : PciAttachHandleType,
+            ["attach_handle_type"] = TypeOf(handle),
             ["attach_handle_uuid"] = handle is null ? null : Uuids.Of("attach-handle", arq.AttachmentId),
             ["attach_handle_info"] = info,
             ["created_at"] = null,

@@ -127,7 +127,10 @@ internal sealed unsafe partial class AcQueue
 
     /// <summary>Served and has posted or unfinished ops (what the service-level scheduler calls backlogged).</summary>
     public bool HasWork => (_state == (int)ChannelState.Active || _state == (int)ChannelState.Draining)
-        && (_window.Count != 0 || Volatile.Read(ref *_sqTail) != _sqHeadLocal);
+        && (_window.Count != 0 || Volatile.Read(ref *_sqTail) != _sqHeadLocal || Feed is { HasWork: true });
+
+    /// <summary>The source that posts into this queue's channel, when it is not a guest (a vhost-user backend).</summary>
+    internal IQueueFeed? Feed;
 
     /// <summary>Descriptors, and data ops' input bytes, taken from the ring (worker thread only): what the scheduler charges.</summary>
     internal long AdmittedOps;
@@ -164,11 +167,11 @@ internal sealed unsafe partial class AcQueue
         {
             return 0;
         }
+        var work = Feed?.Feed(take: state == (int)ChannelState.Active) ?? 0;
         if (_window.Count == 0 && Volatile.Read(ref *_sqTail) == _sqHeadLocal)
         {
-            return 0; // idle: no clock read, nothing touched but the guest's tail
+            return work; // idle: no clock read, nothing touched but the guest's tail
         }
-        var work = 0;
         var now = Stopwatch.GetTimestamp();
         if (_window.Unfinished != 0)
         {
@@ -190,6 +193,7 @@ internal sealed unsafe partial class AcQueue
         {
             FailOver();
         }
+        work += Feed?.Answer() ?? 0;
         // Ops inside a device count as work: it may answer any moment, and an idle worker sleeps between polls.
         return work + _window.InFlight;
     }
@@ -651,7 +655,7 @@ internal sealed unsafe partial class AcQueue
         {
             return true;
         }
-        return (Volatile.Read(ref *_sqTail) == _sqHeadLocal && _window.Count == 0) || now > _drainDeadline;
+        return (Volatile.Read(ref *_sqTail) == _sqHeadLocal && _window.Count == 0 && Feed is not { Idle: false }) || now > _drainDeadline;
     }
 
     /// <summary>Closes the queue for good: no more service, sessions wiped, removal reported.</summary>
@@ -676,6 +680,7 @@ internal sealed unsafe partial class AcQueue
             left = AnswerLeftovers();
             SetState(ChannelState.Closed);
         }
+        Feed?.Close();
         try
         {
             _sessions.CloseAll(_driver);

@@ -10,7 +10,7 @@ namespace Fabric.Dataplane.Engine;
 /// at once (control work runs on the workers between bursts and is answered through tasks), so an
 /// actor can call it and pipe the task result back to itself.
 /// </summary>
-public sealed class AccelerationEngine : IDisposable, IAsyncDisposable
+public sealed partial class AccelerationEngine : IDisposable, IAsyncDisposable
 {
     private readonly AcWorker[] _workers;
     private readonly ConcurrentDictionary<string, AcQueue> _queues = new(StringComparer.Ordinal);
@@ -56,7 +56,10 @@ public sealed class AccelerationEngine : IDisposable, IAsyncDisposable
     /// <see cref="WorkerPlacement"/>, unless <paramref name="worker"/> names one), at <paramref name="level"/> (best effort
     /// when null). The engine owns both from now on. The task completes when the worker polls the queue.
     /// </summary>
-    public Task AddQueue(string queueId, ChannelFile channel, IGDriver driver, int worker = -1, QueueOptions? options = null, QueueServiceLevel? level = null)
+    public Task AddQueue(string queueId, ChannelFile channel, IGDriver driver, int worker = -1, QueueOptions? options = null, QueueServiceLevel? level = null) =>
+        AddQueue(queueId, channel, driver, worker, options, level, feed: null);
+
+    private Task AddQueue(string queueId, ChannelFile channel, IGDriver driver, int worker, QueueOptions? options, QueueServiceLevel? level, IQueueFeed? feed)
     {
         ThrowIfStopped();
         if (worker >= _workers.Length)
@@ -69,6 +72,7 @@ public sealed class AccelerationEngine : IDisposable, IAsyncDisposable
         }
         var queue = new AcQueue(queueId, channel, driver, options ?? _options.Queue, _options.QueueFaulted);
         queue.DriverFaulted = _options.DriverFaulted;
+        queue.Feed = feed;
         if (!_queues.TryAdd(queueId, queue))
         {
             throw new InvalidOperationException($"queue '{queueId}' already exists; remove it first or pick another id");
@@ -162,6 +166,7 @@ public sealed class AccelerationEngine : IDisposable, IAsyncDisposable
         _queues.TryRemove(queueId, out _);
         queue.Driver.Dispose();
         queue.ArmStandby(null, null)?.Dispose(); // the worker is done with the queue
+        queue.Feed?.Dispose();
         if (deleteChannel)
         {
             queue.Channel.DisposeAndDelete();
@@ -259,6 +264,7 @@ public sealed class AccelerationEngine : IDisposable, IAsyncDisposable
         {
             q.Driver.Dispose();
             q.ArmStandby(null, null)?.Dispose();
+            q.Feed?.Dispose();
             q.Channel.Dispose();
         }
         _queues.Clear();

@@ -40,5 +40,50 @@ internal static unsafe partial class VhostNative
     [LibraryImport(Library, EntryPoint = "fv_backend_destroy")]
     public static partial void BackendDestroy(nint backend);
 
+    /// <summary>fv_op: one request fetched for the AC (fabric mode).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Op
+    {
+        public uint Token;
+        public uint Session;
+        public uint Generation;
+        public byte Encrypt;
+        public byte Chain;
+        public ushort Reserved;
+        public uint Aad;
+        public uint InLength;
+        public uint OutOffset;
+        public uint OutCapacity;
+        public Fabric.Dataplane.Channel.Param16 Iv;
+    }
+
+    /// <summary>fv_done: the AC's answer to one request.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Done
+    {
+        public uint Token;
+        public uint Status;
+        public uint Written;
+        public uint Reserved;
+    }
+
+    [LibraryImport(Library, EntryPoint = "fv_backend_create_fabric")]
+    public static partial int BackendCreateFabric(byte* socketPath, uint keyLength, uint mac, byte* arena, uint slotSize, uint depth, out nint backend, byte* err, nuint errLength);
+
+    // Fetch and complete copy up to 32 KiB per request: they keep the GC transition, like the poll.
+    [LibraryImport(Library, EntryPoint = "fv_backend_fetch")]
+    public static partial int BackendFetch(nint backend, Op* ops, int max);
+
+    [LibraryImport(Library, EntryPoint = "fv_backend_complete")]
+    public static partial int BackendComplete(nint backend, Done* done, int n);
+
+    [LibraryImport(Library, EntryPoint = "fv_backend_session_key")]
+    [SuppressGCTransition]
+    public static partial int BackendSessionKey(nint backend, uint id, uint generation, byte* key, int capacity);
+
+    [LibraryImport(Library, EntryPoint = "fv_backend_reaped")]
+    [SuppressGCTransition]
+    public static partial int BackendReaped(nint backend, ulong* ids, int max);
+
     public static string Text(byte* buffer) => Marshal.PtrToStringUTF8((nint)buffer) ?? "";
 }

@@ -22,16 +22,25 @@ public static class Tables
 
     public static Table Attachments(IEnumerable<AttachmentView> attachments)
     {
-        var table = new Table().AddColumns("attachment", "VM", "profile", "state", "host", "device", "channel", "service level", "why");
+        var table = new Table().AddColumns("attachment", "VM", "profile", "state", "host", "device", "attach handle", "service level", "why");
         foreach (var a in attachments)
         {
             table.AddRow(Markup.Escape(a.AttachmentId), Markup.Escape(a.VmId), Markup.Escape(a.Profile), State(a.Status),
-                Markup.Escape(a.Host ?? "-"), Markup.Escape(a.DeviceId ?? "-"), Markup.Escape(a.Handle?.ChannelPath ?? "-"), Markup.Escape(ServiceLevelKeys.Describe(a.Level)),
+                Markup.Escape(a.Host ?? "-"), Markup.Escape(a.DeviceId ?? "-"), Markup.Escape(Handle(a.Handle)), Markup.Escape(ServiceLevelKeys.Describe(a.Level)),
                 Markup.Escape(a.FailureMessage ?? ""));
         }
 
         return table;
     }
+
+    /// <summary>An attach handle in one cell: the channel's path, <c>vhost-user PATH</c> (a QEMU VM's socket) or <c>PCI ADDRESS</c> (a VF).</summary>
+    public static string Handle(AttachHandle? handle) => handle switch
+    {
+        null => "-",
+        { VhostUserSocket: { } socket } => "vhost-user " + socket,
+        { PciAddress: { } address } => "PCI " + address,
+        _ => handle.ChannelPath,
+    };
 
     public static Table Devices(IEnumerable<DeviceView> devices)
     {

@@ -29,7 +29,8 @@ public static class VmCommands
             var guests = new List<(string Attachment, int Pid, string Log)>();
             if (!parse.GetValue(noGuest))
             {
-                foreach (var a in realized.Attachments)
+                // fabric-guest speaks the channel: a vhost-user or PCI attachment is the VM's hypervisor's to use.
+                foreach (var a in realized.Attachments.Where(a => a.Handle is { VhostUserSocket: null, PciAddress: null }))
                 {
                     var pid = GuestProcesses.Start(vmId, a.AttachmentId, a.Handle!.ChannelPath, parse.GetValue(guestOp)!, parse.GetValue(guestDuration)!);
                     guests.Add((a.AttachmentId, pid, GuestProcesses.LogOf(vmId, a.AttachmentId)));

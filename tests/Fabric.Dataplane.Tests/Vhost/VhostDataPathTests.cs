@@ -36,7 +36,7 @@ public class VhostDataPathTests(DpdkFixture dpdk)
             Assert.Equal(StatusOk, opened.Status);
             Assert.Equal(Plaintext, Convert.ToHexStringLower(opened.Data));
         }
-        var stats = rig.Backend.Stats();
+        var stats = rig.Stats();
         Assert.Equal(6ul, stats.Completed);
         Assert.Equal(0ul, stats.Failed);
     }
@@ -131,7 +131,7 @@ public class VhostDataPathTests(DpdkFixture dpdk)
         Assert.Equal(StatusInvSess, Run(rig, guest, 999, Encrypt, iv, data, new Chain(0, 64, 0, 64, 20)).Status);
         var ok = Run(rig, guest, chain, Encrypt, iv, data, new Chain(0, 64, 0, 64, 20));
         Assert.Equal(StatusOk, ok.Status);
-        var stats = rig.Backend.Stats();
+        var stats = rig.Stats();
         Assert.Equal(12ul, stats.Completed);
         Assert.Equal(11ul, stats.Failed);
         Assert.Equal(9ul, stats.SessionsRefused);

@@ -35,6 +35,7 @@
 #define FV_MAX_BACKENDS 64
 #define FV_MAX_SEGMENTS 8     /* writable descriptors of one request's destination */
 #define FV_MAX_DIGEST 32      /* HMAC-SHA256's; the digest lives in the mbuf right after the data */
+#define FV_FABRIC_MAX_AUTH_KEY 128 /* Fabric's .NET HMAC chains take MAC keys up to 128 bytes */
 #define FV_DATA_QUEUE 0       /* QEMU's cryptodev-vhost-user has one data queue (queues=1); the control queue stays in QEMU */
 
 /* virtio-crypto (virtio spec 1.2, 5.9) and vhost-user numbers. */
@@ -85,7 +86,23 @@ typedef struct fv_session
     uint8_t chain;         /* an algorithm-chaining session: AES-CBC + HMAC */
     uint8_t digest_length; /* chain: bytes of the HMAC the request's hash_result must take */
     int state;
+    /* Fabric mode: the keys themselves (the AC opens the session on its g-driver from them) and a generation that
+       changes whenever the slot is reused, so the AC never runs a request on a previous owner's session. */
+    uint32_t generation;
+    uint8_t key_length;
+    uint16_t auth_key_length;
+    uint8_t key[32];
+    uint8_t auth_key[FV_FABRIC_MAX_AUTH_KEY];
 } fv_session;
+
+/* Fabric mode: one request the AC holds (token = its index): in slot 2*token, out slot 2*token + 1 of the arena. */
+typedef struct fv_token
+{
+    fv_req req;
+    uint32_t epoch;    /* the guest connection it came from: a later one's memory is not this request's */
+    uint32_t expected; /* bytes the g-driver must write for an Ok answer */
+    uint8_t used;
+} fv_token;
 
 struct fv_backend
 {
@@ -113,6 +130,22 @@ struct fv_backend
 
     fv_session sessions[FV_SESSIONS];
     fv_stats stats;
+
+    /* Fabric mode (fv_backend_create_fabric): no cryptodev; requests go to the AC through fv_backend_fetch and come
+       back through fv_backend_complete. Tokens, the free list and the reaped ring are the poller's alone. */
+    int fabric;
+    uint32_t key_length; /* the AES key the queue's function takes (16 or 32) */
+    uint32_t mac;        /* 0: cipher sessions; VC_MAC_HMAC_SHA1 / _SHA256: chain sessions with that MAC */
+    uint8_t *arena;
+    uint32_t slot_size;
+    uint32_t depth;
+    uint32_t epoch;
+    fv_token tokens[FV_DEPTH];
+    uint16_t free_tokens[FV_DEPTH];
+    uint32_t free_count;
+    uint64_t reaped[FV_SESSIONS]; /* (generation << 32) | id of sessions freed since the AC last asked */
+    uint32_t reaped_head;
+    uint32_t reaped_count;
 };
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -224,15 +257,25 @@ static int64_t create_session(fv_backend *b, uint8_t *p, uint32_t size)
             .key = {.data = p + 120, .length = (uint16_t)auth_key_length},
             .digest_length = (uint16_t)digest_length,
         };
-        struct rte_cryptodev_sym_capability_idx idx = {.type = RTE_CRYPTO_SYM_XFORM_AUTH, .algo.auth = auth.auth.algo};
-        const struct rte_cryptodev_symmetric_capability *cap = rte_cryptodev_sym_capability_get(b->cid, &idx);
-        if (cap == NULL)
+        if (b->fabric)
         {
-            return -VC_NOTSUPP;
+            if (mac != b->mac || auth_key_length > FV_FABRIC_MAX_AUTH_KEY)
+            {
+                return -VC_NOTSUPP; /* not the queue's function */
+            }
         }
-        if (rte_cryptodev_sym_capability_check_auth(cap, (uint16_t)auth_key_length, (uint16_t)digest_length, 0) != 0)
+        else
         {
-            return -VC_BADMSG;
+            struct rte_cryptodev_sym_capability_idx idx = {.type = RTE_CRYPTO_SYM_XFORM_AUTH, .algo.auth = auth.auth.algo};
+            const struct rte_cryptodev_symmetric_capability *cap = rte_cryptodev_sym_capability_get(b->cid, &idx);
+            if (cap == NULL)
+            {
+                return -VC_NOTSUPP;
+            }
+            if (rte_cryptodev_sym_capability_check_auth(cap, (uint16_t)auth_key_length, (uint16_t)digest_length, 0) != 0)
+            {
+                return -VC_BADMSG;
+            }
         }
         if (direction == VC_OP_ENCRYPT)
         {
@@ -244,11 +287,31 @@ static int64_t create_session(fv_backend *b, uint8_t *p, uint32_t size)
             first = &auth;
         }
     }
+    if (b->fabric && (key_length != b->key_length || (b->mac == 0) != (op_type == VC_SYM_OP_CIPHER)))
+    {
+        return -VC_NOTSUPP; /* a key size or session kind the queue's g-driver does not take */
+    }
     for (int i = 0; i < FV_SESSIONS; i++)
     {
         int expected = 0;
         if (__atomic_compare_exchange_n(&b->sessions[i].state, &expected, 3, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         {
+            if (b->fabric)
+            {
+                fv_session *f = &b->sessions[i];
+                f->session = NULL;
+                f->generation++;
+                f->key_length = (uint8_t)key_length;
+                memcpy(f->key, p + 56, key_length);
+                f->auth_key_length = op_type == VC_SYM_OP_CHAIN ? (uint16_t)auth.auth.key.length : 0;
+                memcpy(f->auth_key, p + 120, f->auth_key_length);
+                f->encrypt = direction == VC_OP_ENCRYPT;
+                f->chain = op_type == VC_SYM_OP_CHAIN;
+                f->digest_length = (uint8_t)digest_length;
+                __atomic_store_n(&f->state, 1, __ATOMIC_RELEASE);
+                __atomic_add_fetch(&b->stats.sessions, 1, __ATOMIC_RELAXED);
+                return i;
+            }
             void *s = rte_cryptodev_sym_session_create(b->cid, first, b->sess_pool);
             if (s == NULL)
             {
@@ -330,7 +393,24 @@ static void reap_sessions(fv_backend *b, int all)
         int state = __atomic_load_n(&b->sessions[i].state, __ATOMIC_ACQUIRE);
         if (state == 2 || (all && state == 1))
         {
-            rte_cryptodev_sym_session_free(b->cid, b->sessions[i].session);
+            if (b->fabric)
+            {
+                if (!all)
+                {
+                    if (b->reaped_count == FV_SESSIONS)
+                    {
+                        return; /* the AC has not asked yet: the rest waits for the next pass */
+                    }
+                    b->reaped[(b->reaped_head + b->reaped_count++) % FV_SESSIONS] =
+                        ((uint64_t)b->sessions[i].generation << 32) | (uint32_t)i;
+                }
+                memset(b->sessions[i].key, 0, sizeof(b->sessions[i].key));
+                memset(b->sessions[i].auth_key, 0, sizeof(b->sessions[i].auth_key));
+            }
+            else
+            {
+                rte_cryptodev_sym_session_free(b->cid, b->sessions[i].session);
+            }
             b->sessions[i].session = NULL;
             __atomic_store_n(&b->sessions[i].state, 0, __ATOMIC_RELEASE);
         }
@@ -426,8 +506,10 @@ static uint8_t *guest(fv_backend *b, uint64_t gpa, uint32_t length)
  * device-writable part is destination || status byte. Returns the op, or NULL with *status set (the request is
  * answered at once; *status_at is where its status byte goes, NULL when even that is unknown).
  */
-static struct rte_crypto_op *parse(fv_backend *b, uint16_t head, uint8_t *status, uint8_t **status_at, uint32_t *length)
+static int parse(fv_backend *b, uint16_t head, uint8_t *status, uint8_t **status_at, uint32_t *length,
+                 struct rte_crypto_op **out_op, fv_op *fop)
 {
+    uint32_t token = UINT32_MAX; /* fabric mode: the request's place in the arena */
     struct vring_desc *table = b->ring.desc;
     uint8_t header[VC_HEADER_BYTES];
     uint8_t iv[16];
@@ -535,14 +617,35 @@ static struct rte_crypto_op *parse(fv_backend *b, uint16_t head, uint8_t *status
                         {
                             goto refuse;
                         }
-                        m = rte_pktmbuf_alloc(b->mbuf_pool);
-                        op = m == NULL ? NULL : rte_crypto_op_alloc(b->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
-                        /* The digest goes right after the data, so the answer is one linear copy. */
-                        src = m == NULL ? NULL : (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(src_length + hash_length));
-                        if (op == NULL || src == NULL)
+                        if (b->fabric)
                         {
-                            *status = VC_ERR;
-                            goto refuse;
+                            /* Fabric's chain function is encrypt-then-MAC over everything after the cipher offset,
+                               the MAC over the whole source: the prefix is the function's AAD. */
+                            if (op_type == VC_SYM_OP_CHAIN &&
+                                (cipher_offset + cipher_length != src_length || hash_offset != 0 || hash_span != src_length))
+                            {
+                                *status = VC_NOTSUPP;
+                                goto refuse;
+                            }
+                            if (b->free_count == 0)
+                            {
+                                *status = VC_ERR;
+                                goto refuse;
+                            }
+                            token = b->free_tokens[--b->free_count];
+                            src = b->arena + (size_t)(2 * token) * b->slot_size;
+                        }
+                        else
+                        {
+                            m = rte_pktmbuf_alloc(b->mbuf_pool);
+                            op = m == NULL ? NULL : rte_crypto_op_alloc(b->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
+                            /* The digest goes right after the data, so the answer is one linear copy. */
+                            src = m == NULL ? NULL : (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(src_length + hash_length));
+                            if (op == NULL || src == NULL)
+                            {
+                                *status = VC_ERR;
+                                goto refuse;
+                            }
                         }
                     }
                 }
@@ -607,7 +710,7 @@ static struct rte_crypto_op *parse(fv_backend *b, uint16_t head, uint8_t *status
     {
         goto bad;
     }
-    if (got < VC_HEADER_BYTES + iv_length + src_length || writable < dst_length + hash_length + 1 || op == NULL)
+    if (got < VC_HEADER_BYTES + iv_length + src_length || writable < dst_length + hash_length + 1 || src == NULL)
     {
         goto bad;
     }
@@ -641,6 +744,36 @@ static struct rte_crypto_op *parse(fv_backend *b, uint16_t head, uint8_t *status
             at += req.dst_length[i];
         }
     }
+    if (b->fabric)
+    {
+        /* The AC's request: input = source (|| the expected MAC of a decrypting chain), the g-driver writes after the
+           unciphered prefix of the out slot, which already holds that prefix (and the expected MAC: the answer
+           is then one linear copy, as on the cryptodev path). */
+        fv_token *t = &b->tokens[token];
+        uint8_t *out = src + b->slot_size;
+        uint32_t aad = op_type == VC_SYM_OP_CHAIN ? (uint32_t)cipher_offset : 0;
+        int verify = s->chain && !s->encrypt;
+        memcpy(out, src, aad);
+        if (verify)
+        {
+            memcpy(out + src_length, src + src_length, hash_length);
+        }
+        t->req = req;
+        t->epoch = b->epoch;
+        t->expected = src_length - aad + (s->chain && s->encrypt ? hash_length : 0);
+        t->used = 1;
+        fop->token = token;
+        fop->session = (uint32_t)id;
+        fop->generation = s->generation;
+        fop->encrypt = s->encrypt;
+        fop->chain = s->chain;
+        fop->aad = aad;
+        fop->in_length = src_length + (verify ? hash_length : 0);
+        fop->out_offset = aad;
+        fop->out_capacity = t->expected;
+        memcpy(fop->iv, iv, 16);
+        return 1;
+    }
     memcpy(rte_crypto_op_ctod_offset(op, uint8_t *, FV_IV_OFFSET), iv, 16);
     memcpy(rte_crypto_op_ctod_offset(op, fv_req *, FV_IV_OFFSET + 16), &req, sizeof(req));
     op->sym->m_src = m;
@@ -654,7 +787,8 @@ static struct rte_crypto_op *parse(fv_backend *b, uint16_t head, uint8_t *status
         op->sym->auth.digest.phys_addr = rte_pktmbuf_iova_offset(m, src_length);
     }
     rte_crypto_op_attach_sym_session(op, s->session);
-    return op;
+    *out_op = op;
+    return 1;
 bad:
 #ifdef FV_DEBUG
     fprintf(stderr, "fabric_vhost: refused request %u: status %u got %u iv %u src %u dst %u writable %u op_type %u opcode %u\n", head, *status, got,
@@ -665,13 +799,17 @@ bad:
     {
         rte_crypto_op_free(op);
     }
+    if (token != UINT32_MAX)
+    {
+        b->free_tokens[b->free_count++] = (uint16_t)token;
+    }
     *status_at = last_writable;
-    return NULL;
+    return 0;
 }
 
 FV_EXPORT int fv_backend_poll(fv_backend *b)
 {
-    if (b == NULL)
+    if (b == NULL || b->fabric)
     {
         return FV_ERR_ARGS;
     }
@@ -702,8 +840,8 @@ FV_EXPORT int fv_backend_poll(fv_backend *b)
             __atomic_add_fetch(&b->stats.fetched, 1, __ATOMIC_RELAXED);
             uint8_t status, *status_at;
             uint32_t length;
-            struct rte_crypto_op *op = parse(b, head, &status, &status_at, &length);
-            if (op != NULL)
+            struct rte_crypto_op *op = NULL;
+            if (parse(b, head, &status, &status_at, &length, &op, NULL))
             {
                 b->pending[count++] = op;
                 continue;
@@ -759,6 +897,22 @@ static void on_destroy_device(int vid)
     {
         /* the poller finishes its pass and then sees active == 0 */
     }
+    if (b->fabric)
+    {
+        /* Requests still in the AC belong to this connection's memory, which goes now: their answers are dropped
+           (the epoch no longer matches). Its sessions close; the poller frees them once the AC is done with them. */
+        b->epoch++;
+        for (int i = 0; i < FV_SESSIONS; i++)
+        {
+            int live = 1;
+            __atomic_compare_exchange_n(&b->sessions[i].state, &live, 2, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+        }
+        free(b->memory);
+        b->memory = NULL;
+        b->vid = -1;
+        __atomic_store_n(&b->stats.guests_ready, 0, __ATOMIC_RELAXED);
+        return;
+    }
     /* The poller is out for good: answer what is still in the device while the guest's memory is mapped. */
     struct rte_crypto_op *done[FV_BURST];
     struct timespec start, now;
@@ -784,6 +938,150 @@ static void on_destroy_device(int vid)
     b->memory = NULL;
     b->vid = -1;
     __atomic_store_n(&b->stats.guests_ready, 0, __ATOMIC_RELAXED);
+}
+
+/* Fabric mode: takes up to `max` well-formed requests off the guest's queue into the arena (malformed ones are
+   answered here, as on the cryptodev path). Requests wait in the AC until fv_backend_complete. */
+FV_EXPORT int fv_backend_fetch(fv_backend *b, fv_op *ops, int max)
+{
+    if (b == NULL || !b->fabric || ops == NULL || max < 0)
+    {
+        return FV_ERR_ARGS;
+    }
+    __atomic_store_n(&b->busy, 1, __ATOMIC_SEQ_CST);
+    if (b->free_count == b->depth)
+    {
+        reap_sessions(b, 0); /* nothing in the AC can point at a closed session */
+    }
+    if (!__atomic_load_n(&b->active, __ATOMIC_SEQ_CST))
+    {
+        __atomic_store_n(&b->busy, 0, __ATOMIC_RELEASE);
+        return 0;
+    }
+    int n = 0;
+    uint16_t answered = b->last_used;
+    uint16_t avail = __atomic_load_n(&b->ring.avail->idx, __ATOMIC_ACQUIRE);
+    while (b->last_avail != avail && n < max && b->free_count > 0)
+    {
+        uint16_t head = b->ring.avail->ring[b->last_avail % b->ring.size];
+        b->last_avail++;
+        __atomic_add_fetch(&b->stats.fetched, 1, __ATOMIC_RELAXED);
+        uint8_t status, *status_at;
+        uint32_t length;
+        if (parse(b, head, &status, &status_at, &length, NULL, &ops[n]))
+        {
+            n++;
+            continue;
+        }
+        if (status_at != NULL)
+        {
+            *status_at = status;
+        }
+        answer(b, head, status_at != NULL ? 1 : 0);
+        __atomic_add_fetch(&b->stats.completed, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&b->stats.failed, 1, __ATOMIC_RELAXED);
+    }
+    if (b->last_used != answered)
+    {
+        publish(b);
+    }
+    __atomic_store_n(&b->busy, 0, __ATOMIC_RELEASE);
+    return n;
+}
+
+/* Fabric mode: the AC's answers. An Ok answer's output (checked to be exactly the expected length) is copied into
+   the guest's destination; any other status is the request's virtio status. Unknown tokens are ignored. */
+FV_EXPORT int fv_backend_complete(fv_backend *b, const fv_done *done, int n)
+{
+    if (b == NULL || !b->fabric || (done == NULL && n > 0))
+    {
+        return FV_ERR_ARGS;
+    }
+    __atomic_store_n(&b->busy, 1, __ATOMIC_SEQ_CST);
+    int active = __atomic_load_n(&b->active, __ATOMIC_SEQ_CST);
+    uint16_t answered = b->last_used;
+    uint64_t failed = 0, completed = 0;
+    for (int i = 0; i < n; i++)
+    {
+        uint32_t token = done[i].token;
+        if (token >= b->depth || !b->tokens[token].used)
+        {
+            continue;
+        }
+        fv_token *t = &b->tokens[token];
+        t->used = 0;
+        b->free_tokens[b->free_count++] = (uint16_t)token;
+        if (!active || t->epoch != b->epoch)
+        {
+            continue; /* its guest is gone */
+        }
+        uint8_t status = done[i].status > VC_INVSESS ? VC_ERR : (uint8_t)done[i].status;
+        if (status == VC_OK && done[i].written != t->expected)
+        {
+            status = VC_ERR;
+        }
+        if (status == VC_OK)
+        {
+            const uint8_t *data = b->arena + (size_t)(2 * token + 1) * b->slot_size;
+            for (uint8_t s = 0; s < t->req.segments; s++)
+            {
+                memcpy(t->req.dst[s], data, t->req.dst_length[s]);
+                data += t->req.dst_length[s];
+            }
+        }
+        else
+        {
+            failed++;
+        }
+        *t->req.status = status;
+        answer(b, t->req.head, t->req.length + 1);
+        completed++;
+    }
+    __atomic_add_fetch(&b->stats.completed, completed, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&b->stats.failed, failed, __ATOMIC_RELAXED);
+    if (active && b->last_used != answered)
+    {
+        publish(b);
+    }
+    __atomic_store_n(&b->busy, 0, __ATOMIC_RELEASE);
+    return (int)completed;
+}
+
+/* Fabric mode: the key bytes of a live or closing session (AES key || MAC key), or -1 when the slot is not that
+   session any more. Called by the poller, which alone frees slots, so the bytes cannot change under it. */
+FV_EXPORT int fv_backend_session_key(fv_backend *b, uint32_t id, uint32_t generation, uint8_t *key, int capacity)
+{
+    if (b == NULL || !b->fabric || id >= FV_SESSIONS || key == NULL)
+    {
+        return -1;
+    }
+    fv_session *s = &b->sessions[id];
+    int state = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+    int total = s->key_length + s->auth_key_length;
+    if ((state != 1 && state != 2) || s->generation != generation || total > capacity)
+    {
+        return -1;
+    }
+    memcpy(key, s->key, s->key_length);
+    memcpy(key + s->key_length, s->auth_key, s->auth_key_length);
+    return total;
+}
+
+/* Fabric mode: sessions freed since the last call, as (generation << 32) | id: the AC closes its copies. */
+FV_EXPORT int fv_backend_reaped(fv_backend *b, uint64_t *out, int max)
+{
+    if (b == NULL || !b->fabric || out == NULL)
+    {
+        return FV_ERR_ARGS;
+    }
+    int n = 0;
+    while (b->reaped_count > 0 && n < max)
+    {
+        out[n++] = b->reaped[b->reaped_head];
+        b->reaped_head = (b->reaped_head + 1) % FV_SESSIONS;
+        b->reaped_count--;
+    }
+    return n;
 }
 
 static const struct rte_vhost_device_ops s_device_ops = {
@@ -909,6 +1207,51 @@ static void release(fv_backend *b)
     free(b);
 }
 
+static int listen_on(fv_backend *b, const char *socket_path, fv_backend **out, char *err, size_t err_length);
+
+FV_EXPORT int fv_backend_create_fabric(const char *socket_path, uint32_t key_length, uint32_t mac, void *arena,
+                                       uint32_t slot_size, uint32_t depth, fv_backend **out, char *err, size_t err_length)
+{
+    if (socket_path == NULL || arena == NULL || out == NULL)
+    {
+        return fail(err, err_length, FV_ERR_ARGS, "socket path, arena and result are required");
+    }
+    *out = NULL;
+    if (strlen(socket_path) >= 108)
+    {
+        return fail(err, err_length, FV_ERR_ARGS, "socket path is longer than a Unix socket path may be (107 bytes)");
+    }
+    if ((key_length != 16 && key_length != 32) || (mac != 0 && mac != VC_MAC_HMAC_SHA1 && mac != VC_MAC_HMAC_SHA256))
+    {
+        return fail(err, err_length, FV_ERR_UNSUPPORTED, "fabric vhost queues serve AES-CBC with 16- or 32-byte keys, "
+                    "alone or with HMAC-SHA1/SHA-256 (key %u, mac %u)", key_length, mac);
+    }
+    if (depth == 0 || depth > FV_DEPTH || slot_size < FV_MAX_DATA + FV_MAX_DIGEST)
+    {
+        return fail(err, err_length, FV_ERR_ARGS, "depth must be 1..%d and slots at least %d bytes", FV_DEPTH,
+                    FV_MAX_DATA + FV_MAX_DIGEST);
+    }
+    fv_backend *b = calloc(1, sizeof(*b));
+    if (b == NULL)
+    {
+        return fail(err, err_length, FV_ERR_NO_MEMORY, "out of memory");
+    }
+    strcpy(b->path, socket_path);
+    b->vid = -1;
+    b->fabric = 1;
+    b->key_length = key_length;
+    b->mac = mac;
+    b->arena = arena;
+    b->slot_size = slot_size;
+    b->depth = depth;
+    for (uint32_t i = 0; i < depth; i++)
+    {
+        b->free_tokens[i] = (uint16_t)(depth - 1 - i);
+    }
+    b->free_count = depth;
+    return listen_on(b, socket_path, out, err, err_length);
+}
+
 FV_EXPORT int fv_backend_create(const char *socket_path, const char *cryptodev, fv_backend **out, char *err,
                                 size_t err_length)
 {
@@ -939,6 +1282,13 @@ FV_EXPORT int fv_backend_create(const char *socket_path, const char *cryptodev, 
         release(b);
         return rc;
     }
+    return listen_on(b, socket_path, out, err, err_length);
+}
+
+/* Registers a set-up backend and listens on its socket; frees it on failure. */
+static int listen_on(fv_backend *b, const char *socket_path, fv_backend **out, char *err, size_t err_length)
+{
+    int rc = FV_OK;
     pthread_mutex_lock(&s_lock);
     int slot = -1;
     for (int i = 0; i < FV_MAX_BACKENDS && slot < 0; i++)

@@ -44,6 +44,47 @@ typedef struct fv_stats
 int fv_backend_create(const char *socket_path, const char *cryptodev, fv_backend **out, char *err,
                       size_t err_length);
 
+/*
+ * Fabric mode (docs/vhost.md): the backend only parses and validates; an AC worker runs the requests on its g-driver.
+ * The arena holds 2 * depth slots of slot_size bytes (>= 32800): request `token` reads slot 2*token and is written in
+ * slot 2*token + 1. Sessions are accepted only for the queue's function: AES-CBC with a key_length-byte key
+ * (16 or 32), cipher sessions when mac is 0, else chains with that VIRTIO_CRYPTO_MAC_* (2 HMAC-SHA1, 4 HMAC-SHA256).
+ * fetch / complete / session_key / reaped are the poller's (one thread at a time), never block and never allocate.
+ */
+typedef struct fv_op
+{
+    uint32_t token;        /* echoed in fv_done */
+    uint32_t session;      /* the guest's session id (< 1024) */
+    uint32_t generation;   /* of that session slot: fv_backend_session_key takes it */
+    uint8_t encrypt;       /* 1 Forward, 0 Inverse */
+    uint8_t chain;         /* AES-CBC + HMAC (encrypt-then-MAC) */
+    uint16_t reserved;
+    uint32_t aad;          /* chain: the unciphered prefix of the input the MAC covers */
+    uint32_t in_length;    /* input bytes at the start of slot 2*token */
+    uint32_t out_offset;   /* where the output goes in slot 2*token + 1 */
+    uint32_t out_capacity; /* and exactly how much of it an Ok answer writes */
+    uint8_t iv[16];
+} fv_op;
+
+typedef struct fv_done
+{
+    uint32_t token;
+    uint32_t status;  /* a VIRTIO_CRYPTO_* status: 0 ok, 1 err, 2 badmsg, 3 notsupp, 4 invsess */
+    uint32_t written; /* bytes the g-driver wrote (checked against out_capacity) */
+    uint32_t reserved;
+} fv_done;
+
+int fv_backend_create_fabric(const char *socket_path, uint32_t key_length, uint32_t mac, void *arena,
+                             uint32_t slot_size, uint32_t depth, fv_backend **out, char *err, size_t err_length);
+
+int fv_backend_fetch(fv_backend *backend, fv_op *ops, int max);
+
+int fv_backend_complete(fv_backend *backend, const fv_done *done, int n);
+
+int fv_backend_session_key(fv_backend *backend, uint32_t id, uint32_t generation, uint8_t *key, int capacity);
+
+int fv_backend_reaped(fv_backend *backend, uint64_t *out, int max);
+
 /* One pass: fetch guest requests, enqueue them, dequeue completions, answer the guest. Returns requests moved. */
 int fv_backend_poll(fv_backend *backend);
 
