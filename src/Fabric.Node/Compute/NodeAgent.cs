@@ -23,7 +23,7 @@ namespace Fabric.Node.Compute;
 /// </summary>
 public sealed class NodeAgent : ReceiveActor, IWithTimers
 {
-    public const string Name = "node-agent";
+    public const string Name = Fabric.Control.Nodes.NodeAgentPath.Name;
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _node;
