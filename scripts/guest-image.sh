@@ -101,7 +101,8 @@ for path in "${order[@]}"; do
     loads+="insmod /modules/$name || echo \"FABRIC-ERROR insmod $name failed\""$'\n'
 done
 
-# Kernel command line: fabric.seconds=N sets the throughput loop's length (0 skips it).
+# Kernel command line: fabric.seconds=N sets the throughput loop's length (0 skips it); fabric.hold=1 keeps the guest
+# running after its tests (a VM the node agent runs until it is deleted) instead of powering off.
 cat >"$stage/init" <<EOF
 #!/bin/sh
 mount -t proc proc /proc
@@ -110,11 +111,19 @@ mount -t devtmpfs devtmpfs /dev
 echo "FABRIC-BOOT uptime=\$(cat /proc/uptime)"
 $loads
 seconds=2
+hold=0
 for arg in \$(cat /proc/cmdline); do
-    case "\$arg" in fabric.seconds=*) seconds=\${arg#fabric.seconds=} ;; esac
+    case "\$arg" in
+        fabric.seconds=*) seconds=\${arg#fabric.seconds=} ;;
+        fabric.hold=*) hold=\${arg#fabric.hold=} ;;
+    esac
 done
 /bin/fabric-kat "\$seconds"
 echo "FABRIC-END uptime=\$(cat /proc/uptime)"
+if [ "\$hold" = 1 ]; then
+    echo "FABRIC-HOLD running until stopped"
+    while :; do sleep 3600; done
+fi
 poweroff -f
 EOF
 chmod +x "$stage/init"

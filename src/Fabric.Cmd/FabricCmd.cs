@@ -17,6 +17,7 @@ public static class FabricCmd
         root.Subcommands.Add(AttachmentsCommands.Create(cmd));
         root.Subcommands.Add(PipelinesCommands.Create(cmd));
         root.Subcommands.Add(DataplaneCommands.Create(cmd));
+        root.Subcommands.Add(VmsCommands.Create(cmd));
         root.Subcommands.Add(MetricsCommands.Create(cmd));
         return root;
     }

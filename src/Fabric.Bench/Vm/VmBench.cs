@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Fabric.Dataplane.Dpdk;
 using Fabric.Dataplane.Vhost;
+using Fabric.Node.Vm;
 
 namespace Fabric.Bench.Vm;
 
@@ -21,7 +22,7 @@ internal static partial class VmBench
     public static async Task<int> RunAsync(Settings settings, CancellationToken cancellation)
     {
         var log = settings.Json ? Console.Error : Console.Out;
-        var qemu = QemuVm.Find(settings.Qemu);
+        var qemu = QemuMachine.Find(settings.Qemu);
         if (qemu is null || !File.Exists(qemu))
         {
             Console.Error.WriteLine("fabric-bench vm: qemu-system-x86_64 not found (apt-get install qemu-system-x86, or --qemu PATH)");
@@ -47,7 +48,7 @@ internal static partial class VmBench
             using (var poller = new Poller(backend))
             {
                 var append = string.Create(CultureInfo.InvariantCulture, $"console=ttyS0 loglevel=3 panic=-1 fabric.seconds={settings.Seconds}");
-                using var vm = QemuVm.Start(qemu, kernel!, initrd!, socket, Path.Combine(dir.FullName, "guest.ram"), append);
+                using var vm = QemuMachine.Start(new QemuMachineSpec(qemu, kernel!, initrd!, append, dir.FullName, [socket]));
                 vm.LineReceived += window.OnLine;
                 log.WriteLine($"vm       qemu pid {vm.Pid} ({(vm.Kvm ? "KVM" : "TCG")}), backend {settings.Cryptodev} on {socket}");
                 var exited = await vm.WaitForExitAsync(settings.Timeout, cancellation);
@@ -81,7 +82,7 @@ internal static partial class VmBench
         }
     }
 
-    private static JsonObject Figures(QemuVm vm, bool exited, VhostCryptoStats stats, LoopWindow window, Settings settings)
+    private static JsonObject Figures(QemuMachine vm, bool exited, VhostCryptoStats stats, LoopWindow window, Settings settings)
     {
         var lines = vm.Lines.ToArray();
         var kat = lines.Select(l => KatLine().Match(l.Line)).FirstOrDefault(m => m.Success);
@@ -145,35 +146,14 @@ internal static partial class VmBench
         return double.TryParse(first, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null;
     }
 
-    /// <summary>The image's kernel and initrd: the folder given, built by scripts/guest-image.sh when it is the repo's data/guest and empty.</summary>
+    /// <summary>The image's kernel and initrd: the folder given, built by scripts/guest-image.sh when it is the repo's data/guest.</summary>
     private static (string? Kernel, string? Initrd, string? Error) GuestImage(string folder, TextWriter log)
     {
-        var kernel = Path.Combine(folder, "vmlinuz");
-        var initrd = Path.Combine(folder, "initrd.gz");
-        if (File.Exists(kernel) && File.Exists(initrd))
-        {
-            return (kernel, initrd, null);
-        }
         var script = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(folder))!, "..", "scripts", "guest-image.sh");
-        if (!File.Exists(script))
-        {
-            return (null, null, $"no guest image in {folder} (vmlinuz, initrd.gz): build it with scripts/guest-image.sh {folder}");
-        }
-        log.WriteLine($"vm       building the guest image: {script} {folder}");
-        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(script);
-        psi.ArgumentList.Add(folder);
-        using var build = Process.Start(psi)!;
-        var stderr = build.StandardError.ReadToEndAsync();
-        _ = build.StandardOutput.ReadToEndAsync();
-        if (!build.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            build.Kill(entireProcessTree: true);
-            return (null, null, "scripts/guest-image.sh took more than 5 minutes");
-        }
-        return build.ExitCode == 0 && File.Exists(kernel) && File.Exists(initrd)
-            ? (kernel, initrd, null)
-            : (null, null, $"scripts/guest-image.sh failed ({build.ExitCode}): {stderr.Result.Trim()}");
+        var (image, error) = Fabric.Node.Vm.GuestImage.In(folder).Image is { } built
+            ? (built, null)
+            : Fabric.Node.Vm.GuestImage.Build(folder, script, log);
+        return (image?.Kernel, image?.Initrd, error);
     }
 
     [GeneratedRegex(@"^FABRIC-KAT passed=(\d+) failed=(\d+)")]

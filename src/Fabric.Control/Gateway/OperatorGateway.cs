@@ -176,7 +176,7 @@ public sealed class OperatorGateway : ReceiveActor
     {
         var reply = await agent.Ask<object>(GetNodeStatus.Instance, Timeout);
         return reply is NodeStatus status
-            ? new NodeStatus(status.Node, status.Devices.Select(d => d with { Functions = d.Functions.ToArray() }).ToArray(), status.Queues.ToArray())
+            ? new NodeStatus(status.Node, status.Devices.Select(d => d with { Functions = d.Functions.ToArray() }).ToArray(), status.Queues.ToArray(), status.Vms?.ToArray())
             : reply;
     }
 

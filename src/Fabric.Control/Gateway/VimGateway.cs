@@ -69,7 +69,7 @@ public sealed class VimGateway : ReceiveActor
         Receive<ListAttachments>(q => Reply(GatewayLists.Attachments(_control, q, _budget, Timeout), "attachments"));
         Receive<ListDevices>(q => Reply(GatewayLists.Devices(_control, q, _budget, Timeout), "devices"));
 
-        Receive<VmSpawnRequested>(r => ToNode(r.Host, new SpawnVm(r.VmId, r.Accelerators, r.RequestId)));
+        Receive<VmSpawnRequested>(r => ToNode(r.Host, new SpawnVm(r.VmId, r.Accelerators, r.RequestId, r.Machine)));
         Receive<VmDeleteRequested>(r => ToNode(r.Host, new StopVm(r.VmId, DeleteAttachments: true, r.RequestId)));
         Receive<VmMoveRequested>(Move);
         Receive<GetNodeStatus>(_ => Sender.Tell(new Rejected(RejectReason.InvalidArgument, "ask a node: send GetNodeStatus inside a request for a host")));

@@ -55,7 +55,8 @@ public sealed record NodeQueueService(
     double? BytesPerSecond,
     double? Share);
 
-public sealed record NodeStatus(string Node, IReadOnlyList<NodeDevice> Devices, IReadOnlyList<NodeQueue> Queues) : IFabricMessage;
+/// <param name="Vms">The VM machines the node agent started (running, or stopped and not yet deleted); null from a node without any.</param>
+public sealed record NodeStatus(string Node, IReadOnlyList<NodeDevice> Devices, IReadOnlyList<NodeQueue> Queues, IReadOnlyList<VmMachineView>? Vms = null) : IFabricMessage;
 
 /// <summary>Operators and tests: make a device's g-driver fail (Throw, Hang, Corrupt) until <see cref="RepairDevice"/>.</summary>
 public sealed record InjectDeviceFault(string DeviceId, string Fault, string RequestId) : IFabricCommand;

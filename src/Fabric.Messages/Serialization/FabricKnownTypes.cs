@@ -175,5 +175,7 @@ public sealed class FabricKnownTypes : IKnownTypesProvider
         typeof(ApplyServiceLevel),
         typeof(NodeQueueService),
         typeof(VhostUserAttachHandle),
+        typeof(VmMachine),
+        typeof(VmMachineView),
     ];
 }

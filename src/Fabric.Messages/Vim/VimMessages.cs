@@ -28,7 +28,8 @@ public sealed record ListDevices(string? Node, string? Cursor = null, int? Limit
 public sealed record DeviceList(IReadOnlyList<DeviceView> Devices, string? NextCursor = null) : IListPage;
 
 /// <summary>A VM starts on <paramref name="Host"/>: its accelerators are bound and realized before the VM runs.</summary>
-public sealed record VmSpawnRequested(string VmId, string Host, IReadOnlyList<VmAccelerator> Accelerators, string RequestId) : IFabricCommand;
+/// <param name="Machine">Set: the node agent starts the VM itself (QEMU) once its accelerators are realized.</param>
+public sealed record VmSpawnRequested(string VmId, string Host, IReadOnlyList<VmAccelerator> Accelerators, string RequestId, VmMachine? Machine = null) : IFabricCommand;
 
 /// <summary>A VM is deleted: its accelerators are detached, deleted and their capacity released.</summary>
 public sealed record VmDeleteRequested(string VmId, string Host, string RequestId) : IFabricCommand;

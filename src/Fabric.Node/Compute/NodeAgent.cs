@@ -11,6 +11,7 @@ using Fabric.Messages.Devices;
 using Fabric.Messages.Errors;
 using Fabric.Messages.Node;
 using Fabric.Node.Metrics;
+using Fabric.Node.Vm;
 
 namespace Fabric.Node.Compute;
 
@@ -39,6 +40,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
     private long _sagaCount;
     private readonly DataplaneMetrics _metrics = DataplaneMetrics.Get(Context.System);
     private IActorRef _core = ActorRefs.Nobody;
+    private IActorRef _vms = ActorRefs.Nobody;
     private ComputeState _state;
 
     public NodeAgent(string node, IReadOnlyList<DeviceSpec> devices, ControlPlane control, ComputeSettings settings, DriverFactory? drivers)
@@ -52,6 +54,10 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         Receive<SpawnVm>(cmd => Enqueue(cmd.VmId, cmd));
         Receive<AddVmAccelerator>(cmd => Enqueue(cmd.VmId, cmd));
         Receive<StopVm>(cmd => Enqueue(cmd.VmId, cmd));
+        // VM machines (QEMU) the agent starts for a spawn that asks for one; a dead one's attachments are released in order with the VM's commands.
+        Receive<StartMachine>(m => _vms.Forward(m));
+        Receive<StopMachine>(m => _vms.Forward(m));
+        Receive<ReleaseDeadVm>(cmd => Enqueue(cmd.VmId, cmd));
         Receive<Terminated>(SagaEnded);
         Receive<OpenQueue>(Open);
         Receive<Served>(Serve);
@@ -114,6 +120,7 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         var port = Cluster.Get(Context.System).SelfAddress.Port ?? 0;
         var placement = new ChannelPlacement(ChannelDirectory.ForNode(_settings.ChannelRoot ?? ChannelDirectory.DefaultRoot, _node, port), _settings.ChannelPathMode);
         _core = Context.ActorOf(AccelerationCoreActor.Props(new EngineOptions { Workers = _settings.Workers, Cores = _settings.Cores }, placement), "ac");
+        _vms = Context.ActorOf(VmMachines.Props(_node, VmSettings.From(Context.System.Settings.Config)), VmMachines.Name);
         _unregistered.UnionWith(_state.Devices.Keys);
         Self.Tell(RegisterDevices.Instance);
         Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberUp));
@@ -539,13 +546,15 @@ public sealed class NodeAgent : ReceiveActor, IWithTimers
         var replyTo = Sender;
         var devices = _state.Devices.Values.OrderBy(d => d.Id, StringComparer.Ordinal).Select(DeviceStatus).ToArray();
         var queues = _state.Queues;
-        _core.Ask<QueueStatsReport>(GetQueueStats.Instance, _settings.AskTimeout).ContinueWith(t =>
+        var machines = _vms.Ask<MachineList>(GetMachines.Instance, _settings.AskTimeout);
+        _core.Ask<QueueStatsReport>(GetQueueStats.Instance, _settings.AskTimeout).ContinueWith(async t =>
         {
             var stats = t.IsCompletedSuccessfully ? t.Result.Queues : [];
+            var vms = await machines.ContinueWith(m => m.IsCompletedSuccessfully && m.Result.Machines.Count > 0 ? m.Result.Machines.ToArray() : null);
             replyTo.Tell(new NodeStatus(_node, devices, stats.Select(s => new NodeQueue(
                 s.QueueId, queues.TryGetValue(s.QueueId, out var q) ? q.VmId : "", q?.DeviceId ?? "", s.Function,
                 s.Ops, s.Errors, s.DriverFaults, s.LatencyP50Nanos, s.LatencyP99Nanos, s.BytesIn, s.BytesOut, s.State.ToString(), s.FaultReason,
-                Scheduling.ServiceLevelMapping.ToView(s.Service))).ToArray()));
+                Scheduling.ServiceLevelMapping.ToView(s.Service))).ToArray(), vms));
         });
     }
 

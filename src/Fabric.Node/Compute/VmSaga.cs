@@ -4,6 +4,7 @@ using Fabric.Control;
 using Fabric.Messages.Attachments;
 using Fabric.Messages.Errors;
 using Fabric.Messages.Node;
+using Fabric.Node.Vm;
 
 namespace Fabric.Node.Compute;
 
@@ -12,7 +13,7 @@ namespace Fabric.Node.Compute;
 /// agent for the host's part (<see cref="OpenQueue"/>, <see cref="ClaimVf"/>, <see cref="CloseQueue"/>) and answers the
 /// requester. It may wait on the AML for seconds; the agent meanwhile answers everything else.
 /// </summary>
-public sealed class VmSaga : ReceiveActor
+public sealed partial class VmSaga : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _node;
@@ -47,7 +48,9 @@ public sealed class VmSaga : ReceiveActor
         {
             return command switch
             {
+                SpawnVm { Machine: { } machine } spawn => await StartMachine(spawn, machine, await Realize(spawn.VmId, spawn.Accelerators, spawn.RequestId)),
                 SpawnVm spawn => await Realize(spawn.VmId, spawn.Accelerators, spawn.RequestId),
+                ReleaseDeadVm dead => await Release(dead),
                 AddVmAccelerator add => await Realize(add.VmId, [add.Accelerator], add.RequestId),
                 StopVm stop => await Stop(stop),
                 _ => new Rejected(RejectReason.InvalidArgument, $"not a VM command: {command.GetType().Name}"),
@@ -84,8 +87,10 @@ public sealed class VmSaga : ReceiveActor
         }
     }
 
+    /// <summary>The VM's machine (if the node runs one) stops first, then its queues drain.</summary>
     private async Task<object> Stop(StopVm cmd)
     {
+        var machine = await StopMachine(cmd.VmId, forget: true);
         var drained = 0L;
         var ids = _state.Queues.Values.Where(q => q.VmId == cmd.VmId).Select(q => q.QueueId).Order(StringComparer.Ordinal).ToArray();
         foreach (var id in ids)
@@ -93,7 +98,8 @@ public sealed class VmSaga : ReceiveActor
             drained += await Unrealize(id, cmd.DeleteAttachments, cmd.RequestId);
         }
 
-        return new VmStopped(cmd.VmId, _node, ids, drained);
+        // An array: a collection expression's list type exists only in this assembly, and the VIM could not read it.
+        return new VmStopped(cmd.VmId, _node, ids.Concat(await ForgetReleased(machine, ids, cmd)).ToArray(), drained);
     }
 
     /// <summary>Bind (or re-bind here), have the agent serve a queue on the bound device, report the handle.</summary>
@@ -175,16 +181,17 @@ public sealed class VmSaga : ReceiveActor
         return closed.CompletedWhileDraining;
     }
 
-    private async Task<T> Ask<T>(IActorRef to, object message, string who)
+    private async Task<T> Ask<T>(IActorRef to, object message, string who, TimeSpan? timeout = null)
     {
         object reply;
+        var within = timeout ?? _settings.AskTimeout;
         try
         {
-            reply = await to.Ask<object>(message, _settings.AskTimeout);
+            reply = await to.Ask<object>(message, within);
         }
         catch (AskTimeoutException)
         {
-            throw Refuse(RejectReason.Timeout, $"{who} did not answer {message.GetType().Name} within {_settings.AskTimeout.TotalSeconds:0.#}s");
+            throw Refuse(RejectReason.Timeout, $"{who} did not answer {message.GetType().Name} within {within.TotalSeconds:0.#}s");
         }
 
         return reply switch

@@ -236,8 +236,10 @@ public sealed class FabricVimClient : IAsyncDisposable
     public Task<PipelineView> DefinePipeline(string attachmentId, string name, IReadOnlyList<string> stages, string? requestId = null) =>
         Request<PipelineView>(new DefinePipeline($"{attachmentId}/{name}", attachmentId, stages.ToArray(), requestId ?? NewRequestId()));
 
-    public Task<VmRealized> SpawnVm(string vmId, string host, IReadOnlyList<VmAccelerator> accelerators, string? requestId = null) =>
-        Request<VmRealized>(new VmSpawnRequested(vmId, host, accelerators.ToArray(), requestId ?? NewRequestId()));
+    /// <param name="machine">Null: the VIM runs the VM itself; set: the node agent starts it (QEMU) on the realized accelerators.</param>
+    public Task<VmRealized> SpawnVm(string vmId, string host, IReadOnlyList<VmAccelerator> accelerators, string? requestId = null, VmMachine? machine = null) =>
+        Request<VmRealized>(new VmSpawnRequested(vmId, host, accelerators.ToArray(), requestId ?? NewRequestId(),
+            machine is null ? null : machine with { GuestArgs = machine.GuestArgs.ToArray() }));
 
     public Task<VmStopped> DeleteVm(string vmId, string host, string? requestId = null) =>
         Request<VmStopped>(new VmDeleteRequested(vmId, host, requestId ?? NewRequestId()));

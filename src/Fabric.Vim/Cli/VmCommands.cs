@@ -18,16 +18,28 @@ public static class VmCommands
         var noGuest = new Option<bool>("--no-guest") { Description = "do not start fabric-guest workloads" };
         var guestOp = new Option<string>("--guest-op") { Description = "fabric-guest --op for each accelerator", DefaultValueFactory = _ => "roundtrip" };
         var guestDuration = new Option<string>("--guest-duration") { Description = "how long each fabric-guest runs", DefaultValueFactory = _ => "60s" };
-        var spawn = new Command("spawn", "start a VM on a host: bind and realize its accelerators, then start its guest workloads")
+        var hypervisor = new Option<string>("--hypervisor")
         {
-            spawnVm, host, arqs, noGuest, guestOp, guestDuration,
+            Description = "process: fabric-guest workloads started here, one per accelerator; qemu: the node agent starts a QEMU VM with the vhost-user accelerators as virtio-crypto devices",
+            DefaultValueFactory = _ => "process",
+        };
+        hypervisor.AcceptOnlyFromAmong("process", "qemu");
+        var memory = new Option<int>("--memory") { Description = "qemu: guest RAM in MiB", DefaultValueFactory = _ => 256 };
+        var vcpus = new Option<int>("--vcpus") { Description = "qemu: virtual CPUs", DefaultValueFactory = _ => 1 };
+        var image = new Option<string?>("--image") { Description = "qemu: guest image folder on the host (vmlinuz, initrd.gz; scripts/guest-image.sh); default: the node's" };
+        var guestArgs = new Option<string[]>("--guest-arg") { Description = "qemu: a guest kernel argument fabric.NAME=VALUE (fabric.hold=1: keep running after the in-guest tests; fabric.seconds=N); repeatable" };
+        var spawn = new Command("spawn", "start a VM on a host: bind and realize its accelerators, then start its guest workloads (or, --hypervisor qemu, the node starts the VM)")
+        {
+            spawnVm, host, arqs, noGuest, guestOp, guestDuration, hypervisor, memory, vcpus, image, guestArgs,
         };
         spawn.SetAction((parse, ct) => cli.Run(parse, async (vim, json) =>
         {
             var vmId = parse.GetValue(spawnVm)!;
-            var realized = await vim.SpawnVm(vmId, parse.GetValue(host)!, Accelerators(parse.GetValue(arqs)!));
+            var qemu = parse.GetValue(hypervisor) == "qemu";
+            var machine = qemu ? new VmMachine("qemu", parse.GetValue(memory), parse.GetValue(vcpus), parse.GetValue(image), parse.GetValue(guestArgs) ?? []) : null;
+            var realized = await vim.SpawnVm(vmId, parse.GetValue(host)!, Accelerators(parse.GetValue(arqs)!), machine: machine);
             var guests = new List<(string Attachment, int Pid, string Log)>();
-            if (!parse.GetValue(noGuest))
+            if (!qemu && !parse.GetValue(noGuest))
             {
                 // fabric-guest speaks the channel: a vhost-user or PCI attachment is the VM's hypervisor's to use.
                 foreach (var a in realized.Attachments.Where(a => a.Handle is { VhostUserSocket: null, PciAddress: null }))
@@ -45,6 +57,7 @@ public static class VmCommands
                     node = realized.Node,
                     attachments = realized.Attachments,
                     guests = guests.Select(g => new { attachment = g.Attachment, pid = g.Pid, log = g.Log }),
+                    machine = realized.Machine,
                 });
             }
             else
@@ -54,6 +67,11 @@ public static class VmCommands
                 foreach (var g in guests)
                 {
                     cli.Out.MarkupLine(Markup.Escape($"guest workload for {g.Attachment}: fabric-guest pid {g.Pid}, output in {g.Log}"));
+                }
+
+                if (realized.Machine is { } m)
+                {
+                    cli.Out.MarkupLine(Markup.Escape(Describe(m)));
                 }
             }
 
@@ -107,6 +125,11 @@ public static class VmCommands
         vm.Subcommands.Add(move);
         return vm;
     }
+
+    /// <summary>One line: a VM machine's state, pid, accelerator, devices and console log.</summary>
+    public static string Describe(VmMachineView m) =>
+        $"VM {m.VmId} on {m.Node}: {m.Hypervisor} {m.State}{(m.Reason is null ? "" : $" ({m.Reason})")}, pid {m.Pid}, {m.Accelerator}, " +
+        $"{m.MemoryMiB} MiB, {m.Vcpus} vCPU(s), {m.VirtioCryptoSockets.Count} virtio-crypto device(s), console {m.ConsoleLog}";
 
     private static VmAccelerator[] Accelerators(string[] arqs) => arqs
         .Select(a => a.Split('=', 2))

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Fabric.Dataplane.Dpdk;
 using Fabric.Dataplane.Tests.Dpdk;
 using Fabric.Dataplane.Vhost;
+using Fabric.Node.Vm;
 using Xunit.Abstractions;
 
 namespace Fabric.Dataplane.Tests.Vhost;
@@ -23,7 +24,7 @@ public partial class VhostCryptoQemuTests(DpdkFixture dpdk, ITestOutputHelper ou
     {
         Assert.True(DpdkEal.IsRunning, "EAL: " + DpdkEal.Failure);
         _ = dpdk;
-        var qemu = QemuGuest.Find() ?? throw new InvalidOperationException("qemu-system-x86_64 not found (./test.sh installs it: apt-get install qemu-system-x86)");
+        var qemu = QemuMachine.Find() ?? throw new InvalidOperationException("qemu-system-x86_64 not found (./test.sh installs it: apt-get install qemu-system-x86)");
         var (kernel, initrd) = GuestImage.Get();
         var dir = Directory.CreateTempSubdirectory("fabric-vhost-");
         try
@@ -32,12 +33,13 @@ public partial class VhostCryptoQemuTests(DpdkFixture dpdk, ITestOutputHelper ou
             using var backend = VhostCryptoBackend.Start(socket, VhostCryptoBackend.DefaultCryptodev + Environment.ProcessId);
             using var poller = new Poller(backend);
             var started = Stopwatch.StartNew();
-            // Guest RAM in a file of the temp folder (deleted with it); /dev/shm would keep it in memory, either works.
-            using var guest = QemuGuest.Start(qemu, kernel, initrd, socket, Path.Combine(dir.FullName, "guest.ram"), "console=ttyS0 loglevel=3 panic=-1 fabric.seconds=2");
+            // Guest RAM, console log and QMP socket in the temp folder (deleted with it). TCG: the bound is set for it.
+            using var guest = QemuMachine.Start(new QemuMachineSpec(qemu, kernel, initrd, "console=ttyS0 loglevel=3 panic=-1 fabric.seconds=2",
+                dir.FullName, [socket]));
             var exited = await guest.WaitForExitAsync(s_guestBound);
             var wall = started.Elapsed;
             poller.Stop();
-            foreach (var line in guest.Lines)
+            foreach (var (_, line) in guest.Lines)
             {
                 output.WriteLine(line);
             }
@@ -45,15 +47,15 @@ public partial class VhostCryptoQemuTests(DpdkFixture dpdk, ITestOutputHelper ou
             output.WriteLine($"host: qemu wall {wall.TotalSeconds:F1} s, exit {(exited ? guest.ExitCode : -1)}, polls {poller.Polls}, {stats}");
             Assert.True(exited, $"the guest did not power off within {s_guestBound.TotalSeconds} s (qemu pid {guest.Pid} killed)");
 
-            var kat = guest.Lines.Select(l => KatLine().Match(l)).FirstOrDefault(m => m.Success);
+            var kat = guest.Lines.Select(l => KatLine().Match(l.Line)).FirstOrDefault(m => m.Success);
             Assert.True(kat is not null, "the guest printed no FABRIC-KAT line");
             var passed = int.Parse(kat.Groups[1].Value, CultureInfo.InvariantCulture);
             var failed = int.Parse(kat.Groups[2].Value, CultureInfo.InvariantCulture);
             Assert.Equal(0, failed);
             Assert.Equal(4, passed);
-            Assert.Contains(guest.Lines, l => l.StartsWith("FABRIC-PROC-CRYPTO driver=virtio_crypto_aes_cbc name=cbc(aes)", StringComparison.Ordinal));
+            Assert.Contains(guest.Lines, l => l.Line.StartsWith("FABRIC-PROC-CRYPTO driver=virtio_crypto_aes_cbc name=cbc(aes)", StringComparison.Ordinal));
             // The guest kernel's own crypto self-test of the driver ran through the backend too.
-            Assert.Contains("FABRIC-PROC-CRYPTO driver=virtio_crypto_aes_cbc selftest=passed", guest.Lines);
+            Assert.Contains("FABRIC-PROC-CRYPTO driver=virtio_crypto_aes_cbc selftest=passed", guest.Lines.Select(l => l.Line));
 
             // The KATs (and the kernel's own self-test of the driver, and the throughput loop) went through the backend.
             Assert.Equal(1u, stats.GuestsSeen);
