@@ -348,24 +348,7 @@ internal sealed unsafe class AcVhostQueue : IQueueFeed
         Flush();
     }
 
-    public VhostCryptoStats Stats()
-    {
-        var added = false;
-        _handle.DangerousAddRef(ref added);
-        try
-        {
-            VhostNative.Stats s;
-            VhostNative.BackendStats(_backend, &s);
-            return new VhostCryptoStats(s.Fetched, s.Completed, s.Failed, s.EnqueueStalls, s.Sessions, s.SessionsRefused, s.GuestsReady != 0, s.GuestsSeen);
-        }
-        finally
-        {
-            if (added)
-            {
-                _handle.DangerousRelease();
-            }
-        }
-    }
+    public VhostCryptoStats Stats() => _handle.Stats();
 
     /// <summary>Unregisters the socket and frees the backend; the engine unmaps the channel after.</summary>
     public void Dispose() => _handle.Dispose();

@@ -15,6 +15,26 @@ internal sealed class VhostBackendHandle : SafeHandle
     /// <summary>Wraps what the shim returned; the handle is created first so nothing can fail in between.</summary>
     internal void Adopt(nint value) => SetHandle(value);
 
+    /// <summary>The backend's counters, read while the handle is kept alive (both backends' Stats()).</summary>
+    internal unsafe VhostCryptoStats Stats()
+    {
+        var added = false;
+        DangerousAddRef(ref added);
+        try
+        {
+            VhostNative.Stats s;
+            VhostNative.BackendStats(handle, &s);
+            return new VhostCryptoStats(s.Fetched, s.Completed, s.Failed, s.EnqueueStalls, s.Sessions, s.SessionsRefused, s.GuestsReady != 0, s.GuestsSeen);
+        }
+        finally
+        {
+            if (added)
+            {
+                DangerousRelease();
+            }
+        }
+    }
+
     protected override bool ReleaseHandle()
     {
         VhostNative.BackendDestroy(handle);

@@ -79,24 +79,7 @@ public sealed class VhostCryptoBackend : IDisposable
         }
     }
 
-    public unsafe VhostCryptoStats Stats()
-    {
-        var added = false;
-        _handle.DangerousAddRef(ref added);
-        try
-        {
-            VhostNative.Stats s;
-            VhostNative.BackendStats(_backend, &s);
-            return new VhostCryptoStats(s.Fetched, s.Completed, s.Failed, s.EnqueueStalls, s.Sessions, s.SessionsRefused, s.GuestsReady != 0, s.GuestsSeen);
-        }
-        finally
-        {
-            if (added)
-            {
-                _handle.DangerousRelease();
-            }
-        }
-    }
+    public VhostCryptoStats Stats() => _handle.Stats();
 
     /// <summary>Stops serving: a connected guest's device is torn down (its in-flight requests answered first).</summary>
     public void Dispose() => _handle.Dispose();
