@@ -125,8 +125,11 @@ public class ServiceLevelEngineTests(ITestOutputHelper output)
     [Fact]
     public async Task Two_saturating_queues_weighted_3_to_1_share_a_real_worker_3_to_1()
     {
-        // Real guests on their own threads keep deep rings of 16 KiB AES-GCM seals full; the share is what the AC itself
-        // counted (input bytes) over one second while both were flooding.
+        // Real guests on their own threads keep deep rings of 64 KiB AES-GCM seals full; the share is what the AC itself
+        // counted (input bytes) over one second while both were flooding. Each ring holds 4,096 posted ops (256 MiB, over
+        // 100 ms of the worker's time), so a guest thread that is off its core for tens of milliseconds on a loaded machine
+        // (CI runs two test lanes on 2 cores) still finds its ring backlogged when it comes back: the share measured is the
+        // scheduler's, not how often each guest thread got to run (16 KiB ops in 1,024-deep rings measured 0.68 at load 9).
         using var engine = new AccelerationEngine(QuickOptions());
         var paths = new List<string>();
         var guests = new List<GuestChannel>();
@@ -138,11 +141,11 @@ public class ServiceLevelEngineTests(ITestOutputHelper output)
             {
                 var path = NewChannelPath();
                 paths.Add(path);
-                await engine.AddQueue(id, ChannelFile.Create(path, new ChannelGeometry(1024, 1024, 4, 20 * 1024)), GDriverCatalog.Create("aes-256-gcm")).WaitAsync(Patience);
+                await engine.AddQueue(id, ChannelFile.Create(path, new ChannelGeometry(4096, 4096, 4, 80 * 1024)), GDriverCatalog.Create("aes-256-gcm")).WaitAsync(Patience);
                 var g = GuestChannel.Open(path);
                 guests.Add(g);
                 var session = g.OpenSession(new byte[32], 0, Patience);
-                var thread = new Thread(() => FloodSeals(g, session, 16 * 1024, stop.Token)) { IsBackground = true, Name = "flood-" + id };
+                var thread = new Thread(() => FloodSeals(g, session, 64 * 1024, stop.Token)) { IsBackground = true, Name = "flood-" + id };
                 threads.Add(thread);
             }
             await engine.SetServiceLevel("heavy", QueueServiceLevel.BestEffort with { Weight = 3 }).WaitAsync(Patience);
