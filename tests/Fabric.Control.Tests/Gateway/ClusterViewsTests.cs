@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Reflection;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Util;
@@ -11,8 +12,12 @@ namespace Fabric.Control.Tests.Gateway;
 /// <summary>What the gateways tell of the membership and which compute nodes they send to, without a cluster.</summary>
 public sealed class ClusterViewsTests
 {
-    private static Member Node(int port, MemberStatus status, params string[] roles) => Member.Create(
-        new UniqueAddress(new Address("akka.tcp", "fabric", "127.0.0.1", port), port), 1, status, roles.ToImmutableHashSet(), AppVersion.Zero);
+    // Akka makes members only inside the cluster (Member.Create is internal): the views are pure, so a member is made directly.
+    private static readonly MethodInfo CreateMember = typeof(Member).GetMethod("Create", BindingFlags.NonPublic | BindingFlags.Static,
+        [typeof(UniqueAddress), typeof(int), typeof(MemberStatus), typeof(ImmutableHashSet<string>), typeof(AppVersion)])!;
+
+    private static Member Node(int port, MemberStatus status, params string[] roles) => (Member)CreateMember.Invoke(null,
+        [new UniqueAddress(new Address("akka.tcp", "fabric", "127.0.0.1", port), port), 1, status, roles.ToImmutableHashSet(), AppVersion.Zero])!;
 
     [Fact]
     public void A_member_is_found_by_host_and_port_whatever_the_scheme_and_anything_else_is_refused_with_what_to_give()

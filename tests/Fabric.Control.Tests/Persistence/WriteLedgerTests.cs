@@ -1,7 +1,7 @@
 using Fabric.Control.Entities;
 using Xunit;
 
-namespace Fabric.Control.Tests.Entities;
+namespace Fabric.Control.Tests.Persistence;
 
 /// <summary>The bookkeeping of an entity's writes, without an actor: who waits, in order, and when a snapshot is due.</summary>
 public sealed class WriteLedgerTests : Akka.TestKit.Xunit2.TestKit

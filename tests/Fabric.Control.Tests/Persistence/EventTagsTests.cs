@@ -5,7 +5,7 @@ using Fabric.Messages.Errors;
 using Fabric.Messages.Profiles;
 using Xunit;
 
-namespace Fabric.Control.Tests.Entities;
+namespace Fabric.Control.Tests.Persistence;
 
 /// <summary>Events as the journal stores them (the format existing journals hold) and the refusals a failing journal gives.</summary>
 public sealed class EventTagsTests
