@@ -4,7 +4,6 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence.Query;
 using Akka.Streams;
-using Akka.Streams.Dsl;
 using Fabric.Messages;
 using Fabric.Messages.Operator;
 using Fabric.Messages.Sharding;
@@ -50,7 +49,8 @@ public sealed class MetricsActor : ReceiveActor, IWithTimers
             }
         });
         Receive<Publish>(_ => PublishCounts());
-        Receive<SampleShards>(_ => Sample().PipeTo(Self));
+        Receive<SampleShards>(_ => ShardSampler.Sample(ClusterSharding.Get(Context.System), EntityTypeNames, SampleShardsEvery, _log)
+            .PipeTo(Self, success: counts => new ShardsSampled(counts)));
         Receive<ShardsSampled>(sampled => _metrics.ShardCounts = sampled.Counts);
         Receive<GetNodeMetrics>(_ =>
         {
@@ -74,7 +74,9 @@ public sealed class MetricsActor : ReceiveActor, IWithTimers
             return;
         }
 
-        _killSwitch = FollowJournal();
+        // Every event of the journal from the last offset read, restarting with backoff if the database goes away.
+        var self = Self;
+        _killSwitch = JournalFollower.Follow(Context.System, Context.Materializer(), _readJournalId, () => Interlocked.Read(ref _offset), e => self.Tell(e));
         Timers.StartPeriodicTimer(Publish.Instance, Publish.Instance, PublishEvery);
         Timers.StartPeriodicTimer(SampleShards.Instance, SampleShards.Instance, TimeSpan.Zero, SampleShardsEvery);
     }
@@ -88,55 +90,6 @@ public sealed class MetricsActor : ReceiveActor, IWithTimers
             _dirty = false;
             _metrics.Counts = _readSide.Counts();
         }
-    }
-
-    /// <summary>Every event of the journal from the last offset read, restarting with backoff if the database goes away.</summary>
-    private UniqueKillSwitch FollowJournal()
-    {
-        var system = Context.System;
-        var self = Self;
-        var settings = RestartSettings.Create(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), 0.2);
-        return RestartSource
-            .OnFailuresWithBackoff(() => Source.Lazily(() =>
-                PersistenceQuery.Get(system).ReadJournalFor<IAllEventsQuery>(_readJournalId).AllEvents(Offset.Sequence(Interlocked.Read(ref _offset)))), settings)
-            .ViaMaterialized(KillSwitches.Single<EventEnvelope>(), Keep.Right)
-            .ToMaterialized(Sink.ForEach<EventEnvelope>(e => self.Tell(e)), Keep.Left)
-            .Run(Context.Materializer());
-    }
-
-    /// <summary>Asks this node's shard regions what they host. Runs off the actor's thread.</summary>
-    private async Task<ShardsSampled> Sample()
-    {
-        var sharding = ClusterSharding.Get(Context.System);
-        var log = _log;
-        var counts = new Dictionary<string, (int, int)>(StringComparer.Ordinal);
-        var regions = new List<(string Type, IActorRef Region)>();
-        foreach (var type in EntityTypeNames)
-        {
-            try
-            {
-                regions.Add((type, sharding.ShardRegion(type)));
-            }
-            catch (ArgumentException)
-            {
-                // Not started (yet) on this node: nothing hosted.
-            }
-        }
-
-        foreach (var (type, region) in regions)
-        {
-            try
-            {
-                var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, SampleShardsEvery);
-                counts[type] = (state.Shards.Count, state.Shards.Sum(s => s.EntityIds.Count));
-            }
-            catch (AskTimeoutException)
-            {
-                log.Warning("metrics: the {0} shard region did not report its shards within {1}s", type, SampleShardsEvery.TotalSeconds);
-            }
-        }
-
-        return new ShardsSampled(counts);
     }
 
     private sealed record Publish

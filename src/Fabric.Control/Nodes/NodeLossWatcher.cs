@@ -1,8 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
-using Fabric.Messages.Attachments;
-using Fabric.Messages.Devices;
 using Fabric.Messages.Placement;
 
 namespace Fabric.Control.Nodes;
@@ -32,7 +30,7 @@ public sealed class NodeLossWatcher : ReceiveActor, IWithTimers
     private readonly Cluster _cluster = Cluster.Get(Context.System);
 
     /// <summary>Nodes whose loss is not yet carried out, with how they were lost and the request id prefix.</summary>
-    private readonly Dictionary<string, LostNode> _pending = new(StringComparer.Ordinal);
+    private NodeLosses _losses = NodeLosses.Empty;
 
     public NodeLossWatcher(ControlPlane control)
     {
@@ -41,17 +39,18 @@ public sealed class NodeLossWatcher : ReceiveActor, IWithTimers
         {
             if (NodeNameOf(removed.Member) is { } node && !IsMember(node))
             {
-                var how = removed.PreviousStatus == MemberStatus.Down ? "was downed" : "left the cluster";
-                _log.Warning("compute node {0} ({1}) {2}: its devices are lost", node, removed.Member.Address, how);
-                _pending[node] = new LostNode(node, how, $"lost:{removed.Member.UniqueAddress.Uid}");
+                var lost = LostNode.Removed(node, removed);
+                _log.Warning("compute node {0} ({1}) {2}: its devices are lost", node, removed.Member.Address, lost.How);
+                _losses = _losses.Lost(lost);
                 Self.Tell(Work.Instance);
             }
         });
         Receive<ClusterEvent.MemberUp>(up =>
         {
             // Back before its loss was carried out: it registers its devices again, nothing to mark.
-            if (NodeNameOf(up.Member) is { } node && _pending.Remove(node))
+            if (NodeNameOf(up.Member) is { } node && _losses.IsPending(node))
             {
+                _losses = _losses.Settled(node);
                 _log.Info("compute node {0} is back; its devices register again", node);
             }
         });
@@ -97,14 +96,11 @@ public sealed class NodeLossWatcher : ReceiveActor, IWithTimers
             return;
         }
 
-        foreach (var node in snapshot.Devices.Where(d => d.Health != DeviceHealth.Lost).Select(d => d.Node).Distinct())
+        foreach (var node in _losses.Missed(snapshot, IsMember))
         {
-            if (!IsMember(node) && !_pending.ContainsKey(node))
-            {
-                _log.Warning("compute node {0} is not a member of the cluster but its devices are not lost: marking them lost", node);
-                _pending[node] = new LostNode(node, "is not a member of the cluster", $"lost:absent:{DateTime.UtcNow.Ticks}");
-                Self.Tell(Work.Instance);
-            }
+            _log.Warning("compute node {0} is not a member of the cluster but its devices are not lost: marking them lost", node);
+            _losses = _losses.Lost(LostNode.Absent(node, DateTime.UtcNow));
+            Self.Tell(Work.Instance);
         }
     }
 
@@ -115,12 +111,12 @@ public sealed class NodeLossWatcher : ReceiveActor, IWithTimers
             return;
         }
 
-        foreach (var lost in _pending.Values.ToArray())
+        foreach (var lost in _losses.Pending.Values.ToArray())
         {
             try
             {
-                await MarkLost(lost);
-                _pending.Remove(lost.Node);
+                await NodeLossWork.MarkLost(_control, lost, IsMember, _timeout);
+                _losses = _losses.Settled(lost.Node);
             }
             catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException or InvalidOperationException)
             {
@@ -129,35 +125,6 @@ public sealed class NodeLossWatcher : ReceiveActor, IWithTimers
             }
         }
     }
-
-    /// <summary>Marks the node's devices lost and fails their attachments; idempotent (request ids per device and attachment).</summary>
-    private async Task MarkLost(LostNode lost)
-    {
-        var snapshot = await _control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, _timeout);
-        foreach (var device in snapshot.Devices.Where(d => d.Node == lost.Node))
-        {
-            if (IsMember(lost.Node))
-            {
-                return;
-            }
-
-            var reply = await _control.Devices.Ask<object>(
-                new SetDeviceHealth(device.DeviceId, DeviceHealth.Lost, $"node {lost.Node} {lost.How}", $"{lost.RequestPrefix}:{device.DeviceId}"), _timeout);
-            if (reply is not DeviceView view)
-            {
-                throw new InvalidOperationException($"device {device.DeviceId} answered {reply}");
-            }
-
-            foreach (var attachment in view.Holders.Keys)
-            {
-                // A refusal (deleted meanwhile, already failed) is an answer: only silence is retried.
-                await _control.Attachments.Ask<object>(
-                    new FailAttachment(attachment, $"NodeLost: node {lost.Node} {lost.How}", $"{lost.RequestPrefix}:{attachment}"), _timeout);
-            }
-        }
-    }
-
-    private sealed record LostNode(string Node, string How, string RequestPrefix);
 
     private sealed record Work
     {
