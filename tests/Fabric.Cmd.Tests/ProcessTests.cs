@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Fabric.Messages.Node;
 using Fabric.Messages.Profiles;
@@ -19,19 +16,14 @@ public sealed class ProcessTests
     [Fact]
     public async Task Fabric_cmd_inspects_a_running_fabric_node_and_steers_a_device()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "fabric-cmd-process-test", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        var port = FreePort();
-        var contact = $"127.0.0.1:{port}";
         const string host = "cmd-proc-host";
-        using var node = Start(folder, "fabric-node.dll", "--port", port.ToString(), "--node-name", host);
-        var nodeOutput = new ProcessOutput(node);
+        await using var fabric = FabricNodeProcess.Start("fabric-cmd-process-test", host);
+        var (folder, contact) = (fabric.Folder, fabric.Contact);
         try
         {
             // Secure by default: the node makes its CA in ./data/tls, where fabric-cmd, run in the same folder, finds it.
             // The node prints its address once it is an Up member; its devices register right after.
-            await Eventually.Until(() => Task.FromResult(nodeOutput.Stdout.Contains($"fabric-node {host} up at") || node.HasExited), "fabric-node did not come up", TimeSpan.FromSeconds(90));
-            Assert.False(node.HasExited, $"fabric-node exited with {(node.HasExited ? node.ExitCode : 0)}: {nodeOutput}");
+            await fabric.Node.Line($"fabric-node {host} up at", TimeSpan.FromSeconds(90));
             var devices = await Eventually.For(() => Cmd(folder, "--contact", contact, "devices", "list", "--json"),
                 r => r.ExitCode == 0 && r.Json.GetArrayLength() >= 2, "the node's devices did not register", TimeSpan.FromSeconds(90));
             var device = devices.Json.EnumerateArray().Select(d => d.GetProperty("device_id").GetString()!).First(d => d.EndsWith("/sw-compression-0", StringComparison.Ordinal));
@@ -80,69 +72,14 @@ public sealed class ProcessTests
         catch (Exception ex)
         {
             // What the node said is usually why a step failed.
-            throw new Xunit.Sdk.XunitException($"{ex.GetType().Name}: {ex.Message}\nfabric-node output:\n{nodeOutput}");
-        }
-        finally
-        {
-            if (!node.HasExited)
-            {
-                node.Kill(entireProcessTree: true);
-            }
-
-            await node.WaitForExitAsync();
-            try
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            throw new Xunit.Sdk.XunitException($"{ex.GetType().Name}: {ex.Message}\nfabric-node output:\n{fabric.Node.Output}");
         }
     }
 
     /// <summary>Runs the fabric-cmd binary to its end (bounded), killing it if it overstays.</summary>
     private static async Task<CmdResult> Cmd(string folder, params string[] args)
     {
-        using var process = Start(folder, "fabric-cmd.dll", args);
-        try
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var limit = new CancellationTokenSource(CommandLimit);
-            await process.WaitForExitAsync(limit.Token);
-            return new CmdResult(process.ExitCode, await stdout, await stderr);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-    }
-
-    private static Process Start(string folder, string dll, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        return Process.Start(start)!;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var (code, stdout, stderr) = await ProcessRunner.Run(ProcessRunner.Dotnet("fabric-cmd", folder, args), CommandLimit);
+        return new CmdResult(code, stdout, stderr);
     }
 }

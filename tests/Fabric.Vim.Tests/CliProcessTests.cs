@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Xunit;
 
@@ -10,49 +9,17 @@ namespace Fabric.Vim.Tests;
 /// </summary>
 public sealed class CliProcessTests : IAsyncLifetime
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "fabric-vim-cli", Guid.NewGuid().ToString("N"));
-    private readonly int _port = ProcessRunner.FreePort();
-    private Process _node = null!;
-
-    private string Contact => $"127.0.0.1:{_port}";
+    private FabricNodeProcess _fabric = null!;
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_folder);
-        _node = Process.Start(ProcessRunner.Dotnet("fabric-node", _folder, "--port", _port.ToString(), "--node-name", "cli-host"))!;
-        _node.OutputDataReceived += (_, _) => { };
-        _node.ErrorDataReceived += (_, _) => { };
-        _node.BeginOutputReadLine();
-        _node.BeginErrorReadLine();
-
-        // Ready when the gateway answers and the node agent's devices are registered.
-        await Eventually.For(() => Vim("device", "list", "--json", "--timeout", "2"),
-            devices => _node.HasExited
-                ? throw new InvalidOperationException($"fabric-node exited: {devices.Stderr}")
-                : devices.ExitCode == 0 && JsonDocument.Parse(devices.Stdout).RootElement.GetArrayLength() >= 2,
-            "fabric-node did not come up", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200));
+        _fabric = FabricNodeProcess.Start("fabric-vim-cli", "cli-host");
+        await _fabric.Devices(2, TimeSpan.FromSeconds(60));
     }
 
-    public async Task DisposeAsync()
-    {
-        if (!_node.HasExited)
-        {
-            _node.Kill(entireProcessTree: true);
-            await _node.WaitForExitAsync();
-        }
+    public async Task DisposeAsync() => await _fabric.DisposeAsync();
 
-        _node.Dispose();
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    private Task<ProcessRunner.Result> Vim(params string[] args) =>
-        ProcessRunner.Run("fabric-vim", _folder, ["--contact", Contact, .. args]);
+    private Task<ProcessRunner.Result> Vim(params string[] args) => _fabric.Vim(args);
 
     [Fact]
     public async Task A_script_drives_a_VM_life_cycle_with_json_and_exit_codes_and_every_bad_input_fails_clearly()
@@ -69,7 +36,7 @@ public sealed class CliProcessTests : IAsyncLifetime
         var log = spawned.GetProperty("guests")[0].GetProperty("log").GetString()!;
 
         // The guest workload (a fabric-guest process) runs its 3 s and writes its JSON summary.
-        var path = Path.Combine(_folder, log);
+        var path = Path.Combine(_fabric.Folder, log);
         var text = await Eventually.For(() => Task.FromResult(File.Exists(path) ? File.ReadAllText(path).Trim() : ""),
             written => written.EndsWith('}'), "the guest's JSON summary", every: TimeSpan.FromMilliseconds(100));
         var summary = JsonDocument.Parse(text).RootElement;
@@ -96,11 +63,11 @@ public sealed class CliProcessTests : IAsyncLifetime
         Assert.Equal(1, deleteRunning.ExitCode);
         Assert.Contains("detach it", deleteRunning.Stderr);
 
-        var badContact = await ProcessRunner.Run("fabric-vim", _folder, "--contact", "not-an-address", "profile", "list");
+        var badContact = await ProcessRunner.Run("fabric-vim", _fabric.Folder, "--contact", "not-an-address", "profile", "list");
         Assert.Equal(2, badContact.ExitCode);
         Assert.Contains("not a contact point", badContact.Stderr);
 
-        var unreachable = await ProcessRunner.Run("fabric-vim", _folder, "--contact", $"127.0.0.1:{ProcessRunner.FreePort()}", "--timeout", "1", "profile", "list");
+        var unreachable = await ProcessRunner.Run("fabric-vim", _fabric.Folder, "--contact", $"127.0.0.1:{ProcessRunner.FreePort()}", "--timeout", "1", "profile", "list");
         Assert.Equal(3, unreachable.ExitCode);
         Assert.Contains("no fabric gateway answered", unreachable.Stderr);
 

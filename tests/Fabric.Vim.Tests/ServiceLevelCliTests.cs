@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Xunit;
 
@@ -10,57 +9,17 @@ namespace Fabric.Vim.Tests;
 /// </summary>
 public sealed class ServiceLevelCliTests : IAsyncLifetime
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "fabric-vim-sl", Guid.NewGuid().ToString("N"));
-    private readonly int _port = ProcessRunner.FreePort();
-    private Process _node = null!;
+    private FabricNodeProcess _fabric = null!;
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_folder);
-        _node = Process.Start(ProcessRunner.Dotnet("fabric-node", _folder, "--port", _port.ToString(), "--node-name", "sl-host"))!;
-        _node.OutputDataReceived += (_, _) => { };
-        _node.ErrorDataReceived += (_, _) => { };
-        _node.BeginOutputReadLine();
-        _node.BeginErrorReadLine();
-
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-        while (true)
-        {
-            var devices = await Vim("device", "list", "--json", "--timeout", "2");
-            if (devices.ExitCode == 0 && JsonDocument.Parse(devices.Stdout).RootElement.GetArrayLength() >= 2)
-            {
-                return;
-            }
-
-            if (DateTime.UtcNow > deadline || _node.HasExited)
-            {
-                throw new TimeoutException($"fabric-node did not come up: {devices.Stderr}");
-            }
-
-            await Task.Delay(200);
-        }
+        _fabric = FabricNodeProcess.Start("fabric-vim-sl", "sl-host");
+        await _fabric.Devices(2, TimeSpan.FromSeconds(120));
     }
 
-    public async Task DisposeAsync()
-    {
-        if (!_node.HasExited)
-        {
-            _node.Kill(entireProcessTree: true);
-            await _node.WaitForExitAsync();
-        }
+    public async Task DisposeAsync() => await _fabric.DisposeAsync();
 
-        _node.Dispose();
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    private Task<ProcessRunner.Result> Vim(params string[] args) =>
-        ProcessRunner.Run("fabric-vim", _folder, ["--contact", $"127.0.0.1:{_port}", .. args]);
+    private Task<ProcessRunner.Result> Vim(params string[] args) => _fabric.Vim(args);
 
     [Fact]
     public async Task Profile_keys_make_the_level_an_attachment_shows_and_set_service_level_changes_it()

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using Xunit;
 using Xunit.Abstractions;
@@ -18,40 +14,19 @@ public sealed class DpdkNodeProcessTests(ITestOutputHelper output) : IAsyncLifet
 {
     private const string Host = "dpdk-host";
     private const string DpdkDevice = Host + "/dpdk-crypto-aesni-gcm0";
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "fabric-dpdk-node", Guid.NewGuid().ToString("N"));
-    private readonly int _port = FreePort();
-    private readonly StringBuilder _nodeOutput = new();
-    private Process _node = null!;
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(90);
+    private FabricNodeProcess _fabric = null!;
+
+    private string NodeOutput => _fabric.Node.Output;
 
     public Task InitializeAsync()
     {
-        Directory.CreateDirectory(_folder);
-        _node = new Process { StartInfo = Dotnet("fabric-node", "--port", _port.ToString(), "--node-name", Host, "--dpdk", "crypto_aesni_gcm0") };
-        _node.OutputDataReceived += (_, e) => Append(e.Data);
-        _node.ErrorDataReceived += (_, e) => Append(e.Data);
-        _node.Start();
-        _node.BeginOutputReadLine();
-        _node.BeginErrorReadLine();
+        _fabric = FabricNodeProcess.Start("fabric-dpdk-node", Host, "--dpdk", "crypto_aesni_gcm0");
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        if (!_node.HasExited)
-        {
-            _node.Kill(entireProcessTree: true); // by its pid, with the guests it started
-            await _node.WaitForExitAsync();
-        }
-
-        _node.Dispose();
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    // By its pid, with the guests it started.
+    public async Task DisposeAsync() => await _fabric.DisposeAsync();
 
     [Fact]
     public async Task A_guest_attached_through_fabric_vim_runs_verified_AES_GCM_round_trips_on_the_nodes_DPDK_device()
@@ -59,7 +34,7 @@ public sealed class DpdkNodeProcessTests(ITestOutputHelper output) : IAsyncLifet
         // Up when its devices are registered, the DPDK one among them with the functions its PMD's capabilities offer.
         var devices = await Until(async () =>
         {
-            Assert.False(_node.HasExited, $"fabric-node exited ({(_node.HasExited ? _node.ExitCode : 0)}):\n{NodeOutput}");
+            Assert.False(_fabric.Node.HasExited, $"fabric-node exited ({(_fabric.Node.HasExited ? _fabric.Node.Process.ExitCode : 0)}):\n{NodeOutput}");
             var list = await Vim("device", "list", "--json", "--timeout", "2");
             return list.Code == 0 && JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray().Any(d => d.GetProperty("device_id").GetString() == DpdkDevice)
                 ? JsonDocument.Parse(list.Stdout).RootElement.Clone()
@@ -87,7 +62,7 @@ public sealed class DpdkNodeProcessTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Equal(DpdkDevice, attachment.GetProperty("device_id").GetString());
 
         // The guest (fabric-guest, seal then open, each result checked against what went in) writes its JSON summary.
-        var log = Path.Combine(_folder, spawned.GetProperty("guests")[0].GetProperty("log").GetString()!);
+        var log = Path.Combine(_fabric.Folder, spawned.GetProperty("guests")[0].GetProperty("log").GetString()!);
         var text = await Until(() => Task.FromResult(File.Exists(log) && File.ReadAllText(log).Trim() is { } t && t.EndsWith('}') ? t : null),
             "the guest's JSON summary");
         output.WriteLine(text);
@@ -103,103 +78,16 @@ public sealed class DpdkNodeProcessTests(ITestOutputHelper output) : IAsyncLifet
         Assert.True(deleted.Code == 0, deleted.Stderr);
     }
 
-    private string NodeOutput
-    {
-        get
-        {
-            lock (_nodeOutput)
-            {
-                return _nodeOutput.ToString();
-            }
-        }
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_nodeOutput)
-        {
-            _nodeOutput.AppendLine(line);
-        }
-    }
-
     private async Task<T> Until<T>(Func<Task<T?>> probe, string what)
-        where T : struct
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            if (await probe() is { } value)
-            {
-                return value;
-            }
+        where T : struct =>
+        (await Eventually.For(probe, v => v is not null, what, Limit, TimeSpan.FromMilliseconds(200), _ => NodeOutput))!.Value;
 
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"timed out waiting for {what}\n{NodeOutput}");
-            await Task.Delay(200);
-        }
-    }
-
-    private async Task<string> Until(Func<Task<string?>> probe, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            if (await probe() is { } value)
-            {
-                return value;
-            }
-
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"timed out waiting for {what}\n{NodeOutput}");
-            await Task.Delay(100);
-        }
-    }
+    private Task<string> Until(Func<Task<string?>> probe, string what) =>
+        Eventually.Found(probe, what, Limit, TimeSpan.FromMilliseconds(100), () => NodeOutput);
 
     private async Task<(int Code, string Stdout, string Stderr)> Vim(params string[] args)
     {
-        using var process = Process.Start(Dotnet("fabric-vim", ["--contact", $"127.0.0.1:{_port}", .. args]))!;
-        try
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-            await process.WaitForExitAsync(timeout.Token);
-            return (process.ExitCode, await stdout, await stderr);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-    }
-
-    private ProcessStartInfo Dotnet(string program, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = _folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, program + ".dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        return start;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var (code, stdout, stderr) = await _fabric.Vim(args);
+        return (code, stdout, stderr);
     }
 }

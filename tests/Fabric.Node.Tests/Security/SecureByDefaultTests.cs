@@ -200,34 +200,14 @@ public sealed partial class SecureByDefaultTests : IDisposable
             start.Environment["HOME"] = _folder;
         }
 
-        using var process = Process.Start(start)!;
-        try
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-            await process.WaitForExitAsync(timeout.Token);
-            return (process.ExitCode, await stdout, await stderr);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
+        var (code, stdout, stderr) = await ProcessRunner.Run(start);
+        return (code, stdout, stderr);
     }
 
-    private static ProcessStartInfo Start(string folder, string program, IEnumerable<string> args)
+    private static ProcessStartInfo Start(string folder, string program, string[] args)
     {
         Directory.CreateDirectory(folder);
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, program));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
+        var start = ProcessRunner.Dotnet(Path.GetFileNameWithoutExtension(program), folder, args);
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("FABRIC_", StringComparison.Ordinal)).ToArray())
         {
             start.Environment.Remove(name);
@@ -237,80 +217,40 @@ public sealed partial class SecureByDefaultTests : IDisposable
         return start;
     }
 
-    /// <summary>A fabric-node process, up; stopped by its pid when disposed.</summary>
+    /// <summary>A fabric-node process, up (it printed its address); stopped by its pid when disposed.</summary>
     private sealed partial class NodeProcess : IAsyncDisposable
     {
-        private readonly Process _process;
-        private readonly System.Text.StringBuilder _output = new();
+        private readonly RunningProcess _process;
 
-        private NodeProcess(Process process) => _process = process;
+        private NodeProcess(RunningProcess process, string address)
+        {
+            _process = process;
+            Address = address;
+        }
 
-        public string Address { get; private set; } = "";
+        public string Address { get; }
 
         public string Contact => Address[(Address.IndexOf('@') + 1)..];
 
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return _output.ToString();
-                }
-            }
-        }
+        public string Output => _process.Output;
 
         public static async Task<NodeProcess> Start(string folder, params string[] args)
         {
-            var up = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var process = new Process { StartInfo = SecureByDefaultTests.Start(folder, "fabric-node.dll", args), EnableRaisingEvents = true };
-            var node = new NodeProcess(process);
-            void OnLine(string? line)
-            {
-                if (line is null)
-                {
-                    return;
-                }
-
-                lock (node._output)
-                {
-                    node._output.AppendLine(line);
-                }
-
-                if (UpLine().Match(line) is { Success: true } match)
-                {
-                    up.TrySetResult(match.Groups[1].Value);
-                }
-            }
-
-            process.OutputDataReceived += (_, e) => OnLine(e.Data);
-            process.ErrorDataReceived += (_, e) => OnLine(e.Data);
-            process.Exited += (_, _) => up.TrySetException(new InvalidOperationException($"fabric-node exited {process.ExitCode}:\n{node.Output}"));
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
+            var process = RunningProcess.Start(SecureByDefaultTests.Start(folder, "fabric-node.dll", args));
             try
             {
-                node.Address = await up.Task.WaitAsync(TimeSpan.FromSeconds(90));
-                return node;
+                var address = await process.Line(l => UpLine().Match(l) is { Success: true } m ? m.Groups[1].Value : null,
+                    TimeSpan.FromSeconds(90), "its 'up at' line");
+                return new NodeProcess(process, address);
             }
             catch
             {
-                await node.DisposeAsync();
+                await process.DisposeAsync();
                 throw;
             }
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-
-            _process.Dispose();
-        }
+        public ValueTask DisposeAsync() => _process.DisposeAsync();
 
         [GeneratedRegex(@" up at (akka(?:\.ssl)?\.tcp://fabric@[^,\s]+),")]
         private static partial Regex UpLine();
