@@ -25,25 +25,10 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 {
     private static readonly TimeSpan ReleaseRetryDelay = TimeSpan.FromSeconds(5);
 
-    /// <summary>
-    /// Placement rounds of one bind. Candidates are tried in turn and each device answers for itself at that moment, so
-    /// when every candidate of a round refused for capacity, devices may have released since: the read model, which
-    /// has heard the refusals and any newer facts, is asked once more. A round it answers with no candidate costs
-    /// no device a question.
-    /// </summary>
-    private const int PlacementRounds = 2;
-
     private readonly AttachmentDependencies _deps;
     private IActorRef _requester = ActorRefs.Nobody;
     private string _requestId = "";
-    private Queue<string>? _candidates;
-    private readonly List<string> _tried = [];
-    private string _lastRefusal = "";
-
-    // Placement's reason when no device matched the groups' traits or resource classes: the bind fails with it.
-    private string? _noneBecause;
-    private int _round;
-    private readonly List<string> _full = [];
+    private BindPlacement _placement = BindPlacement.Start;
     private readonly BindMetrics _binds = FabricMetrics.Get(Context.System).Binds;
     private string _bindKind = BindMetrics.Resumed;
     private long _bindStartedAt;
@@ -258,12 +243,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
     {
         _requester = Sender;
         _requestId = requestId;
-        _candidates = null;
-        _tried.Clear();
-        _lastRefusal = "";
-        _noneBecause = null;
-        _round = 1;
-        _full.Clear();
+        _placement = BindPlacement.Start;
         Behave(Working);
     }
 
@@ -289,8 +269,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         });
         Command<CandidatesFound>(msg =>
         {
-            _candidates = new Queue<string>(msg.DeviceIds.Where(d => !_tried.Contains(d)));
-            _noneBecause = msg.NoneBecause ?? _noneBecause;
+            _placement = _placement.Found(msg.DeviceIds, msg.NoneBecause);
             TryNextCandidate(msg.Host);
         });
         Command<ReserveOutcome>(msg =>
@@ -306,13 +285,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 
             var refusal = msg.Reply as Rejected ?? new Rejected(RejectReason.Timeout, $"unexpected answer {msg.Reply.GetType().Name}");
             _deps.Placement.Tell(new DeviceRefused(msg.DeviceId, refusal.Reason));
-            _lastRefusal = refusal.Message;
-            _tried.Add(msg.DeviceId);
-            if (refusal.Reason == RejectReason.NoCapacity)
-            {
-                _full.Add(msg.DeviceId);
-            }
-
+            _placement = _placement.Refused(msg.DeviceId, refusal);
             if (refusal.Reason == RejectReason.Timeout)
             {
                 // The device may have taken the reservation after all (its answer lost with a node, say): its release
@@ -388,7 +361,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 
     private void NextCandidate()
     {
-        if (_candidates is null)
+        if (_placement.Candidates is null)
         {
             // Resumed after a restart: no candidate list yet.
             FindCandidates(State.TargetHost);
@@ -400,11 +373,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 
     private void FindCandidates(string? host)
     {
-        // Never a device this attachment still owes a release to: binding there, the owed release would free the new hold.
-        var exclude = _tried
-            .Concat(State.ReleasePending)
-            .Concat(State.Status == AttachmentStatus.Rebinding && State.DeviceId is { } current ? [current] : Array.Empty<string>())
-            .ToArray();
+        var exclude = _placement.Exclusions(State);
         var level = State.Level ?? ServiceLevel.BestEffort;
         var query = new FindCandidates(State.Functions, State.QueuePairs, host, exclude, State.Groups, level.CommittedOpsPerSecond, level.CommittedBytesPerSecond);
         _deps.Placement.Ask<Candidates>(query, _deps.AskTimeout)
@@ -413,39 +382,21 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 
     private void TryNextCandidate(string? host)
     {
-        if (_candidates is { Count: > 0 })
+        _placement = _placement.Next(out var deviceId);
+        if (deviceId is not null)
         {
-            var deviceId = _candidates.Dequeue();
             PersistEvents([new AttachmentDeviceChosen(EntityId, deviceId, host, _requestId)], () => Reserve(deviceId));
             return;
         }
 
-        if (_full.Count > 0 && _round < PlacementRounds)
+        if (_placement.MayAskAgain)
         {
-            // Devices that were full may be asked again; those that did not answer (a release is owed) may not.
-            _round++;
-            _tried.RemoveAll(_full.Contains);
-            _full.Clear();
+            _placement = _placement.AskAgain();
             FindCandidates(host);
             return;
         }
 
-        var where = host is null ? "on any host" : $"on host {host}";
-        var message = _noneBecause is not null && _lastRefusal.Length == 0
-            ? $"no device {where} matches: {_noneBecause}"
-            : $"no device {where} {(State.Functions.Count > 0 ? "runs " + string.Join(", ", State.Functions) : "of the groups' traits")} with {State.QueuePairs} free queue pair(s)"
-                + Uncommitted()
-                + (_lastRefusal.Length > 0 ? $" (last refusal: {_lastRefusal})" : "");
-        PersistEvents([new AttachmentBindFailed(EntityId, RejectReason.NoCapacity, message, _requestId)], Continue);
-    }
-
-    /// <summary>What a device must still be able to commit, for a failed bind's message.</summary>
-    private string Uncommitted()
-    {
-        var l = State.Level ?? ServiceLevel.BestEffort;
-        var rates = new[] { l.CommittedOpsPerSecond > 0 ? $"{l.CommittedOpsPerSecond} ops/s" : null, l.CommittedBytesPerSecond > 0 ? $"{l.CommittedBytesPerSecond} bytes/s" : null }
-            .OfType<string>().ToArray();
-        return rates.Length == 0 ? "" : $" and {string.Join(" and ", rates)} not yet committed";
+        PersistEvents([new AttachmentBindFailed(EntityId, RejectReason.NoCapacity, _placement.NoDevice(State, host), _requestId)], Continue);
     }
 
     private void Reserve(string deviceId)
@@ -463,7 +414,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         }
 
         _requester = ActorRefs.Nobody;
-        _candidates = null;
+        _placement = _placement.Ended();
         Behave(Ready);
         Stash.UnstashAll();
         if (State.Status == AttachmentStatus.Deleted && State.ReleasePending.IsEmpty)
@@ -489,19 +440,4 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 
     private static Rejected TimedOut(string what, Exception ex) =>
         new(RejectReason.Timeout, $"{what} did not answer in time ({ex.GetType().Name})");
-
-    private sealed record ProfileLookedUp(CreateAttachment Command, object Reply);
-
-    private sealed record CandidatesFound(IReadOnlyList<string> DeviceIds, string? Host, string? NoneBecause);
-
-    private sealed record ReserveOutcome(string DeviceId, object Reply);
-
-    private sealed record ReleaseOutcome(string DeviceId, object Reply);
-
-    private sealed record RatesOutcome(Decision Decision, object Reply);
-
-    private sealed record ResumeSaga
-    {
-        public static ResumeSaga Instance { get; } = new();
-    }
 }
