@@ -30,8 +30,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
     private string _requestId = "";
     private BindPlacement _placement = BindPlacement.Start;
     private readonly BindMetrics _binds = FabricMetrics.Get(Context.System).Binds;
-    private string _bindKind = BindMetrics.Resumed;
-    private long _bindStartedAt;
+    private BindTiming _bindTiming = BindTiming.Resumed;
 
     public AttachmentActor(string attachmentId, AttachmentDependencies deps)
         : base(EntityTypes.Attachment, attachmentId, AttachmentState.Empty(attachmentId))
@@ -69,39 +68,12 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 
     protected override void OnPersisted(IFabricEvent e)
     {
-        FabricEvent? published = e switch
-        {
-            AttachmentBound b => new AttachmentBoundEvent(EntityId, State.VmId, b.DeviceId, b.Host),
-            AttachmentBindFailed f => new AttachmentBindFailedEvent(EntityId, State.VmId, f.Reason, f.Message),
-            AttachmentFailed f => new AttachmentFailedEvent(EntityId, State.VmId, f.Reason),
-            _ => null,
-        };
-        if (published is not null)
+        if (AttachmentPublications.Of(EntityId, State.VmId, e) is { } published)
         {
             FabricEventBus.Publish(Context.System, published);
         }
 
-        // A bind's outcome, with its kind and duration; one resumed after a restart has no start to measure from.
-        if (e is AttachmentBound or AttachmentBindFailed)
-        {
-            if (e is AttachmentBindFailed failed)
-            {
-                _binds.Failed(_bindKind, failed.Reason, _bindStartedAt);
-            }
-            else
-            {
-                _binds.Succeeded(_bindKind, _bindStartedAt);
-            }
-
-            _bindKind = BindMetrics.Resumed;
-            _bindStartedAt = 0;
-        }
-    }
-
-    private void BindStarted(string kind)
-    {
-        _bindKind = kind;
-        _bindStartedAt = _binds.Started(kind);
+        _bindTiming = _bindTiming.After(_binds, e);
     }
 
     protected override void OnReplaySuccess()
@@ -150,7 +122,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
             }
 
             StartSaga(cmd.RequestId);
-            BindStarted(BindMetrics.Bind);
+            _bindTiming = BindTiming.Start(_binds, BindMetrics.Bind);
             FindCandidates(cmd.Host);
         });
         Command<RebindAttachment>(cmd =>
@@ -167,7 +139,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
             }
 
             StartSaga(cmd.RequestId);
-            BindStarted(BindMetrics.Rebind);
+            _bindTiming = BindTiming.Start(_binds, BindMetrics.Rebind);
             PersistEvents([new AttachmentRebindStarted(EntityId, cmd.Host, cmd.Reason ?? "", cmd.RequestId)], Continue);
         });
         Command<SetAttachmentServiceLevel>(SetServiceLevel);
