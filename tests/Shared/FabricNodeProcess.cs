@@ -7,22 +7,15 @@ namespace Fabric.Testing;
 /// logs), for tests that drive it with the CLIs (fabric-vim, fabric-cmd: run in the same folder, they find its
 /// client certificate). Disposing stops it by pid, with the guests it started, and deletes the folder.
 /// </summary>
-internal sealed class FabricNodeProcess : IAsyncDisposable
+internal sealed class FabricNodeProcess(string folder, int port, RunningProcess node) : IAsyncDisposable
 {
-    private FabricNodeProcess(string folder, int port, RunningProcess node)
-    {
-        Folder = folder;
-        Port = port;
-        Node = node;
-    }
+    public string Folder { get; } = folder;
 
-    public string Folder { get; }
-
-    public int Port { get; }
+    public int Port { get; } = port;
 
     public string Contact => $"127.0.0.1:{Port}";
 
-    public RunningProcess Node { get; }
+    public RunningProcess Node { get; } = node;
 
     /// <summary>Starts <c>fabric-node --port P --node-name <paramref name="nodeName"/></c> and <paramref name="args"/> in a new folder under the temp folder's <paramref name="area"/>.</summary>
     public static FabricNodeProcess Start(string area, string nodeName, params string[] args)
