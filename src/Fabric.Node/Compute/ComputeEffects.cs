@@ -4,6 +4,7 @@ using Fabric.Dataplane.Drivers;
 using Fabric.Dataplane.Engine;
 using Fabric.Messages.Attachments;
 using Fabric.Messages.Devices;
+using Fabric.Messages.Node;
 
 namespace Fabric.Node.Compute;
 
@@ -48,6 +49,9 @@ public sealed record TrackMove(string QueueId, string DeviceId) : ComputeEffect;
 
 /// <param name="Cause">What a driver threw: its stack goes to the log file, the console gets one line.</param>
 public sealed record Note(LogLevel Level, string Text, Exception? Cause = null) : ComputeEffect;
+
+/// <summary>The AC schedules the queue at its attachment's new service level.</summary>
+public sealed record SetServiceLevel(SetQueueServiceLevel Change) : ComputeEffect;
 
 /// <summary>The node leaves: the queues drain and go; whoever asked hears <see cref="NodeDrained"/>.</summary>
 public sealed record DrainQueues(IReadOnlyList<string> QueueIds) : ComputeEffect;
@@ -121,6 +125,10 @@ public static class ComputeEffects
         state.Devices.TryGetValue(deviceId, out var device) && device.Condition != DeviceCondition.Failed
             ? [new ReportHealth(deviceId, DeviceHealth.Healthy, $"served again by node agent of {state.Node}")]
             : [];
+
+    /// <summary>A service level changed on the control plane (issue 19): a queue served here (its id is its attachment's) gets it in the AC.</summary>
+    public static IReadOnlyList<ComputeEffect> ServiceLevelChanged(ComputeState state, ApplyServiceLevel change) =>
+        state.Queues.ContainsKey(change.AttachmentId) ? [new SetServiceLevel(new SetQueueServiceLevel(change.AttachmentId, change.Level))] : [];
 
     /// <summary>
     /// The agent's whole step for a command: the decision, its events recorded in order (with what each leads to, a reset

@@ -42,14 +42,8 @@ public sealed class ComputeEffectsActor : ReceiveActor
         Receive<ArmQueueStandby>(a => _core.Tell(new ArmStandby(a.QueueId,
             a.Device is null ? null : Make(a.QueueId, a.Device, a.Chain, a.Injected, LogLevel.WarningLevel, "no standby driver"), a.Device?.DeviceId)));
         Receive<ResetLater>(r => Task.Delay(r.Delay).PipeTo(agent, success: () => new ResetDue(r.DeviceId)));
-        Receive<ProbeOnce>(ProbeOnce);
-        Receive<ResetProbed>(p =>
-        {
-            if (p.Problem is { } problem)
-            {
-                agent.Tell(AfterReset(p.DeviceId, problem));
-            }
-        });
+        Receive<ProbeOnce>(p => Context.ActorOf(DeviceProber.Props(p.Device, p.Injected, _drivers, _settings.ProbeInterval, _settings.ProbeTimeout, once: true)));
+        Receive<ProbeFailed>(p => agent.Tell(new NoteDeviceFault(p.DeviceId, $"the probe after its reset failed: {p.Problem}", Environment.TickCount64)));
         Receive<StartProbing>(p => _probers[p.Device.DeviceId] = Context.ActorOf(
             DeviceProber.Props(p.Device, p.Injected, _drivers, _settings.ProbeInterval, _settings.ProbeTimeout), $"probe-{p.Device.Name}-{Guid.NewGuid():N}"));
         Receive<TellProber>(t => _probers.GetValueOrDefault(t.Switched.DeviceId)?.Tell(t.Switched));
@@ -62,6 +56,7 @@ public sealed class ComputeEffectsActor : ReceiveActor
         Receive<ReportHealth>(h => _control.Devices.Tell(new SetDeviceHealth(h.DeviceId, h.Health, h.Reason, $"{h.Health.ToString().ToLowerInvariant()}:{h.DeviceId}:{Guid.NewGuid():N}"), ActorRefs.NoSender));
         Receive<ReportAttached>(a => Inform(_control.Attachments, new MarkAttached(a.QueueId, a.Handle, $"failover:{a.QueueId}:attach:{Guid.NewGuid():N}")));
         Receive<ReportQueueFailed>(f => Inform(_control.Attachments, new FailAttachment(f.QueueId, f.Reason, $"fault:{f.QueueId}:{Guid.NewGuid():N}")));
+        Receive<SetServiceLevel>(s => _core.Tell(s.Change));
         Receive<TrackMove>(m => _metrics.Move(m.QueueId, m.DeviceId));
         Receive<Note>(Log);
         Receive<DrainQueues>(Drain);
@@ -98,33 +93,6 @@ public sealed class ComputeEffectsActor : ReceiveActor
                 break;
         }
     }
-
-    /// <summary>One probe op on a fresh driver of the device, off the actor's thread and bounded in time.</summary>
-    private void ProbeOnce(ProbeOnce probe)
-    {
-        var deviceId = probe.Device.DeviceId;
-        IGDriver driver;
-        try
-        {
-            driver = _drivers.Create(probe.Device, probe.Device.Functions[0], probe.Injected);
-        }
-        catch (ArgumentException ex)
-        {
-            Context.Parent.Tell(AfterReset(deviceId, ex.Message));
-            return;
-        }
-
-        Task.Run(() =>
-        {
-            var problem = DriverProbe.Run(driver);
-            driver.Dispose();
-            return problem;
-        }).WaitAsync(_settings.ProbeTimeout).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : "probe timed out", TaskScheduler.Default)
-            .PipeTo(Self, success: problem => new ResetProbed(deviceId, problem));
-    }
-
-    private static NoteDeviceFault AfterReset(string deviceId, string problem) =>
-        new(deviceId, $"the probe after its reset failed: {problem}", Environment.TickCount64);
 
     /// <summary>The AML's answer to a move's re-bind, for the agent to confirm or undo the move.</summary>
     private void Confirm(Rebound rebound)
@@ -163,9 +131,6 @@ public sealed class ComputeEffectsActor : ReceiveActor
             }
         }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
-
-    /// <summary>The probe after a reset: passed (null), or failed with <paramref name="Problem"/>.</summary>
-    private sealed record ResetProbed(string DeviceId, string? Problem);
 
     /// <summary>The AML's answer to a move's re-bind: an <see cref="AttachmentView"/>, a <see cref="Rejected"/>, or why there was none.</summary>
     private sealed record Rebound(string QueueId, object Reply);

@@ -71,16 +71,15 @@ public sealed class NodeAgent : ReceiveActor
         Receive<InjectDeviceFault>(cmd => Reply(Decide(new SwitchFault(cmd.DeviceId, cmd.Fault)), _ => NodeStatusView.Device(_state, _state.Devices[cmd.DeviceId])));
         Receive<RepairDevice>(cmd => Reply(Decide(new SwitchFault(cmd.DeviceId, null)), _ => NodeStatusView.Device(_state, _state.Devices[cmd.DeviceId])));
         Receive<GetNodeStatus>(_ => Status());
-        Receive<DrainNode>(_ => DrainForLeave());
-        Receive<QueueFaulted>(f => Carry(ComputeEffects.ChannelFaulted(_state, f.QueueId, f.Reason)));
-        // A service level changed on the control plane (issue 19): a queue is its attachment's id.
-        Receive<ApplyServiceLevel>(m =>
+        // The node leaves: every AC queue drains (guests' posted work completes) and goes; the AML is not asked.
+        Receive<DrainNode>(_ =>
         {
-            if (_state.Queues.ContainsKey(m.AttachmentId))
-            {
-                _core.Tell(new SetQueueServiceLevel(m.AttachmentId, m.Level));
-            }
+            var queues = _state.Queues.Values.Where(q => q.Vf is null).Select(q => q.QueueId).ToArray();
+            _state = queues.Aggregate(_state, (state, id) => state.Apply(new QueueReleased(id)));
+            _effects.Forward(new DrainQueues(queues));
         });
+        Receive<QueueFaulted>(f => Carry(ComputeEffects.ChannelFaulted(_state, f.QueueId, f.Reason)));
+        Receive<ApplyServiceLevel>(m => Carry(ComputeEffects.ServiceLevelChanged(_state, m)));
     }
 
     public static Props Props(string node, IReadOnlyList<DeviceSpec> devices, ControlPlane control, ComputeSettings settings, DriverFactory? drivers = null) =>
@@ -169,18 +168,6 @@ public sealed class NodeAgent : ReceiveActor
         _metrics.Retire(closed.QueueId);
         Record(new QueueReleased(closed.QueueId));
         closed.Saga.Tell(new QueueClosed(closed.QueueId, closed.Completed));
-    }
-
-    /// <summary>The node leaves: every queue drains (guests' posted work completes) and goes; the AML is not asked.</summary>
-    private void DrainForLeave()
-    {
-        var queues = _state.Queues.Values.Where(q => q.Vf is null).Select(q => q.QueueId).ToArray();
-        foreach (var id in queues)
-        {
-            Record(new QueueReleased(id));
-        }
-
-        _effects.Forward(new DrainQueues(queues));
     }
 
     private void Status()
