@@ -58,7 +58,12 @@ public sealed class VmCommands : ReceiveActor
 
     private void Start(StateForSaga now)
     {
-        var (command, replyTo) = _commands[now.VmId].Dequeue();
+        if (!_commands.TryGetValue(now.VmId, out var waiting) || !waiting.TryDequeue(out var next))
+        {
+            return;
+        }
+
+        var (command, replyTo) = next;
         var saga = Context.Watch(Context.ActorOf(VmSaga.Props(_node, _control, _settings, now.State, command, replyTo), $"vm-saga-{++_sagaCount}"));
         _sagas[saga] = now.VmId;
     }
