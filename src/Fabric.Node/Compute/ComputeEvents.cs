@@ -43,6 +43,12 @@ public sealed record StandbyArmed(string QueueId, string? DeviceId) : ComputeEve
 /// <summary>The AC worker switched the queue to its standby on <paramref name="ToDevice"/> by itself (driver generation <paramref name="Generation"/>); the AML is told after.</summary>
 public sealed record QueueFailedOver(string QueueId, string FromDevice, string ToDevice, uint Generation) : ComputeEvent;
 
+/// <summary>
+/// A swap the agent sent before it heard of the worker's failover lands after it and would put the queue back on the
+/// device it left: a fresh driver of <paramref name="DeviceId"/>, where the worker put it, goes behind it after that swap.
+/// </summary>
+public sealed record QueueRestored(string QueueId, string DeviceId, string Chain) : ComputeEvent;
+
 /// <summary>No other device of this node can take the queue: it stays (its guest gets errors) until one can.</summary>
 public sealed record QueueStranded(string QueueId, string DeviceId, string Chain) : ComputeEvent;
 
@@ -77,3 +83,6 @@ public sealed record ConfirmMove(string QueueId, string? BoundHost, string? Boun
 
 /// <summary>An operator breaks a device on purpose (<paramref name="Fault"/>: throw, hang, corrupt) or repairs it (null).</summary>
 public sealed record SwitchFault(string DeviceId, string? Fault) : ComputeCommand;
+
+/// <summary>A VM's attachment takes a free VF of the PCI device: <paramref name="Held"/>, the one it had, when still free.</summary>
+public sealed record TakeVf(string QueueId, string VmId, string DeviceId, string? Held, string RequestId) : ComputeCommand;

@@ -62,6 +62,7 @@ public sealed record ComputeState(
         NoteDeviceFault f => DecideDeviceFault(f.DeviceId, f.Reason, f.NowMs),
         ConfirmMove c => DecideConfirmation(c),
         SwitchFault s => DecideSwitch(s),
+        TakeVf t => DecideVf(t),
         _ => ComputeDecision.None,
     };
 
@@ -83,6 +84,7 @@ public sealed record ComputeState(
         DeviceFailed f => WithDevice(f.DeviceId, d => d with { Condition = DeviceCondition.Failed }),
         StandbyArmed a => WithQueue(a.QueueId, q => q with { Standby = a.DeviceId }),
         QueueFailedOver o => WithQueue(o.QueueId, q => q with { DeviceId = o.ToDevice, Generation = Math.Max(q.Generation, o.Generation), MovedFrom = q.MovedFrom ?? o.FromDevice, Standby = null }),
+        QueueRestored r => WithQueue(r.QueueId, q => q with { DeviceId = r.DeviceId, Generation = q.Generation + 1 }),
         QueueMoved m => WithQueue(m.QueueId, q => q with { DeviceId = m.ToDevice, Generation = q.Generation + 1, MovedFrom = m.Undo ? null : q.MovedFrom ?? m.FromDevice }),
         MoveConfirmed c => WithQueue(c.QueueId, q => q with { MovedFrom = null }),
         QueueStranded => this,
@@ -110,13 +112,23 @@ public sealed record ComputeState(
 
     /// <summary>
     /// The AC worker already put the queue's standby behind it: recorded as it is (whatever the generations say, the
-    /// queue runs there now), then the fault counts against the failed device's reset budget like any other.
+    /// queue runs there now), then the fault counts against the failed device's reset budget like any other; unless the
+    /// agent had already swapped the failed driver out, a swap that then lands after the switch (<see cref="QueueRestored"/>).
     /// </summary>
     private ComputeDecision DecideFailover(NoteDriverFault f)
     {
         if (!Queues.TryGetValue(f.QueueId, out var queue) || queue.Vf is not null || f.FailedOverTo is not { } to || !Devices.ContainsKey(to))
         {
             return ComputeDecision.None;
+        }
+
+        if (f.Generation < queue.Generation)
+        {
+            // The failed driver was already being replaced: the agent's swaps (a reset, a move) sent before it heard of
+            // the failover land after the worker's switch, each one generation on. A driver of the standby's device goes
+            // behind the queue after them; the fault, of a driver the agent had replaced, does not count again.
+            var landed = new QueueFailedOver(queue.QueueId, queue.DeviceId, to, queue.Generation + f.NewGeneration - f.Generation);
+            return new([landed, new QueueRestored(queue.QueueId, to, queue.Chain)]);
         }
 
         var moved = new QueueFailedOver(queue.QueueId, queue.DeviceId, to, f.NewGeneration);
@@ -197,6 +209,19 @@ public sealed record ComputeState(
         return Enum.TryParse<FaultKind>(s.Fault, ignoreCase: true, out var kind) && kind != FaultKind.None && Enum.IsDefined(kind) && !int.TryParse(s.Fault, out _)
             ? new([new FaultSwitched(device.Id, kind)])
             : new([], new Rejected(RejectReason.InvalidArgument, $"fault '{s.Fault}' is not one of throw, hang, corrupt"));
+    }
+
+    /// <summary>A VF of the device no other attachment holds (<see cref="VfTaken"/>, its handle a <see cref="PciAttachHandle"/>): the one it held before when still free.</summary>
+    private ComputeDecision DecideVf(TakeVf t)
+    {
+        var vfs = Devices.TryGetValue(t.DeviceId, out var device) ? device.Spec.PciFunctions ?? [] : [];
+        var held = Queues.Values.Where(q => q.Vf is not null).ToDictionary(q => q.QueueId, q => q.Vf!, StringComparer.Ordinal);
+        var taken = held.Where(kv => kv.Key != t.QueueId).Select(kv => kv.Value).ToHashSet(StringComparer.Ordinal);
+        var before = t.Held is { } address && vfs.Contains(address) && !taken.Contains(address) ? address : null;
+        var vf = before ?? (held.TryGetValue(t.QueueId, out var mine) ? mine : vfs.FirstOrDefault(a => !taken.Contains(a)));
+        return vf is null
+            ? new([], new Rejected(RejectReason.NoCapacity, $"device {t.DeviceId}: all {vfs.Count} VFs are held"))
+            : new([new VfTaken(t.QueueId, t.VmId, t.DeviceId, vf, new PciAttachHandle(Node, vf), t.RequestId)]);
     }
 
     /// <summary>A running device of this node, other than <paramref name="except"/>, that runs every stage and has a free queue pair; the freest first.</summary>

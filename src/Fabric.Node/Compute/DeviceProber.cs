@@ -6,7 +6,9 @@ namespace Fabric.Node.Compute;
 
 /// <summary>
 /// Probes one failed device on a timer (<see cref="DriverProbe"/> on a fresh driver, off the actor's thread, bounded
-/// in time) and tells its parent <see cref="ProbePassed"/>, then stops, the first time a probe passes.
+/// in time) and tells its parent <see cref="ProbePassed"/>, then stops, the first time a probe passes. Started
+/// <c>once</c> (a reset device none of whose queues is left to tell whether the reset helped), it probes at once,
+/// tells its parent <see cref="ProbeFailed"/> when that probe fails, and stops.
 /// </summary>
 public sealed class DeviceProber : ReceiveActor, IWithTimers
 {
@@ -16,10 +18,12 @@ public sealed class DeviceProber : ReceiveActor, IWithTimers
     private readonly TimeSpan _timeout;
     private FaultKind _injected;
     private readonly TimeSpan _interval;
+    private readonly bool _once;
     private bool _probing;
 
-    public DeviceProber(DeviceSpec device, FaultKind injected, DriverFactory drivers, TimeSpan interval, TimeSpan timeout)
+    public DeviceProber(DeviceSpec device, FaultKind injected, DriverFactory drivers, TimeSpan interval, TimeSpan timeout, bool once)
     {
+        _once = once;
         _device = device;
         _injected = injected;
         _drivers = drivers;
@@ -28,7 +32,17 @@ public sealed class DeviceProber : ReceiveActor, IWithTimers
         Receive<ProbeDone>(done =>
         {
             _probing = false;
-            if (done.Problem is null)
+            if (_once)
+            {
+                // A reset device that works again needs no word: only a failure is another fault of it.
+                if (done.Problem is not null)
+                {
+                    Context.Parent.Tell(new ProbeFailed(_device.DeviceId, done.Problem));
+                }
+
+                Context.Stop(Self);
+            }
+            else if (done.Problem is null)
             {
                 Context.Parent.Tell(new ProbePassed(_device.DeviceId));
                 Context.Stop(Self);
@@ -40,10 +54,19 @@ public sealed class DeviceProber : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(DeviceSpec device, FaultKind injected, DriverFactory drivers, TimeSpan interval, TimeSpan timeout) =>
-        Akka.Actor.Props.Create(() => new DeviceProber(device, injected, drivers, interval, timeout));
+    public static Props Props(DeviceSpec device, FaultKind injected, DriverFactory drivers, TimeSpan interval, TimeSpan timeout, bool once = false) =>
+        Akka.Actor.Props.Create(() => new DeviceProber(device, injected, drivers, interval, timeout, once));
 
-    protected override void PreStart() => Timers.StartPeriodicTimer(Probe.Instance, Probe.Instance, _interval);
+    protected override void PreStart()
+    {
+        if (_once)
+        {
+            Self.Tell(Probe.Instance);
+            return;
+        }
+
+        Timers.StartPeriodicTimer(Probe.Instance, Probe.Instance, _interval);
+    }
 
     private void Start()
     {
@@ -60,6 +83,11 @@ public sealed class DeviceProber : ReceiveActor, IWithTimers
         catch (ArgumentException ex)
         {
             _log.Error("device {0}: cannot make a driver to probe: {1}", _device.DeviceId, ex.Message);
+            if (_once)
+            {
+                Self.Tell(new ProbeDone(ex.Message));
+            }
+
             return;
         }
 
@@ -84,3 +112,6 @@ public sealed class DeviceProber : ReceiveActor, IWithTimers
 
 /// <summary>From a <see cref="DeviceProber"/>: the failed device works again.</summary>
 public sealed record ProbePassed(string DeviceId);
+
+/// <summary>From a <see cref="DeviceProber"/> started once: the probe after a reset failed with <paramref name="Problem"/>.</summary>
+public sealed record ProbeFailed(string DeviceId, string Problem);
