@@ -161,10 +161,12 @@ internal static class QosBench
         var offCore = tail["guest_thread_off_its_core"]!.GetValue<int>();
         var inRing = tail["waiting_in_the_ring_for_the_ac"]!.GetValue<int>();
         var inAc = tail["in_the_ac_or_device"]!.GetValue<int>();
+        var inRingLong = tail["waiting_in_the_ring_1ms_or_more"]!.GetValue<int>();
         var where = offCore * 2 >= n ? "OS scheduling: the victim's guest thread was off its core for half the op or more"
+            : inRing * 2 >= n && inRingLong * 2 >= inRing ? "OS scheduling: waiting in the ring 1 ms or more, far longer than any visit of the hog (one op or slice), so the AC worker was off its core"
             : inRing * 2 >= n ? "waiting in the ring for the AC to take it (the worker serving the hog, or off its core)"
             : "in the AC or the device after the AC took it";
-        return $"{where} ({offCore} off core, {inRing} in the ring, {inAc} in the AC of the {n} ops at or above p99; " +
+        return $"{where} ({offCore} off core, {inRing} in the ring ({inRingLong} of them 1 ms or more), {inAc} in the AC of the {n} ops at or above p99; " +
             $"{Environment.ProcessorCount} cpus, load average {LoadAverage()})";
     }
 
@@ -176,6 +178,13 @@ internal static class QosBench
 
     /// <summary>What the victim did in one phase: ops completed (all it was due), how many went out behind schedule, and the phase's length.</summary>
     private sealed record VictimRun(long Ops, long Late, double Seconds);
+
+    /// <summary>
+    /// A wait in the ring this long is not the AC's order of service: a visit of the hog lasts one 16 KiB AES-GCM op (about
+    /// 10 us) or one deflate slice (about 20 us), and the latency queue is visited first every round; the worker was off
+    /// its core.
+    /// </summary>
+    private const long LongRingWaitNanos = 1_000_000;
 
     /// <summary>Per-op timestamps of the victim (preallocated: nothing allocated while timing).</summary>
     private sealed class OpTrace(int capacity)
@@ -203,7 +212,7 @@ internal static class QosBench
         /// </summary>
         public JsonObject Tail(long threshold)
         {
-            int n = 0, offCore = 0, inRing = 0, inAc = 0;
+            int n = 0, offCore = 0, inRing = 0, inRingLong = 0, inAc = 0;
             long worst = 0;
             for (var i = 0; i < _count; i++)
             {
@@ -220,6 +229,7 @@ internal static class QosBench
                 else if (_inRing[i] * 2 >= _latency[i])
                 {
                     inRing++;
+                    inRingLong += _inRing[i] >= LongRingWaitNanos ? 1 : 0;
                 }
                 else
                 {
@@ -231,6 +241,7 @@ internal static class QosBench
                 ["ops_at_or_above_p99"] = n,
                 ["guest_thread_off_its_core"] = offCore,
                 ["waiting_in_the_ring_for_the_ac"] = inRing,
+                ["waiting_in_the_ring_1ms_or_more"] = inRingLong,
                 ["in_the_ac_or_device"] = inAc,
                 ["worst_us"] = Round(worst / 1000.0),
             };
