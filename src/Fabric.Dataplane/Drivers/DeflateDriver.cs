@@ -12,8 +12,9 @@ namespace Fabric.Dataplane.Drivers;
 /// an op run whole would keep a latency-class queue on the same worker waiting that long. <see cref="Submit"/> only
 /// queues ops; each <see cref="Poll"/> feeds zlib at most <see cref="SliceBytes"/> of input (one op or several small
 /// ones) and returns, so the worker visits its other queues between slices. zlib fed in slices without a flush between
-/// them (Z_NO_FLUSH, then Z_FINISH with the last) writes the same stream as one call: it keeps its lookahead across
-/// calls. Inflate is not sliced: it runs several times faster than deflate and its cost follows the output.
+/// them (Z_NO_FLUSH, then Z_FINISH with the last) keeps its window and lookahead across calls and writes one stream of
+/// the same data; its bytes may differ a little from one call's (zlib-ng picks matches near a slice's end differently).
+/// Inflate is not sliced: it runs several times faster than deflate and its cost follows the output.
 /// </para>
 /// </summary>
 public sealed unsafe class DeflateDriver : KeylessDriver, IAsyncGDriver
