@@ -53,6 +53,7 @@ internal static class QosBench
             ["victim_p99_with_qos_us"] = first["victim_p99_with_qos_us"]!.GetValue<double>(),
             ["victim_p99_with_qos_explanation"] = first["victim_p99_with_qos_explanation"]!.GetValue<string>(),
             ["hog_rate_vs_peak"] = first["hog_rate_vs_peak"]!.GetValue<double>(),
+            ["victim_ops"] = first["victim_ops"]!.DeepClone(),
             ["total_vs_round_robin"] = total["total_vs_round_robin"]!.GetValue<double>(),
             ["weights"] = new JsonObject
             {
