@@ -181,9 +181,9 @@ internal static class QosBench
     private sealed record VictimRun(long Ops, long Late, double Seconds);
 
     /// <summary>
-    /// A wait in the ring this long is not the AC's order of service: a visit of the hog lasts one 16 KiB AES-GCM op (about
-    /// 10 us) or one deflate slice (about 20 us), and the latency queue is visited first every round; the worker was off
-    /// its core.
+    /// A wait in the ring this long is not the AC's order of service: a visit of the hog lasts a few 16 KiB AES-GCM ops
+    /// (10-30 us) or one deflate slice (about 20 us), and the latency queue is visited first every round; the worker was
+    /// off its core.
     /// </summary>
     private const long LongRingWaitNanos = 1_000_000;
 
