@@ -53,6 +53,7 @@ internal static class QosBench
             ["victim_p99_with_qos_us"] = first["victim_p99_with_qos_us"]!.GetValue<double>(),
             ["victim_p99_with_qos_explanation"] = first["victim_p99_with_qos_explanation"]!.GetValue<string>(),
             ["hog_rate_vs_peak"] = first["hog_rate_vs_peak"]!.GetValue<double>(),
+            ["victim_ops"] = first["victim_ops"]!.DeepClone(),
             ["total_vs_round_robin"] = total["total_vs_round_robin"]!.GetValue<double>(),
             ["weights"] = new JsonObject
             {
@@ -96,7 +97,27 @@ internal static class QosBench
             ["victim_p99_with_qos_us"] = Round(qos.P99),
             ["victim_p99_with_qos_vs_alone"] = Round(qos.P99 / alone.P99),
             ["victim_p99_with_hog_vs_alone"] = Round(roundRobin.P99 / alone.P99),
-            ["victim_ops"] = new JsonArray(alone.VictimOps, roundRobin.VictimOps, qos.VictimOps),
+            // Every phase runs until the victim completed all its ops (rate x phase); "late": posted more than one interval
+            // behind schedule (the one before was still waiting), so the phase ran longer than planned.
+            ["victim_ops"] = new JsonObject
+            {
+                ["due"] = VictimOpsDue(settings),
+                ["alone"] = alone.Victim.Ops,
+                ["with_hog"] = roundRobin.Victim.Ops,
+                ["with_qos"] = qos.Victim.Ops,
+            },
+            ["victim_ops_late"] = new JsonObject
+            {
+                ["alone"] = alone.Victim.Late,
+                ["with_hog"] = roundRobin.Victim.Late,
+                ["with_qos"] = qos.Victim.Late,
+            },
+            ["victim_phase_seconds"] = new JsonObject
+            {
+                ["alone"] = Round(alone.Victim.Seconds, 3),
+                ["with_hog"] = Round(roundRobin.Victim.Seconds, 3),
+                ["with_qos"] = Round(qos.Victim.Seconds, 3),
+            },
             ["hog_bytes_per_second_round_robin"] = Round(roundRobin.HogBytesPerSecond),
             ["hog_peak_bytes_per_second"] = peak,
             ["hog_bytes_per_second_with_qos"] = Round(qos.HogBytesPerSecond),
@@ -141,16 +162,30 @@ internal static class QosBench
         var offCore = tail["guest_thread_off_its_core"]!.GetValue<int>();
         var inRing = tail["waiting_in_the_ring_for_the_ac"]!.GetValue<int>();
         var inAc = tail["in_the_ac_or_device"]!.GetValue<int>();
+        var inRingLong = tail["waiting_in_the_ring_1ms_or_more"]!.GetValue<int>();
         var where = offCore * 2 >= n ? "OS scheduling: the victim's guest thread was off its core for half the op or more"
+            : inRing * 2 >= n && inRingLong * 2 >= inRing ? "OS scheduling: waiting in the ring 1 ms or more, far longer than any visit of the hog (one op or slice), so the AC worker was off its core"
             : inRing * 2 >= n ? "waiting in the ring for the AC to take it (the worker serving the hog, or off its core)"
             : "in the AC or the device after the AC took it";
-        return $"{where} ({offCore} off core, {inRing} in the ring, {inAc} in the AC of the {n} ops at or above p99; " +
+        return $"{where} ({offCore} off core, {inRing} in the ring ({inRingLong} of them 1 ms or more), {inAc} in the AC of the {n} ops at or above p99; " +
             $"{Environment.ProcessorCount} cpus, load average {LoadAverage()})";
     }
 
+    private static long VictimOpsDue(Settings settings) => Math.Max(1, (long)Math.Round(settings.VictimRate * settings.Phase.TotalSeconds));
+
     private static double Round(double value, int digits = 1) => double.IsFinite(value) ? Math.Round(value, digits) : -1;
 
-    private sealed record Phase(double P50, double P99, long VictimOps, double HogBytesPerSecond, JsonObject Tail);
+    private sealed record Phase(double P50, double P99, VictimRun Victim, double HogBytesPerSecond, JsonObject Tail);
+
+    /// <summary>What the victim did in one phase: ops completed (all it was due), how many went out behind schedule, and the phase's length.</summary>
+    private sealed record VictimRun(long Ops, long Late, double Seconds);
+
+    /// <summary>
+    /// A wait in the ring this long is not the AC's order of service: a visit of the hog lasts a few 16 KiB AES-GCM ops
+    /// (10-30 us) or one deflate slice (about 20 us), and the latency queue is visited first every round; the worker was
+    /// off its core.
+    /// </summary>
+    private const long LongRingWaitNanos = 1_000_000;
 
     /// <summary>Per-op timestamps of the victim (preallocated: nothing allocated while timing).</summary>
     private sealed class OpTrace(int capacity)
@@ -178,7 +213,7 @@ internal static class QosBench
         /// </summary>
         public JsonObject Tail(long threshold)
         {
-            int n = 0, offCore = 0, inRing = 0, inAc = 0;
+            int n = 0, offCore = 0, inRing = 0, inRingLong = 0, inAc = 0;
             long worst = 0;
             for (var i = 0; i < _count; i++)
             {
@@ -195,6 +230,7 @@ internal static class QosBench
                 else if (_inRing[i] * 2 >= _latency[i])
                 {
                     inRing++;
+                    inRingLong += _inRing[i] >= LongRingWaitNanos ? 1 : 0;
                 }
                 else
                 {
@@ -206,6 +242,7 @@ internal static class QosBench
                 ["ops_at_or_above_p99"] = n,
                 ["guest_thread_off_its_core"] = offCore,
                 ["waiting_in_the_ring_for_the_ac"] = inRing,
+                ["waiting_in_the_ring_1ms_or_more"] = inRingLong,
                 ["in_the_ac_or_device"] = inAc,
                 ["worst_us"] = Round(worst / 1000.0),
             };
@@ -284,16 +321,16 @@ internal static class QosBench
             // Let the hog fill its ring and the worker settle before timing (a warm-up, not a synchronization).
             Thread.Sleep(200);
             var histogram = new LongHistogram(10_000_000_000L, 3);
-            var trace = new OpTrace((int)(settings.VictimRate * settings.Phase.TotalSeconds * 1.1) + 1_000);
+            var trace = new OpTrace((int)VictimOpsDue(settings));
             var hogBefore = Engine.GetCounters("hog")!.BytesIn;
             var clock = Stopwatch.StartNew();
-            var victimOps = Pinned.Run(Pinned.Cores.Guest, () => Victim(settings, histogram, trace), out _);
+            var victim = Pinned.Run(Pinned.Cores.Guest, () => Victim(settings, histogram, trace), out _);
             var seconds = clock.Elapsed.TotalSeconds;
             var hogBytes = Engine.GetCounters("hog")!.BytesIn - hogBefore;
             stop.Cancel();
             hogThread?.Join();
             var p99 = histogram.GetValueAtPercentile(99);
-            return new Phase(histogram.GetValueAtPercentile(50) / 1000.0, p99 / 1000.0, victimOps, hogRunning ? hogBytes / seconds : 0, trace.Tail(p99));
+            return new Phase(histogram.GetValueAtPercentile(50) / 1000.0, p99 / 1000.0, victim with { Seconds = seconds }, hogRunning ? hogBytes / seconds : 0, trace.Tail(p99));
         }
 
         /// <summary>
@@ -335,12 +372,15 @@ internal static class QosBench
         }
 
         /// <summary>
-        /// One 64 B seal at a time, paced at the victim rate; each timed from submission to its completion, and for each the
-        /// longest gap between two passes of its wait loop (the guest thread off its core) and when the AC took it from the
-        /// ring. The victim waits as a guest does: spins, then yields (SpinThenSleep's first two steps: never a 1 ms sleep
-        /// that would be timed as latency).
+        /// One 64 B seal at a time, paced at the victim rate, until all the phase's ops (rate x phase) completed: an op that
+        /// waited long delays the next ones (posted at once, counted late), it does not drop them. Each op is timed from
+        /// submission to its completion, with the longest gap between two passes of its wait loop (the guest thread off
+        /// its core) and when the AC took it from the ring. The victim waits as a guest woken by its device would: it
+        /// spins 50 us, then sleeps in 20 us steps (a timer wakes it and it preempts a neighbour that kept spinning on the
+        /// core, where a yield would queue it behind that neighbour for the rest of its time slice); between ops, paced
+        /// by a timer, it sleeps until 20 us before the next is due.
         /// </summary>
-        private long Victim(Settings settings, LongHistogram histogram, OpTrace trace)
+        private VictimRun Victim(Settings settings, LongHistogram histogram, OpTrace trace)
         {
             var d = new SubmissionDescriptor
             {
@@ -349,21 +389,30 @@ internal static class QosBench
             BenchCase.Nonce.CopyTo(d.Param);
             var interval = Stopwatch.Frequency / settings.VictimRate;
             var spin = Stopwatch.Frequency / 20_000; // 50 us
-            var end = Stopwatch.GetTimestamp() + (long)(settings.Phase.TotalSeconds * Stopwatch.Frequency);
+            var margin = Stopwatch.Frequency / 50_000; // 20 us
+            var due = VictimOpsDue(settings);
+            Sleep.Precise();
             var next = Stopwatch.GetTimestamp();
-            long ops = 0;
+            long ops = 0, late = 0;
             var timeout = TimeSpan.FromSeconds(10);
-            while (Stopwatch.GetTimestamp() < end)
+            var phaseLimit = Stopwatch.GetTimestamp() + (long)(Math.Max(30, settings.Phase.TotalSeconds * 10) * Stopwatch.Frequency);
+            while (ops < due)
             {
-                // Behind schedule (an op waited long): the next one goes now, the phase still ends on time.
-                next = Math.Max(next, Stopwatch.GetTimestamp());
+                if (Stopwatch.GetTimestamp() > phaseLimit)
+                {
+                    throw new TimeoutException($"the victim completed only {ops} of {due} ops in ten times the phase");
+                }
+                var behind = Stopwatch.GetTimestamp() - next;
+                if (behind > interval)
+                {
+                    late++;
+                }
                 long left;
                 while ((left = next - Stopwatch.GetTimestamp()) > 0)
                 {
-                    // Idle until the next op: give the core away unless it is due within 50 us.
-                    if (left > spin)
+                    if (left > margin + spin)
                     {
-                        Thread.Yield();
+                        Sleep.Micros((left - margin) * 1_000_000 / Stopwatch.Frequency);
                     }
                     else
                     {
@@ -383,7 +432,7 @@ internal static class QosBench
                 while (!_victim.TryPoll(out c))
                 {
                     var now = Stopwatch.GetTimestamp();
-                    gap = Math.Max(gap, now - last);
+                    gap = Math.Max(gap, now - last - (now - start > spin ? SleepStepTicks : 0));
                     last = now;
                     if (taken == 0 && _victim.PendingSubmissions == 0)
                     {
@@ -391,7 +440,7 @@ internal static class QosBench
                     }
                     if (now - start > spin)
                     {
-                        Thread.Yield();
+                        Sleep.Micros(SleepStepMicros);
                     }
                     if (Stopwatch.GetElapsedTime(start) > timeout)
                     {
@@ -399,7 +448,7 @@ internal static class QosBench
                     }
                 }
                 var done = Stopwatch.GetTimestamp();
-                gap = Math.Max(gap, done - last);
+                gap = Math.Max(gap, done - last - (done - start > spin ? SleepStepTicks : 0));
                 var nanos = (long)Stopwatch.GetElapsedTime(start, done).TotalNanoseconds;
                 if (c.Status != OpStatus.Ok)
                 {
@@ -408,10 +457,16 @@ internal static class QosBench
                 histogram.RecordValue(Math.Max(1, nanos));
                 trace.Add(nanos, Nanos(gap), taken == 0 ? nanos : Nanos(taken - start));
                 ops++;
-                next += interval;
+                // Behind schedule: the next op goes at once, the ones after keep their times.
+                next = Math.Max(next + interval, Stopwatch.GetTimestamp() - interval);
             }
-            return ops;
+            return new VictimRun(ops, late, 0);
         }
+
+        private const int SleepStepMicros = 20;
+
+        /// <summary>A sleep step's own length does not count as the thread being off its core.</summary>
+        private static readonly long SleepStepTicks = Stopwatch.Frequency * SleepStepMicros / 1_000_000 * 3;
 
         private static long Nanos(long ticks) => (long)(ticks * 1e9 / Stopwatch.Frequency);
 
@@ -489,4 +544,21 @@ internal static class QosBench
             }
         }
     }
+}
+
+/// <summary>Sub-millisecond sleeps (Thread.Sleep rounds up to a millisecond): what a guest's timer or interrupt wait is.</summary>
+internal static partial class Sleep
+{
+    public static void Micros(long micros) => _ = usleep((uint)Math.Clamp(micros, 1, 1_000_000));
+
+    /// <summary>The calling thread's sleeps end on time (timer slack 1 ns instead of Linux's 50 us), as a latency-sensitive guest sets it.</summary>
+    public static void Precise() => _ = prctl(PrSetTimerSlack, 1, 0, 0, 0);
+
+    private const int PrSetTimerSlack = 29;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "prctl")]
+    private static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "usleep")]
+    private static partial int usleep(uint micros);
 }

@@ -121,6 +121,9 @@ internal sealed unsafe partial class AcQueue
     /// <summary>Ops taken from the ring and not yet answered (in the driver, or done and waiting for an older one).</summary>
     public int InWindow => _window.Count;
 
+    /// <summary>Ops handed to the driver and not yet back: a visit polls them even when it may take nothing new.</summary>
+    internal int InDriver => _window.InFlight;
+
     public bool IsDraining => _state == (int)ChannelState.Draining;
 
     public bool HasRemovalPending => _removal is not null;

@@ -45,10 +45,11 @@ internal sealed partial class AcWorker
                     var answered = counters.Ops;
                     var admitted = q.AdmittedOps;
                     var bytes = q.AdmittedBytes;
+                    var inDriver = q.InDriver != 0;
                     work += q.Poll(grant, lane.ByteBudget);
                     var after = Stopwatch.GetTimestamp();
                     var done = q.AdmittedOps - admitted;
-                    scheduler.Charge(lane, done, q.AdmittedBytes - bytes, counters.Ops - answered, after - now);
+                    scheduler.Charge(lane, done, q.AdmittedBytes - bytes, counters.Ops - answered, after - now, inDriver);
                     now = after;
                     // A visit longer than one Poll's worth goes on while it has credit and the queue has ops.
                     if (grant == 0 || done < grant || (grant = scheduler.GrantMore(lane, burst, now)) == 0)

@@ -215,14 +215,17 @@ internal sealed class ServiceScheduler
     /// What the visit took: <paramref name="ops"/> descriptors and <paramref name="bytes"/> input bytes admitted (taken
     /// from the ring, charged to the buckets as they were taken), <paramref name="answered"/> ops answered (an
     /// asynchronous device's completions may come in a later visit), and the worker's ticks on it.
+    /// <paramref name="inDriver"/>: the queue had ops in its driver when the visit began, so the visit may have worked
+    /// on them (a sliced driver, <see cref="Drivers.DeflateDriver"/>, compresses a slice per poll).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Charge(ServiceLane lane, long ops, long bytes, long answered, long ticks)
+    public void Charge(ServiceLane lane, long ops, long bytes, long answered, long ticks, bool inDriver = false)
     {
-        if (!lane.Granted && ops == 0 && answered == 0)
+        if (!lane.Granted && ops == 0 && answered == 0 && !inDriver)
         {
             // A throttled or indebted queue's reap-only visit: charging it would sink its deficit a little every
-            // round it waits. Async completions it retires are charged (answered > 0).
+            // round it waits. Async completions it retires are charged (answered > 0), and so is a visit that served
+            // ops already in its driver: a sliced op's slices are the worker's time, whatever the queue's credit.
             return;
         }
         var byteCost = (long)(bytes * _ticksPerByte);

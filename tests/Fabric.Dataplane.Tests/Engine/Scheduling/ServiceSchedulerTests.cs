@@ -222,6 +222,29 @@ public class ServiceSchedulerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_visit_that_worked_on_ops_in_the_driver_is_charged_even_when_the_queue_could_take_nothing()
+    {
+        // A sliced driver (deflate) compresses a slice on every poll of its queue, also while the queue pays debt: those
+        // slices are the worker's time and must come off the queue's credit, or a bulk queue of large ops would get its
+        // slices for free while indebted.
+        var scheduler = new ServiceScheduler(SchedulingOptions.Default, SimulatedWorker.Frequency, 0);
+        var lane = scheduler.NewLane(new ServiceCounters(), 0);
+        scheduler.Apply(lane, Weighted(1), 0);
+        scheduler.Set([lane], 0);
+        var grant = scheduler.Grant(lane, backlogged: true, 32, 0);
+        Assert.True(grant > 0);
+        scheduler.Charge(lane, 1, 65_536, 0, 200_000);
+        scheduler.EndRound(200_000);
+        Assert.Equal(0, scheduler.Grant(lane, backlogged: true, 32, 200_000)); // in debt: takes nothing new
+        var debt = lane.Deficit;
+
+        scheduler.Charge(lane, 0, 0, 0, 20_000); // a reap-only poll with nothing in the driver: free
+        Assert.Equal(debt, lane.Deficit);
+        scheduler.Charge(lane, 0, 0, 0, 20_000, inDriver: true); // one 20 us slice of the op in the driver
+        Assert.Equal(debt - 20_000, lane.Deficit);
+    }
+
+    [Fact]
     public void A_committed_rate_is_served_against_a_much_heavier_neighbour()
     {
         var committed = new SimQueue("committed", 2_000, 64, QueueServiceLevel.BestEffort with { CommittedOpsPerSecond = 100_000 });
