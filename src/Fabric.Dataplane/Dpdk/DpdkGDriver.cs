@@ -16,7 +16,7 @@ namespace Fabric.Dataplane.Dpdk;
 /// queue depth in flight. <see cref="Execute"/> (one op, polled until done or its deadline) remains for direct callers.
 /// An op given up at its deadline stays in the device; its late completion is freed without touching its output.
 /// </summary>
-public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
+public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth, IArenaDriver
 {
     /// <summary>The functions a DPDK device can serve, by Fabric's names.</summary>
     public static readonly IReadOnlyList<string> Functions = ["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256", "deflate", "aes-128-gcm"];
@@ -46,8 +46,10 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
     /// <summary>Takes one queue pair of <paramref name="device"/> for this driver's lifetime.</summary>
     /// <param name="function">One of <see cref="Functions"/>; the device must offer it (else <see cref="DpdkException"/>).</param>
     /// <param name="level">deflate's level (1 fastest .. 9 smallest), as <see cref="DeflateDriver"/>'s.</param>
-    public DpdkGDriver(DpdkDevice device, string function, int level = 6)
+    /// <param name="zeroCopy">How channel buffers reach the device once the AC names the channel (<see cref="UseArena"/>).</param>
+    public DpdkGDriver(DpdkDevice device, string function, int level = 6, DpdkZeroCopy zeroCopy = DpdkZeroCopy.Input)
     {
+        _zeroCopyMode = zeroCopy;
         ArgumentNullException.ThrowIfNull(device);
         _algo = function switch
         {
@@ -323,6 +325,11 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
             request.Encrypt = op.Code == OpCode.Forward ? 1u : 0u;
             request.Reserved = (uint)reserved;
             request.UserTag = tag;
+            request.Output = outPtr;
+            request.OutputCapacity = (uint)output.Length;
+            request.Region = _region; // the shim copies unless both spans lie in the channel's arena
+            request.Flags = _requestFlags;
+            request.Pad = 0;
             while (true)
             {
                 var rc = Enqueue(&request, 1);
@@ -402,6 +409,10 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
             };
         }
         var length = (int)d.OutputLength;
+        if (d.ZeroCopy != 0)
+        {
+            _zeroCopied++;
+        }
         if (_compress ? length > outLength : length != outLength)
         {
             FreeOp(d.Op);
@@ -520,6 +531,9 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
         {
             _device.ReleaseQueuePair(_queuePair);
         }
+        // After the reset nothing of ours is in the queue pair. A failed reset leaves the queue pair out of service,
+        // never dequeued again (software PMDs process at enqueue or dequeue); a PCI device loses its DMA mapping here.
+        ReleaseArena();
         _device.Handle.DangerousRelease();
     }
 }

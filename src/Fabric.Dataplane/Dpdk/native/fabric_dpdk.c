@@ -53,7 +53,7 @@ struct fd_op_meta
     uint32_t encrypt;     /* seal / digest / compress: 1 */
     uint32_t algo;
     uint32_t tag_length;  /* digest: bytes written or verified */
-    uint32_t zero_copy;   /* 1: the mbufs are attached to guest slots */
+    uint32_t zero_copy;   /* 1: the source mbuf is the guest's input slot; 2: the destination is its output slot too */
     uint32_t pad;
 };
 
@@ -800,6 +800,7 @@ static struct rte_mbuf_ext_shared_info *op_shinfo(struct rte_crypto_op *op, int 
 /* The copy path's condition, in one place: zero copy needs a region holding the op's input and output wholly (the
  * AC checked the slots; this checks again against what was registered, so the device never touches memory outside
  * it), a device that does zero copy, and buffers that fit one mbuf (16-bit lengths; longer ops chain copies). */
+/* `out_length` 0: the output is not the guest's slot (input zero copy only). */
 static const struct fd_region *zero_copy_region(const fd_cryptodev *dev, const fd_aead_req *r, uint32_t out_length)
 {
     const struct fd_region *region = region_of(r->region);
@@ -880,7 +881,7 @@ static int prepare_digest(fd_cryptodev *dev, const fd_aead_req *r, struct rte_cr
 /* An AEAD op on the guest's slots (zero_copy_region said yes): the body is read from the input slot and written to
  * the output slot, the AAD read where it is (copied into the op for FD_ZC_AAD_COPY), the seal's tag written right
  * after the body in the output slot, the open's expected tag read from the input. */
-static int prepare_aead_zero_copy(fd_cryptodev *dev, const fd_aead_req *r, void *session, uint32_t body,
+static int prepare_aead_zero_copy(fd_cryptodev *dev, const fd_aead_req *r, void *session, uint32_t body, int full,
                                   struct rte_crypto_op **out)
 {
     struct rte_crypto_op *op = rte_crypto_op_alloc(dev->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
@@ -892,7 +893,16 @@ static int prepare_aead_zero_copy(fd_cryptodev *dev, const fd_aead_req *r, void 
     uint8_t *in_body = input + r->aad_length;
     struct rte_mbuf *src;
     struct rte_mbuf *dst = NULL;
-    if ((dev->zero_copy & FD_ZC_OUT_OF_PLACE) != 0)
+    if (!full)
+    {
+        src = attach_guest(dev->mbuf_pool, op_shinfo(op, 0), in_body, body);
+        dst = src != NULL ? rte_pktmbuf_alloc(dev->mbuf_pool) : NULL;
+        if (dst != NULL && body > 0)
+        {
+            rte_pktmbuf_append(dst, (uint16_t)body); /* body <= max_op_bytes: one mbuf's room */
+        }
+    }
+    else if ((dev->zero_copy & FD_ZC_OUT_OF_PLACE) != 0)
     {
         src = attach_guest(dev->mbuf_pool, op_shinfo(op, 0), in_body, body);
         dst = src != NULL ? attach_guest(dev->mbuf_pool, op_shinfo(op, 1), r->output, body) : NULL;
@@ -930,9 +940,17 @@ static int prepare_aead_zero_copy(fd_cryptodev *dev, const fd_aead_req *r, void 
         sym->aead.aad.data = input;
         sym->aead.aad.phys_addr = (rte_iova_t)(uintptr_t)input;
     }
-    uint8_t *digest = r->encrypt ? r->output + body : in_body + body;
-    sym->aead.digest.data = digest;
-    sym->aead.digest.phys_addr = (rte_iova_t)(uintptr_t)digest;
+    if (r->encrypt && !full)
+    {
+        sym->aead.digest.data = rte_crypto_op_ctod_offset(op, uint8_t *, FD_TAG_OFFSET);
+        sym->aead.digest.phys_addr = rte_crypto_op_ctophys_offset(op, FD_TAG_OFFSET);
+    }
+    else
+    {
+        uint8_t *digest = r->encrypt ? r->output + body : in_body + body;
+        sym->aead.digest.data = digest;
+        sym->aead.digest.phys_addr = (rte_iova_t)(uintptr_t)digest;
+    }
     memcpy(rte_crypto_op_ctod_offset(op, uint8_t *, FD_IV_OFFSET), r->iv, FD_IV_LENGTH);
     struct fd_op_meta *meta = rte_crypto_op_ctod_offset(op, struct fd_op_meta *, FD_META_OFFSET);
     meta->user_tag = r->user_tag;
@@ -940,8 +958,8 @@ static int prepare_aead_zero_copy(fd_cryptodev *dev, const fd_aead_req *r, void 
     meta->encrypt = r->encrypt;
     meta->algo = r->session->algo;
     meta->tag_length = FD_TAG_LENGTH;
-    meta->zero_copy = 1;
-    meta->output = r->output;
+    meta->zero_copy = full ? 2 : 1;
+    meta->output = full ? r->output : NULL;
     rte_crypto_op_attach_sym_session(op, session);
     *out = op;
     return FD_OK;
@@ -982,10 +1000,15 @@ static int prepare(fd_cryptodev *dev, const fd_aead_req *r, struct rte_crypto_op
         return r->session->count == FD_MAX_AAD_LENGTHS ? FD_ERR_SESSION : FD_ERR_UNSUPPORTED;
     }
     uint32_t out_length = body + (r->encrypt ? FD_TAG_LENGTH : 0);
-    if (zero_copy_region(dev, r, out_length) != NULL &&
-        ((dev->zero_copy & FD_ZC_AAD_COPY) == 0 || r->aad_length <= FD_AAD_COPY_MAX))
+    /* Input only: the device reads the input slot and writes an mbuf (out of place: PMDs that have it); full: it
+     * writes the output slot too (in place there, for PMDs without out of place). */
+    int full = (r->flags & FD_REQ_ZERO_COPY_OUTPUT) != 0;
+    int zero_copy = full ? zero_copy_region(dev, r, out_length) != NULL
+                         : (dev->zero_copy & FD_ZC_OUT_OF_PLACE) != 0 && body <= dev->max_op_bytes &&
+                               zero_copy_region(dev, r, 0) != NULL;
+    if (zero_copy && ((dev->zero_copy & FD_ZC_AAD_COPY) == 0 || r->aad_length <= FD_AAD_COPY_MAX))
     {
-        return prepare_aead_zero_copy(dev, r, session, body, out);
+        return prepare_aead_zero_copy(dev, r, session, body, full, out);
     }
     struct rte_crypto_op *op = rte_crypto_op_alloc(dev->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
     if (op == NULL)
@@ -1116,7 +1139,7 @@ FD_EXPORT int fd_aead_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_do
         if (is_aead(meta->algo))
         {
             done[i].output_length = meta->body_length + (meta->encrypt ? FD_TAG_LENGTH : 0);
-            if (meta->zero_copy && !meta->encrypt && done[i].status != FD_OP_OK && meta->body_length > 0)
+            if (meta->zero_copy == 2 && !meta->encrypt && done[i].status != FD_OP_OK && meta->body_length > 0)
             {
                 /* The device decrypted into the guest's slot before the tag check failed: unverified plaintext is
                  * not released (the copy path never wrote it). */
@@ -1167,7 +1190,7 @@ FD_EXPORT int fd_aead_take(void *handle, uint8_t *output, uint32_t capacity)
         return FD_OK;
     }
     uint32_t length = meta->body_length + (meta->encrypt ? FD_TAG_LENGTH : 0);
-    if (meta->zero_copy)
+    if (meta->zero_copy == 2)
     {
         free_op(op); /* the output is in the guest's slot already */
         return length <= capacity ? FD_OK : FD_ERR_TOO_LARGE;
@@ -1182,7 +1205,8 @@ FD_EXPORT int fd_aead_take(void *handle, uint8_t *output, uint32_t capacity)
         free_op(op);
         return FD_ERR_TOO_LARGE;
     }
-    struct rte_mbuf *m = op->sym->m_src;
+    /* Out of place (input zero copy), the body is in the destination mbuf. */
+    struct rte_mbuf *m = op->sym->m_dst != NULL ? op->sym->m_dst : op->sym->m_src;
     if (meta->body_length > 0)
     {
         /* Copies across a chain's segments (and returns the data in place when it is in one). */
@@ -1505,12 +1529,13 @@ static int prepare_comp(fd_cryptodev *dev, const fd_aead_req *r, struct rte_comp
     }
     /* Zero copy: the source mbuf is the guest's input slot, the destination its output slot (the PMDs take the output
      * room from the destination's data length, so they never write past `capacity` bytes of it). */
-    int zero_copy = capacity > 0 && zero_copy_region(dev, r, capacity) != NULL;
+    int full = (r->flags & FD_REQ_ZERO_COPY_OUTPUT) != 0;
+    int zero_copy = zero_copy_region(dev, r, full ? capacity : 0) != NULL && (!full || capacity > 0);
     struct rte_mbuf *src = zero_copy ? attach_guest(dev->mbuf_pool, comp_shinfo(op, 0), (uint8_t *)(uintptr_t)r->input, r->input_length)
                                      : rte_pktmbuf_alloc(dev->mbuf_pool);
     struct rte_mbuf *dst = src == NULL ? NULL
-                           : zero_copy ? attach_guest(dev->mbuf_pool, comp_shinfo(op, 1), r->output, capacity)
-                                       : rte_pktmbuf_alloc(dev->mbuf_pool);
+                           : zero_copy && full ? attach_guest(dev->mbuf_pool, comp_shinfo(op, 1), r->output, capacity)
+                                               : rte_pktmbuf_alloc(dev->mbuf_pool);
     if (dst == NULL)
     {
         rte_pktmbuf_free(src);
@@ -1524,6 +1549,9 @@ static int prepare_comp(fd_cryptodev *dev, const fd_aead_req *r, struct rte_comp
         {
             rte_memcpy(data, r->input, r->input_length);
         }
+    }
+    if (!(zero_copy && full))
+    {
         rte_pktmbuf_append(dst, (uint16_t)capacity);
     }
     op->op_type = RTE_COMP_OP_STATELESS;
@@ -1540,8 +1568,8 @@ static int prepare_comp(fd_cryptodev *dev, const fd_aead_req *r, struct rte_comp
     meta->encrypt = r->encrypt;
     meta->algo = FD_ALGO_DEFLATE;
     meta->tag_length = 0;
-    meta->zero_copy = (uint32_t)zero_copy;
-    meta->output = zero_copy ? r->output : NULL;
+    meta->zero_copy = zero_copy ? (full ? 2u : 1u) : 0u;
+    meta->output = zero_copy && full ? r->output : NULL;
     *out = op;
     return FD_OK;
 }
@@ -1631,7 +1659,7 @@ FD_EXPORT int fd_comp_take(void *handle, uint8_t *output, uint32_t capacity)
         return FD_ERR_ARGS;
     }
     uint32_t length = op->produced;
-    if (comp_meta(op)->zero_copy)
+    if (comp_meta(op)->zero_copy == 2)
     {
         free_comp_op(op); /* the device wrote the guest's slot, within the capacity it was given */
         return length <= capacity ? FD_OK : FD_ERR_TOO_LARGE;

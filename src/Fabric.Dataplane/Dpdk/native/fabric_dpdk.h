@@ -92,7 +92,14 @@ typedef struct fd_aead_req
     uint8_t *output;        /* zero copy: the output slot the device writes (checked against the region) */
     uint32_t output_capacity;
     uint32_t region;        /* fd_region_add's id, 0: none (copy) */
+    uint32_t flags;         /* FD_REQ_* */
+    uint32_t pad;
 } fd_aead_req;
+
+/* Zero copy of the output too: the device writes the guest's output slot itself (else the output lands in an mbuf
+ * and fd_aead_take copies it out). The caller must then accept that an op it gave up on may still be written by the
+ * device until the device returns it or its queue pair is reset. */
+#define FD_REQ_ZERO_COPY_OUTPUT 1
 
 /* One dequeued op. `op` must be given back through fd_aead_take or fd_op_free. */
 typedef struct fd_aead_done
@@ -101,7 +108,7 @@ typedef struct fd_aead_done
     void *op;
     int32_t status;         /* FD_OP_* */
     uint32_t output_length; /* seal: body + 16 (tag); open: body */
-    uint32_t zero_copy;     /* 1: the device read and wrote the guest's slots (fd_aead_take copies nothing but a digest) */
+    uint32_t zero_copy;     /* 1: the device read the guest's input slot; 2: and wrote its output slot (nothing to copy) */
     uint32_t reserved;
 } fd_aead_done;
 
