@@ -73,7 +73,9 @@ public class CryptodevChannelTests(DpdkFixture dpdk, ITestOutputHelper output)
         loops = rig.Engine.Workers[0].Loops;
         Until(() => rig.Engine.Workers[0].Loops >= loops + 2, "the worker to loop");
         var allocated = rig.Engine.Workers[0].AllocatedBytes - before;
-        output.WriteLine($"{pmd}: peak {driver.PeakInFlight} ops in flight, worker allocated {allocated} B over 3200 ops");
+        output.WriteLine($"{pmd}: peak {driver.PeakInFlight} ops in flight, worker allocated {allocated} B over 3200 ops, {driver.ZeroCopyOps} ops zero copy ({driver.ZeroCopyMode}; device: {driver.Device.ZeroCopy})");
+        Assert.True(driver.ZeroCopyActive, driver.ZeroCopyProblem);
+        Assert.Equal(120 * 32, driver.ZeroCopyOps);
         Assert.True(driver.PeakInFlight > 1, $"the device never held more than {driver.PeakInFlight} op: the driver is not asynchronous");
         Assert.True(allocated < 1024, $"worker allocated {allocated} B over 3200 ops");
         reference.CloseSession(referenceSession);
