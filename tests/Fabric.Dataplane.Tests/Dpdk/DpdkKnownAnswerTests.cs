@@ -33,9 +33,15 @@ public sealed class DpdkKnownAnswerTests(DpdkFixture dpdk, ITestOutputHelper out
     private void AssertZeroCopy(DpdkGDriver driver)
     {
         output.WriteLine($"{driver.Device.Name} {driver.Function} {driver.ZeroCopyMode}: {driver.ZeroCopyOps} ops zero copy; device: {driver.Device.ZeroCopy}; {driver.ZeroCopyProblem}");
-        if (driver.ZeroCopyMode != DpdkZeroCopy.Off)
+        if (driver.ZeroCopyMode != DpdkZeroCopy.Off && driver.ZeroCopyProblem is { } problem)
         {
-            Assert.True(driver.ZeroCopyActive, driver.ZeroCopyProblem);
+            // Only the PMD's own limits excuse the copy (e.g. Input on a PMD without out-of-place buffers).
+            Assert.StartsWith($"{driver.Device.Name} copies: ", problem, StringComparison.Ordinal);
+            Assert.Equal(0, driver.ZeroCopyOps);
+        }
+        else if (driver.ZeroCopyMode != DpdkZeroCopy.Off)
+        {
+            Assert.True(driver.ZeroCopyActive);
             Assert.True(driver.ZeroCopyOps > 0, $"{driver.Device.Name}: no op went zero copy");
         }
         else
@@ -52,7 +58,7 @@ public sealed class DpdkKnownAnswerTests(DpdkFixture dpdk, ITestOutputHelper out
             output.WriteLine($"{d.Name} {d.Driver} socket {d.SocketId} qps {d.MaxQueuePairs}: {string.Join(", ", d.Functions)}{(d.Aes128Gcm ? " (+aes-128-gcm)" : "")}");
         }
         var byName = dpdk.Discovered.ToDictionary(d => d.Name);
-        Assert.Equal(DpdkFixture.AllDevices.Order(), byName.Keys.Order());
+        Assert.Equal(DpdkFixture.AllDevices.Append(DpdkFixture.Scheduler).Order(), byName.Keys.Order());
         Assert.Equal("crypto_openssl", byName["crypto_openssl0"].Driver);
         Assert.Equal("crypto_aesni_gcm", byName["crypto_aesni_gcm0"].Driver);
         Assert.Equal("compress_isal", byName["compress_isal0"].Driver);
@@ -284,6 +290,7 @@ public sealed class DpdkKnownAnswerTests(DpdkFixture dpdk, ITestOutputHelper out
         ("crypto_aesni_gcm0", ["aes-256-gcm", "aes-128-gcm"]),
         ("crypto_aesni_mb0", ["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256", "aes-128-gcm"]),
         ("crypto_chacha20_poly1305_0", ["chacha20-poly1305"]),
+        ("crypto_scheduler0", ["aes-256-gcm", "aes-128-gcm"]),
         ("compress_isal0", ["deflate"]),
         ("compress_zlib0", ["deflate"]),
     ];

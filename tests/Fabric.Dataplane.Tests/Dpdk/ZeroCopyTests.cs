@@ -20,6 +20,7 @@ public sealed class ZeroCopyTests(DpdkFixture dpdk, ITestOutputHelper output)
     [InlineData("crypto_aesni_gcm0", DpdkZeroCopy.Input)]
     [InlineData("crypto_aesni_mb0", DpdkZeroCopy.Full)]
     [InlineData("crypto_openssl0", DpdkZeroCopy.Full)]
+    [InlineData(DpdkFixture.Scheduler, DpdkZeroCopy.Full)]
     public async Task A_queue_removed_and_added_again_registers_its_arena_again_and_stays_zero_copy(string pmd, DpdkZeroCopy mode)
     {
         using var reference = new AesGcmDriver();
