@@ -69,6 +69,26 @@ public sealed unsafe class ChannelFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="Arena"/> with the mapping kept alive until the lease is disposed (<see cref="ChannelArenaLease"/>);
+    /// null when there is no arena to lend. The caller owns the lease.
+    /// </summary>
+    public ChannelArenaLease? LeaseArena()
+    {
+        if (Arena is not { } arena)
+        {
+            return null;
+        }
+        try
+        {
+            return new ChannelArenaLease(arena, _view.SafeMemoryMappedViewHandle);
+        }
+        catch (ObjectDisposedException)
+        {
+            return null; // disposed meanwhile
+        }
+    }
+
     /// <summary>The per-user channel folder of processes that are not a node (tools, tests): <see cref="Handoff.ChannelDirectory.DefaultRoot"/>.</summary>
     public static string DefaultDirectory => Handoff.ChannelDirectory.DefaultRoot;
 

@@ -13,7 +13,8 @@ public partial class DpdkGDriver
     private readonly DpdkZeroCopy _zeroCopyMode;
     /// <summary>The shim's region id of the channel this driver serves (0: none, every op copied).</summary>
     private uint _region;
-    private ChannelArena? _arena;
+    /// <summary>Keeps the channel mapped while the device may still touch it (released after the queue pair's reset).</summary>
+    private ChannelArenaLease? _lease;
     private uint _requestFlags;
     private long _zeroCopied;
 
@@ -29,28 +30,33 @@ public partial class DpdkGDriver
     /// <summary>Ops the device read (and in <see cref="DpdkZeroCopy.Full"/> wrote) in the guest's slots.</summary>
     public long ZeroCopyOps => Volatile.Read(ref _zeroCopied);
 
-    public unsafe void UseArena(ChannelArena? arena)
+    public unsafe void UseArena(ChannelArenaLease? lease)
     {
-        if (arena == _arena)
+        if (lease is not null && _lease is not null && lease.Arena == _lease.Arena)
         {
+            lease.Dispose(); // the same channel again
             return;
         }
         if (_region != 0)
         {
             if (DeviceHoldsOurOps)
             {
-                return; // ops of the old channel still name its region: keep it (the new channel's ops are copied)
+                lease?.Dispose(); // ops of the old channel still name its region: keep it (the new channel's ops are copied)
+                return;
             }
             ReleaseArena();
         }
         ZeroCopyProblem = null;
-        if (arena is not { } a || _zeroCopyMode == DpdkZeroCopy.Off)
+        if (lease is null || _disposed || _zeroCopyMode == DpdkZeroCopy.Off)
         {
+            lease?.Dispose();
             return;
         }
+        var a = lease.Arena;
         if (!_device.DoesZeroCopy || (_zeroCopyMode == DpdkZeroCopy.Input && (_device.ZeroCopyMode & DpdkNative.ZeroCopyOutOfPlace) == 0 && Kind == DriverKind.Aead))
         {
             ZeroCopyProblem = $"{_device.Name} copies: {_device.ZeroCopy}";
+            lease.Dispose();
             return;
         }
         var err = stackalloc byte[DpdkNative.ErrorLength];
@@ -58,15 +64,17 @@ public partial class DpdkGDriver
         if (DpdkNative.RegionAdd(a.MapBase, (nuint)a.MapLength, (nuint)a.PageSize, a.Arena, (nuint)a.ArenaLength, out var id, err, DpdkNative.ErrorLength) != DpdkNative.Ok)
         {
             ZeroCopyProblem = DpdkNative.Text(err);
+            lease.Dispose();
             return;
         }
         if (DpdkNative.RegionUse(_deviceHandle, id, err, DpdkNative.ErrorLength) != DpdkNative.Ok)
         {
             DpdkNative.RegionRelease(id);
             ZeroCopyProblem = DpdkNative.Text(err);
+            lease.Dispose();
             return;
         }
-        _arena = a;
+        _lease = lease;
         _requestFlags = _zeroCopyMode == DpdkZeroCopy.Full ? DpdkNative.RequestZeroCopyOutput : 0;
         Volatile.Write(ref _region, id);
     }
@@ -80,8 +88,8 @@ public partial class DpdkGDriver
             return;
         }
         Volatile.Write(ref _region, 0);
-        _arena = null;
         DpdkNative.RegionUnuse(_deviceHandle, id);
         DpdkNative.RegionRelease(id);
+        Interlocked.Exchange(ref _lease, null)?.Dispose(); // last: the channel may be unmapped from here on
     }
 }

@@ -531,9 +531,13 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth, IArenaDriver
         {
             _device.ReleaseQueuePair(_queuePair);
         }
-        // After the reset nothing of ours is in the queue pair. A failed reset leaves the queue pair out of service,
-        // never dequeued again (software PMDs process at enqueue or dequeue); a PCI device loses its DMA mapping here.
-        ReleaseArena();
+        // After the reset nothing of ours is in the queue pair: the channel's registration (and, through its lease, its
+        // mapping) can go. A queue pair whose reset failed may still hold ops on the channel: its memory stays mapped
+        // and registered, leaked on purpose as its sessions are, never unmapped under a device that may touch it.
+        if (LastReset is null or "ok")
+        {
+            ReleaseArena();
+        }
         _device.Handle.DangerousRelease();
     }
 }

@@ -36,7 +36,17 @@ public sealed class FaultInjectingAsyncDriver : IAsyncGDriver, IDeviceHealth, IA
 
     public void Arm(Fault fault) => Volatile.Write(ref _fault, (int)fault);
 
-    public void UseArena(ChannelArena? arena) => (_inner as IArenaDriver)?.UseArena(arena);
+    public void UseArena(ChannelArenaLease? lease)
+    {
+        if (_inner is IArenaDriver inner)
+        {
+            inner.UseArena(lease);
+        }
+        else
+        {
+            lease?.Dispose();
+        }
+    }
 
     public string Function => _inner.Function;
 

@@ -9,15 +9,18 @@ namespace Fabric.Dataplane.Drivers;
 /// </summary>
 public interface IArenaDriver
 {
-    /// <summary>The channel this driver serves from now on (null: none). Not on the hot path; may register memory.</summary>
-    void UseArena(ChannelArena? arena);
+    /// <summary>
+    /// The channel this driver serves from now on. The driver owns <paramref name="lease"/> (it keeps the memory mapped
+    /// while the device may touch it) and disposes it, at the latest in its own Dispose. Not on the hot path.
+    /// </summary>
+    void UseArena(ChannelArenaLease? lease);
 
-    /// <summary>Tells <paramref name="driver"/> its channel's arena when it is an <see cref="IArenaDriver"/>.</summary>
+    /// <summary>Lends <paramref name="driver"/> its channel's arena when it is an <see cref="IArenaDriver"/>.</summary>
     static void Offer(IGDriver driver, ChannelFile channel)
     {
         if (driver is IArenaDriver user)
         {
-            user.UseArena(channel.Arena);
+            user.UseArena(channel.LeaseArena());
         }
     }
 }

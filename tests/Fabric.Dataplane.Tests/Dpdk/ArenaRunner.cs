@@ -31,7 +31,7 @@ internal sealed unsafe class ArenaRunner : IDisposable
     public DpdkGDriver Make(DpdkDevice device, string function, DpdkZeroCopy zeroCopy, int level = 6)
     {
         var driver = new DpdkGDriver(device, function, level, zeroCopy);
-        driver.UseArena(Arena);
+        driver.UseArena(Channel.LeaseArena());
         return driver;
     }
 

@@ -98,6 +98,26 @@ public sealed class ZeroCopyTests(DpdkFixture dpdk, ITestOutputHelper output)
         driver.CloseSession(session);
     }
 
+    [Fact]
+    public unsafe void A_driver_keeps_its_channel_mapped_until_it_is_disposed()
+    {
+        // A replaced driver may be disposed (its queue pair drained: the device reads the guest's slots) after its
+        // queue and channel are gone; the lease it holds keeps the memory mapped until then.
+        var arena = new ArenaRunner();
+        var driver = arena.Make(dpdk.Device("crypto_aesni_gcm0"), "aes-256-gcm", DpdkZeroCopy.Full);
+        var session = Drivers.DriverHarness.Open(driver, Key);
+        var input = Drivers.KnownAnswerTests.RandomBytes(1024, seed: 11);
+        var before = arena.Run(driver, OpCode.Forward, session, input, Nonce);
+        arena.Dispose(); // the channel unmapped and deleted, as the AC does after removing the queue
+        var again = arena.Run(driver, OpCode.Forward, session, input, Nonce); // still mapped: the lease
+        Assert.Equal(OpStatus.Ok, again.Status);
+        Assert.Equal(before.Output, again.Output);
+        Assert.Equal(2, driver.ZeroCopyOps);
+        driver.CloseSession(session);
+        driver.Dispose();
+        Assert.False(driver.ZeroCopyActive);
+    }
+
     [Theory]
     [InlineData("crypto_aesni_gcm0", DpdkZeroCopy.Full)]
     [InlineData("crypto_aesni_mb0", DpdkZeroCopy.Full)]
