@@ -204,15 +204,17 @@ internal sealed class DataplaneBench(TimeSpan perCase, TextWriter log)
     }
 
     /// <summary>Only the DPDK section (<c>--only dpdk</c>).</summary>
-    public async Task<JsonObject> RunDpdkOnlyAsync()
+    public async Task<JsonObject> RunDpdkOnlyAsync(bool zeroCopy = false)
     {
         var (guestCore, acCore) = Pinned.Cores;
         var loadBefore = LoadAverage();
-        var result = await DpdkChannelBench.RunAsync(guestCore, acCore, perCase, log);
+        var result = zeroCopy
+            ? await DpdkZeroCopyBench.RunAsync(guestCore, acCore, perCase, log)
+            : await DpdkChannelBench.RunAsync(guestCore, acCore, perCase, log);
         return new JsonObject
         {
             ["topic"] = "dataplane",
-            ["only"] = "dpdk",
+            ["only"] = zeroCopy ? "dpdk-zero-copy" : "dpdk",
             ["seconds_per_case"] = perCase.TotalSeconds,
             ["machine"] = new JsonObject
             {
@@ -222,7 +224,7 @@ internal sealed class DataplaneBench(TimeSpan perCase, TextWriter log)
                 ["loadavg_1m_before"] = loadBefore,
                 ["loadavg_1m_after"] = LoadAverage(),
             },
-            ["dpdk"] = result,
+            [zeroCopy ? "dpdk_zero_copy" : "dpdk"] = result,
         };
     }
 

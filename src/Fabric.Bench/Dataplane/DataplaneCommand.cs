@@ -25,10 +25,10 @@ public static class DataplaneCommand
         };
         var only = new Option<string>("--only")
         {
-            Description = "run one section: all (default), aead-open (what the AEAD open's scratch copy costs) or dpdk (channel vs direct vs dpdk-test-*-perf and openssl speed)",
+            Description = "run one section: all (default), aead-open (what the AEAD open's scratch copy costs) dpdk (channel vs direct vs dpdk-test-*-perf and openssl speed) or dpdk-zero-copy (the DPDK drivers copying vs zero copy, through a channel)",
             DefaultValueFactory = _ => "all",
         };
-        only.AcceptOnlyFromAmong("all", "aead-open", "dpdk");
+        only.AcceptOnlyFromAmong("all", "aead-open", "dpdk", "dpdk-zero-copy");
         var report = new Option<string?>("--report") { Description = "also write each case's latency distributions as DIR/dataplane-<case>.svg (self-contained) beside DIR/dataplane.json" };
         var command = new Command("dataplane", "AES-256-GCM and a deflate->aes-256-gcm->sha256 pipeline: direct in-process vs the shared-memory channel to a pinned AC vs a Unix-socket sidecar");
         command.Options.Add(json);
@@ -49,6 +49,7 @@ public static class DataplaneCommand
             {
                 "aead-open" => bench.RunAeadOpenOnly(),
                 "dpdk" => await bench.RunDpdkOnlyAsync(),
+                "dpdk-zero-copy" => await bench.RunDpdkOnlyAsync(zeroCopy: true),
                 _ => await bench.RunAsync(),
             };
             if (parse.GetValue(report) is { } directory)

@@ -27,7 +27,7 @@ internal static class DpdkChannelBench
     private const int DeflateSize = 16 * 1024;
     private const int DeflateLevel = 1;
 
-    private sealed record Row(string Function, int Size, string Driver, BenchCase Case, Func<IGDriver> Create);
+    internal sealed record Row(string Function, int Size, string Driver, BenchCase Case, Func<IGDriver> Create);
 
     public static async Task<JsonObject> RunAsync(int guestCore, int acCore, TimeSpan perCase, TextWriter log)
     {
@@ -137,7 +137,7 @@ internal static class DpdkChannelBench
                 ["available"] = true,
                 ["eal"] = string.Join(' ', options.ToArguments().Skip(1)),
                 ["references"] = "dpdk-test-crypto-perf / dpdk-test-compress-perf: -l <guest core>,<AC core> --no-huge -m 512 --no-pci, burst 32, AES-256-GCM encrypt without AAD / deflate level 1 on 16 KiB segments of the same text; openssl speed -evp aes-256-gcm pinned to the AC core",
-                ["copies"] = "the DPDK drivers copy each op's input into an mbuf and its output back (no zero copy yet)",
+                ["copies"] = "the DPDK drivers' default zero copy (Input): the device reads the guest's input slot in place, the output is copied to its slot; --only dpdk-zero-copy compares copy, input and full zero copy",
                 ["rows"] = entries,
             };
         }
@@ -150,7 +150,7 @@ internal static class DpdkChannelBench
         }
     }
 
-    private static async Task<Figures[]> ChannelAsync(IReadOnlyList<Row> rows, int guestCore, int acCore, TimeSpan perCase, TextWriter log)
+    internal static async Task<Figures[]> ChannelAsync(IReadOnlyList<Row> rows, int guestCore, int acCore, TimeSpan perCase, TextWriter log)
     {
         var engine = new AccelerationEngine(new EngineOptions { Workers = 1, Cores = [acCore], Nice = Pinned.Nice, Queue = new QueueOptions { OpDeadline = TimeSpan.FromSeconds(30) } });
         var paths = new List<string>();
@@ -211,11 +211,11 @@ internal static class DpdkChannelBench
         }
     }
 
-    private static double? Ratio(double value, double? reference) => reference is > 0 ? Math.Round(value / reference.Value, 3) : null;
+    internal static double? Ratio(double value, double? reference) => reference is > 0 ? Math.Round(value / reference.Value, 3) : null;
 
     private static double? Round(double? value) => value is { } v ? Math.Round(v) : null;
 
-    private static JsonObject WithBytes(Figures f, int size)
+    internal static JsonObject WithBytes(Figures f, int size)
     {
         var json = f.ToJson();
         json["gb_per_sec"] = Math.Round(f.OpsPerSec * size / 1e9, 3);

@@ -51,6 +51,44 @@ public sealed unsafe class ChannelFile : IDisposable
 
     internal byte* Base => _base;
 
+    /// <summary>
+    /// The mapping and its buffer arena (<see cref="ChannelArena"/>), for drivers that give guest buffers to a device
+    /// (zero copy); null for a channel this process did not create (its geometry is not trusted) or once disposed.
+    /// </summary>
+    public ChannelArena? Arena
+    {
+        get
+        {
+            if (Geometry is not { } g || _base == null)
+            {
+                return null;
+            }
+            var page = Environment.SystemPageSize;
+            var mapped = (Length + page - 1) / page * page;
+            return new ChannelArena((nint)_base, mapped, (nint)(_base + g.ArenaOffset), (long)g.SlotCount * g.SlotSize, page);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Arena"/> with the mapping kept alive until the lease is disposed (<see cref="ChannelArenaLease"/>);
+    /// null when there is no arena to lend. The caller owns the lease.
+    /// </summary>
+    public ChannelArenaLease? LeaseArena()
+    {
+        if (Arena is not { } arena)
+        {
+            return null;
+        }
+        try
+        {
+            return new ChannelArenaLease(arena, _view.SafeMemoryMappedViewHandle);
+        }
+        catch (ObjectDisposedException)
+        {
+            return null; // disposed meanwhile
+        }
+    }
+
     /// <summary>The per-user channel folder of processes that are not a node (tools, tests): <see cref="Handoff.ChannelDirectory.DefaultRoot"/>.</summary>
     public static string DefaultDirectory => Handoff.ChannelDirectory.DefaultRoot;
 

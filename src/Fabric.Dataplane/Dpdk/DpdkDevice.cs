@@ -34,8 +34,23 @@ public abstract class DpdkDevice : IDisposable
             DriverName = DpdkNative.Text(driver);
             SocketId = socket;
             MaxOpBytes = (int)max;
+            var why = stackalloc byte[DpdkNative.ErrorLength];
+            why[0] = 0;
+            ZeroCopyMode = DpdkNative.ZeroCopyMode(handle.DangerousGetHandle(), why, DpdkNative.ErrorLength);
+            ZeroCopy = DpdkNative.Text(why);
         }
     }
+
+    /// <summary>
+    /// How ops on channel buffers reach the device, decided at open from the PMD (the shim's FD_ZC_*): attached to the
+    /// guest's slots out of place, in place on the output slot, or copied; <see cref="ZeroCopy"/> says which and why.
+    /// </summary>
+    public uint ZeroCopyMode { get; }
+
+    /// <summary>The zero-copy mode in words, e.g. "out of place: mbufs attached to the guest's input and output slots".</summary>
+    public string ZeroCopy { get; }
+
+    public bool DoesZeroCopy => (ZeroCopyMode & (DpdkNative.ZeroCopyOutOfPlace | DpdkNative.ZeroCopyInPlaceOut)) != 0;
 
     /// <summary>Device name as EAL knows it, e.g. crypto_openssl0 or a PCI address.</summary>
     public string Name { get; }

@@ -99,6 +99,11 @@ public partial class DpdkGDriver
             n.Encrypt = r.Code == OpCode.Forward ? 1u : 0u;
             n.Reserved = (uint)reserved;
             n.UserTag = tag;
+            n.Output = (byte*)r.Output;
+            n.OutputCapacity = (uint)r.OutputCapacity;
+            n.Region = _region;
+            n.Flags = _requestFlags;
+            n.Pad = 0;
             slots[count++] = index;
         }
         if (count == 0)

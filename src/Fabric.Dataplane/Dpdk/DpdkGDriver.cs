@@ -16,7 +16,7 @@ namespace Fabric.Dataplane.Dpdk;
 /// queue depth in flight. <see cref="Execute"/> (one op, polled until done or its deadline) remains for direct callers.
 /// An op given up at its deadline stays in the device; its late completion is freed without touching its output.
 /// </summary>
-public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
+public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth, IArenaDriver
 {
     /// <summary>The functions a DPDK device can serve, by Fabric's names.</summary>
     public static readonly IReadOnlyList<string> Functions = ["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256", "deflate", "aes-128-gcm"];
@@ -46,8 +46,10 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
     /// <summary>Takes one queue pair of <paramref name="device"/> for this driver's lifetime.</summary>
     /// <param name="function">One of <see cref="Functions"/>; the device must offer it (else <see cref="DpdkException"/>).</param>
     /// <param name="level">deflate's level (1 fastest .. 9 smallest), as <see cref="DeflateDriver"/>'s.</param>
-    public DpdkGDriver(DpdkDevice device, string function, int level = 6)
+    /// <param name="zeroCopy">How channel buffers reach the device once the AC names the channel (<see cref="UseArena"/>).</param>
+    public DpdkGDriver(DpdkDevice device, string function, int level = 6, DpdkZeroCopy zeroCopy = DpdkZeroCopy.Input)
     {
+        _zeroCopyMode = zeroCopy;
         ArgumentNullException.ThrowIfNull(device);
         _algo = function switch
         {
@@ -323,6 +325,11 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
             request.Encrypt = op.Code == OpCode.Forward ? 1u : 0u;
             request.Reserved = (uint)reserved;
             request.UserTag = tag;
+            request.Output = outPtr;
+            request.OutputCapacity = (uint)output.Length;
+            request.Region = _region; // the shim copies unless both spans lie in the channel's arena
+            request.Flags = _requestFlags;
+            request.Pad = 0;
             while (true)
             {
                 var rc = Enqueue(&request, 1);
@@ -402,6 +409,10 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
             };
         }
         var length = (int)d.OutputLength;
+        if (d.ZeroCopy != 0)
+        {
+            _zeroCopied++;
+        }
         if (_compress ? length > outLength : length != outLength)
         {
             FreeOp(d.Op);
@@ -519,6 +530,13 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth
         if (LastReset is null or "ok")
         {
             _device.ReleaseQueuePair(_queuePair);
+        }
+        // After the reset nothing of ours is in the queue pair: the channel's registration (and, through its lease, its
+        // mapping) can go. A queue pair whose reset failed may still hold ops on the channel: its memory stays mapped
+        // and registered, leaked on purpose as its sessions are, never unmapped under a device that may touch it.
+        if (LastReset is null or "ok")
+        {
+            ReleaseArena();
         }
         _device.Handle.DangerousRelease();
     }

@@ -65,7 +65,18 @@ internal static unsafe partial class DpdkNative
         public uint Encrypt;
         public uint Reserved;
         public ulong UserTag;
+        /// <summary>Zero copy: the output slot the device writes.</summary>
+        public byte* Output;
+        public uint OutputCapacity;
+        /// <summary>fd_region_add's id (0: copy).</summary>
+        public uint Region;
+        /// <summary><see cref="RequestZeroCopyOutput"/>.</summary>
+        public uint Flags;
+        public uint Pad;
     }
+
+    /// <summary>FD_REQ_ZERO_COPY_OUTPUT: the device writes the guest's output slot itself.</summary>
+    public const uint RequestZeroCopyOutput = 1;
 
     /// <summary>fd_aead_done.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -75,7 +86,30 @@ internal static unsafe partial class DpdkNative
         public nint Op;
         public int Status;
         public uint OutputLength;
+        /// <summary>1: the device read and wrote the guest's slots.</summary>
+        public uint ZeroCopy;
+        public uint Reserved;
     }
+
+    public const uint ZeroCopyNone = 0;
+    public const uint ZeroCopyOutOfPlace = 1;
+    public const uint ZeroCopyInPlaceOut = 2;
+    public const uint ZeroCopyAadCopy = 4;
+
+    [LibraryImport(Library, EntryPoint = "fd_region_add")]
+    public static partial int RegionAdd(nint map, nuint mapLength, nuint pageSize, nint arena, nuint arenaLength, out uint id, byte* err, nuint errLength);
+
+    [LibraryImport(Library, EntryPoint = "fd_region_release")]
+    public static partial void RegionRelease(uint id);
+
+    [LibraryImport(Library, EntryPoint = "fd_region_use")]
+    public static partial int RegionUse(nint device, uint id, byte* err, nuint errLength);
+
+    [LibraryImport(Library, EntryPoint = "fd_region_unuse")]
+    public static partial void RegionUnuse(nint device, uint id);
+
+    [LibraryImport(Library, EntryPoint = "fd_zero_copy_mode")]
+    public static partial uint ZeroCopyMode(nint device, byte* why, nuint whyLength);
 
     [LibraryImport(Library, EntryPoint = "fd_eal_init")]
     public static partial int EalInit(int argc, byte** argv, byte* err, nuint errLength);

@@ -9,7 +9,7 @@ namespace Fabric.Dataplane.Dpdk;
 /// (it keeps taking ops, none come back: a hung device) or fail every op it completes (a PMD error): the drills and
 /// tests of DPDK supervision. <see cref="Arm"/> may be called from any thread while a worker runs it.
 /// </summary>
-public sealed class FaultInjectingAsyncDriver : IAsyncGDriver, IDeviceHealth
+public sealed class FaultInjectingAsyncDriver : IAsyncGDriver, IDeviceHealth, IArenaDriver
 {
     public enum Fault
     {
@@ -35,6 +35,18 @@ public sealed class FaultInjectingAsyncDriver : IAsyncGDriver, IDeviceHealth
     public IAsyncGDriver Inner => _inner;
 
     public void Arm(Fault fault) => Volatile.Write(ref _fault, (int)fault);
+
+    public void UseArena(ChannelArenaLease? lease)
+    {
+        if (_inner is IArenaDriver inner)
+        {
+            inner.UseArena(lease);
+        }
+        else
+        {
+            lease?.Dispose();
+        }
+    }
 
     public string Function => _inner.Function;
 

@@ -66,6 +66,7 @@ internal sealed unsafe partial class AcQueue
         Id = id;
         Channel = channel;
         _driver = driver;
+        IArenaDriver.Offer(driver, channel);
         _port = Port(driver);
         var b = channel.Base;
         _sq = b + g.SqOffset;
@@ -762,6 +763,7 @@ internal sealed unsafe partial class AcQueue
         {
             // Sessions the new driver could not take are already wiped; ops on them complete BadSession.
         }
+        IArenaDriver.Offer(next, Channel);
         Volatile.Write(ref _driver, next);
         _port = Port(next);
         _driverException = null;

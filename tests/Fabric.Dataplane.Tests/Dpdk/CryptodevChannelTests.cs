@@ -11,11 +11,15 @@ namespace Fabric.Dataplane.Tests.Dpdk;
 public class CryptodevChannelTests(DpdkFixture dpdk, ITestOutputHelper output)
 {
     [Theory]
-    [InlineData("crypto_openssl0")]
-    [InlineData("crypto_aesni_gcm0")]
-    public void Bursts_keep_many_ops_in_the_device_and_come_back_in_order_equal_to_the_NET_driver_without_allocating(string pmd)
+    [InlineData("crypto_openssl0", DpdkZeroCopy.Input)]
+    [InlineData("crypto_aesni_gcm0", DpdkZeroCopy.Input)]
+    [InlineData("crypto_openssl0", DpdkZeroCopy.Full)]
+    [InlineData("crypto_aesni_gcm0", DpdkZeroCopy.Full)]
+    [InlineData("crypto_aesni_mb0", DpdkZeroCopy.Full)]
+    [InlineData("crypto_aesni_gcm0", DpdkZeroCopy.Off)]
+    public void Bursts_keep_many_ops_in_the_device_and_come_back_in_order_equal_to_the_NET_driver_without_allocating(string pmd, DpdkZeroCopy mode)
     {
-        var driver = new CryptodevAesGcmDriver(dpdk.Device(pmd));
+        var driver = new DpdkGDriver(dpdk.Device(pmd), "aes-256-gcm", zeroCopy: mode);
         using var rig = new Rig(driver, new ChannelGeometry(256, 256, 42, 4096));
         using var reference = new AesGcmDriver();
         var g = rig.Guest;
@@ -73,7 +77,9 @@ public class CryptodevChannelTests(DpdkFixture dpdk, ITestOutputHelper output)
         loops = rig.Engine.Workers[0].Loops;
         Until(() => rig.Engine.Workers[0].Loops >= loops + 2, "the worker to loop");
         var allocated = rig.Engine.Workers[0].AllocatedBytes - before;
-        output.WriteLine($"{pmd}: peak {driver.PeakInFlight} ops in flight, worker allocated {allocated} B over 3200 ops");
+        output.WriteLine($"{pmd}: peak {driver.PeakInFlight} ops in flight, worker allocated {allocated} B over 3200 ops, {driver.ZeroCopyOps} ops zero copy ({driver.ZeroCopyMode}; device: {driver.Device.ZeroCopy})");
+        Assert.Equal(mode != DpdkZeroCopy.Off, driver.ZeroCopyActive);
+        Assert.Equal(mode != DpdkZeroCopy.Off ? 120 * 32 : 0, driver.ZeroCopyOps);
         Assert.True(driver.PeakInFlight > 1, $"the device never held more than {driver.PeakInFlight} op: the driver is not asynchronous");
         Assert.True(allocated < 1024, $"worker allocated {allocated} B over 3200 ops");
         reference.CloseSession(referenceSession);

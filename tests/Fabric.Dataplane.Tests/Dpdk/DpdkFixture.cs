@@ -15,9 +15,15 @@ public sealed class DpdkFixture : IDisposable
     /// <summary>Every software PMD Debian 12 ships for Fabric's functions: the three above, ChaCha20-Poly1305's and both deflates.</summary>
     public static readonly string[] AllDevices = [.. Devices, "crypto_chacha20_poly1305_0", "compress_isal0", "compress_zlib0"];
 
+    /// <summary>A crypto_scheduler over two ipsec-mb GCM devices (round-robin; mixed workers make it report functions one of them lacks): one device to the tests, its workers none.</summary>
+    public const string Scheduler = "crypto_scheduler0";
+
+    public static readonly string[] SchedulerWorkers = ["crypto_aesni_gcm1", "crypto_aesni_gcm2"];
+
     public static readonly DpdkEalOptions Options = new()
     {
-        Vdevs = AllDevices,
+        // The workers first: EAL creates vdevs in order, and the scheduler takes existing devices.
+        Vdevs = [.. AllDevices, .. SchedulerWorkers, $"crypto_scheduler,name={Scheduler},mode=round-robin," + string.Join(",", SchedulerWorkers.Select(w => "worker=" + w))],
         MemoryMb = 256,
         FilePrefix = "fabric-test-" + Environment.ProcessId,
     };
@@ -30,7 +36,8 @@ public sealed class DpdkFixture : IDisposable
         {
             throw new DpdkException("the DPDK tests need DPDK (./test.sh installs it: apt-get install dpdk-dev pkg-config, then rebuild): " + reason);
         }
-        Discovered = DpdkDiscovery.List();
+        // The scheduler configures, starts and feeds its workers: they are not devices of their own.
+        Discovered = DpdkDiscovery.List().Where(d => !SchedulerWorkers.Contains(d.Name)).ToList();
         foreach (var info in Discovered)
         {
             _devices[info.Name] = DpdkDiscovery.Open(info, queuePairs: 4, depth: 32);

@@ -3,21 +3,25 @@
 #include "fabric_dpdk.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_bus.h>
 #include <rte_common.h>
 #include <rte_comp.h>
 #include <rte_compressdev.h>
 #include <rte_crypto.h>
 #include <rte_cryptodev.h>
+#include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_memory.h>
 #include <rte_mempool.h>
 
 #define FD_EXPORT __attribute__((visibility("default")))
@@ -36,23 +40,34 @@
 /* An AEAD op larger than one mbuf (lengths are 16-bit) is a chain of up to this many, on PMDs with in-place SGL. */
 #define FD_MAX_SEGMENTS 4
 
-/* The op's private area, right after the sym op: IV (where the session's iv.offset points), the tag or digest
- * the PMD writes, the digest a verify op expects, our state. */
-#define FD_IV_OFFSET (sizeof(struct rte_crypto_op) + sizeof(struct rte_crypto_sym_op))
-#define FD_TAG_OFFSET (FD_IV_OFFSET + 16)
-#define FD_EXPECT_OFFSET (FD_TAG_OFFSET + FD_DIGEST_LENGTH)
-#define FD_META_OFFSET (FD_EXPECT_OFFSET + FD_DIGEST_LENGTH)
+/* Zero copy: guest regions registered as external memory (fd_region_add). A channel is one region. */
+#define FD_MAX_REGIONS 256
+/* QAT-like PMDs (FD_ZC_AAD_COPY) get the AAD copied into the op; a longer AAD takes the copy path. */
+#define FD_AAD_COPY_MAX 256
 
 struct fd_op_meta
 {
     uint64_t user_tag;
+    uint8_t *output;      /* zero copy: the guest's output slot (wiped when an open fails) */
     uint32_t body_length; /* AEAD: body; deflate: output capacity */
     uint32_t encrypt;     /* seal / digest / compress: 1 */
     uint32_t algo;
     uint32_t tag_length;  /* digest: bytes written or verified */
+    uint32_t zero_copy;   /* 1: the source mbuf is the guest's input slot; 2: the destination is its output slot too */
+    uint32_t pad;
 };
 
-#define FD_OP_PRIVATE_SIZE (16 + 2 * FD_DIGEST_LENGTH + sizeof(struct fd_op_meta))
+/* The op's private area, right after the sym op: IV (where the session's iv.offset points), the tag or digest
+ * the PMD writes, the digest a verify op expects, our state, the shared infos of the two external buffers a
+ * zero-copy op attaches (preallocated with the op: nothing is allocated per op), and the AAD copy of FD_ZC_AAD_COPY. */
+#define FD_IV_OFFSET (sizeof(struct rte_crypto_op) + sizeof(struct rte_crypto_sym_op))
+#define FD_TAG_OFFSET (FD_IV_OFFSET + 16)
+#define FD_EXPECT_OFFSET (FD_TAG_OFFSET + FD_DIGEST_LENGTH)
+#define FD_META_OFFSET (FD_EXPECT_OFFSET + FD_DIGEST_LENGTH)
+#define FD_SHINFO_OFFSET RTE_ALIGN_CEIL(FD_META_OFFSET + sizeof(struct fd_op_meta), 16)
+#define FD_AAD_OFFSET RTE_ALIGN_CEIL(FD_SHINFO_OFFSET + 2 * sizeof(struct rte_mbuf_ext_shared_info), 16)
+
+#define FD_OP_PRIVATE_SIZE (FD_AAD_OFFSET + FD_AAD_COPY_MAX - FD_IV_OFFSET)
 
 struct fd_cryptodev
 {
@@ -61,6 +76,9 @@ struct fd_cryptodev
     uint16_t queue_pairs;
     uint32_t depth; /* descriptors of each queue pair, for a queue pair reset */
     uint32_t max_segments; /* mbufs one AEAD op may chain: FD_MAX_SEGMENTS when the PMD does in-place SGL, else 1 */
+    uint32_t zero_copy;    /* FD_ZC_* */
+    char zero_copy_why[160];
+    struct rte_device *pci; /* a PCI device: regions are DMA-mapped to it (NULL for a vdev) */
     int socket_id;
     uint32_t max_op_bytes;
     struct rte_mempool *op_pool;
@@ -100,6 +118,147 @@ static int fail(char *err, size_t err_length, int code, const char *format, ...)
         va_end(args);
     }
     return code;
+}
+
+/* ---- Guest regions as external memory (zero copy). ---- */
+
+struct fd_region
+{
+    uint8_t *map;
+    size_t map_length;
+    uint8_t *arena;
+    size_t arena_length;
+    uint32_t refs;
+    uint16_t dma_refs[FD_MAX_DEVICES]; /* per cryptodev id: rte_dev_dma_map done while > 0 */
+};
+
+/* Setup-path state: changed under the lock; the fast path reads an entry whose reference its caller holds. */
+static struct fd_region s_regions[FD_MAX_REGIONS];
+static pthread_mutex_t s_region_lock = PTHREAD_MUTEX_INITIALIZER;
+
+FD_EXPORT int fd_region_add(void *map, size_t map_length, size_t page_size, void *arena, size_t arena_length,
+                            uint32_t *id, char *err, size_t err_length)
+{
+    if (id == NULL || map == NULL || arena == NULL || page_size == 0 || (page_size & (page_size - 1)) != 0 ||
+        ((uintptr_t)map & (page_size - 1)) != 0 || (map_length & (page_size - 1)) != 0 || map_length == 0 ||
+        (uint8_t *)arena < (uint8_t *)map || arena_length > map_length ||
+        (size_t)((uint8_t *)arena - (uint8_t *)map) > map_length - arena_length)
+    {
+        return fail(err, err_length, FD_ERR_ARGS,
+                    "a region is a page-aligned mapping (page size a power of two) holding its arena");
+    }
+    *id = 0;
+    if (s_eal_state != 1)
+    {
+        return fail(err, err_length, FD_ERR_EAL, "EAL is not running: no external memory can be registered");
+    }
+    pthread_mutex_lock(&s_region_lock);
+    int free_slot = -1;
+    for (int i = 0; i < FD_MAX_REGIONS; i++)
+    {
+        struct fd_region *r = &s_regions[i];
+        if (r->refs > 0 && r->map == map)
+        {
+            if (r->map_length != map_length || r->arena != arena || r->arena_length != arena_length)
+            {
+                pthread_mutex_unlock(&s_region_lock);
+                return fail(err, err_length, FD_ERR_ARGS, "mapping %p is registered with other bounds", map);
+            }
+            r->refs++;
+            *id = (uint32_t)i + 1;
+            pthread_mutex_unlock(&s_region_lock);
+            return FD_OK;
+        }
+        if (r->refs == 0 && free_slot < 0)
+        {
+            free_slot = i;
+        }
+    }
+    if (free_slot < 0)
+    {
+        pthread_mutex_unlock(&s_region_lock);
+        return fail(err, err_length, FD_ERR_NO_MEMORY, "%d regions are registered already: ops take the copy path",
+                    FD_MAX_REGIONS);
+    }
+    /* No IOVA table: pages get RTE_BAD_IOVA in EAL's tables; mbufs carry IOVA = VA (software PMDs use the VA,
+     * a PCI device gets the region DMA-mapped at IOVA = VA by fd_region_use). */
+    if (rte_extmem_register(map, map_length, NULL, 0, page_size) != 0)
+    {
+        int e = rte_errno;
+        pthread_mutex_unlock(&s_region_lock);
+        return fail(err, err_length, FD_ERR_DEVICE, "rte_extmem_register(%p, %zu, page %zu): %s", map, map_length,
+                    page_size, rte_strerror(e));
+    }
+    struct fd_region *r = &s_regions[free_slot];
+    memset(r, 0, sizeof(*r));
+    r->map = (uint8_t *)map;
+    r->map_length = map_length;
+    r->arena = (uint8_t *)arena;
+    r->arena_length = arena_length;
+    r->refs = 1;
+    *id = (uint32_t)free_slot + 1;
+    pthread_mutex_unlock(&s_region_lock);
+    return FD_OK;
+}
+
+FD_EXPORT void fd_region_release(uint32_t id)
+{
+    if (id == 0 || id > FD_MAX_REGIONS)
+    {
+        return;
+    }
+    pthread_mutex_lock(&s_region_lock);
+    struct fd_region *r = &s_regions[id - 1];
+    if (r->refs > 0 && --r->refs == 0)
+    {
+        rte_extmem_unregister(r->map, r->map_length);
+        memset(r, 0, sizeof(*r));
+    }
+    pthread_mutex_unlock(&s_region_lock);
+}
+
+/* The region an op names, or NULL (then it takes the copy path). */
+static const struct fd_region *region_of(uint32_t id)
+{
+    if (id == 0 || id > FD_MAX_REGIONS)
+    {
+        return NULL;
+    }
+    const struct fd_region *r = &s_regions[id - 1];
+    return r->refs > 0 ? r : NULL;
+}
+
+/* [p, p + length) inside the region's arena: what the device may read or write for a zero-copy op. */
+static int in_region(const struct fd_region *r, const uint8_t *p, uint64_t length)
+{
+    uintptr_t start = (uintptr_t)r->arena;
+    uintptr_t at = (uintptr_t)p;
+    return p != NULL && at >= start && length <= r->arena_length && at - start <= r->arena_length - length;
+}
+
+static void extbuf_free(void *addr, void *opaque)
+{
+    /* The buffer is the guest's slot: the channel owns it, nothing to free. */
+    (void)addr;
+    (void)opaque;
+}
+
+/* An mbuf whose data is [va, va + length) of guest memory; shinfo lives in the op (preallocated). */
+static struct rte_mbuf *attach_guest(struct rte_mempool *pool, struct rte_mbuf_ext_shared_info *shinfo, uint8_t *va,
+                                     uint32_t length)
+{
+    struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+    if (m == NULL)
+    {
+        return NULL;
+    }
+    shinfo->free_cb = extbuf_free;
+    shinfo->fcb_opaque = NULL;
+    rte_mbuf_ext_refcnt_set(shinfo, 1);
+    rte_pktmbuf_attach_extbuf(m, va, (rte_iova_t)(uintptr_t)va, (uint16_t)length, shinfo);
+    m->data_len = (uint16_t)length;
+    m->pkt_len = length;
+    return m;
 }
 
 FD_EXPORT int fd_eal_init(int argc, const char *const *argv, char *err, size_t err_length)
@@ -153,6 +312,91 @@ FD_EXPORT int fd_eal_init(int argc, const char *const *argv, char *err, size_t e
     }
     s_eal_state = 1;
     return FD_OK;
+}
+
+/* Zero copy per device, from what its PMD says it does (decided once, at open). */
+static void decide_crypto_zero_copy(fd_cryptodev *dev, const struct rte_cryptodev_info *info)
+{
+    const struct rte_bus *bus = info->device != NULL ? rte_dev_bus(info->device) : NULL;
+    const char *bus_name = bus != NULL ? rte_bus_name(bus) : NULL;
+    dev->pci = bus_name != NULL && strcmp(bus_name, "pci") == 0 ? info->device : NULL;
+    const char *driver = info->driver_name != NULL ? info->driver_name : "";
+    if ((info->feature_flags & RTE_CRYPTODEV_FF_OOP_LB_IN_LB_OUT) != 0)
+    {
+        dev->zero_copy = FD_ZC_OUT_OF_PLACE;
+        snprintf(dev->zero_copy_why, sizeof(dev->zero_copy_why), "out of place: mbufs attached to the guest's input and output slots");
+    }
+    else
+    {
+        /* Without out-of-place linear buffers the PMD writes where it reads: the guest's input slot must not change. */
+        dev->zero_copy = FD_ZC_IN_PLACE_OUT;
+        snprintf(dev->zero_copy_why, sizeof(dev->zero_copy_why),
+                 "in place on the output slot (%s has no out-of-place linear buffers): the body is copied once into it", driver);
+    }
+    if (strcmp(driver, "crypto_qat") == 0)
+    {
+        /* QAT reads the AAD through its own IOVA, 16-byte aligned, from a buffer of its own (untested here). */
+        dev->zero_copy |= FD_ZC_AAD_COPY;
+        size_t used = strlen(dev->zero_copy_why);
+        snprintf(dev->zero_copy_why + used, sizeof(dev->zero_copy_why) - used, "; the AAD copied into the op (QAT)");
+    }
+}
+
+FD_EXPORT uint32_t fd_zero_copy_mode(const fd_cryptodev *dev, char *why, size_t why_length)
+{
+    if (dev == NULL)
+    {
+        return FD_ZC_NONE;
+    }
+    if (why != NULL && why_length > 0)
+    {
+        snprintf(why, why_length, "%s", dev->zero_copy_why);
+    }
+    return dev->zero_copy;
+}
+
+FD_EXPORT int fd_region_use(fd_cryptodev *dev, uint32_t id, char *err, size_t err_length)
+{
+    if (dev == NULL || region_of(id) == NULL)
+    {
+        return fail(err, err_length, FD_ERR_ARGS, "no device, or no region %u", id);
+    }
+    if (dev->zero_copy == FD_ZC_NONE)
+    {
+        return fail(err, err_length, FD_ERR_UNSUPPORTED, "%s copies every op: %s", dev->name, dev->zero_copy_why);
+    }
+    if (dev->pci == NULL)
+    {
+        return FD_OK; /* a vdev runs on the CPU: the VA is all it needs */
+    }
+    /* A PCI device reaches guest memory through the IOMMU: map the region at IOVA = VA (untested: no hardware here). */
+    pthread_mutex_lock(&s_region_lock);
+    struct fd_region *r = &s_regions[id - 1];
+    int rc = FD_OK;
+    if (r->dma_refs[dev->dev_id]++ == 0 && rte_dev_dma_map(dev->pci, r->map, (uint64_t)(uintptr_t)r->map, r->map_length) != 0)
+    {
+        int e = rte_errno;
+        r->dma_refs[dev->dev_id]--;
+        rc = fail(err, err_length, FD_ERR_DEVICE, "rte_dev_dma_map(%s, %zu bytes): %s; ops take the copy path",
+                  dev->name, r->map_length, rte_strerror(e));
+    }
+    pthread_mutex_unlock(&s_region_lock);
+    return rc;
+}
+
+FD_EXPORT void fd_region_unuse(fd_cryptodev *dev, uint32_t id)
+{
+    if (dev == NULL || dev->pci == NULL || region_of(id) == NULL)
+    {
+        return;
+    }
+    pthread_mutex_lock(&s_region_lock);
+    struct fd_region *r = &s_regions[id - 1];
+    if (r->dma_refs[dev->dev_id] > 0 && --r->dma_refs[dev->dev_id] == 0)
+    {
+        rte_dev_dma_unmap(dev->pci, r->map, (uint64_t)(uintptr_t)r->map, r->map_length);
+    }
+    pthread_mutex_unlock(&s_region_lock);
 }
 
 static void release(fd_cryptodev *dev)
@@ -226,6 +470,7 @@ FD_EXPORT int fd_cryptodev_open(const char *name, uint16_t queue_pairs, uint32_t
                             ? FD_MAX_SEGMENTS
                             : 1;
     snprintf(dev->name, sizeof(dev->name), "%s", name);
+    decide_crypto_zero_copy(dev, &info);
 
     uint32_t ops = (uint32_t)queue_pairs * depth * 2;
     char pool_name[RTE_MEMPOOL_NAMESIZE];
@@ -539,9 +784,33 @@ static void *session_for(fd_aead_session *s, uint32_t aad_length, uint32_t encry
 
 static void free_op(struct rte_crypto_op *op)
 {
+    /* An mbuf attached to a guest slot detaches here (its shared info, in the op, drops to 0; nothing is freed). */
     rte_pktmbuf_free(op->sym->m_src);
+    rte_pktmbuf_free(op->sym->m_dst);
     op->sym->m_src = NULL;
+    op->sym->m_dst = NULL;
     rte_crypto_op_free(op);
+}
+
+static struct rte_mbuf_ext_shared_info *op_shinfo(struct rte_crypto_op *op, int which)
+{
+    return rte_crypto_op_ctod_offset(op, struct rte_mbuf_ext_shared_info *, FD_SHINFO_OFFSET) + which;
+}
+
+/* The copy path's condition, in one place: zero copy needs a region holding the op's input and output wholly (the
+ * AC checked the slots; this checks again against what was registered, so the device never touches memory outside
+ * it), a device that does zero copy, and buffers that fit one mbuf (16-bit lengths; longer ops chain copies). */
+/* `out_length` 0: the output is not the guest's slot (input zero copy only). */
+static const struct fd_region *zero_copy_region(const fd_cryptodev *dev, const fd_aead_req *r, uint32_t out_length)
+{
+    const struct fd_region *region = region_of(r->region);
+    if (region == NULL || (dev->zero_copy & (FD_ZC_OUT_OF_PLACE | FD_ZC_IN_PLACE_OUT)) == 0 ||
+        r->input_length > UINT16_MAX || out_length > UINT16_MAX || out_length > r->output_capacity ||
+        !in_region(region, r->input, r->input_length) || (out_length > 0 && !in_region(region, r->output, out_length)))
+    {
+        return NULL;
+    }
+    return region;
 }
 
 static int prepare_digest(fd_cryptodev *dev, const fd_aead_req *r, struct rte_crypto_op **out)
@@ -567,16 +836,23 @@ static int prepare_digest(fd_cryptodev *dev, const fd_aead_req *r, struct rte_cr
     {
         return FD_ERR_NO_MEMORY;
     }
-    struct rte_mbuf *m = rte_pktmbuf_alloc(dev->mbuf_pool);
+    /* Zero copy reads the data in place; the digest still lands in the op and is copied out (up to 32 bytes): a
+     * truncated HMAC tag's slot may be shorter than the digest the PMD writes. */
+    int zero_copy = zero_copy_region(dev, r, 0) != NULL;
+    struct rte_mbuf *m = zero_copy ? attach_guest(dev->mbuf_pool, op_shinfo(op, 0), (uint8_t *)(uintptr_t)r->input, data_length)
+                                   : rte_pktmbuf_alloc(dev->mbuf_pool);
     if (m == NULL)
     {
         rte_crypto_op_free(op);
         return FD_ERR_NO_MEMORY;
     }
-    uint8_t *data = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)data_length);
-    if (data_length > 0)
+    if (!zero_copy)
     {
-        rte_memcpy(data, r->input, data_length);
+        uint8_t *data = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)data_length);
+        if (data_length > 0)
+        {
+            rte_memcpy(data, r->input, data_length);
+        }
     }
     struct rte_crypto_sym_op *sym = op->sym;
     sym->m_src = m;
@@ -595,6 +871,95 @@ static int prepare_digest(fd_cryptodev *dev, const fd_aead_req *r, struct rte_cr
     meta->encrypt = r->encrypt;
     meta->algo = r->session->algo;
     meta->tag_length = tag;
+    meta->zero_copy = (uint32_t)zero_copy;
+    meta->output = NULL;
+    rte_crypto_op_attach_sym_session(op, session);
+    *out = op;
+    return FD_OK;
+}
+
+/* An AEAD op on the guest's slots (zero_copy_region said yes): the body is read from the input slot and written to
+ * the output slot, the AAD read where it is (copied into the op for FD_ZC_AAD_COPY), the seal's tag written right
+ * after the body in the output slot, the open's expected tag read from the input. */
+static int prepare_aead_zero_copy(fd_cryptodev *dev, const fd_aead_req *r, void *session, uint32_t body, int full,
+                                  struct rte_crypto_op **out)
+{
+    struct rte_crypto_op *op = rte_crypto_op_alloc(dev->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
+    if (op == NULL)
+    {
+        return FD_ERR_NO_MEMORY;
+    }
+    uint8_t *input = (uint8_t *)(uintptr_t)r->input; /* the device only reads it */
+    uint8_t *in_body = input + r->aad_length;
+    struct rte_mbuf *src;
+    struct rte_mbuf *dst = NULL;
+    if (!full)
+    {
+        src = attach_guest(dev->mbuf_pool, op_shinfo(op, 0), in_body, body);
+        dst = src != NULL ? rte_pktmbuf_alloc(dev->mbuf_pool) : NULL;
+        if (dst != NULL && body > 0)
+        {
+            rte_pktmbuf_append(dst, (uint16_t)body); /* body <= max_op_bytes: one mbuf's room */
+        }
+    }
+    else if ((dev->zero_copy & FD_ZC_OUT_OF_PLACE) != 0)
+    {
+        src = attach_guest(dev->mbuf_pool, op_shinfo(op, 0), in_body, body);
+        dst = src != NULL ? attach_guest(dev->mbuf_pool, op_shinfo(op, 1), r->output, body) : NULL;
+    }
+    else
+    {
+        /* In place on the output slot: the guest's input stays as it was. */
+        if (body > 0)
+        {
+            memmove(r->output, in_body, body);
+        }
+        src = attach_guest(dev->mbuf_pool, op_shinfo(op, 0), r->output, body);
+        dst = src; /* only to pass the check below */
+    }
+    if (src == NULL || dst == NULL)
+    {
+        rte_pktmbuf_free(src);
+        rte_crypto_op_free(op);
+        return FD_ERR_NO_MEMORY;
+    }
+    struct rte_crypto_sym_op *sym = op->sym;
+    sym->m_src = src;
+    sym->m_dst = dst == src ? NULL : dst;
+    sym->aead.data.offset = 0;
+    sym->aead.data.length = body;
+    if ((dev->zero_copy & FD_ZC_AAD_COPY) != 0)
+    {
+        uint8_t *aad = rte_crypto_op_ctod_offset(op, uint8_t *, FD_AAD_OFFSET);
+        memcpy(aad, input, r->aad_length);
+        sym->aead.aad.data = aad;
+        sym->aead.aad.phys_addr = rte_crypto_op_ctophys_offset(op, FD_AAD_OFFSET);
+    }
+    else
+    {
+        sym->aead.aad.data = input;
+        sym->aead.aad.phys_addr = (rte_iova_t)(uintptr_t)input;
+    }
+    if (r->encrypt && !full)
+    {
+        sym->aead.digest.data = rte_crypto_op_ctod_offset(op, uint8_t *, FD_TAG_OFFSET);
+        sym->aead.digest.phys_addr = rte_crypto_op_ctophys_offset(op, FD_TAG_OFFSET);
+    }
+    else
+    {
+        uint8_t *digest = r->encrypt ? r->output + body : in_body + body;
+        sym->aead.digest.data = digest;
+        sym->aead.digest.phys_addr = (rte_iova_t)(uintptr_t)digest;
+    }
+    memcpy(rte_crypto_op_ctod_offset(op, uint8_t *, FD_IV_OFFSET), r->iv, FD_IV_LENGTH);
+    struct fd_op_meta *meta = rte_crypto_op_ctod_offset(op, struct fd_op_meta *, FD_META_OFFSET);
+    meta->user_tag = r->user_tag;
+    meta->body_length = body;
+    meta->encrypt = r->encrypt;
+    meta->algo = r->session->algo;
+    meta->tag_length = FD_TAG_LENGTH;
+    meta->zero_copy = full ? 2 : 1;
+    meta->output = full ? r->output : NULL;
     rte_crypto_op_attach_sym_session(op, session);
     *out = op;
     return FD_OK;
@@ -633,6 +998,17 @@ static int prepare(fd_cryptodev *dev, const fd_aead_req *r, struct rte_crypto_op
     if (session == NULL)
     {
         return r->session->count == FD_MAX_AAD_LENGTHS ? FD_ERR_SESSION : FD_ERR_UNSUPPORTED;
+    }
+    uint32_t out_length = body + (r->encrypt ? FD_TAG_LENGTH : 0);
+    /* Input only: the device reads the input slot and writes an mbuf (out of place: PMDs that have it); full: it
+     * writes the output slot too (in place there, for PMDs without out of place). */
+    int full = (r->flags & FD_REQ_ZERO_COPY_OUTPUT) != 0;
+    int zero_copy = full ? zero_copy_region(dev, r, out_length) != NULL
+                         : (dev->zero_copy & FD_ZC_OUT_OF_PLACE) != 0 && body <= dev->max_op_bytes &&
+                               zero_copy_region(dev, r, 0) != NULL;
+    if (zero_copy && ((dev->zero_copy & FD_ZC_AAD_COPY) == 0 || r->aad_length <= FD_AAD_COPY_MAX))
+    {
+        return prepare_aead_zero_copy(dev, r, session, body, full, out);
     }
     struct rte_crypto_op *op = rte_crypto_op_alloc(dev->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
     if (op == NULL)
@@ -692,6 +1068,8 @@ static int prepare(fd_cryptodev *dev, const fd_aead_req *r, struct rte_crypto_op
     meta->encrypt = r->encrypt;
     meta->algo = r->session->algo;
     meta->tag_length = FD_TAG_LENGTH;
+    meta->zero_copy = 0;
+    meta->output = NULL;
     rte_crypto_op_attach_sym_session(op, session);
     *out = op;
     return FD_OK;
@@ -756,9 +1134,17 @@ FD_EXPORT int fd_aead_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_do
         done[i].status = op->status == RTE_CRYPTO_OP_STATUS_SUCCESS       ? FD_OP_OK
                          : op->status == RTE_CRYPTO_OP_STATUS_AUTH_FAILED ? FD_OP_AUTH_FAILED
                                                                           : FD_OP_ERROR;
+        done[i].zero_copy = meta->zero_copy;
+        done[i].reserved = 0;
         if (is_aead(meta->algo))
         {
             done[i].output_length = meta->body_length + (meta->encrypt ? FD_TAG_LENGTH : 0);
+            if (meta->zero_copy == 2 && !meta->encrypt && done[i].status != FD_OP_OK && meta->body_length > 0)
+            {
+                /* The device decrypted into the guest's slot before the tag check failed: unverified plaintext is
+                 * not released (the copy path never wrote it). */
+                memset(meta->output, 0, meta->body_length);
+            }
         }
         else
         {
@@ -804,6 +1190,11 @@ FD_EXPORT int fd_aead_take(void *handle, uint8_t *output, uint32_t capacity)
         return FD_OK;
     }
     uint32_t length = meta->body_length + (meta->encrypt ? FD_TAG_LENGTH : 0);
+    if (meta->zero_copy == 2)
+    {
+        free_op(op); /* the output is in the guest's slot already */
+        return length <= capacity ? FD_OK : FD_ERR_TOO_LARGE;
+    }
     if (output == NULL && length > 0)
     {
         free_op(op);
@@ -814,7 +1205,8 @@ FD_EXPORT int fd_aead_take(void *handle, uint8_t *output, uint32_t capacity)
         free_op(op);
         return FD_ERR_TOO_LARGE;
     }
-    struct rte_mbuf *m = op->sym->m_src;
+    /* Out of place (input zero copy), the body is in the destination mbuf. */
+    struct rte_mbuf *m = op->sym->m_dst != NULL ? op->sym->m_dst : op->sym->m_src;
     if (meta->body_length > 0)
     {
         /* Copies across a chain's segments (and returns the data in place when it is in one). */
@@ -940,6 +1332,15 @@ static struct fd_op_meta *comp_meta(struct rte_comp_op *op)
     return (struct fd_op_meta *)(op + 1);
 }
 
+/* A comp op's user area: its meta, then the shared infos of its two external buffers (zero copy). */
+#define COMP_SHINFO_OFFSET RTE_ALIGN_CEIL(sizeof(struct fd_op_meta), 16)
+#define COMP_USER_SIZE (COMP_SHINFO_OFFSET + 2 * sizeof(struct rte_mbuf_ext_shared_info))
+
+static struct rte_mbuf_ext_shared_info *comp_shinfo(struct rte_comp_op *op, int which)
+{
+    return (struct rte_mbuf_ext_shared_info *)((uint8_t *)(op + 1) + COMP_SHINFO_OFFSET) + which;
+}
+
 FD_EXPORT int fd_compressdev_open(const char *name, uint16_t queue_pairs, uint32_t depth, uint32_t max_op_bytes,
                                   fd_cryptodev **out, char *err, size_t err_length)
 {
@@ -992,6 +1393,19 @@ FD_EXPORT int fd_compressdev_open(const char *name, uint16_t queue_pairs, uint32
     }
     dev->kind = FD_KIND_COMPRESS;
     dev->max_segments = 1;
+    const char *driver = info.driver_name != NULL ? info.driver_name : "";
+    if (strcmp(driver, "compress_isal") == 0 || strcmp(driver, "compress_zlib") == 0)
+    {
+        dev->zero_copy = FD_ZC_OUT_OF_PLACE;
+        snprintf(dev->zero_copy_why, sizeof(dev->zero_copy_why), "out of place: mbufs attached to the guest's input and output slots");
+    }
+    else
+    {
+        /* compressdev exposes no rte_device (nothing to DMA-map a region to): hardware copies. */
+        dev->zero_copy = FD_ZC_NONE;
+        snprintf(dev->zero_copy_why, sizeof(dev->zero_copy_why),
+                 "copy: %s is not a software PMD and compressdev gives no device to DMA-map guest memory to", driver);
+    }
     dev->dev_id = (uint8_t)id;
     dev->queue_pairs = queue_pairs;
     dev->depth = depth;
@@ -1001,7 +1415,7 @@ FD_EXPORT int fd_compressdev_open(const char *name, uint16_t queue_pairs, uint32
     uint32_t ops = (uint32_t)queue_pairs * depth * 2;
     char pool_name[RTE_MEMPOOL_NAMESIZE];
     snprintf(pool_name, sizeof(pool_name), "fd_cop_%u", id);
-    dev->op_pool = rte_comp_op_pool_create(pool_name, ops, 0, sizeof(struct fd_op_meta), socket);
+    dev->op_pool = rte_comp_op_pool_create(pool_name, ops, 0, COMP_USER_SIZE, socket);
     snprintf(pool_name, sizeof(pool_name), "fd_cmbuf_%u", id);
     /* Two mbufs an op: its input and its output. */
     dev->mbuf_pool = rte_pktmbuf_pool_create(pool_name, ops * 2, 0, 0, (uint16_t)(max_op_bytes + RTE_PKTMBUF_HEADROOM), socket);
@@ -1113,21 +1527,33 @@ static int prepare_comp(fd_cryptodev *dev, const fd_aead_req *r, struct rte_comp
     {
         return FD_ERR_NO_MEMORY;
     }
-    struct rte_mbuf *src = rte_pktmbuf_alloc(dev->mbuf_pool);
-    struct rte_mbuf *dst = src != NULL ? rte_pktmbuf_alloc(dev->mbuf_pool) : NULL;
+    /* Zero copy: the source mbuf is the guest's input slot, the destination its output slot (the PMDs take the output
+     * room from the destination's data length, so they never write past `capacity` bytes of it). */
+    int full = (r->flags & FD_REQ_ZERO_COPY_OUTPUT) != 0;
+    int zero_copy = zero_copy_region(dev, r, full ? capacity : 0) != NULL && (!full || capacity > 0);
+    struct rte_mbuf *src = zero_copy ? attach_guest(dev->mbuf_pool, comp_shinfo(op, 0), (uint8_t *)(uintptr_t)r->input, r->input_length)
+                                     : rte_pktmbuf_alloc(dev->mbuf_pool);
+    struct rte_mbuf *dst = src == NULL ? NULL
+                           : zero_copy && full ? attach_guest(dev->mbuf_pool, comp_shinfo(op, 1), r->output, capacity)
+                                               : rte_pktmbuf_alloc(dev->mbuf_pool);
     if (dst == NULL)
     {
         rte_pktmbuf_free(src);
         rte_comp_op_free(op);
         return FD_ERR_NO_MEMORY;
     }
-    uint8_t *data = (uint8_t *)rte_pktmbuf_append(src, (uint16_t)r->input_length);
-    if (r->input_length > 0)
+    if (!zero_copy)
     {
-        rte_memcpy(data, r->input, r->input_length);
+        uint8_t *data = (uint8_t *)rte_pktmbuf_append(src, (uint16_t)r->input_length);
+        if (r->input_length > 0)
+        {
+            rte_memcpy(data, r->input, r->input_length);
+        }
     }
-    /* The PMDs take the output room from the destination's data length. */
-    rte_pktmbuf_append(dst, (uint16_t)capacity);
+    if (!(zero_copy && full))
+    {
+        rte_pktmbuf_append(dst, (uint16_t)capacity);
+    }
     op->op_type = RTE_COMP_OP_STATELESS;
     op->private_xform = r->session->slots[r->encrypt ? 1 : 0].session;
     op->m_src = src;
@@ -1142,6 +1568,8 @@ static int prepare_comp(fd_cryptodev *dev, const fd_aead_req *r, struct rte_comp
     meta->encrypt = r->encrypt;
     meta->algo = FD_ALGO_DEFLATE;
     meta->tag_length = 0;
+    meta->zero_copy = zero_copy ? (full ? 2u : 1u) : 0u;
+    meta->output = zero_copy && full ? r->output : NULL;
     *out = op;
     return FD_OK;
 }
@@ -1202,6 +1630,8 @@ FD_EXPORT int fd_comp_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_do
         struct fd_op_meta *meta = comp_meta(op);
         done[i].user_tag = meta->user_tag;
         done[i].op = op;
+        done[i].zero_copy = meta->zero_copy;
+        done[i].reserved = 0;
         switch (op->status)
         {
         case RTE_COMP_OP_STATUS_SUCCESS:
@@ -1229,6 +1659,11 @@ FD_EXPORT int fd_comp_take(void *handle, uint8_t *output, uint32_t capacity)
         return FD_ERR_ARGS;
     }
     uint32_t length = op->produced;
+    if (comp_meta(op)->zero_copy == 2)
+    {
+        free_comp_op(op); /* the device wrote the guest's slot, within the capacity it was given */
+        return length <= capacity ? FD_OK : FD_ERR_TOO_LARGE;
+    }
     if (length > capacity || (output == NULL && length > 0))
     {
         free_comp_op(op);

@@ -62,7 +62,19 @@ typedef struct fd_device_desc
 typedef struct fd_cryptodev fd_cryptodev;
 typedef struct fd_aead_session fd_aead_session;
 
-/* One op for fd_aead_enqueue / fd_comp_enqueue; input is copied.
+/* Zero copy (fd_zero_copy_mode): how a device's ops reach guest memory registered with fd_region_add.
+ * FD_ZC_NONE: every op is copied into and out of an mbuf. FD_ZC_OUT_OF_PLACE: the source mbuf is attached to the
+ * guest's input slot, the destination mbuf to its output slot. FD_ZC_IN_PLACE_OUT: the PMD has no out-of-place
+ * linear buffers: the body is copied once into the output slot and processed in place there (no copy out).
+ * FD_ZC_AAD_COPY (a flag): the PMD wants the AAD in a buffer of its own (QAT: 16-byte-aligned IOVA). */
+#define FD_ZC_NONE 0
+#define FD_ZC_OUT_OF_PLACE 1
+#define FD_ZC_IN_PLACE_OUT 2
+#define FD_ZC_AAD_COPY 4
+
+/* One op for fd_aead_enqueue / fd_comp_enqueue; input is copied, unless zero copy applies: `region` names a region
+ * (fd_region_add) holding input and output wholly, and the device does zero copy (fd_zero_copy_mode). Else the op
+ * takes the copy path, and `output` is only where fd_aead_take copies to.
  * AEAD: input is aad || body (seal, encrypt 1) or aad || body || tag (open, encrypt 0).
  * Digest: input is data (encrypt 1: output the first `reserved` bytes of the digest) or data || tag (encrypt 0:
  * verify `reserved` bytes, no output). Deflate: encrypt 1 compresses, 0 decompresses; `reserved` is the output
@@ -77,7 +89,17 @@ typedef struct fd_aead_req
     uint32_t encrypt;       /* 1 seal, 0 open */
     uint32_t reserved;      /* digest: tag length; deflate: output capacity */
     uint64_t user_tag;      /* returned in fd_aead_done */
+    uint8_t *output;        /* zero copy: the output slot the device writes (checked against the region) */
+    uint32_t output_capacity;
+    uint32_t region;        /* fd_region_add's id, 0: none (copy) */
+    uint32_t flags;         /* FD_REQ_* */
+    uint32_t pad;
 } fd_aead_req;
+
+/* Zero copy of the output too: the device writes the guest's output slot itself (else the output lands in an mbuf
+ * and fd_aead_take copies it out). The caller must then accept that an op it gave up on may still be written by the
+ * device until the device returns it or its queue pair is reset. */
+#define FD_REQ_ZERO_COPY_OUTPUT 1
 
 /* One dequeued op. `op` must be given back through fd_aead_take or fd_op_free. */
 typedef struct fd_aead_done
@@ -86,6 +108,8 @@ typedef struct fd_aead_done
     void *op;
     int32_t status;         /* FD_OP_* */
     uint32_t output_length; /* seal: body + 16 (tag); open: body */
+    uint32_t zero_copy;     /* 1: the device read the guest's input slot; 2: and wrote its output slot (nothing to copy) */
+    uint32_t reserved;
 } fd_aead_done;
 
 int fd_eal_init(int argc, const char *const *argv, char *err, size_t err_length);
@@ -123,6 +147,20 @@ int fd_comp_enqueue(fd_cryptodev *dev, uint16_t queue_pair, const fd_aead_req *r
 int fd_comp_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_done *done, uint16_t count);
 int fd_comp_take(void *op, uint8_t *output, uint32_t capacity);
 void fd_comp_op_free(void *op);
+
+/* Guest memory as external memory. fd_region_add registers [map, map + map_length) (page-aligned: a channel's whole
+ * mapping) with rte_extmem_register, once per mapping (later adds of the same mapping count references), and
+ * returns its id. Ops may use [arena, arena + arena_length) only: every zero-copy op's input and output are checked
+ * to lie in it. fd_region_release drops a reference; the last one unregisters (no op may still use it). */
+int fd_region_add(void *map, size_t map_length, size_t page_size, void *arena, size_t arena_length, uint32_t *id,
+                  char *err, size_t err_length);
+void fd_region_release(uint32_t id);
+/* A PCI cryptodev must have the region DMA-mapped (rte_dev_dma_map, IOVA = VA) before its ops use it; a vdev needs
+ * nothing (returns FD_OK). Counted per device and region; fd_region_unuse unmaps at the last. */
+int fd_region_use(fd_cryptodev *dev, uint32_t id, char *err, size_t err_length);
+void fd_region_unuse(fd_cryptodev *dev, uint32_t id);
+/* FD_ZC_* decided at open from the PMD's feature flags and name; `why` says which and why. */
+uint32_t fd_zero_copy_mode(const fd_cryptodev *dev, char *why, size_t why_length);
 
 /* Resets one queue pair: frees what it still holds, stops the device, sets the queue pair up again, starts the
  * device. No thread may use the device meanwhile (the caller pauses its drivers); other queue pairs keep their ops. */
