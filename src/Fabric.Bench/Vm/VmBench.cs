@@ -15,14 +15,14 @@ namespace Fabric.Bench.Vm;
 /// Boots the guest image (scripts/guest-image.sh) under QEMU on a vhost-user virtio-crypto device and reports what the
 /// guest measured through its kernel crypto API: the known-answer tests on virtio_crypto, AES-128-CBC throughput
 /// through virtio-crypto (Fabric) and through the guest's own cbc(aes-generic) in the same VM, the boot time, and the
-/// host's ops/s over the guest's virtio loop. The device is served by the AC (an <c>aes-cbc</c> vhost queue of an
-/// <see cref="AccelerationEngine"/>), or by the cryptodev backend polled on a thread, or both one after the other.
+/// host's ops/s over the guest's virtio loop. The device is served by the AC: an <c>aes-cbc</c> vhost queue of an
+/// <see cref="AccelerationEngine"/> on the .NET g-driver.
 /// </summary>
 internal static partial class VmBench
 {
     public const string QueueId = "vm-crypto";
 
-    public sealed record Settings(string Image, string? Qemu, string Backend, string Cryptodev, double Seconds, TimeSpan Timeout, bool Json);
+    public sealed record Settings(string Image, string? Qemu, double Seconds, TimeSpan Timeout, bool Json);
 
     public static async Task<int> RunAsync(Settings settings, CancellationToken cancellation)
     {
@@ -44,40 +44,19 @@ internal static partial class VmBench
             Console.Error.WriteLine("fabric-bench vm: DPDK is needed for the vhost backend (apt-get install dpdk-dev pkg-config, then rebuild): " + reason);
             return 3;
         }
-        var backends = settings.Backend == "both" ? new[] { "ac", "cryptodev" } : [settings.Backend];
-        var runs = new List<(JsonObject Figures, bool Ok)>();
-        foreach (var backend in backends)
-        {
-            runs.Add(await RunOnceAsync(backend, qemu, kernel!, initrd!, settings, log, cancellation));
-        }
-        var figures = runs[0].Figures;
-        if (runs.Count == 2)
-        {
-            // Both sides of one run, same image and loop length: the AC's figures on top, the cryptodev's beside them.
-            var other = runs[1].Figures;
-            figures["cryptodev_run"] = other;
-            figures["ac_vs_cryptodev"] = new JsonObject
-            {
-                ["virtio_ops_per_s"] = Ratio(figures["virtio_crypto"]?["ops_per_s"], other["virtio_crypto"]?["ops_per_s"]),
-                ["host_ops_per_s"] = Ratio(figures["host"]?["ops_per_s"], other["host"]?["ops_per_s"]),
-                ["virtio_vs_software"] = Ratio(figures["virtio_vs_software"], other["virtio_vs_software"]),
-            };
-        }
+        var (figures, ok) = await RunOnceAsync(qemu, kernel!, initrd!, settings, log, cancellation);
         Console.Out.WriteLine(figures.ToJsonString(new JsonSerializerOptions { WriteIndented = settings.Json }));
-        return runs.All(r => r.Ok) ? 0 : 1;
+        return ok ? 0 : 1;
     }
 
-    private static double? Ratio(JsonNode? a, JsonNode? b) =>
-        a?.GetValue<double>() is { } x && b?.GetValue<double>() is { } y && y > 0 ? Math.Round(x / y, 3) : null;
-
-    /// <summary>One boot of the guest on one backend ("ac" or "cryptodev"); its figures and whether every KAT passed.</summary>
-    private static async Task<(JsonObject Figures, bool Ok)> RunOnceAsync(string backend, string qemu, string kernel, string initrd, Settings settings, TextWriter log, CancellationToken cancellation)
+    /// <summary>One boot of the guest on an AC queue; its figures and whether every KAT passed.</summary>
+    private static async Task<(JsonObject Figures, bool Ok)> RunOnceAsync(string qemu, string kernel, string initrd, Settings settings, TextWriter log, CancellationToken cancellation)
     {
         var dir = Directory.CreateTempSubdirectory("fabric-bench-vm-");
         try
         {
             var socket = Path.Combine(dir.FullName, "crypto.sock");
-            using var served = backend == "ac" ? Served.OnAc(socket) : Served.OnCryptodev(socket, settings.Cryptodev);
+            using var served = Served.OnAc(socket);
             var window = new LoopWindow(served.Stats);
             var append = string.Create(CultureInfo.InvariantCulture, $"console=ttyS0 loglevel=3 panic=-1 fabric.seconds={settings.Seconds}");
             using var vm = QemuMachine.Start(new QemuMachineSpec(qemu, kernel, initrd, append, dir.FullName, [socket]));
@@ -121,7 +100,6 @@ internal static partial class VmBench
         return new JsonObject
         {
             ["topic"] = "vm",
-            ["backend"] = served.Kind,
             ["accelerator"] = vm.Kvm ? "kvm" : "tcg",
             ["note"] = vm.Kvm
                 ? "KVM: the guest's software AES runs natively; virtio-crypto is bounded by the ring round trip and the backend"
@@ -239,41 +217,21 @@ internal static partial class VmBench
         }
     }
 
-    /// <summary>What serves the guest's device: an AC queue, or the cryptodev backend and the thread that polls it.</summary>
-    private sealed class Served : IDisposable
+    /// <summary>What serves the guest's device: an aes-cbc vhost queue of an AC with one worker.</summary>
+    private sealed class Served(AccelerationEngine engine) : IDisposable
     {
-        private readonly AccelerationEngine? _engine;
-        private readonly VhostCryptoBackend? _backend;
-        private readonly Thread? _poller;
-        private volatile bool _stop;
+        public string Name => "AC queue aes-cbc (.NET g-driver)";
 
-        private Served(string kind, string name, AccelerationEngine? engine, VhostCryptoBackend? backend)
-        {
-            Kind = kind;
-            Name = name;
-            _engine = engine;
-            _backend = backend;
-            if (backend is not null)
-            {
-                _poller = new Thread(Poll) { IsBackground = true, Name = "vhost-poller" };
-                _poller.Start();
-            }
-        }
+        public QueueStats? Queue => engine.GetStats(QueueId);
 
-        public string Kind { get; }
-
-        public string Name { get; }
-
-        public QueueStats? Queue => _engine?.GetStats(QueueId);
-
-        /// <summary>An aes-cbc vhost queue on one AC worker that spins briefly, then yields and naps when idle (QEMU's TCG thread needs the other core).</summary>
+        /// <summary>A worker that spins briefly, then yields and naps when idle: QEMU's TCG thread needs the other core.</summary>
         public static Served OnAc(string socket)
         {
             var engine = new AccelerationEngine(new EngineOptions { Workers = 1, IdleSpinPolls = 1_000, IdleYieldPolls = 1_000 });
             try
             {
                 engine.AddVhostQueue(QueueId, socket, GDriverCatalog.Create("aes-cbc")).Wait(TimeSpan.FromSeconds(30));
-                return new Served("ac", "AC queue aes-cbc (.NET g-driver)", engine, null);
+                return new Served(engine);
             }
             catch
             {
@@ -282,38 +240,8 @@ internal static partial class VmBench
             }
         }
 
-        public static Served OnCryptodev(string socket, string cryptodev) =>
-            new("cryptodev", "cryptodev backend " + cryptodev, null, VhostCryptoBackend.Start(socket, cryptodev));
+        public VhostCryptoStats Stats() => engine.GetVhostStats(QueueId) ?? default;
 
-        public VhostCryptoStats Stats() => _backend?.Stats() ?? _engine!.GetVhostStats(QueueId) ?? default;
-
-        /// <summary>The AC worker's part on a dedicated thread: polls; when idle it yields, then naps, to leave QEMU a core.</summary>
-        private void Poll()
-        {
-            var idle = 0;
-            while (!_stop)
-            {
-                if (_backend!.Poll() > 0)
-                {
-                    idle = 0;
-                }
-                else if (++idle < 1000)
-                {
-                    Thread.Yield();
-                }
-                else
-                {
-                    Thread.Sleep(1);
-                }
-            }
-        }
-
-        public void Dispose()
-        {
-            _stop = true;
-            _poller?.Join();
-            _backend?.Dispose();
-            _engine?.Dispose();
-        }
+        public void Dispose() => engine.Dispose();
     }
 }
