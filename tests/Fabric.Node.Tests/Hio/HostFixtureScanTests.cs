@@ -143,7 +143,7 @@ public sealed class HostFixtureScanTests : IDisposable
             + "aes-256-gcm,sha256,hmac-sha256,deflate; not usable: kernel driver qat_c62x; to drive it through DPDK's crypto_qat, compress_qat: modprobe vfio-pci && dpdk-devbind.py --bind=vfio-pci 0000:3d:00.0, then add 0000:3d:00.0 to fabric.node.dpdk.allow-pci",
             lines[1]);
         Assert.Equal(
-            "  sw-crypto-0 [sw-crypto] software; 16 queue pairs; aes-256-gcm,chacha20-poly1305,sha256,hmac-sha256,crc32c,aes-128-cbc,aes-256-cbc,aes-128-cbc-hmac-sha1,aes-256-cbc-hmac-sha1,aes-128-cbc-hmac-sha256,aes-256-cbc-hmac-sha256,aes-128-gcm; usable",
+            "  sw-crypto-0 [sw-crypto] software; 16 queue pairs; aes-256-gcm,chacha20-poly1305,sha256,hmac-sha256,crc32c,aes-128-cbc,aes-256-cbc,aes-128-cbc-hmac-sha1,aes-256-cbc-hmac-sha1,aes-128-cbc-hmac-sha256,aes-256-cbc-hmac-sha256,aes-128-gcm,aes-cbc; usable",
             lines[6]);
         Assert.Equal("  skipped 0000:00:1f.5: vendor: not a hex id \"0xzz86\"", lines[9]);
         Assert.Equal(11, lines.Count);
