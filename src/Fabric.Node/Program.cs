@@ -152,7 +152,7 @@ async Task<(FabricNode? Node, int Refused)> Start(ParseResult parse, Cancellatio
                 narrative.Fact("hio", line);
             }
 
-            var devices = ComputeRole.Devices(options.NodeName, hio, settings, dpdk.Devices);
+            var devices = VhostAttach.Offer(ComputeRole.Devices(options.NodeName, hio, settings, dpdk.Devices), dpdk.Running);
             ComputeRole.Start(node, devices, settings, ComputeRole.Drivers(dpdk));
             narrative.Fact("compute", $"node agent serving {string.Join(", ", devices.Select(d => d.Name))} with {settings.Workers} AC worker(s)");
         }
