@@ -6,22 +6,37 @@ namespace Fabric.Dataplane.Drivers;
 /// <summary>
 /// AES-CBC software g-driver (OpenSSL through System.Security.Cryptography), no padding: what virtio-crypto's
 /// <c>cbc(aes)</c> does. Forward encrypts, Inverse decrypts; input and output have the same length, a multiple of 16.
-/// The IV is the descriptor's whole 16-byte param. The function's name fixes the key size (aes-128-cbc: 16 bytes).
+/// The IV is the descriptor's whole 16-byte param. aes-128-cbc and aes-256-cbc fix the key size; aes-cbc takes every
+/// AES key size (16, 24 or 32 bytes), each session its own: a Linux guest self-tests cbc(aes) with all three.
 /// </summary>
 public sealed class AesCbcDriver : IGDriver
 {
     public const int BlockSize = 16;
 
+    /// <summary>The key size of <c>aes-cbc</c>: any AES key (16, 24 or 32 bytes).</summary>
+    public const int AnyKeySize = 0;
+
     private readonly int _keySize;
+
+    /// <summary><c>aes-cbc</c>: every AES key size.</summary>
+    public AesCbcDriver()
+        : this(AnyKeySize)
+    {
+    }
 
     public AesCbcDriver(int keySize)
     {
-        if (keySize is not (16 or 32))
+        if (keySize is not (AnyKeySize or 16 or 32))
         {
-            throw new ArgumentOutOfRangeException(nameof(keySize), keySize, "AES-CBC functions use 16- or 32-byte keys");
+            throw new ArgumentOutOfRangeException(nameof(keySize), keySize, "AES-CBC functions use 16- or 32-byte keys, or any AES key size (0: aes-cbc)");
         }
         _keySize = keySize;
-        Function = keySize == 16 ? "aes-128-cbc" : "aes-256-cbc";
+        Function = keySize switch
+        {
+            16 => "aes-128-cbc",
+            32 => "aes-256-cbc",
+            _ => "aes-cbc",
+        };
     }
 
     public string Function { get; }
@@ -34,7 +49,7 @@ public sealed class AesCbcDriver : IGDriver
 
     public OpStatus OpenSession(ReadOnlySpan<byte> key, out object? session)
     {
-        if (key.Length != _keySize)
+        if (_keySize == AnyKeySize ? key.Length is not (16 or 24 or 32) : key.Length != _keySize)
         {
             session = null;
             return OpStatus.BadKey;

@@ -7,7 +7,8 @@ public static class GDriverCatalog
 {
     public static IReadOnlyList<string> Functions { get; } =
         ["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256", "crc32c", "deflate", "brotli",
-         "aes-128-cbc", "aes-256-cbc", "aes-128-cbc-hmac-sha1", "aes-256-cbc-hmac-sha1", "aes-128-cbc-hmac-sha256", "aes-256-cbc-hmac-sha256", "aes-128-gcm"];
+         "aes-128-cbc", "aes-256-cbc", "aes-128-cbc-hmac-sha1", "aes-256-cbc-hmac-sha1", "aes-128-cbc-hmac-sha256", "aes-256-cbc-hmac-sha256", "aes-128-gcm",
+         "aes-cbc"];
 
     /// <summary>
     /// Functions that take the descriptor's whole param as their IV: a pipeline hands its stages the 12-byte nonce
@@ -61,6 +62,7 @@ public static class GDriverCatalog
         "brotli" => new BrotliDriver(),
         "aes-128-cbc" => new AesCbcDriver(16),
         "aes-256-cbc" => new AesCbcDriver(32),
+        "aes-cbc" => new AesCbcDriver(),
         "aes-128-cbc-hmac-sha1" => new AesCbcHmacDriver(16, System.Security.Cryptography.HashAlgorithmName.SHA1),
         "aes-256-cbc-hmac-sha1" => new AesCbcHmacDriver(32, System.Security.Cryptography.HashAlgorithmName.SHA1),
         "aes-128-cbc-hmac-sha256" => new AesCbcHmacDriver(16, System.Security.Cryptography.HashAlgorithmName.SHA256),

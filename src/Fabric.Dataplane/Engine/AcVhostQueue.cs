@@ -79,9 +79,13 @@ internal sealed unsafe class AcVhostQueue : IQueueFeed
     /// <summary>The channel this feed posts into: rings larger than it can fill, the in/out slots and one key slot.</summary>
     public static ChannelGeometry Geometry => new(256, 256, 2 * Depth + 1, SlotSize, GuestSessions);
 
-    /// <summary>What fabric_vhost.c accepts for <paramref name="function"/>: the AES key bytes and the virtio MAC (0: cipher only).</summary>
+    /// <summary>
+    /// What fabric_vhost.c accepts for <paramref name="function"/>: the AES key bytes (0: any AES key size) and the
+    /// virtio MAC (0: cipher only).
+    /// </summary>
     public static (uint KeyLength, uint Mac)? SessionsOf(string function) => function switch
     {
+        "aes-cbc" => (0, 0),
         "aes-128-cbc" => (16, 0),
         "aes-256-cbc" => (32, 0),
         "aes-128-cbc-hmac-sha1" => (16, 2),
@@ -97,7 +101,7 @@ internal sealed unsafe class AcVhostQueue : IQueueFeed
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
         if (SessionsOf(function) is not { } sessions)
         {
-            throw new ArgumentException($"function {function} cannot serve virtio-crypto: vhost-user queues serve aes-128-cbc, aes-256-cbc and aes-{{128,256}}-cbc-hmac-{{sha1,sha256}}", nameof(function));
+            throw new ArgumentException($"function {function} cannot serve virtio-crypto: vhost-user queues serve aes-cbc, aes-128-cbc, aes-256-cbc and aes-{{128,256}}-cbc-hmac-{{sha1,sha256}}", nameof(function));
         }
         if (!Dpdk.DpdkEal.IsRunning)
         {

@@ -18,8 +18,11 @@ public static class AccelerationFunctions
     public const string Aes256CbcHmacSha256 = "aes-256-cbc-hmac-sha256";
     /// <summary>AES-GCM with 16-byte keys only (aes-256-gcm's drivers also take 16-byte keys; this one refuses others).</summary>
     public const string Aes128Gcm = "aes-128-gcm";
+    /// <summary>AES-CBC with any AES key size (16, 24 or 32 bytes): what a virtio-crypto guest's cbc(aes) needs.</summary>
+    public const string AesCbc = "aes-cbc";
 
     public static IReadOnlyList<string> All { get; } =
         [Aes256Gcm, ChaCha20Poly1305, Sha256, HmacSha256, Crc32C, Deflate, Brotli,
-         Aes128Cbc, Aes256Cbc, Aes128CbcHmacSha1, Aes256CbcHmacSha1, Aes128CbcHmacSha256, Aes256CbcHmacSha256, Aes128Gcm];
+         Aes128Cbc, Aes256Cbc, Aes128CbcHmacSha1, Aes256CbcHmacSha1, Aes128CbcHmacSha256, Aes256CbcHmacSha256, Aes128Gcm,
+         AesCbc];
 }

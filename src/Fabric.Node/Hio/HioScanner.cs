@@ -33,6 +33,7 @@ public sealed class HioScanner
         AccelerationFunctions.Aes128CbcHmacSha256,
         AccelerationFunctions.Aes256CbcHmacSha256,
         AccelerationFunctions.Aes128Gcm,
+        AccelerationFunctions.AesCbc,
     ];
 
     private static readonly IReadOnlyList<string> SoftwareCompressionFunctions =

@@ -46,6 +46,45 @@ public class AesCbcKnownAnswerTests
         driver.CloseSession(session);
     }
 
+    // F.2.1 / F.2.3 / F.2.5 (and their decryptions) on a channel: one aes-cbc queue, one session per key size, the IV
+    // in the descriptor's param, the AC's worker running the driver.
+    [Fact]
+    public void AesCbc_serves_128_192_and_256_bit_keys_on_one_channel_SP800_38A_F2()
+    {
+        using var rig = new Rig(GDriverCatalog.Create("aes-cbc"));
+        var g = rig.Guest;
+        Assert.Equal("aes-cbc", rig.Engine.GetStats("q")!.Function);
+        foreach (var (key, ciphertext) in new[] { (Key128, Ciphertext128), (Key192, Ciphertext192), (Key256, Ciphertext256) })
+        {
+            var session = g.OpenSession(Hex(key), 0, TestSupport.Patience);
+            Hex(Plaintext).CopyTo(g.Slot(1));
+            var enc = g.SubmitAndWait(TestSupport.Data(1, OpCode.Forward, session, 1, 64, 2, 64, nonce: Hex(Iv)), TestSupport.Patience);
+            Assert.Equal(OpStatus.Ok, enc.Status);
+            Assert.Equal(ciphertext, Convert.ToHexStringLower(g.Slot(2)[..(int)enc.OutLength]));
+            Hex(ciphertext).CopyTo(g.Slot(3));
+            var dec = g.SubmitAndWait(TestSupport.Data(2, OpCode.Inverse, session, 3, 64, 4, 64, nonce: Hex(Iv)), TestSupport.Patience);
+            Assert.Equal(OpStatus.Ok, dec.Status);
+            Assert.Equal(Plaintext, Convert.ToHexStringLower(g.Slot(4)[..(int)dec.OutLength]));
+            Assert.Equal(OpStatus.Ok, g.CloseSession(session, TestSupport.Patience));
+        }
+        // Not an AES key size: refused when the session is opened.
+        var error = Assert.Throws<InvalidOperationException>(() => g.OpenSession(new byte[20], 0, TestSupport.Patience));
+        Assert.Contains(nameof(OpStatus.BadKey), error.Message);
+    }
+
+    [Fact]
+    public void AesCbc_takes_only_AES_key_sizes()
+    {
+        using var driver = new AesCbcDriver();
+        Assert.Equal("aes-cbc", driver.Function);
+        foreach (var size in new[] { 0, 8, 15, 17, 20, 31, 33, 64 })
+        {
+            Assert.Equal(OpStatus.BadKey, driver.OpenSession(new byte[size], out var none));
+            Assert.Null(none);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AesCbcDriver(24));
+    }
+
     [Fact]
     public void AesCbc_refuses_wrong_keys_ivs_lengths_and_small_outputs()
     {

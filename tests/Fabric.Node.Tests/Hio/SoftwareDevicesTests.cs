@@ -29,6 +29,7 @@ public sealed class SoftwareDevicesTests
                 AccelerationFunctions.Aes128CbcHmacSha256,
                 AccelerationFunctions.Aes256CbcHmacSha256,
                 AccelerationFunctions.Aes128Gcm,
+                AccelerationFunctions.AesCbc,
             ],
             crypto.Functions);
         var compression = devices[1];

@@ -134,7 +134,7 @@ struct fv_backend
     /* Fabric mode (fv_backend_create_fabric): no cryptodev; requests go to the AC through fv_backend_fetch and come
        back through fv_backend_complete. Tokens, the free list and the reaped ring are the poller's alone. */
     int fabric;
-    uint32_t key_length; /* the AES key the queue's function takes (16 or 32) */
+    uint32_t key_length; /* the AES key the queue's function takes (16 or 32; 0: any AES key size, aes-cbc) */
     uint32_t mac;        /* 0: cipher sessions; VC_MAC_HMAC_SHA1 / _SHA256: chain sessions with that MAC */
     uint8_t *arena;
     uint32_t slot_size;
@@ -287,7 +287,7 @@ static int64_t create_session(fv_backend *b, uint8_t *p, uint32_t size)
             first = &auth;
         }
     }
-    if (b->fabric && (key_length != b->key_length || (b->mac == 0) != (op_type == VC_SYM_OP_CIPHER)))
+    if (b->fabric && ((b->key_length != 0 && key_length != b->key_length) || (b->mac == 0) != (op_type == VC_SYM_OP_CIPHER)))
     {
         return -VC_NOTSUPP; /* a key size or session kind the queue's g-driver does not take */
     }
@@ -1221,10 +1221,13 @@ FV_EXPORT int fv_backend_create_fabric(const char *socket_path, uint32_t key_len
     {
         return fail(err, err_length, FV_ERR_ARGS, "socket path is longer than a Unix socket path may be (107 bytes)");
     }
-    if ((key_length != 16 && key_length != 32) || (mac != 0 && mac != VC_MAC_HMAC_SHA1 && mac != VC_MAC_HMAC_SHA256))
+    /* key_length 0 (aes-cbc: any AES key size) is for cipher sessions only: a chain's key is AES key || MAC key,
+       which the g-driver could not split without a fixed AES key size. */
+    if ((key_length != 16 && key_length != 32 && !(key_length == 0 && mac == 0)) ||
+        (mac != 0 && mac != VC_MAC_HMAC_SHA1 && mac != VC_MAC_HMAC_SHA256))
     {
-        return fail(err, err_length, FV_ERR_UNSUPPORTED, "fabric vhost queues serve AES-CBC with 16- or 32-byte keys, "
-                    "alone or with HMAC-SHA1/SHA-256 (key %u, mac %u)", key_length, mac);
+        return fail(err, err_length, FV_ERR_UNSUPPORTED, "fabric vhost queues serve AES-CBC with 16- or 32-byte keys "
+                    "alone or with HMAC-SHA1/SHA-256, or with any AES key size alone (key %u, mac %u)", key_length, mac);
     }
     if (depth == 0 || depth > FV_DEPTH || slot_size < FV_MAX_DATA + FV_MAX_DIGEST)
     {

@@ -48,7 +48,8 @@ int fv_backend_create(const char *socket_path, const char *cryptodev, fv_backend
  * Fabric mode (docs/vhost.md): the backend only parses and validates; an AC worker runs the requests on its g-driver.
  * The arena holds 2 * depth slots of slot_size bytes (>= 32800): request `token` reads slot 2*token and is written in
  * slot 2*token + 1. Sessions are accepted only for the queue's function: AES-CBC with a key_length-byte key
- * (16 or 32), cipher sessions when mac is 0, else chains with that VIRTIO_CRYPTO_MAC_* (2 HMAC-SHA1, 4 HMAC-SHA256).
+ * (16 or 32; 0: any AES key size, 16/24/32, cipher sessions only), cipher sessions when mac is 0, else chains with
+ * that VIRTIO_CRYPTO_MAC_* (2 HMAC-SHA1, 4 HMAC-SHA256).
  * fetch / complete / session_key / reaped are the poller's (one thread at a time), never block and never allocate.
  */
 typedef struct fv_op
