@@ -198,11 +198,15 @@ public sealed class QemuVmTests(ITestOutputHelper output) : IAsyncLifetime
         Ok(await Vim("arq", "create", "arq-n1", "--vm", "vm-n1", "--profile", "qemu-vhost", "--json"));
         var refused = await Vim("vm", "spawn", "vm-n1", "--host", "qemu-host", "--arq", "arq-n1", "--hypervisor", "qemu", "--image", _image);
 
+        var badType = await Vim("profile", "create", "qemu-spi", "--group", $"{VhostFunction}:1,accel:attach_handle_type=SPI");
+
         // No device of a node without EAL offers the attach type: placement says so, and no machine starts.
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("attach type VHOST_USER is not offered", refused.Stderr);
         Assert.Empty(await Machines());
         Assert.NotEqual("Attached", await ArqStatus("vm-n1"));
+        Assert.NotEqual(0, badType.ExitCode);
+        Assert.Contains("must be one of FABRIC_CHANNEL, PCI, VHOST_USER, not 'SPI'", badType.Stderr);
     }
 
     private async Task<JsonElement> Spawn(string vm, string arq)
