@@ -4,20 +4,25 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Fabric.Dataplane.Dpdk;
+using Fabric.Dataplane.Drivers;
+using Fabric.Dataplane.Engine;
 using Fabric.Dataplane.Vhost;
 using Fabric.Node.Vm;
 
 namespace Fabric.Bench.Vm;
 
 /// <summary>
-/// Boots the guest image (scripts/guest-image.sh) under QEMU on Fabric's vhost-crypto backend and reports what the
+/// Boots the guest image (scripts/guest-image.sh) under QEMU on a vhost-user virtio-crypto device and reports what the
 /// guest measured through its kernel crypto API: the known-answer tests on virtio_crypto, AES-128-CBC throughput
 /// through virtio-crypto (Fabric) and through the guest's own cbc(aes-generic) in the same VM, the boot time, and the
-/// backend's ops/s over the guest's virtio loop.
+/// host's ops/s over the guest's virtio loop. The device is served by the AC: an <c>aes-cbc</c> vhost queue of an
+/// <see cref="AccelerationEngine"/> on the .NET g-driver.
 /// </summary>
 internal static partial class VmBench
 {
-    public sealed record Settings(string Image, string? Qemu, string Cryptodev, double Seconds, TimeSpan Timeout, bool Json);
+    public const string QueueId = "vm-crypto";
+
+    public sealed record Settings(string Image, string? Qemu, double Seconds, TimeSpan Timeout, bool Json);
 
     public static async Task<int> RunAsync(Settings settings, CancellationToken cancellation)
     {
@@ -39,42 +44,41 @@ internal static partial class VmBench
             Console.Error.WriteLine("fabric-bench vm: DPDK is needed for the vhost backend (apt-get install dpdk-dev pkg-config, then rebuild): " + reason);
             return 3;
         }
+        var (figures, ok) = await RunOnceAsync(qemu, kernel!, initrd!, settings, log, cancellation);
+        Console.Out.WriteLine(figures.ToJsonString(new JsonSerializerOptions { WriteIndented = settings.Json }));
+        return ok ? 0 : 1;
+    }
+
+    /// <summary>One boot of the guest on an AC queue; its figures and whether every KAT passed.</summary>
+    private static async Task<(JsonObject Figures, bool Ok)> RunOnceAsync(string qemu, string kernel, string initrd, Settings settings, TextWriter log, CancellationToken cancellation)
+    {
         var dir = Directory.CreateTempSubdirectory("fabric-bench-vm-");
         try
         {
             var socket = Path.Combine(dir.FullName, "crypto.sock");
-            using var backend = VhostCryptoBackend.Start(socket, settings.Cryptodev);
-            var window = new LoopWindow(backend);
-            using (var poller = new Poller(backend))
+            using var served = Served.OnAc(socket);
+            var window = new LoopWindow(served.Stats);
+            var append = string.Create(CultureInfo.InvariantCulture, $"console=ttyS0 loglevel=3 panic=-1 fabric.seconds={settings.Seconds}");
+            using var vm = QemuMachine.Start(new QemuMachineSpec(qemu, kernel, initrd, append, dir.FullName, [socket]));
+            vm.LineReceived += window.OnLine;
+            log.WriteLine($"vm       qemu pid {vm.Pid} ({(vm.Kvm ? "KVM" : "TCG")}), {served.Name} on {socket}");
+            var exited = await vm.WaitForExitAsync(settings.Timeout, cancellation);
+            window.Close();
+            var figures = Figures(vm, exited, served, window, settings);
+            if (!settings.Json)
             {
-                var append = string.Create(CultureInfo.InvariantCulture, $"console=ttyS0 loglevel=3 panic=-1 fabric.seconds={settings.Seconds}");
-                using var vm = QemuMachine.Start(new QemuMachineSpec(qemu, kernel!, initrd!, append, dir.FullName, [socket]));
-                vm.LineReceived += window.OnLine;
-                log.WriteLine($"vm       qemu pid {vm.Pid} ({(vm.Kvm ? "KVM" : "TCG")}), backend {settings.Cryptodev} on {socket}");
-                var exited = await vm.WaitForExitAsync(settings.Timeout, cancellation);
-                window.Close();
-                poller.Stop();
-                var figures = Figures(vm, exited, backend.Stats(), window, settings);
-                if (settings.Json)
+                foreach (var (_, line) in vm.Lines.Where(l => l.Line.StartsWith("FABRIC-", StringComparison.Ordinal)))
                 {
-                    Console.Out.WriteLine(figures.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                    log.WriteLine("guest    " + line);
                 }
-                else
-                {
-                    foreach (var (_, line) in vm.Lines.Where(l => l.Line.StartsWith("FABRIC-", StringComparison.Ordinal)))
-                    {
-                        log.WriteLine("guest    " + line);
-                    }
-                    log.WriteLine(figures.ToJsonString());
-                }
-                var passed = figures["kat_passed"]!.GetValue<int>();
-                var failed = figures["kat_failed"]!.GetValue<int>();
-                if (!exited)
-                {
-                    Console.Error.WriteLine($"fabric-bench vm: the guest did not power off within {settings.Timeout.TotalSeconds} s (qemu pid {vm.Pid} killed)");
-                }
-                return exited && passed > 0 && failed == 0 ? 0 : 1;
             }
+            if (!exited)
+            {
+                Console.Error.WriteLine($"fabric-bench vm: the guest did not power off within {settings.Timeout.TotalSeconds} s (qemu pid {vm.Pid} killed)");
+            }
+            var passed = figures["kat_passed"]!.GetValue<int>();
+            var failed = figures["kat_failed"]!.GetValue<int>();
+            return (figures, exited && passed > 0 && failed == 0);
         }
         finally
         {
@@ -82,8 +86,9 @@ internal static partial class VmBench
         }
     }
 
-    private static JsonObject Figures(QemuMachine vm, bool exited, VhostCryptoStats stats, LoopWindow window, Settings settings)
+    private static JsonObject Figures(QemuMachine vm, bool exited, Served served, LoopWindow window, Settings settings)
     {
+        var stats = served.Stats();
         var lines = vm.Lines.ToArray();
         var kat = lines.Select(l => KatLine().Match(l.Line)).FirstOrDefault(m => m.Success);
         var boot = lines.Where(l => l.Line.StartsWith("FABRIC-BOOT", StringComparison.Ordinal)).Select(l => (TimeSpan?)l.At).FirstOrDefault();
@@ -111,13 +116,17 @@ internal static partial class VmBench
             ["virtio_vs_software"] = virtioOps is > 0 && softwareOps is > 0 ? Math.Round(virtioOps.Value / softwareOps.Value, 3) : null,
             ["host"] = new JsonObject
             {
-                ["cryptodev"] = settings.Cryptodev,
+                ["served_by"] = served.Name,
                 ["requests"] = stats.Completed,
                 ["failed"] = stats.Failed,
                 ["sessions"] = stats.Sessions,
                 ["loop_requests"] = window.Requests,
                 ["loop_window_seconds"] = Math.Round(window.Seconds, 3),
                 ["ops_per_s"] = window.Seconds > 0 ? Math.Round(window.Requests / window.Seconds, 1) : null,
+                ["ac_ops"] = served.Queue?.Ops,
+                ["ac_errors"] = served.Queue?.Errors,
+                ["ac_latency_p50_us"] = served.Queue is { } q ? Math.Round(q.LatencyP50Nanos / 1000.0, 1) : null,
+                ["ac_latency_p99_us"] = served.Queue is { } q99 ? Math.Round(q99.LatencyP99Nanos / 1000.0, 1) : null,
             },
         };
     }
@@ -166,7 +175,7 @@ internal static partial class VmBench
     /// The backend's requests over the guest's virtio loop: from the KAT line (the loop starts right after it) to the
     /// virtio throughput line, as the host saw them.
     /// </summary>
-    private sealed class LoopWindow(VhostCryptoBackend backend)
+    private sealed class LoopWindow(Func<VhostCryptoStats> stats)
     {
         private readonly Lock _lock = new();
         private bool _closed;
@@ -188,11 +197,11 @@ internal static partial class VmBench
                 if (line.StartsWith("FABRIC-KAT passed=", StringComparison.Ordinal))
                 {
                     _start = Stopwatch.GetTimestamp();
-                    _startCompleted = backend.Stats().Completed;
+                    _startCompleted = stats().Completed;
                 }
                 else if (_start != 0 && line.StartsWith("FABRIC-THROUGHPUT driver=virtio_crypto_aes_cbc", StringComparison.Ordinal))
                 {
-                    Requests = backend.Stats().Completed - _startCompleted;
+                    Requests = stats().Completed - _startCompleted;
                     Seconds = Stopwatch.GetElapsedTime(_start).TotalSeconds;
                 }
             }
@@ -208,42 +217,31 @@ internal static partial class VmBench
         }
     }
 
-    /// <summary>The AC worker's part on a dedicated thread: polls; when idle it yields, then naps, to leave QEMU a core.</summary>
-    private sealed class Poller : IDisposable
+    /// <summary>What serves the guest's device: an aes-cbc vhost queue of an AC with one worker.</summary>
+    private sealed class Served(AccelerationEngine engine) : IDisposable
     {
-        private readonly Thread _thread;
-        private volatile bool _stop;
+        public string Name => "AC queue aes-cbc (.NET g-driver)";
 
-        public Poller(VhostCryptoBackend backend)
+        public QueueStats? Queue => engine.GetStats(QueueId);
+
+        /// <summary>A worker that spins briefly, then yields and naps when idle: QEMU's TCG thread needs the other core.</summary>
+        public static Served OnAc(string socket)
         {
-            _thread = new Thread(() =>
+            var engine = new AccelerationEngine(new EngineOptions { Workers = 1, IdleSpinPolls = 1_000, IdleYieldPolls = 1_000 });
+            try
             {
-                var idle = 0;
-                while (!_stop)
-                {
-                    if (backend.Poll() > 0)
-                    {
-                        idle = 0;
-                    }
-                    else if (++idle < 1000)
-                    {
-                        Thread.Yield();
-                    }
-                    else
-                    {
-                        Thread.Sleep(1);
-                    }
-                }
-            }) { IsBackground = true, Name = "vhost-poller" };
-            _thread.Start();
+                engine.AddVhostQueue(QueueId, socket, GDriverCatalog.Create("aes-cbc")).Wait(TimeSpan.FromSeconds(30));
+                return new Served(engine);
+            }
+            catch
+            {
+                engine.Dispose();
+                throw;
+            }
         }
 
-        public void Stop()
-        {
-            _stop = true;
-            _thread.Join();
-        }
+        public VhostCryptoStats Stats() => engine.GetVhostStats(QueueId) ?? default;
 
-        public void Dispose() => Stop();
+        public void Dispose() => engine.Dispose();
     }
 }

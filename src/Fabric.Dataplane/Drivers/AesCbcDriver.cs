@@ -96,42 +96,57 @@ public sealed class AesCbcDriver : IGDriver
     }
 
     /// <summary>
-    /// CBC over one ECB context per direction, kept for the session: the BCL's one-shot CBC (TryEncryptCbc) makes a
-    /// native context per call, an allocation per op. Encryption chains block by block; decryption runs ECB over up
-    /// to 4 KiB at a time and XORs each block with the ciphertext before it. Touched by the queue's worker only.
+    /// CBC over one native context per direction, kept for the session: the BCL's one-shot CBC (TryEncryptCbc) makes a
+    /// native context per call, an allocation per op. Encryption runs a CBC transform over up to 4 KiB per call: the
+    /// transform chains from the last ciphertext block it produced (S), so a request with its own IV feeds its first
+    /// block as P0 ^ IV ^ S, which the transform turns into E(P0 ^ IV). (One TransformBlock per 16-byte block, the
+    /// earlier way, cost about 40 µs per 4 KiB: one native call per block.) Decryption runs ECB over up to 4 KiB at a
+    /// time and XORs each block with the ciphertext before it. Touched by the queue's worker only.
     /// </summary>
     internal sealed class CbcSession : IDisposable
     {
         private const int Chunk = 4096;
         private readonly Aes _aes;
+        private readonly Aes _ecb;
         private readonly ICryptoTransform _encryptor;
         private readonly ICryptoTransform _decryptor;
-        private readonly byte[] _block = new byte[BlockSize];
+        private readonly byte[] _chain = new byte[BlockSize];
         private readonly byte[] _previous = new byte[BlockSize];
         private readonly byte[] _in = new byte[Chunk];
         private readonly byte[] _out = new byte[Chunk];
 
         public CbcSession(ReadOnlySpan<byte> key)
         {
+            var k = key.ToArray();
             _aes = Aes.Create();
-            _aes.Key = key.ToArray();
-            _aes.Mode = CipherMode.ECB;
+            _aes.Key = k;
+            _aes.Mode = CipherMode.CBC;
             _aes.Padding = PaddingMode.None;
-            _encryptor = _aes.CreateEncryptor();
-            _decryptor = _aes.CreateDecryptor();
+            _encryptor = _aes.CreateEncryptor(k, _chain); // chains from S = 0 until its first block
+            _ecb = Aes.Create();
+            _ecb.Key = k;
+            _ecb.Mode = CipherMode.ECB;
+            _ecb.Padding = PaddingMode.None;
+            _decryptor = _ecb.CreateDecryptor();
+            CryptographicOperations.ZeroMemory(k);
         }
 
         public void Encrypt(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> input, Span<byte> output)
         {
-            iv.CopyTo(_previous);
-            for (var at = 0; at < input.Length; at += BlockSize)
+            for (var at = 0; at < input.Length; at += Chunk)
             {
-                for (var j = 0; j < BlockSize; j++)
+                var n = Math.Min(Chunk, input.Length - at);
+                input.Slice(at, n).CopyTo(_in);
+                if (at == 0)
                 {
-                    _block[j] = (byte)(input[at + j] ^ _previous[j]);
+                    for (var j = 0; j < BlockSize; j++)
+                    {
+                        _in[j] ^= (byte)(iv[j] ^ _chain[j]);
+                    }
                 }
-                _encryptor.TransformBlock(_block, 0, BlockSize, _previous, 0);
-                _previous.CopyTo(output.Slice(at, BlockSize));
+                _encryptor.TransformBlock(_in, 0, n, _out, 0);
+                _out.AsSpan(0, n).CopyTo(output.Slice(at, n));
+                _out.AsSpan(n - BlockSize, BlockSize).CopyTo(_chain);
             }
         }
 
@@ -160,9 +175,10 @@ public sealed class AesCbcDriver : IGDriver
             _encryptor.Dispose();
             _decryptor.Dispose();
             _aes.Dispose();
+            _ecb.Dispose();
             CryptographicOperations.ZeroMemory(_in);
             CryptographicOperations.ZeroMemory(_out);
-            CryptographicOperations.ZeroMemory(_block);
+            CryptographicOperations.ZeroMemory(_chain);
         }
     }
 

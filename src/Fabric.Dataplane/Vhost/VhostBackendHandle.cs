@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Fabric.Dataplane.Vhost;
 
-/// <summary>A started vhost-crypto backend (fv_backend); releasing it unregisters the socket and frees its cryptodev.</summary>
+/// <summary>A started vhost-crypto backend (fv_backend); releasing it unregisters the socket and wipes the session keys.</summary>
 internal sealed class VhostBackendHandle : SafeHandle
 {
     public VhostBackendHandle()
@@ -15,7 +15,7 @@ internal sealed class VhostBackendHandle : SafeHandle
     /// <summary>Wraps what the shim returned; the handle is created first so nothing can fail in between.</summary>
     internal void Adopt(nint value) => SetHandle(value);
 
-    /// <summary>The backend's counters, read while the handle is kept alive (both backends' Stats()).</summary>
+    /// <summary>The backend's counters, read while the handle is kept alive.</summary>
     internal unsafe VhostCryptoStats Stats()
     {
         var added = false;
@@ -24,7 +24,7 @@ internal sealed class VhostBackendHandle : SafeHandle
         {
             VhostNative.Stats s;
             VhostNative.BackendStats(handle, &s);
-            return new VhostCryptoStats(s.Fetched, s.Completed, s.Failed, s.EnqueueStalls, s.Sessions, s.SessionsRefused, s.GuestsReady != 0, s.GuestsSeen);
+            return new VhostCryptoStats(s.Fetched, s.Completed, s.Failed, s.Sessions, s.SessionsRefused, s.GuestsReady != 0, s.GuestsSeen);
         }
         finally
         {

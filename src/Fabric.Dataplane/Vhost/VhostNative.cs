@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Fabric.Dataplane.Vhost;
 
 /// <summary>
-/// Bindings of the vhost-crypto half of libfabric_dpdk.so (Dpdk/native/fabric_vhost.h). Every call returns a status;
+/// Bindings of the vhost-user virtio-crypto half of libfabric_dpdk.so (Dpdk/native/fabric_vhost.h). Every call returns a status;
 /// none throws or aborts.
 /// </summary>
 internal static unsafe partial class VhostNative
@@ -19,19 +19,11 @@ internal static unsafe partial class VhostNative
         public ulong Fetched;
         public ulong Completed;
         public ulong Failed;
-        public ulong EnqueueStalls;
         public ulong Sessions;
         public ulong SessionsRefused;
         public uint GuestsReady;
         public uint GuestsSeen;
     }
-
-    [LibraryImport(Library, EntryPoint = "fv_backend_create")]
-    public static partial int BackendCreate(byte* socketPath, byte* cryptodev, out nint backend, byte* err, nuint errLength);
-
-    // The poll runs the PMD's crypto (ipsec-mb works in dequeue): microseconds, so it keeps the GC transition.
-    [LibraryImport(Library, EntryPoint = "fv_backend_poll")]
-    public static partial int BackendPoll(nint backend);
 
     [LibraryImport(Library, EntryPoint = "fv_backend_stats")]
     [SuppressGCTransition]
@@ -40,7 +32,7 @@ internal static unsafe partial class VhostNative
     [LibraryImport(Library, EntryPoint = "fv_backend_destroy")]
     public static partial void BackendDestroy(nint backend);
 
-    /// <summary>fv_op: one request fetched for the AC (fabric mode).</summary>
+    /// <summary>fv_op: one request fetched for the AC.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct Op
     {
@@ -70,7 +62,7 @@ internal static unsafe partial class VhostNative
     [LibraryImport(Library, EntryPoint = "fv_backend_create_fabric")]
     public static partial int BackendCreateFabric(byte* socketPath, uint keyLength, uint mac, byte* arena, uint slotSize, uint depth, out nint backend, byte* err, nuint errLength);
 
-    // Fetch and complete copy up to 32 KiB per request: they keep the GC transition, like the poll.
+    // Fetch and complete copy up to 32 KiB per request: microseconds, so they keep the GC transition.
     [LibraryImport(Library, EntryPoint = "fv_backend_fetch")]
     public static partial int BackendFetch(nint backend, Op* ops, int max);
 

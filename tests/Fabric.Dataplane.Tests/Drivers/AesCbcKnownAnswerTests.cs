@@ -72,6 +72,36 @@ public class AesCbcKnownAnswerTests
         Assert.Contains(nameof(OpStatus.BadKey), error.Message);
     }
 
+    // The session's encryptor chains from the last block it produced; each request has its own IV: a run of requests
+    // of random lengths (up to three 4 KiB chunks) and IVs on one session equals the BCL's one-shot CBC, both ways.
+    [Theory]
+    [InlineData(16)]
+    [InlineData(24)]
+    [InlineData(32)]
+    public void AesCbc_requests_in_a_row_on_one_session_equal_the_BCL_one_shot(int keySize)
+    {
+        using var driver = new AesCbcDriver();
+        var random = new Random(keySize);
+        var key = new byte[keySize];
+        random.NextBytes(key);
+        var session = Open(driver, key);
+        using var aes = Aes.Create();
+        aes.Key = key;
+        for (var i = 0; i < 40; i++)
+        {
+            var data = new byte[16 * random.Next(0, 3 * 256 + 8)];
+            random.NextBytes(data);
+            var iv = new byte[16];
+            random.NextBytes(iv);
+            var sealedOut = RunIv(driver, OpCode.Forward, session, data, Convert.ToHexStringLower(iv), capacity: data.Length);
+            Assert.Equal(OpStatus.Ok, sealedOut.Status);
+            Assert.Equal(aes.EncryptCbc(data, iv, PaddingMode.None), sealedOut.Output);
+            var opened = RunIv(driver, OpCode.Inverse, session, sealedOut.Output, Convert.ToHexStringLower(iv), capacity: data.Length);
+            Assert.Equal(data, opened.Output);
+        }
+        driver.CloseSession(session);
+    }
+
     [Fact]
     public void AesCbc_takes_only_AES_key_sizes()
     {

@@ -44,7 +44,7 @@ public class VhostAcTests(DpdkFixture dpdk)
         Assert.Equal(6ul, stats.Completed);
         Assert.Equal(0ul, stats.Failed);
         // The AC counted them like a channel's ops.
-        var queue = rig.Engine!.GetStats(VhostRig.QueueId)!;
+        var queue = rig.Engine.GetStats(VhostRig.QueueId)!;
         Assert.Equal(function, queue.Function);
         Assert.True(queue.Ops >= 6, $"ops {queue.Ops}");
         Assert.Equal(0, queue.Errors);
@@ -73,7 +73,7 @@ public class VhostAcTests(DpdkFixture dpdk)
         Assert.True(guest.CreateSession(Hex(Key128), direction: 1, opType: 2, mac: 2, digest: 20, macKey: Hex(MacKey)) < 0);
         Assert.Equal(6ul, rig.Stats().Completed);
         Assert.Equal(0ul, rig.Stats().Failed);
-        Assert.Equal("aes-cbc", rig.Engine!.GetStats(VhostRig.QueueId)!.Function);
+        Assert.Equal("aes-cbc", rig.Engine.GetStats(VhostRig.QueueId)!.Function);
     }
 
     [Theory]
@@ -106,6 +106,54 @@ public class VhostAcTests(DpdkFixture dpdk)
         // A chain whose MAC does not cover the whole source is not the function's: NOTSUPP, never a wrong MAC.
         var partial = Run(rig, guest, enc, Encrypt, Hex(Iv), Hex(Plaintext), new Chain(0, 64, 16, 48, digest));
         Assert.Equal(StatusNotSupp, partial.Status);
+    }
+
+    [Fact]
+    public void Chain_sessions_and_requests_are_validated_like_the_cipher_path()
+    {
+        using var rig = VhostRig.OnAc(dpdk, GDriverCatalog.Create("aes-128-cbc-hmac-sha1"));
+        using var guest = rig.Guest();
+        var key = Hex(Key128);
+        var macKey = Hex(MacKey);
+        // Sessions: orders other than encrypt-then-MAC, a digest length the MAC does not make, no MAC key, AAD: BADMSG;
+        // a plain hash or an unknown MAC: NOTSUPP.
+        Assert.Equal(-2, guest.CreateSession(key, 1, opType: 2, mac: 2, digest: 20, macKey: macKey, order: 1));
+        Assert.Equal(-2, guest.CreateSession(key, 2, opType: 2, mac: 2, digest: 20, macKey: macKey, order: 2));
+        Assert.Equal(-2, guest.CreateSession(key, 1, opType: 2, mac: 2, digest: 21, macKey: macKey));
+        Assert.Equal(-2, guest.CreateSession(key, 1, opType: 2, mac: 4, digest: 20, macKey: macKey));
+        Assert.Equal(-2, guest.CreateSession(key, 1, opType: 2, mac: 2, digest: 20, macKey: []));
+        Assert.Equal(-2, guest.CreateSession(key, 1, opType: 2, mac: 2, digest: 20, macKey: macKey, aad: 8));
+        Assert.Equal(-3, guest.CreateSession(key, 1, opType: 2, mac: 2, digest: 20, macKey: macKey, hashMode: 1));
+        Assert.Equal(-3, guest.CreateSession(key, 1, opType: 2, mac: 1, digest: 16, macKey: macKey)); // HMAC-MD5
+        Assert.Equal(-2, guest.CreateSession(new byte[20], 1, opType: 2, mac: 2, digest: 20, macKey: macKey));
+        // Well-formed but not the queue's function: a cipher session, another MAC, another key size.
+        Assert.Equal(-3, guest.CreateSession(key, 1));
+        Assert.Equal(-3, guest.CreateSession(key, 1, opType: 2, mac: 4, digest: 32, macKey: macKey));
+        Assert.Equal(-3, guest.CreateSession(Hex(Key256), 1, opType: 2, mac: 2, digest: 20, macKey: macKey));
+
+        var chain = guest.CreateSession(key, 1, opType: 2, mac: 2, digest: 20, macKey: macKey);
+        Assert.True(chain >= 0);
+        var data = new byte[64];
+        var iv = new byte[16];
+        // Requests: a cipher request on a chain session, regions outside the source, a cipher length that is not whole
+        // blocks, a hash_result the session does not make, AAD: error status, never an AC op.
+        Assert.Equal(StatusBadMsg, Run(rig, guest, chain, Encrypt, iv, data).Status);
+        Assert.Equal(StatusBadMsg, Run(rig, guest, chain, Encrypt, iv, data, new Chain(16, 64, 0, 64, 20)).Status);
+        Assert.Equal(StatusBadMsg, Run(rig, guest, chain, Encrypt, iv, data, new Chain(0, 64, 1, 64, 20)).Status);
+        Assert.Equal(StatusBadMsg, Run(rig, guest, chain, Encrypt, iv, data, new Chain(0, 64, 0xffff_fff0, 0x20, 20)).Status);
+        Assert.Equal(StatusBadMsg, Run(rig, guest, chain, Encrypt, iv, data, new Chain(0, 24, 0, 64, 20)).Status);
+        Assert.Equal(StatusBadMsg, Run(rig, guest, chain, Encrypt, iv, data, new Chain(0, 0, 0, 64, 20)).Status);
+        Assert.Equal(StatusBadMsg, Run(rig, guest, chain, Encrypt, iv, data, new Chain(0, 64, 0, 64, 16)).Status);
+        Assert.Equal(StatusBadMsg, Run(rig, guest, chain, Decrypt, iv, data, new Chain(0, 64, 0, 64, 20)).Status); // wrong direction
+        Assert.Equal(StatusNotSupp, Run(rig, guest, chain, Encrypt, iv, data, new Chain(0, 64, 0, 64, 20, Aad: 8)).Status);
+        Assert.Equal(StatusInvSess, Run(rig, guest, 999, Encrypt, iv, data, new Chain(0, 64, 0, 64, 20)).Status);
+        var ok = Run(rig, guest, chain, Encrypt, iv, data, new Chain(0, 64, 0, 64, 20));
+        Assert.Equal(StatusOk, ok.Status);
+        var stats = rig.Stats();
+        Assert.Equal(11ul, stats.Completed);
+        Assert.Equal(10ul, stats.Failed);
+        Assert.Equal(12ul, stats.SessionsRefused);
+        Assert.True(rig.Engine.GetStats(VhostRig.QueueId)!.Ops >= 1); // the one well-formed request reached the AC
     }
 
     [Fact]
@@ -181,7 +229,7 @@ public class VhostAcTests(DpdkFixture dpdk)
                 guest.WriteDescriptor(2 * i + 1, writable, size + 1, FlagWrite, 0);
                 guest.Post((ushort)(2 * i));
             }
-            var answers = guest.AwaitAnswers(rig.Poll, VhostRig.Patience);
+            var answers = guest.AwaitAnswers(VhostRig.Patience);
             Assert.Equal(perBatch, answers.Count);
             Assert.Equal(Enumerable.Range(0, perBatch).Select(i => (uint)(2 * i)).Order(), answers.Select(a => a.Id).Order());
             for (var i = 0; i < perBatch; i++)
@@ -239,13 +287,13 @@ public class VhostAcTests(DpdkFixture dpdk)
                 {
                     guest.Post((ushort)(2 * i));
                 }
-                Assert.Equal(perBatch, guest.AwaitAnswers(rig.Poll, VhostRig.Patience).Count);
+                Assert.Equal(perBatch, guest.AwaitAnswers(VhostRig.Patience).Count);
             }
         }
         Batches(100); // warm up: JIT, the session on the driver
-        var before = WorkerAllocated(rig.Engine!);
+        var before = WorkerAllocated(rig.Engine);
         Batches(500);
-        var allocated = WorkerAllocated(rig.Engine!) - before;
+        var allocated = WorkerAllocated(rig.Engine) - before;
         Assert.Equal(600ul * perBatch, rig.Stats().Completed);
         Assert.Equal(0ul, rig.Stats().Failed);
         // 4,000 requests: one allocating request would cost at least 24 B each.

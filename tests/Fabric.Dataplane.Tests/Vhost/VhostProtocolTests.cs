@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using Fabric.Dataplane.Dpdk;
+using Fabric.Dataplane.Drivers;
+using Fabric.Dataplane.Engine;
 using Fabric.Dataplane.Tests.Dpdk;
 using Fabric.Dataplane.Vhost;
 
@@ -20,7 +22,6 @@ public class VhostProtocolTests(DpdkFixture dpdk)
     private const uint NeedReply = 0x8;
     private const int SessionBytes = 632; // VhostUserCryptoSession (QEMU >= 7.1)
     private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(10);
-    private static int s_devices;
 
     [Fact]
     public void Session_messages_are_validated_and_answered()
@@ -42,7 +43,7 @@ public class VhostProtocolTests(DpdkFixture dpdk)
         Assert.Equal(1ul, CloseReply(peer, (ulong)id)); // closed twice: an error, the connection stays
         Assert.Equal(1ul, CloseReply(peer, 1_000_000)); // never existed
 
-        var stats = rig.Backend.Stats();
+        var stats = rig.Stats();
         Assert.Equal(1ul, stats.Sessions);
         Assert.Equal(3ul, stats.SessionsRefused);
         Assert.Equal(0u, stats.GuestsSeen);
@@ -81,10 +82,10 @@ public class VhostProtocolTests(DpdkFixture dpdk)
         var features = BinaryPrimitives.ReadUInt64LittleEndian(Exchange(peer, GetFeatures, Version, []));
         Assert.NotEqual(0ul, features & (1ul << 30));
         Assert.True(SessionReply(peer, alg: 3, keyLength: 16, direction: 1) >= 0);
-        var stats = rig.Backend.Stats();
+        var stats = rig.Stats();
         Assert.Equal(1ul, stats.Sessions);
         Assert.Equal(0u, stats.GuestsSeen);
-        Assert.Equal(0, rig.Backend.Poll());
+        Assert.Equal(0ul, stats.Fetched);
     }
 
     private static long SessionReply(Socket peer, uint alg, uint keyLength, byte direction)
@@ -153,17 +154,19 @@ public class VhostProtocolTests(DpdkFixture dpdk)
     {
         private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("fabric-vhost-");
 
+        private readonly AccelerationEngine _engine = new(new EngineOptions { Workers = 1 });
+
         public Rig(DpdkFixture dpdk)
         {
             Assert.True(DpdkEal.IsRunning, "EAL: " + DpdkEal.Failure);
             _ = dpdk;
             Socket = Path.Combine(_dir.FullName, "crypto.sock");
-            Backend = VhostCryptoBackend.Start(Socket, $"{VhostCryptoBackend.DefaultCryptodev}_p{Interlocked.Increment(ref s_devices)}");
+            _engine.AddVhostQueue("vhost-p", Socket, GDriverCatalog.Create("aes-cbc")).Wait(s_patience);
         }
 
         public string Socket { get; }
 
-        public VhostCryptoBackend Backend { get; }
+        public VhostCryptoStats Stats() => _engine.GetVhostStats("vhost-p")!.Value;
 
         public Socket Connect()
         {
@@ -178,7 +181,7 @@ public class VhostProtocolTests(DpdkFixture dpdk)
 
         public void Dispose()
         {
-            Backend.Dispose();
+            _engine.Dispose();
             _dir.Delete(recursive: true);
         }
     }

@@ -8,24 +8,14 @@ using Fabric.Dataplane.Vhost;
 namespace Fabric.Dataplane.Tests.Vhost;
 
 /// <summary>
-/// A backend on a fresh socket and test guests connected to it: the cryptodev backend polled by the test (its own
-/// vdev), or, with <see cref="OnAc"/>, an AC queue (<see cref="AccelerationEngine.AddVhostQueue"/>) whose worker polls
-/// the backend and runs the requests on a .NET g-driver.
+/// A backend on a fresh socket and test guests connected to it: an AC queue (<see cref="AccelerationEngine.AddVhostQueue"/>)
+/// whose worker polls the backend and runs the requests on a .NET g-driver.
 /// </summary>
 internal sealed class VhostRig : IDisposable
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
     public const string QueueId = "vhost-q";
-    private static int s_devices;
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("fabric-vhost-");
-
-    public VhostRig(DpdkFixture dpdk, string pmd = "crypto_aesni_mb")
-    {
-        Assert.True(DpdkEal.IsRunning, "EAL: " + DpdkEal.Failure);
-        _ = dpdk;
-        SocketPath = Path.Combine(_dir.FullName, "crypto.sock");
-        Backend = VhostCryptoBackend.Start(SocketPath, $"{pmd}_vhost_d{Interlocked.Increment(ref s_devices)}");
-    }
 
     private VhostRig(DpdkFixture dpdk, IGDriver driver, EngineOptions? options)
     {
@@ -39,20 +29,14 @@ internal sealed class VhostRig : IDisposable
     /// <summary>An AC with one worker serving the socket with <paramref name="driver"/> (the rig owns both).</summary>
     public static VhostRig OnAc(DpdkFixture dpdk, IGDriver driver, EngineOptions? options = null) => new(dpdk, driver, options);
 
-    /// <summary>The rig for a test that runs on both: "cryptodev" or "ac" (aes-128-cbc on the .NET driver).</summary>
-    public static VhostRig For(DpdkFixture dpdk, string mode) =>
-        mode == "ac" ? OnAc(dpdk, GDriverCatalog.Create("aes-128-cbc")) : new VhostRig(dpdk);
+    /// <summary>An <c>aes-cbc</c> queue (every AES key size) on the .NET driver.</summary>
+    public static VhostRig OnAc(DpdkFixture dpdk) => OnAc(dpdk, GDriverCatalog.Create("aes-cbc"));
 
     public string SocketPath { get; }
 
-    public VhostCryptoBackend? Backend { get; }
+    public AccelerationEngine Engine { get; }
 
-    public AccelerationEngine? Engine { get; }
-
-    /// <summary>One pass of the cryptodev backend; 0 on the AC, whose worker polls by itself.</summary>
-    public int Poll() => Backend?.Poll() ?? 0;
-
-    public VhostCryptoStats Stats() => Backend?.Stats() ?? Engine!.GetVhostStats(QueueId) ?? throw new InvalidOperationException("the vhost queue is gone");
+    public VhostCryptoStats Stats() => Engine.GetVhostStats(QueueId) ?? throw new InvalidOperationException("the vhost queue is gone");
 
     public VhostTestGuest Connect() => new(SocketPath, Patience);
 
@@ -78,8 +62,7 @@ internal sealed class VhostRig : IDisposable
 
     public void Dispose()
     {
-        Backend?.Dispose();
-        Engine?.Dispose();
+        Engine.Dispose();
         _dir.Delete(recursive: true);
     }
 }
@@ -137,7 +120,7 @@ internal static class VirtioCrypto
         guest.WriteDescriptor(0, VhostTestGuest.DataStart, (uint)readable.Length, VhostTestGuest.FlagNext, 1);
         guest.WriteDescriptor(1, WritableAt, (uint)writable, VhostTestGuest.FlagWrite, 0);
         guest.Post(0);
-        var answer = Assert.Single(guest.AwaitAnswers(rig.Poll, VhostRig.Patience));
+        var answer = Assert.Single(guest.AwaitAnswers(VhostRig.Patience));
         Assert.Equal(0u, answer.Id);
         var output = guest.Memory.Slice((int)WritableAt, writable).ToArray();
         return new Result(output[^1], output[..source.Length], output[source.Length..^1], answer.Length);

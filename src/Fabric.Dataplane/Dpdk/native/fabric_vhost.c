@@ -5,7 +5,8 @@
  * op_code from CryptoDevBackendSymSessionInfo, so VHOST_USER_CREATE_CRYPTO_SESSION arrives 4 bytes off from the
  * layout DPDK 22.11 parses (every session fails with -VIRTIO_CRYPTO_BADMSG), and rte_vhost_crypto_create clears the
  * pre-message hook a backend could fix it in. So Fabric owns the session messages (rte_vhost_extern_callback_register,
- * as issue 16 suggests for failover) and the virtio-crypto data queue, and drives the cryptodev itself.
+ * as issue 16 suggests for failover) and the virtio-crypto data queue; the AC runs the requests on its g-drivers.
+ * (An earlier cryptodev path, the backend running requests on its own DPDK cryptodev, was removed: one backend.)
  */
 #include "fabric_vhost.h"
 
@@ -17,24 +18,16 @@
 #include <string.h>
 #include <time.h>
 
-#include <rte_bus_vdev.h>
-#include <rte_crypto.h>
-#include <rte_cryptodev.h>
-#include <rte_eal.h>
-#include <rte_errno.h>
-#include <rte_lcore.h>
-#include <rte_mempool.h>
+#include <rte_common.h>
 #include <rte_vhost.h>
-#include <rte_mbuf.h>
 
 #define FV_EXPORT __attribute__((visibility("default")))
-#define FV_BURST 32
-#define FV_DEPTH 256          /* queue pair descriptors, mbufs, and the most requests in flight */
+#define FV_DEPTH 256          /* the most requests in the AC at once (tokens) */
 #define FV_MAX_DATA 32768     /* largest request (src = dst bytes); larger ones get VIRTIO_CRYPTO_NOTSUPP */
 #define FV_SESSIONS 1024
 #define FV_MAX_BACKENDS 64
 #define FV_MAX_SEGMENTS 8     /* writable descriptors of one request's destination */
-#define FV_MAX_DIGEST 32      /* HMAC-SHA256's; the digest lives in the mbuf right after the data */
+#define FV_MAX_DIGEST 32      /* HMAC-SHA256's; the digest lives in the arena slot right after the data */
 #define FV_FABRIC_MAX_AUTH_KEY 128 /* Fabric's .NET HMAC chains take MAC keys up to 128 bytes */
 #define FV_DATA_QUEUE 0       /* QEMU's cryptodev-vhost-user has one data queue (queues=1); the control queue stays in QEMU */
 
@@ -65,9 +58,7 @@
 #define VRING_DESC_F_INDIRECT 4
 #define VC_HEADER_BYTES 72 /* struct virtio_crypto_op_data_req */
 
-#define FV_IV_OFFSET (sizeof(struct rte_crypto_op) + sizeof(struct rte_crypto_sym_op))
-
-/* Where a request's answer goes, kept in the op's private area after the IV. */
+/* Where a request's answer goes, kept with its token. */
 typedef struct fv_req
 {
     uint16_t head;
@@ -81,13 +72,12 @@ typedef struct fv_req
 /* Session slots: 0 free, 1 live, 2 closed by the guest (freed by the poller when nothing is in flight), 3 being made. */
 typedef struct fv_session
 {
-    void *session;
     uint8_t encrypt;
     uint8_t chain;         /* an algorithm-chaining session: AES-CBC + HMAC */
     uint8_t digest_length; /* chain: bytes of the HMAC the request's hash_result must take */
     int state;
-    /* Fabric mode: the keys themselves (the AC opens the session on its g-driver from them) and a generation that
-       changes whenever the slot is reused, so the AC never runs a request on a previous owner's session. */
+    /* The keys themselves (the AC opens the session on its g-driver from them) and a generation that changes
+       whenever the slot is reused, so the AC never runs a request on a previous owner's session. */
     uint32_t generation;
     uint8_t key_length;
     uint16_t auth_key_length;
@@ -95,7 +85,7 @@ typedef struct fv_session
     uint8_t auth_key[FV_FABRIC_MAX_AUTH_KEY];
 } fv_session;
 
-/* Fabric mode: one request the AC holds (token = its index): in slot 2*token, out slot 2*token + 1 of the arena. */
+/* One request the AC holds (token = its index): in slot 2*token, out slot 2*token + 1 of the arena. */
 typedef struct fv_token
 {
     fv_req req;
@@ -107,12 +97,6 @@ typedef struct fv_token
 struct fv_backend
 {
     char path[256];
-    char vdev[64];
-    int created_vdev;
-    uint8_t cid;
-    struct rte_mempool *sess_pool;
-    struct rte_mempool *op_pool;
-    struct rte_mempool *mbuf_pool;
 
     /* Set by the vhost thread in new_device / destroy_device; `busy` is the poller's half of the handshake that lets
        destroy_device wait for the poller to be out before it takes the ring away. */
@@ -123,17 +107,12 @@ struct fv_backend
     struct rte_vhost_vring ring;
     uint16_t last_avail;
     uint16_t last_used;
-    uint32_t inflight;
-
-    struct rte_crypto_op *pending[FV_BURST];
-    uint16_t pending_count;
 
     fv_session sessions[FV_SESSIONS];
     fv_stats stats;
 
-    /* Fabric mode (fv_backend_create_fabric): no cryptodev; requests go to the AC through fv_backend_fetch and come
-       back through fv_backend_complete. Tokens, the free list and the reaped ring are the poller's alone. */
-    int fabric;
+    /* Requests go to the AC through fv_backend_fetch and come back through fv_backend_complete. Tokens, the free list
+       and the reaped ring are the poller's alone. */
     uint32_t key_length; /* the AES key the queue's function takes (16 or 32; 0: any AES key size, aes-cbc) */
     uint32_t mac;        /* 0: cipher sessions; VC_MAC_HMAC_SHA1 / _SHA256: chain sessions with that MAC */
     uint8_t *arena;
@@ -219,23 +198,18 @@ static int64_t create_session(fv_backend *b, uint8_t *p, uint32_t size)
     {
         return -VC_BADMSG;
     }
-    struct rte_crypto_sym_xform cipher = {
-        .type = RTE_CRYPTO_SYM_XFORM_CIPHER,
-        .cipher = {.op = direction == VC_OP_ENCRYPT ? RTE_CRYPTO_CIPHER_OP_ENCRYPT : RTE_CRYPTO_CIPHER_OP_DECRYPT,
-                   .algo = RTE_CRYPTO_CIPHER_AES_CBC,
-                   .key = {.data = p + 56, .length = (uint16_t)key_length},
-                   .iv = {.offset = FV_IV_OFFSET, .length = 16}},
-    };
-    struct rte_crypto_sym_xform auth = {.type = RTE_CRYPTO_SYM_XFORM_AUTH};
-    struct rte_crypto_sym_xform *first = &cipher;
-    uint32_t digest_length = 0;
+    uint32_t digest_length = 0, auth_key_length = 0;
     if (op_type == VC_SYM_OP_CHAIN)
     {
         /* hash_alg 16 (a VIRTIO_CRYPTO_MAC_* in AUTH mode), hash_result_len 20, auth_key_len 24, aad_len 28,
            hash_mode 34, alg_chain_order 35. Encrypt-then-MAC only: an encrypting session hashes the ciphertext
-           after the cipher, a decrypting one hashes it before; the other two orders are not a sane chain. */
-        uint32_t mac = rd32(p + 16), auth_key_length = rd32(p + 24), aad_length = rd32(p + 28);
+           after the cipher, a decrypting one hashes it before; the other two orders are not a sane chain.
+           As DPDK's vhost-crypto does: an encrypting session writes the MAC to the request's hash_result; a
+           decrypting one reads the expected MAC there (the guest puts it in), checks it over the ciphertext before
+           decrypting, and answers BADMSG with no plaintext when it does not match. */
+        uint32_t mac = rd32(p + 16), aad_length = rd32(p + 28);
         uint8_t hash_mode = p[34], order = p[35];
+        auth_key_length = rd32(p + 24);
         digest_length = rd32(p + 20);
         if (hash_mode != VC_HASH_MODE_AUTH || (mac != VC_MAC_HMAC_SHA1 && mac != VC_MAC_HMAC_SHA256))
         {
@@ -248,81 +222,30 @@ static int64_t create_session(fv_backend *b, uint8_t *p, uint32_t size)
         {
             return -VC_BADMSG;
         }
-        /* As DPDK's vhost-crypto does: an encrypting session writes the MAC to the request's hash_result; a
-           decrypting one reads the expected MAC there (the guest puts it in), checks it over the ciphertext before
-           decrypting, and answers BADMSG with no plaintext when it does not match. */
-        auth.auth = (struct rte_crypto_auth_xform){
-            .op = direction == VC_OP_ENCRYPT ? RTE_CRYPTO_AUTH_OP_GENERATE : RTE_CRYPTO_AUTH_OP_VERIFY,
-            .algo = mac == VC_MAC_HMAC_SHA1 ? RTE_CRYPTO_AUTH_SHA1_HMAC : RTE_CRYPTO_AUTH_SHA256_HMAC,
-            .key = {.data = p + 120, .length = (uint16_t)auth_key_length},
-            .digest_length = (uint16_t)digest_length,
-        };
-        if (b->fabric)
+        if (mac != b->mac || auth_key_length > FV_FABRIC_MAX_AUTH_KEY)
         {
-            if (mac != b->mac || auth_key_length > FV_FABRIC_MAX_AUTH_KEY)
-            {
-                return -VC_NOTSUPP; /* not the queue's function */
-            }
-        }
-        else
-        {
-            struct rte_cryptodev_sym_capability_idx idx = {.type = RTE_CRYPTO_SYM_XFORM_AUTH, .algo.auth = auth.auth.algo};
-            const struct rte_cryptodev_symmetric_capability *cap = rte_cryptodev_sym_capability_get(b->cid, &idx);
-            if (cap == NULL)
-            {
-                return -VC_NOTSUPP;
-            }
-            if (rte_cryptodev_sym_capability_check_auth(cap, (uint16_t)auth_key_length, (uint16_t)digest_length, 0) != 0)
-            {
-                return -VC_BADMSG;
-            }
-        }
-        if (direction == VC_OP_ENCRYPT)
-        {
-            cipher.next = &auth;
-        }
-        else
-        {
-            auth.next = &cipher;
-            first = &auth;
+            return -VC_NOTSUPP; /* not the queue's function */
         }
     }
-    if (b->fabric && ((b->key_length != 0 && key_length != b->key_length) || (b->mac == 0) != (op_type == VC_SYM_OP_CIPHER)))
+    if ((b->key_length != 0 && key_length != b->key_length) || (b->mac == 0) != (op_type == VC_SYM_OP_CIPHER))
     {
         return -VC_NOTSUPP; /* a key size or session kind the queue's g-driver does not take */
     }
     for (int i = 0; i < FV_SESSIONS; i++)
     {
         int expected = 0;
-        if (__atomic_compare_exchange_n(&b->sessions[i].state, &expected, 3, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        fv_session *f = &b->sessions[i];
+        if (__atomic_compare_exchange_n(&f->state, &expected, 3, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         {
-            if (b->fabric)
-            {
-                fv_session *f = &b->sessions[i];
-                f->session = NULL;
-                f->generation++;
-                f->key_length = (uint8_t)key_length;
-                memcpy(f->key, p + 56, key_length);
-                f->auth_key_length = op_type == VC_SYM_OP_CHAIN ? (uint16_t)auth.auth.key.length : 0;
-                memcpy(f->auth_key, p + 120, f->auth_key_length);
-                f->encrypt = direction == VC_OP_ENCRYPT;
-                f->chain = op_type == VC_SYM_OP_CHAIN;
-                f->digest_length = (uint8_t)digest_length;
-                __atomic_store_n(&f->state, 1, __ATOMIC_RELEASE);
-                __atomic_add_fetch(&b->stats.sessions, 1, __ATOMIC_RELAXED);
-                return i;
-            }
-            void *s = rte_cryptodev_sym_session_create(b->cid, first, b->sess_pool);
-            if (s == NULL)
-            {
-                __atomic_store_n(&b->sessions[i].state, 0, __ATOMIC_RELEASE);
-                return -VC_ERR;
-            }
-            b->sessions[i].session = s;
-            b->sessions[i].encrypt = direction == VC_OP_ENCRYPT;
-            b->sessions[i].chain = op_type == VC_SYM_OP_CHAIN;
-            b->sessions[i].digest_length = (uint8_t)digest_length;
-            __atomic_store_n(&b->sessions[i].state, 1, __ATOMIC_RELEASE);
+            f->generation++;
+            f->key_length = (uint8_t)key_length;
+            memcpy(f->key, p + 56, key_length);
+            f->auth_key_length = (uint16_t)auth_key_length;
+            memcpy(f->auth_key, p + 120, auth_key_length);
+            f->encrypt = direction == VC_OP_ENCRYPT;
+            f->chain = op_type == VC_SYM_OP_CHAIN;
+            f->digest_length = (uint8_t)digest_length;
+            __atomic_store_n(&f->state, 1, __ATOMIC_RELEASE);
             __atomic_add_fetch(&b->stats.sessions, 1, __ATOMIC_RELAXED);
             return i;
         }
@@ -385,7 +308,7 @@ static int on_new_connection(int vid)
     return rte_vhost_extern_callback_register(vid, &s_message_ops, NULL);
 }
 
-/* Frees sessions the guest closed; only while nothing is in flight, since an op in the device may point at one. */
+/* Frees sessions the guest closed; only while nothing is in the AC, since a request there may point at one. */
 static void reap_sessions(fv_backend *b, int all)
 {
     for (int i = 0; i < FV_SESSIONS; i++)
@@ -393,25 +316,17 @@ static void reap_sessions(fv_backend *b, int all)
         int state = __atomic_load_n(&b->sessions[i].state, __ATOMIC_ACQUIRE);
         if (state == 2 || (all && state == 1))
         {
-            if (b->fabric)
+            if (!all)
             {
-                if (!all)
+                if (b->reaped_count == FV_SESSIONS)
                 {
-                    if (b->reaped_count == FV_SESSIONS)
-                    {
-                        return; /* the AC has not asked yet: the rest waits for the next pass */
-                    }
-                    b->reaped[(b->reaped_head + b->reaped_count++) % FV_SESSIONS] =
-                        ((uint64_t)b->sessions[i].generation << 32) | (uint32_t)i;
+                    return; /* the AC has not asked yet: the rest waits for the next pass */
                 }
-                memset(b->sessions[i].key, 0, sizeof(b->sessions[i].key));
-                memset(b->sessions[i].auth_key, 0, sizeof(b->sessions[i].auth_key));
+                b->reaped[(b->reaped_head + b->reaped_count++) % FV_SESSIONS] =
+                    ((uint64_t)b->sessions[i].generation << 32) | (uint32_t)i;
             }
-            else
-            {
-                rte_cryptodev_sym_session_free(b->cid, b->sessions[i].session);
-            }
-            b->sessions[i].session = NULL;
+            memset(b->sessions[i].key, 0, sizeof(b->sessions[i].key));
+            memset(b->sessions[i].auth_key, 0, sizeof(b->sessions[i].auth_key));
             __atomic_store_n(&b->sessions[i].state, 0, __ATOMIC_RELEASE);
         }
     }
@@ -459,40 +374,6 @@ static void publish(fv_backend *b)
     rte_vhost_vring_call(b->vid, FV_DATA_QUEUE);
 }
 
-/* Writes the result of a completed op into the guest's destination, its status byte, and answers the request. */
-static uint16_t finish(fv_backend *b, struct rte_crypto_op **done, uint16_t n)
-{
-    uint64_t failed = 0;
-    for (uint16_t i = 0; i < n; i++)
-    {
-        struct rte_crypto_op *op = done[i];
-        fv_req *req = rte_crypto_op_ctod_offset(op, fv_req *, FV_IV_OFFSET + 16);
-        uint8_t status = VC_OK;
-        if (op->status == RTE_CRYPTO_OP_STATUS_SUCCESS)
-        {
-            const uint8_t *data = rte_pktmbuf_mtod(op->sym->m_src, const uint8_t *);
-            for (uint8_t s = 0; s < req->segments; s++)
-            {
-                memcpy(req->dst[s], data, req->dst_length[s]);
-                data += req->dst_length[s];
-            }
-        }
-        else
-        {
-            status = op->status == RTE_CRYPTO_OP_STATUS_AUTH_FAILED ? VC_BADMSG : VC_ERR;
-            failed++;
-        }
-        *req->status = status;
-        answer(b, req->head, req->length + 1);
-        rte_pktmbuf_free(op->sym->m_src);
-        rte_crypto_op_free(op);
-    }
-    b->inflight -= n;
-    __atomic_add_fetch(&b->stats.completed, n, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&b->stats.failed, failed, __ATOMIC_RELAXED);
-    return n;
-}
-
 /* A guest address range as host memory, or NULL when it is not inside one guest memory region. */
 static uint8_t *guest(fv_backend *b, uint64_t gpa, uint32_t length)
 {
@@ -502,14 +383,14 @@ static uint8_t *guest(fv_backend *b, uint64_t gpa, uint32_t length)
 }
 
 /*
- * Turns one descriptor chain into a crypto op: the device-readable part is header (72 bytes) || IV || source; the
- * device-writable part is destination || status byte. Returns the op, or NULL with *status set (the request is
- * answered at once; *status_at is where its status byte goes, NULL when even that is unknown).
+ * Turns one descriptor chain into a request for the AC: the device-readable part is header (72 bytes) || IV ||
+ * source, copied into the arena; the device-writable part is destination || status byte. Returns 1 with *fop
+ * filled, or 0 with *status set (the request is answered at once; *status_at is where its status byte goes, NULL
+ * when even that is unknown).
  */
-static int parse(fv_backend *b, uint16_t head, uint8_t *status, uint8_t **status_at, uint32_t *length,
-                 struct rte_crypto_op **out_op, fv_op *fop)
+static int parse(fv_backend *b, uint16_t head, uint8_t *status, uint8_t **status_at, fv_op *fop)
 {
-    uint32_t token = UINT32_MAX; /* fabric mode: the request's place in the arena */
+    uint32_t token = UINT32_MAX; /* the request's place in the arena */
     struct vring_desc *table = b->ring.desc;
     uint8_t header[VC_HEADER_BYTES];
     uint8_t iv[16];
@@ -517,15 +398,12 @@ static int parse(fv_backend *b, uint16_t head, uint8_t *status, uint8_t **status
     uint64_t cipher_offset = 0, cipher_length = 0, hash_offset = 0, hash_span = 0;
     int ended = 0;   /* the chain's last descriptor was reached: a chain longer than the table is a loop */
     int refused = 0; /* the header was refused: the rest of the chain is walked only to find the status byte */
-    struct rte_crypto_op *op = NULL;
-    struct rte_mbuf *m = NULL;
     uint8_t *src = NULL;
     fv_req req = {.head = head};
     uint8_t *last_writable = NULL;
     uint32_t writable = 0;
     *status = VC_BADMSG;
     *status_at = NULL;
-    *length = 0;
     uint16_t index = head;
     uint32_t entries = b->ring.size;
     /* QEMU's virtio-crypto offers indirect descriptors to the guest whatever the backend says, and Linux uses them:
@@ -617,36 +495,21 @@ static int parse(fv_backend *b, uint16_t head, uint8_t *status, uint8_t **status
                         {
                             goto refuse;
                         }
-                        if (b->fabric)
+                        /* Fabric's chain function is encrypt-then-MAC over everything after the cipher offset,
+                           the MAC over the whole source: the prefix is the function's AAD. */
+                        if (op_type == VC_SYM_OP_CHAIN &&
+                            (cipher_offset + cipher_length != src_length || hash_offset != 0 || hash_span != src_length))
                         {
-                            /* Fabric's chain function is encrypt-then-MAC over everything after the cipher offset,
-                               the MAC over the whole source: the prefix is the function's AAD. */
-                            if (op_type == VC_SYM_OP_CHAIN &&
-                                (cipher_offset + cipher_length != src_length || hash_offset != 0 || hash_span != src_length))
-                            {
-                                *status = VC_NOTSUPP;
-                                goto refuse;
-                            }
-                            if (b->free_count == 0)
-                            {
-                                *status = VC_ERR;
-                                goto refuse;
-                            }
-                            token = b->free_tokens[--b->free_count];
-                            src = b->arena + (size_t)(2 * token) * b->slot_size;
+                            *status = VC_NOTSUPP;
+                            goto refuse;
                         }
-                        else
+                        if (b->free_count == 0)
                         {
-                            m = rte_pktmbuf_alloc(b->mbuf_pool);
-                            op = m == NULL ? NULL : rte_crypto_op_alloc(b->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
-                            /* The digest goes right after the data, so the answer is one linear copy. */
-                            src = m == NULL ? NULL : (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(src_length + hash_length));
-                            if (op == NULL || src == NULL)
-                            {
-                                *status = VC_ERR;
-                                goto refuse;
-                            }
+                            *status = VC_ERR;
+                            goto refuse;
                         }
+                        token = b->free_tokens[--b->free_count];
+                        src = b->arena + (size_t)(2 * token) * b->slot_size;
                     }
                 }
                 else if (got < VC_HEADER_BYTES + iv_length)
@@ -744,11 +607,10 @@ static int parse(fv_backend *b, uint16_t head, uint8_t *status, uint8_t **status
             at += req.dst_length[i];
         }
     }
-    if (b->fabric)
     {
         /* The AC's request: input = source (|| the expected MAC of a decrypting chain), the g-driver writes after the
            unciphered prefix of the out slot, which already holds that prefix (and the expected MAC: the answer
-           is then one linear copy, as on the cryptodev path). */
+           is then one linear copy). */
         fv_token *t = &b->tokens[token];
         uint8_t *out = src + b->slot_size;
         uint32_t aad = op_type == VC_SYM_OP_CHAIN ? (uint32_t)cipher_offset : 0;
@@ -774,115 +636,17 @@ static int parse(fv_backend *b, uint16_t head, uint8_t *status, uint8_t **status
         memcpy(fop->iv, iv, 16);
         return 1;
     }
-    memcpy(rte_crypto_op_ctod_offset(op, uint8_t *, FV_IV_OFFSET), iv, 16);
-    memcpy(rte_crypto_op_ctod_offset(op, fv_req *, FV_IV_OFFSET + 16), &req, sizeof(req));
-    op->sym->m_src = m;
-    op->sym->cipher.data.offset = (uint32_t)cipher_offset;
-    op->sym->cipher.data.length = (uint32_t)cipher_length;
-    if (op_type == VC_SYM_OP_CHAIN)
-    {
-        op->sym->auth.data.offset = (uint32_t)hash_offset;
-        op->sym->auth.data.length = (uint32_t)hash_span;
-        op->sym->auth.digest.data = src + src_length;
-        op->sym->auth.digest.phys_addr = rte_pktmbuf_iova_offset(m, src_length);
-    }
-    rte_crypto_op_attach_sym_session(op, s->session);
-    *out_op = op;
-    return 1;
 bad:
 #ifdef FV_DEBUG
     fprintf(stderr, "fabric_vhost: refused request %u: status %u got %u iv %u src %u dst %u writable %u op_type %u opcode %u\n", head, *status, got,
             iv_length, src_length, dst_length, writable, got >= VC_HEADER_BYTES ? rd32(header + 64) : 0, got >= 4 ? rd32(header) : 0);
 #endif
-    rte_pktmbuf_free(m);
-    if (op != NULL)
-    {
-        rte_crypto_op_free(op);
-    }
     if (token != UINT32_MAX)
     {
         b->free_tokens[b->free_count++] = (uint16_t)token;
     }
     *status_at = last_writable;
     return 0;
-}
-
-FV_EXPORT int fv_backend_poll(fv_backend *b)
-{
-    if (b == NULL || b->fabric)
-    {
-        return FV_ERR_ARGS;
-    }
-    __atomic_store_n(&b->busy, 1, __ATOMIC_SEQ_CST);
-    if (!__atomic_load_n(&b->active, __ATOMIC_SEQ_CST))
-    {
-        __atomic_store_n(&b->busy, 0, __ATOMIC_RELEASE);
-        return 0;
-    }
-    int moved = 0;
-    uint16_t answered = b->last_used;
-    if (b->pending_count > 0)
-    {
-        uint16_t taken = rte_cryptodev_enqueue_burst(b->cid, 0, b->pending, b->pending_count);
-        b->inflight += taken;
-        memmove(b->pending, b->pending + taken, (b->pending_count - taken) * sizeof(b->pending[0]));
-        b->pending_count -= taken;
-    }
-    if (b->pending_count == 0)
-    {
-        uint16_t avail = __atomic_load_n(&b->ring.avail->idx, __ATOMIC_ACQUIRE);
-        uint16_t count = 0;
-        while (b->last_avail != avail && count < FV_BURST && b->inflight + count < FV_DEPTH)
-        {
-            uint16_t head = b->ring.avail->ring[b->last_avail % b->ring.size];
-            b->last_avail++;
-            moved++;
-            __atomic_add_fetch(&b->stats.fetched, 1, __ATOMIC_RELAXED);
-            uint8_t status, *status_at;
-            uint32_t length;
-            struct rte_crypto_op *op = NULL;
-            if (parse(b, head, &status, &status_at, &length, &op, NULL))
-            {
-                b->pending[count++] = op;
-                continue;
-            }
-            /* A malformed or refused request is answered at once with its status (when it has a status byte). */
-            if (status_at != NULL)
-            {
-                *status_at = status;
-            }
-            answer(b, head, status_at != NULL ? 1 : 0);
-            __atomic_add_fetch(&b->stats.completed, 1, __ATOMIC_RELAXED);
-            __atomic_add_fetch(&b->stats.failed, 1, __ATOMIC_RELAXED);
-        }
-        if (count > 0)
-        {
-            uint16_t taken = rte_cryptodev_enqueue_burst(b->cid, 0, b->pending, count);
-            b->inflight += taken;
-            if (taken < count)
-            {
-                memmove(b->pending, b->pending + taken, (count - taken) * sizeof(b->pending[0]));
-                __atomic_add_fetch(&b->stats.enqueue_stalls, 1, __ATOMIC_RELAXED);
-            }
-            b->pending_count = count - taken;
-        }
-    }
-    if (b->inflight > 0)
-    {
-        struct rte_crypto_op *done[FV_BURST];
-        uint16_t n = rte_cryptodev_dequeue_burst(b->cid, 0, done, FV_BURST);
-        moved += finish(b, done, n);
-    }
-    else if (b->pending_count == 0)
-    {
-        reap_sessions(b, 0);
-    }
-    if (b->last_used != answered)
-    {
-        publish(b);
-    }
-    __atomic_store_n(&b->busy, 0, __ATOMIC_RELEASE);
-    return moved;
 }
 
 static void on_destroy_device(int vid)
@@ -897,42 +661,13 @@ static void on_destroy_device(int vid)
     {
         /* the poller finishes its pass and then sees active == 0 */
     }
-    if (b->fabric)
+    /* Requests still in the AC belong to this connection's memory, which goes now: their answers are dropped (the
+       epoch no longer matches). Its sessions close; the poller frees them once the AC is done with them. */
+    b->epoch++;
+    for (int i = 0; i < FV_SESSIONS; i++)
     {
-        /* Requests still in the AC belong to this connection's memory, which goes now: their answers are dropped
-           (the epoch no longer matches). Its sessions close; the poller frees them once the AC is done with them. */
-        b->epoch++;
-        for (int i = 0; i < FV_SESSIONS; i++)
-        {
-            int live = 1;
-            __atomic_compare_exchange_n(&b->sessions[i].state, &live, 2, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
-        }
-        free(b->memory);
-        b->memory = NULL;
-        b->vid = -1;
-        __atomic_store_n(&b->stats.guests_ready, 0, __ATOMIC_RELAXED);
-        return;
-    }
-    /* The poller is out for good: answer what is still in the device while the guest's memory is mapped. */
-    struct rte_crypto_op *done[FV_BURST];
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    now = start;
-    while (b->inflight > 0 && now.tv_sec - start.tv_sec < 2)
-    {
-        finish(b, done, rte_cryptodev_dequeue_burst(b->cid, 0, done, FV_BURST));
-        clock_gettime(CLOCK_MONOTONIC, &now);
-    }
-    for (uint16_t i = 0; i < b->pending_count; i++)
-    {
-        rte_pktmbuf_free(b->pending[i]->sym->m_src);
-        rte_crypto_op_free(b->pending[i]);
-    }
-    b->pending_count = 0;
-    publish(b);
-    if (b->inflight == 0)
-    {
-        reap_sessions(b, 1);
+        int live = 1;
+        __atomic_compare_exchange_n(&b->sessions[i].state, &live, 2, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
     }
     free(b->memory);
     b->memory = NULL;
@@ -940,11 +675,11 @@ static void on_destroy_device(int vid)
     __atomic_store_n(&b->stats.guests_ready, 0, __ATOMIC_RELAXED);
 }
 
-/* Fabric mode: takes up to `max` well-formed requests off the guest's queue into the arena (malformed ones are
-   answered here, as on the cryptodev path). Requests wait in the AC until fv_backend_complete. */
+/* Takes up to `max` well-formed requests off the guest's queue into the arena (malformed ones are answered here).
+   Requests wait in the AC until fv_backend_complete. */
 FV_EXPORT int fv_backend_fetch(fv_backend *b, fv_op *ops, int max)
 {
-    if (b == NULL || !b->fabric || ops == NULL || max < 0)
+    if (b == NULL || ops == NULL || max < 0)
     {
         return FV_ERR_ARGS;
     }
@@ -967,8 +702,7 @@ FV_EXPORT int fv_backend_fetch(fv_backend *b, fv_op *ops, int max)
         b->last_avail++;
         __atomic_add_fetch(&b->stats.fetched, 1, __ATOMIC_RELAXED);
         uint8_t status, *status_at;
-        uint32_t length;
-        if (parse(b, head, &status, &status_at, &length, NULL, &ops[n]))
+        if (parse(b, head, &status, &status_at, &ops[n]))
         {
             n++;
             continue;
@@ -989,11 +723,11 @@ FV_EXPORT int fv_backend_fetch(fv_backend *b, fv_op *ops, int max)
     return n;
 }
 
-/* Fabric mode: the AC's answers. An Ok answer's output (checked to be exactly the expected length) is copied into
+/* The AC's answers. An Ok answer's output (checked to be exactly the expected length) is copied into
    the guest's destination; any other status is the request's virtio status. Unknown tokens are ignored. */
 FV_EXPORT int fv_backend_complete(fv_backend *b, const fv_done *done, int n)
 {
-    if (b == NULL || !b->fabric || (done == NULL && n > 0))
+    if (b == NULL || (done == NULL && n > 0))
     {
         return FV_ERR_ARGS;
     }
@@ -1047,11 +781,11 @@ FV_EXPORT int fv_backend_complete(fv_backend *b, const fv_done *done, int n)
     return (int)completed;
 }
 
-/* Fabric mode: the key bytes of a live or closing session (AES key || MAC key), or -1 when the slot is not that
+/* The key bytes of a live or closing session (AES key || MAC key), or -1 when the slot is not that
    session any more. Called by the poller, which alone frees slots, so the bytes cannot change under it. */
 FV_EXPORT int fv_backend_session_key(fv_backend *b, uint32_t id, uint32_t generation, uint8_t *key, int capacity)
 {
-    if (b == NULL || !b->fabric || id >= FV_SESSIONS || key == NULL)
+    if (b == NULL || id >= FV_SESSIONS || key == NULL)
     {
         return -1;
     }
@@ -1067,10 +801,10 @@ FV_EXPORT int fv_backend_session_key(fv_backend *b, uint32_t id, uint32_t genera
     return total;
 }
 
-/* Fabric mode: sessions freed since the last call, as (generation << 32) | id: the AC closes its copies. */
+/* Sessions freed since the last call, as (generation << 32) | id: the AC closes its copies. */
 FV_EXPORT int fv_backend_reaped(fv_backend *b, uint64_t *out, int max)
 {
-    if (b == NULL || !b->fabric || out == NULL)
+    if (b == NULL || out == NULL)
     {
         return FV_ERR_ARGS;
     }
@@ -1120,90 +854,15 @@ FV_EXPORT void fv_backend_stats(const fv_backend *b, fv_stats *stats)
     stats->fetched = __atomic_load_n(&b->stats.fetched, __ATOMIC_RELAXED);
     stats->completed = __atomic_load_n(&b->stats.completed, __ATOMIC_RELAXED);
     stats->failed = __atomic_load_n(&b->stats.failed, __ATOMIC_RELAXED);
-    stats->enqueue_stalls = __atomic_load_n(&b->stats.enqueue_stalls, __ATOMIC_RELAXED);
     stats->sessions = __atomic_load_n(&b->stats.sessions, __ATOMIC_RELAXED);
     stats->sessions_refused = __atomic_load_n(&b->stats.sessions_refused, __ATOMIC_RELAXED);
     stats->guests_ready = __atomic_load_n(&b->stats.guests_ready, __ATOMIC_RELAXED);
     stats->guests_seen = __atomic_load_n(&b->stats.guests_seen, __ATOMIC_RELAXED);
 }
 
-static int open_cryptodev(fv_backend *b, const char *name, char *err, size_t err_length)
-{
-    int id = rte_cryptodev_get_dev_id(name);
-    if (id < 0)
-    {
-        if (rte_vdev_init(name, NULL) != 0)
-        {
-            return fail(err, err_length, FV_ERR_NO_DEVICE,
-                        "cannot create the cryptodev vdev %s (its name must start with a PMD's name, e.g. "
-                        "crypto_aesni_mb_vhost0, and the PMD must be installed)", name);
-        }
-        b->created_vdev = 1;
-        id = rte_cryptodev_get_dev_id(name);
-        if (id < 0)
-        {
-            return fail(err, err_length, FV_ERR_NO_DEVICE, "vdev %s was created but is not a cryptodev", name);
-        }
-    }
-    b->cid = (uint8_t)id;
-    struct rte_cryptodev_info info;
-    rte_cryptodev_info_get(b->cid, &info);
-    struct rte_cryptodev_sym_capability_idx cap = {.type = RTE_CRYPTO_SYM_XFORM_CIPHER,
-                                                   .algo.cipher = RTE_CRYPTO_CIPHER_AES_CBC};
-    if (rte_cryptodev_sym_capability_get(b->cid, &cap) == NULL)
-    {
-        return fail(err, err_length, FV_ERR_UNSUPPORTED, "cryptodev %s (%s) does not do AES-CBC", name, info.driver_name);
-    }
-    char pool[64];
-    snprintf(pool, sizeof(pool), "fv_sess_%u", b->cid);
-    b->sess_pool = rte_cryptodev_sym_session_pool_create(pool, FV_SESSIONS,
-                                                         rte_cryptodev_sym_get_private_session_size(b->cid), 0, 0,
-                                                         rte_socket_id());
-    snprintf(pool, sizeof(pool), "fv_ops_%u", b->cid);
-    b->op_pool = rte_crypto_op_pool_create(pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC, FV_DEPTH + FV_BURST, 0,
-                                           16 + sizeof(fv_req), rte_socket_id());
-    snprintf(pool, sizeof(pool), "fv_mbuf_%u", b->cid);
-    b->mbuf_pool = rte_pktmbuf_pool_create(pool, FV_DEPTH + FV_BURST, 0, 0, FV_MAX_DATA + FV_MAX_DIGEST + RTE_PKTMBUF_HEADROOM,
-                                           rte_socket_id());
-    if (b->sess_pool == NULL || b->op_pool == NULL || b->mbuf_pool == NULL)
-    {
-        return fail(err, err_length, FV_ERR_NO_MEMORY, "cannot create the session / op / mbuf pools for %s: %s (give EAL more memory, -m)",
-                    name, rte_strerror(rte_errno));
-    }
-    struct rte_cryptodev_config config = {.socket_id = rte_socket_id(), .nb_queue_pairs = 1,
-                                          .ff_disable = RTE_CRYPTODEV_FF_SECURITY};
-    struct rte_cryptodev_qp_conf qp = {.nb_descriptors = FV_DEPTH, .mp_session = b->sess_pool};
-    int rc = rte_cryptodev_configure(b->cid, &config);
-    if (rc == 0)
-    {
-        rc = rte_cryptodev_queue_pair_setup(b->cid, 0, &qp, rte_socket_id());
-    }
-    if (rc == 0)
-    {
-        rc = rte_cryptodev_start(b->cid);
-    }
-    if (rc != 0)
-    {
-        return fail(err, err_length, FV_ERR_DEVICE, "cannot configure / start cryptodev %s (%s): %d", name,
-                    info.driver_name, rc);
-    }
-    return FV_OK;
-}
-
 static void release(fv_backend *b)
 {
-    reap_sessions(b, 1);
-    if (b->sess_pool != NULL || b->op_pool != NULL)
-    {
-        rte_cryptodev_stop(b->cid);
-    }
-    rte_mempool_free(b->mbuf_pool);
-    rte_mempool_free(b->op_pool);
-    rte_mempool_free(b->sess_pool);
-    if (b->created_vdev)
-    {
-        rte_vdev_uninit(b->vdev);
-    }
+    reap_sessions(b, 1); /* wipes the keys */
     free(b);
 }
 
@@ -1241,7 +900,6 @@ FV_EXPORT int fv_backend_create_fabric(const char *socket_path, uint32_t key_len
     }
     strcpy(b->path, socket_path);
     b->vid = -1;
-    b->fabric = 1;
     b->key_length = key_length;
     b->mac = mac;
     b->arena = arena;
@@ -1252,39 +910,6 @@ FV_EXPORT int fv_backend_create_fabric(const char *socket_path, uint32_t key_len
         b->free_tokens[i] = (uint16_t)(depth - 1 - i);
     }
     b->free_count = depth;
-    return listen_on(b, socket_path, out, err, err_length);
-}
-
-FV_EXPORT int fv_backend_create(const char *socket_path, const char *cryptodev, fv_backend **out, char *err,
-                                size_t err_length)
-{
-    if (socket_path == NULL || cryptodev == NULL || out == NULL)
-    {
-        return fail(err, err_length, FV_ERR_ARGS, "socket path, cryptodev name and result are required");
-    }
-    *out = NULL;
-    if (strlen(socket_path) >= 108)
-    {
-        return fail(err, err_length, FV_ERR_ARGS, "socket path is longer than a Unix socket path may be (107 bytes)");
-    }
-    if (strlen(cryptodev) >= sizeof(((fv_backend *)0)->vdev) || cryptodev[0] == 0)
-    {
-        return fail(err, err_length, FV_ERR_ARGS, "cryptodev name must be 1 to 63 bytes");
-    }
-    fv_backend *b = calloc(1, sizeof(*b));
-    if (b == NULL)
-    {
-        return fail(err, err_length, FV_ERR_NO_MEMORY, "out of memory");
-    }
-    strcpy(b->path, socket_path);
-    strcpy(b->vdev, cryptodev);
-    b->vid = -1;
-    int rc = open_cryptodev(b, cryptodev, err, err_length);
-    if (rc != FV_OK)
-    {
-        release(b);
-        return rc;
-    }
     return listen_on(b, socket_path, out, err, err_length);
 }
 

@@ -1,9 +1,9 @@
 /*
  * fabric_vhost: a virtio-crypto device served to a QEMU guest over vhost-user: DPDK's vhost library
- * (rte_vhost_*: the vhost-user protocol and guest memory) with Fabric's own virtio-crypto request handling on a
- * cryptodev (why not rte_vhost_crypto: fabric_vhost.c). One backend = one vhost-user socket (server side: QEMU connects to it) and
- * one cryptodev queue pair. Setup and teardown may fail with a sentence in the caller's buffer; the poll never
- * blocks, never allocates and takes no lock. EAL must be running (fd_eal_init).
+ * (rte_vhost_*: the vhost-user protocol and guest memory) with Fabric's own virtio-crypto request handling (why not
+ * rte_vhost_crypto: fabric_vhost.c); an AC worker runs the requests on its g-driver. One backend = one vhost-user
+ * socket (server side: QEMU connects to it). Setup and teardown may fail with a sentence in the caller's buffer;
+ * fetch / complete never block, never allocate and take no lock. EAL must be running (fd_eal_init).
  */
 #ifndef FABRIC_VHOST_H
 #define FABRIC_VHOST_H
@@ -23,13 +23,12 @@
 
 typedef struct fv_backend fv_backend;
 
-/* Counters, read with fv_backend_stats. Written by the poller (ops) and the vhost thread (connections). */
+/* Counters, read with fv_backend_stats. Written by the poller (requests) and the vhost thread (sessions, connections). */
 typedef struct fv_stats
 {
     uint64_t fetched;       /* requests taken from the guest's data queue */
     uint64_t completed;     /* requests answered to the guest (any status) */
     uint64_t failed;        /* of those, answered with an error status */
-    uint64_t enqueue_stalls; /* polls where the queue pair took fewer requests than were pending */
     uint64_t sessions;      /* crypto sessions the guest created */
     uint64_t sessions_refused; /* session requests refused (not AES-CBC, bad key length, table full) */
     uint32_t guests_ready;  /* 1 while a guest's device is live (new_device .. destroy_device) */
@@ -37,15 +36,7 @@ typedef struct fv_stats
 } fv_stats;
 
 /*
- * Starts a backend: creates the vdev `cryptodev` (e.g. "crypto_aesni_mb_vhost0"; any name whose prefix is a
- * cryptodev PMD) unless a cryptodev of that name exists, configures it with one queue pair, registers the
- * vhost-user socket `socket_path` (it must not exist; the backend listens, QEMU connects) and starts it.
- */
-int fv_backend_create(const char *socket_path, const char *cryptodev, fv_backend **out, char *err,
-                      size_t err_length);
-
-/*
- * Fabric mode (docs/vhost.md): the backend only parses and validates; an AC worker runs the requests on its g-driver.
+ * The backend only parses and validates (docs/vhost.md); an AC worker runs the requests on its g-driver.
  * The arena holds 2 * depth slots of slot_size bytes (>= 32800): request `token` reads slot 2*token and is written in
  * slot 2*token + 1. Sessions are accepted only for the queue's function: AES-CBC with a key_length-byte key
  * (16 or 32; 0: any AES key size, 16/24/32, cipher sessions only), cipher sessions when mac is 0, else chains with
@@ -86,13 +77,10 @@ int fv_backend_session_key(fv_backend *backend, uint32_t id, uint32_t generation
 
 int fv_backend_reaped(fv_backend *backend, uint64_t *out, int max);
 
-/* One pass: fetch guest requests, enqueue them, dequeue completions, answer the guest. Returns requests moved. */
-int fv_backend_poll(fv_backend *backend);
-
 void fv_backend_stats(const fv_backend *backend, fv_stats *stats);
 
-/* Unregisters the socket (a connected guest's device is torn down first), frees the pools and the vdev it created.
- * No fv_backend_poll may run concurrently or afterwards. */
+/* Unregisters the socket (a connected guest's device is torn down first), wipes the session keys and frees the
+ * backend. No fetch / complete / session_key / reaped may run concurrently or afterwards. */
 void fv_backend_destroy(fv_backend *backend);
 
 #endif
