@@ -60,9 +60,12 @@ root.SetAction(async (parse, cancellation) =>
 });
 
 var duration = new Option<int>("--duration") { Description = "seconds of guest traffic before the demo ends by itself", DefaultValueFactory = _ => 30 };
+var demoVm = new Option<string>("--vm") { Description = "qemu: also one real QEMU VM whose kernel crypto runs on the AC over vhost-user (starts DPDK's EAL; docs/vhost.md)", DefaultValueFactory = _ => "none" };
+demoVm.AcceptOnlyFromAmong("none", "qemu");
 var demo = new Command("demo", "a one-host fabric: two VMs offload through the AC, a device fails and recovers; ends with a summary")
 {
     duration,
+    demoVm,
 };
 demo.SetAction(async (parse, cancellation) =>
 {
@@ -74,7 +77,8 @@ demo.SetAction(async (parse, cancellation) =>
     }
 
     // The demo breaks a device on purpose: it needs the fault-injecting one.
-    var (node, refused) = await Start(parse, cancellation, "fabric.node.fault-injection-device = on");
+    var qemu = parse.GetValue(demoVm) == "qemu";
+    var (node, refused) = await Start(parse, cancellation, "fabric.node.fault-injection-device = on" + (qemu ? "\nfabric.node.dpdk.enabled = on" : ""));
     if (node is null)
     {
         return refused;
@@ -97,7 +101,7 @@ demo.SetAction(async (parse, cancellation) =>
             DemoResult result;
             await using (var vim = await FabricVimClient.ConnectAsync(contact, TimeSpan.FromSeconds(10), FabricConfig.Tls(node.Options), cancellation: cancellation))
             {
-                result = await new FabricDemo(node, agent, vim, AnsiConsole.Console, TimeSpan.FromSeconds(seconds)).RunAsync();
+                result = await new FabricDemo(node, agent, vim, AnsiConsole.Console, TimeSpan.FromSeconds(seconds), qemu).RunAsync();
             }
 
             // The node stops before the summary, so that the summary is the last thing printed.
@@ -152,7 +156,7 @@ async Task<(FabricNode? Node, int Refused)> Start(ParseResult parse, Cancellatio
                 narrative.Fact("hio", line);
             }
 
-            var devices = ComputeRole.Devices(options.NodeName, hio, settings, dpdk.Devices);
+            var devices = VhostAttach.Offer(ComputeRole.Devices(options.NodeName, hio, settings, dpdk.Devices), dpdk.Running);
             ComputeRole.Start(node, devices, settings, ComputeRole.Drivers(dpdk));
             narrative.Fact("compute", $"node agent serving {string.Join(", ", devices.Select(d => d.Name))} with {settings.Workers} AC worker(s)");
         }

@@ -187,9 +187,10 @@ public sealed partial record AttachmentState(
         }
 
         var h = cmd.Handle;
-        // A PCI handle names a VF (domain:bus:device.function); a channel handle its channel and geometry.
+        // A PCI handle names a VF (domain:bus:device.function); a vhost-user handle its socket; a channel handle its channel and geometry.
         var pci = h?.PciAddress is { } address && address.Count(c => c == ':') == 2 && address.Contains('.');
-        if (h is null || (!pci && (string.IsNullOrWhiteSpace(h.ChannelPath) || h.AbiVersion < 1 || h.SubmissionRingSize < 1
+        var vhost = h?.VhostUserSocket is { } socket && Path.IsPathRooted(socket);
+        if (h is null || (!pci && !vhost && (string.IsNullOrWhiteSpace(h.ChannelPath) || h.AbiVersion < 1 || h.SubmissionRingSize < 1
             || h.CompletionRingSize < 1 || h.SlotCount < 1 || h.SlotSize < 1)))
         {
             return Decision.Reject(RejectReason.InvalidArgument, $"attachment {AttachmentId}: the attach handle is incomplete");

@@ -25,6 +25,7 @@ public sealed class AccelerationCoreActor : ReceiveActor
         _options = options;
         _placement = placement;
         Receive<AddQueue>(Add);
+        Receive<AddVhostQueue>(AddVhost);
         Receive<RemoveQueue>(cmd =>
         {
             // No new guest gets the channel from now on; guests that mapped it keep it while it drains.
@@ -189,6 +190,34 @@ public sealed class AccelerationCoreActor : ReceiveActor
             channel?.DisposeAndDelete();
             cmd.Driver.Dispose();
             _log.Warning("queue {0} not added: {1}", cmd.QueueId, ex.Message);
+            Sender.Tell(new QueueNotAdded(cmd.QueueId, ex.Message));
+        }
+    }
+
+    private void AddVhost(AddVhostQueue cmd)
+    {
+        try
+        {
+            if (_engine.GetStats(cmd.QueueId) is not null)
+            {
+                throw new InvalidOperationException($"queue '{cmd.QueueId}' is served already; remove it first");
+            }
+
+            // The folder is this node's alone (named by its cluster port, mode 0700): a socket found there is a stale one.
+            ChannelDirectory.Ensure(Path.GetDirectoryName(cmd.SocketPath)!);
+            File.Delete(cmd.SocketPath);
+            var adding = _engine.AddVhostQueue(cmd.QueueId, cmd.SocketPath, cmd.Driver);
+            var counters = _engine.GetCounters(cmd.QueueId)!;
+            var replyTo = Sender;
+            // The geometry is the AC's private channel's: the guest sees a virtio-crypto device, not a channel.
+            adding.PipeTo(Self, success: () => new Added(new QueueAdded(cmd.QueueId, cmd.SocketPath, ChannelGeometry.Default, -1, counters), replyTo),
+                failure: ex => new Added(new QueueNotAdded(cmd.QueueId, ex.Message), replyTo));
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException
+            or Fabric.Dataplane.Dpdk.DpdkException or PlatformNotSupportedException)
+        {
+            cmd.Driver.Dispose();
+            _log.Warning("vhost-user queue {0} not added: {1}", cmd.QueueId, ex.Message);
             Sender.Tell(new QueueNotAdded(cmd.QueueId, ex.Message));
         }
     }

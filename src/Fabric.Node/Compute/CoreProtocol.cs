@@ -9,6 +9,14 @@ namespace Fabric.Node.Compute;
 /// <summary>Create the attachment's channel (a sealed memfd and its socket, or a file in path mode) and serve it with <paramref name="Driver"/>.</summary>
 public sealed record AddQueue(string QueueId, IGDriver Driver, ChannelGeometry Geometry);
 
+/// <summary>
+/// Serve a QEMU guest's virtio-crypto device on the vhost-user socket <paramref name="SocketPath"/> (made here, in a
+/// folder only this user opens) with <paramref name="Driver"/>: an AC queue like a channel's (docs/vhost.md). Answered
+/// with <see cref="QueueAdded"/> (its path: the socket) or <see cref="QueueNotAdded"/> (no EAL, a function virtio-crypto
+/// does not speak, a socket that cannot be made).
+/// </summary>
+public sealed record AddVhostQueue(string QueueId, IGDriver Driver, string SocketPath);
+
 /// <param name="Counters">The queue's live counters (read by the metrics, written only by its worker).</param>
 /// <param name="ChannelPath">What the guest opens: the channel's socket, or its file in path mode.</param>
 public sealed record QueueAdded(string QueueId, string ChannelPath, ChannelGeometry Geometry, int Worker, QueueCounters Counters);

@@ -118,9 +118,10 @@ public sealed class NodeAgent : ReceiveActor
         // Placed before the AC serves it: a fault of its very first op already counts.
         Record(new QueuePlaced(open.QueueId, open.VmId, open.DeviceId, open.Chain, open.RequestId));
         var saga = Sender;
-        _core.Ask<object>(new AddQueue(open.QueueId, driver, ChannelGeometry.Default), _settings.AskTimeout)
+        object add = open.VhostSocket is { } socket ? new AddVhostQueue(open.QueueId, driver, socket) : new AddQueue(open.QueueId, driver, ChannelGeometry.Default);
+        _core.Ask<object>(add, _settings.AskTimeout)
             .PipeTo(Self, success: reply => new Served(open, reply, saga),
-                failure: _ => new Served(open, new Rejected(RejectReason.Timeout, $"{_core.Path.Name} did not answer AddQueue"), saga));
+                failure: _ => new Served(open, new Rejected(RejectReason.Timeout, $"{_core.Path.Name} did not answer {add.GetType().Name}"), saga));
     }
 
     private void Serve(Served served)
@@ -136,7 +137,8 @@ public sealed class NodeAgent : ReceiveActor
         _metrics.Track(id, served.Open.DeviceId, added.Counters);
         _core.Tell(new SetQueueServiceLevel(id, served.Open.Level ?? ServiceLevel.BestEffort));
         var g = added.Geometry;
-        var handle = new AttachHandle(_node, added.ChannelPath, (int)ChannelLayout.AbiVersion, g.SqEntries, g.CqEntries, g.SlotCount, g.SlotSize);
+        var handle = served.Open.VhostSocket is not null ? new VhostUserAttachHandle(_node, added.ChannelPath)
+            : new AttachHandle(_node, added.ChannelPath, (int)ChannelLayout.AbiVersion, g.SqEntries, g.CqEntries, g.SlotCount, g.SlotSize);
         Settle(new QueueAttached(id, handle));
         served.Saga.Tell(new QueueOpened(id, handle));
     }

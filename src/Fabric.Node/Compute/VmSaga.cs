@@ -147,15 +147,24 @@ public sealed partial class VmSaga : ReceiveActor
         {
             // A group of Cyborg's own profiles names no function: its queue runs the device's first.
             var named = view.Groups.Select(g => g.Function).Where(f => f.Length > 0).Distinct().ToArray();
-            var chain = accelerator.Pipeline ?? (named.Length > 0 ? string.Join("->", named) : device.Spec.Functions[0]);
-            var missing = chain.Split("->", StringSplitOptions.TrimEntries).Where(s => !device.Spec.Functions.Contains(s)).ToArray();
-            if (missing.Length > 0)
+            string chain;
+            string? socket = null;
+            if (WantsVhost(view))
             {
-                throw Refuse(RejectReason.FunctionNotSupported, $"device {deviceId} does not run {string.Join(", ", missing)} (chain {chain})");
+                (chain, socket) = VhostRealization(id, named, device, accelerator);
+            }
+            else
+            {
+                chain = accelerator.Pipeline ?? (named.Length > 0 ? string.Join("->", named) : device.Spec.Functions[0]);
+                var missing = chain.Split("->", StringSplitOptions.TrimEntries).Where(s => !device.Spec.Functions.Contains(s)).ToArray();
+                if (missing.Length > 0)
+                {
+                    throw Refuse(RejectReason.FunctionNotSupported, $"device {deviceId} does not run {string.Join(", ", missing)} (chain {chain})");
+                }
             }
 
-            handle = (await Ask<QueueOpened>(Context.Parent, new OpenQueue(id, vmId, deviceId, chain, requestId, view.Level), "the node agent")).Handle;
-            _log.Info("VM {0}: attachment {1} realized on {2} ({3}) at {4}", vmId, id, deviceId, chain, handle.ChannelPath);
+            handle = (await Ask<QueueOpened>(Context.Parent, new OpenQueue(id, vmId, deviceId, chain, requestId, view.Level, socket), "the node agent")).Handle;
+            _log.Info("VM {0}: attachment {1} realized on {2} ({3}) at {4}{5}", vmId, id, deviceId, chain, socket ?? handle.ChannelPath, socket is null ? "" : " (vhost-user)");
         }
 
         return await Ask<AttachmentView>(_control.Attachments, new MarkAttached(id, handle, $"{requestId}:attach:{id}"), "the AML");

@@ -6,8 +6,10 @@ namespace Fabric.Node.Compute;
 // the ComputeState and the AC, for the host's part. Each ask is answered with its reply or a Rejected.
 
 /// <summary>Open a driver of <paramref name="DeviceId"/> for <paramref name="Chain"/> and serve the queue in the AC at the
-/// attachment's service level (null: best effort). Answered with <see cref="QueueOpened"/>.</summary>
-public sealed record OpenQueue(string QueueId, string VmId, string DeviceId, string Chain, string RequestId, ServiceLevel? Level = null);
+/// attachment's service level (null: best effort). With <paramref name="VhostSocket"/> the queue is a VHOST_USER
+/// realization: a virtio-crypto device served on that vhost-user socket (a <see cref="VhostUserAttachHandle"/>), not a
+/// channel. Answered with <see cref="QueueOpened"/>.</summary>
+public sealed record OpenQueue(string QueueId, string VmId, string DeviceId, string Chain, string RequestId, ServiceLevel? Level = null, string? VhostSocket = null);
 
 public sealed record QueueOpened(string QueueId, AttachHandle Handle);
 

@@ -6,6 +6,7 @@ namespace Fabric.Node.Vm;
 /// <param name="Qemu">qemu-system-x86_64; null: looked up in /usr/bin, /usr/local/bin.</param>
 /// <param name="Image">The default guest image folder (vmlinuz, initrd.gz).</param>
 /// <param name="Directory">Root of the VMs' folders (console log, guest RAM file, QMP socket): &lt;root&gt;/&lt;node&gt;/&lt;vm&gt;.</param>
+/// <param name="VhostDirectory">Root of the vhost-user sockets of VHOST_USER attachments: &lt;root&gt;/&lt;node&gt;-&lt;port&gt;/&lt;attachment&gt;.sock.</param>
 public sealed record VmSettings(
     string? Qemu,
     string Image,
@@ -13,7 +14,8 @@ public sealed record VmSettings(
     TimeSpan StopGrace,
     TimeSpan StartTimeout,
     int MaxMemoryMiB,
-    int MaxVcpus)
+    int MaxVcpus,
+    string VhostDirectory)
 {
     public static VmSettings Default { get; } = From(Config.Empty);
 
@@ -27,6 +29,7 @@ public sealed record VmSettings(
             StopGrace: vm.GetTimeSpan("stop-grace", TimeSpan.FromSeconds(5)),
             StartTimeout: vm.GetTimeSpan("start-timeout", TimeSpan.FromSeconds(30)),
             MaxMemoryMiB: vm.GetInt("max-memory-mb", 4096),
-            MaxVcpus: vm.GetInt("max-vcpus", Math.Max(1, Environment.ProcessorCount)));
+            MaxVcpus: vm.GetInt("max-vcpus", Math.Max(1, Environment.ProcessorCount)),
+            VhostDirectory: Path.GetFullPath(vm.GetString("vhost-directory", "") is { Length: > 0 } vhost ? vhost : Path.Combine("data", "vhost")));
     }
 }

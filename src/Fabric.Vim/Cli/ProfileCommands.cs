@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Fabric.Messages.Attachments;
+using Fabric.Messages.Placement;
 using Fabric.Messages.Profiles;
 using Spectre.Console;
 
@@ -7,6 +8,8 @@ namespace Fabric.Vim.Cli;
 
 public static class ProfileCommands
 {
+    private const string AttachTypeKey = "accel:attach_handle_type";
+
     public static Command Create(CliContext cli)
     {
         var profile = new Command("profile", "device profiles: named groups of functions and queue pairs");
@@ -15,7 +18,8 @@ public static class ProfileCommands
         var groups = new Option<string[]>("--group")
         {
             Description = "function:queue-pairs, repeatable, e.g. --group aes-256-gcm:1 --group sha256:1; a group may add Fabric's service level keys: "
-                + "--group aes-256-gcm:1,fabric:weight=4,fabric:committed_ops=10000,fabric:class=latency (docs/service-levels.md)",
+                + "--group aes-256-gcm:1,fabric:weight=4,fabric:committed_ops=10000,fabric:class=latency (docs/service-levels.md); "
+                + "and the realization: --group aes-cbc:1,accel:attach_handle_type=VHOST_USER (FABRIC_CHANNEL, PCI or VHOST_USER; docs/vhost.md)",
             Required = true,
         };
         var create = new Command("create", "create a device profile") { name, groups };
@@ -30,8 +34,15 @@ public static class ProfileCommands
                     return cli.Fail(ExitCodes.Usage, $"--group '{g}' is not function:queue-pairs[,fabric:key=value...] (e.g. aes-256-gcm:1 or aes-256-gcm:1,fabric:weight=4)");
                 }
 
-                parsed.Add(new ProfileGroup(group.Function, group.QueuePairs));
-                keys.AddRange(group.Keys);
+                // Cyborg's attach type key asks for a realization (docs/vhost.md: VHOST_USER for a QEMU VM's virtio-crypto).
+                var attach = group.Keys.Where(k => k.Key == AttachTypeKey).Select(k => k.Value).LastOrDefault();
+                if (attach is not null && !DeviceTraits.AttachTypes.Contains(attach))
+                {
+                    return cli.Fail(ExitCodes.Usage, $"--group '{g}': {AttachTypeKey} must be one of {string.Join(", ", DeviceTraits.AttachTypes)}, not '{attach}'");
+                }
+
+                parsed.Add(attach is null ? new ProfileGroup(group.Function, group.QueuePairs) : new ConstrainedGroup(group.Function, group.QueuePairs, null, null, null, attach));
+                keys.AddRange(group.Keys.Where(k => k.Key != AttachTypeKey));
             }
 
             // One level for the attachment (it binds to one device): the groups' keys together, each named once.

@@ -110,6 +110,18 @@ public class AttachmentStateTests
     }
 
     [Fact]
+    public void A_vhost_user_handle_attaches_by_its_socket_and_one_without_a_rooted_socket_is_refused()
+    {
+        var bound = StateNamed("bound");
+        var attached = bound.Decide(new MarkAttached(Id, new VhostUserAttachHandle(Handle.Node, "/var/lib/fabric/vhost/host-a-4053/arq-1.sock"), "m"));
+        var relative = bound.Decide(new MarkAttached(Id, new VhostUserAttachHandle(Handle.Node, "arq-1.sock"), "m2"));
+
+        Assert.Null(attached.Rejection);
+        Assert.Single(attached.Events);
+        Assert.Equal(RejectReason.InvalidArgument, relative.Rejection?.Reason);
+    }
+
+    [Fact]
     public void Delete_while_attached_is_refused_until_detached()
     {
         var attached = StateNamed("attached");
