@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Xunit;
 
 namespace Fabric.Node.Tests.Demo;
@@ -11,28 +10,12 @@ public sealed class DemoProcessTests
     {
         var folder = Path.Combine(Path.GetTempPath(), "fabric-demo-test", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "fabric-node.dll"), "demo", "--duration", "6", "--port", "0", "--node-name", "demo-test" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
         try
         {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            await process.WaitForExitAsync(timeout.Token);
-            var output = await stdout;
+            var run = await ProcessRunner.Run(ProcessRunner.Dotnet("fabric-node", folder, "demo", "--duration", "6", "--port", "0", "--node-name", "demo-test"), TimeSpan.FromMinutes(2));
+            var output = run.Stdout;
 
-            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}\n{output}\n{await stderr}");
+            Assert.True(run.ExitCode == 0, run.ToString());
             Assert.Contains("Done:", output);
             Assert.Contains("none lost", output);
             Assert.Contains("moved", output);
@@ -50,7 +33,7 @@ public sealed class DemoProcessTests
             Assert.Contains("Cluster Node [akka.ssl.tcp://fabric@127.0.0.1:", log);
             Assert.Contains("Exiting completed", log);
             // The fault the demo injects is a warning: on the console (standard error), one line.
-            var said = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var said = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Contains(said, l => l.StartsWith("[WARNING]", StringComparison.Ordinal) && l.Contains("fault 'Throw' injected", StringComparison.Ordinal));
             Assert.DoesNotContain(said, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
             // ... and in the log file, with what the driver threw and where (the AC carries the exception with its fault signal).
@@ -60,11 +43,6 @@ public sealed class DemoProcessTests
         }
         finally
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
             try
             {
                 Directory.Delete(folder, recursive: true);

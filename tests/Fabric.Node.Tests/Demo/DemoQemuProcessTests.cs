@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Fabric.Node.Vm;
 using Xunit;
@@ -20,29 +19,14 @@ public sealed class DemoQemuProcessTests
         Assert.True(image is not null, error);
         var folder = Path.Combine(Path.GetTempPath(), "fabric-demo-vm", Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "fabric-node.dll"), "demo", "--vm", "qemu", "--duration", "15", "--port", "0", "--node-name", "demo-vm" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
         try
         {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
             // TCG boot under load plus the demo's 15 s: QEMU's start and the guest's end are bounded by the demo itself.
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-            await process.WaitForExitAsync(timeout.Token);
-            var output = await stdout;
+            var run = await ProcessRunner.Run(
+                ProcessRunner.Dotnet("fabric-node", folder, "demo", "--vm", "qemu", "--duration", "15", "--port", "0", "--node-name", "demo-vm"), TimeSpan.FromMinutes(5));
+            var output = run.Stdout;
 
-            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}\n{output}\n{await stderr}");
+            Assert.True(run.ExitCode == 0, run.ToString());
             Assert.Matches(new Regex(@"vm-q-\w+: QEMU pid \d+ \((tcg|kvm)\), virtio-crypto on vhost-user "), output);
             Assert.Contains("FABRIC-KAT passed=4 failed=0", output);
             Assert.Matches(new Regex(@"FABRIC-THROUGHPUT driver=virtio_crypto_aes_cbc size=4096 ops=[1-9]\d*"), output);
@@ -51,11 +35,6 @@ public sealed class DemoQemuProcessTests
         }
         finally
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
             try
             {
                 Directory.Delete(folder, recursive: true);
