@@ -14,6 +14,7 @@ namespace Fabric.Dataplane.Handoff;
 public static class ChannelDirectory
 {
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const int StickyBit = 0x200; // S_ISVTX, 01000
 
     /// <summary>The per-user root: $XDG_RUNTIME_DIR/fabric, else /dev/shm/fabric-&lt;uid&gt;, else &lt;temp&gt;/fabric-&lt;uid&gt;.</summary>
     public static string DefaultRoot
@@ -92,7 +93,8 @@ public static class ChannelDirectory
 
     /// <summary>
     /// Creates <paramref name="folder"/> (and missing parents) mode 0700 and checks it: a real folder (not a
-    /// symlink), owned by this process's user, not open to group or others. Throws
+    /// symlink), owned by this process's user, not a shared sticky folder such as /tmp (never re-moded), not open to
+    /// group or others (closed again if it is). Throws
     /// <see cref="UnauthorizedAccessException"/> naming the problem and what to do.
     /// </summary>
     public static void Ensure(string folder)
@@ -119,6 +121,12 @@ public static class ChannelDirectory
         if (uid != me)
         {
             throw new UnauthorizedAccessException($"channel folder {folder} belongs to user {uid}, not to this node's user {me}: another user may have made it to read the channels; remove it, or configure another fabric.node.channels.directory");
+        }
+        if ((mode & StickyBit) != 0)
+        {
+            // A shared scratch folder (/tmp, /dev/shm: sticky, 1777) that this user happens to own, e.g. a node run as
+            // root given a channel path straight in /tmp. Closing it to 0700 would lock every other user out of it.
+            throw new UnauthorizedAccessException($"channel folder {folder} is a shared folder (sticky bit set): channels go in a folder of their own, e.g. {Path.Combine(folder, "fabric-channels")}; configure another fabric.node.channels.directory");
         }
         if ((mode & 0x3F) != 0)
         {

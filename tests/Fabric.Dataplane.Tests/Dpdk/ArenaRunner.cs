@@ -11,7 +11,7 @@ namespace Fabric.Dataplane.Tests.Dpdk;
 internal sealed unsafe class ArenaRunner : IDisposable
 {
     private const int SlotSize = 64 * 1024;
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"fabric-zc-{Environment.ProcessId}-{Guid.NewGuid():N}.chan");
+    private readonly string _path = TestSupport.NewChannelPath();
 
     public ArenaRunner()
     {

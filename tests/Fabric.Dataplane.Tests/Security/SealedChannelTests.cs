@@ -191,6 +191,21 @@ public class SealedChannelTests : IDisposable
     }
 
     [Fact]
+    public void A_shared_sticky_folder_like_tmp_is_refused_and_its_mode_left_alone()
+    {
+        // A channel path straight in /tmp (1777, owned by root) from a node run as root used to chmod /tmp to 0700,
+        // locking every other user (PostgreSQL's, _apt) out of it.
+        var shared = Path.Combine(_folder, "shared");
+        Directory.CreateDirectory(shared);
+        var mode = (UnixFileMode)0b111_111_111 | UnixFileMode.StickyBit;
+        File.SetUnixFileMode(shared, mode);
+        var refused = Assert.Throws<UnauthorizedAccessException>(() => ChannelFile.Create(Path.Combine(shared, "c.chan"), Small));
+        Assert.Contains("shared folder", refused.Message);
+        Assert.Equal(mode, File.GetUnixFileMode(shared));
+        Assert.False(File.Exists(Path.Combine(shared, "c.chan")));
+    }
+
+    [Fact]
     public void Two_fabrics_on_one_host_get_separate_channel_folders()
     {
         var root = ChannelDirectory.DefaultRoot;
