@@ -82,7 +82,7 @@ public sealed class QemuVhostFailoverTests(ITestOutputHelper output) : IAsyncLif
         await Ask<ProfileView>(control.Profiles, new CreateProfile("vfo", [new ConstrainedGroup("aes-cbc", 1, null, null, null, DeviceTraits.VhostUserAttach)], NewId()));
         await Ask<AttachmentView>(control.Attachments, new CreateAttachment("arq-vfo", "vm-vfo", "vfo", NewId()));
         var spawned = await Ask<VmRealized>(agent, new SpawnVm("vm-vfo", [new VmAccelerator("arq-vfo", null)], NewId(),
-            new VmMachine("qemu", 256, 1, imageDir, ["fabric.seconds=20", "fabric.hold=1"])), s_bound);
+            new VmMachine("qemu", 256, 1, imageDir, ["fabric.seconds=10", "fabric.hold=1"])), s_bound);
         Assert.Equal(faulty, spawned.Attachments[0].DeviceId);
         Assert.NotNull(spawned.Attachments[0].Handle?.VhostUserSocket);
         await Ask<DeviceView>(control.Devices, new SetDeviceHealth(software, DeviceHealth.Healthy, "test: back", NewId()));
@@ -95,27 +95,32 @@ public sealed class QemuVhostFailoverTests(ITestOutputHelper output) : IAsyncLif
         var before = await QueueOf(agent);
         await Eventually.For(() => QueueOf(agent), q => q.Ops >= before.Ops + 50, "the guest's loop did not reach the AC", s_bound, TimeSpan.FromMilliseconds(200));
 
+        var atFault = await QueueOf(agent);
         await Ask<NodeDevice>(agent, new InjectDeviceFault(faulty, "throw", NewId()));
         var moved = await Eventually.For(() => Ask<AttachmentView>(control.Attachments, new GetAttachment("arq-vfo")),
             v => v.DeviceId == software && v.Status == AttachmentStatus.Attached, "the attachment did not move to the software device", s_bound, TimeSpan.FromMilliseconds(200));
         Assert.Equal(spawned.Attachments[0].Handle, moved.Handle);
 
-        // The guest's loop ends (it stops at its first failed request: it has one in flight at a time), its line printed.
+        // The guest's loop runs to its end (a failed request is counted and the loop goes on), its line printed.
         await Eventually.Until(() => File.ReadAllText(console).Contains("FABRIC-HOLD"), "the guest's loop did not finish", s_bound, TimeSpan.FromMilliseconds(500));
         var text = File.ReadAllText(console);
         output.WriteLine(text);
-        var loop = Regex.Match(text, @"FABRIC-THROUGHPUT driver=virtio_crypto_aes_cbc size=4096 ops=(\d+) seconds=([0-9.]+)");
+        var loop = Regex.Match(text, @"FABRIC-THROUGHPUT driver=virtio_crypto_aes_cbc size=4096 ops=(\d+) seconds=([0-9.]+) .* errors=(\d+)");
         Assert.True(loop.Success, "the guest printed no virtio-crypto throughput line");
         var loopOps = long.Parse(loop.Groups[1].Value, CultureInfo.InvariantCulture);
+        var guestErrors = long.Parse(loop.Groups[3].Value, CultureInfo.InvariantCulture);
 
-        // The queue is on the software device now; the AC failed only what was in flight when the driver threw.
+        // The queue is on the software device now; the AC failed only what was in flight when the driver threw (the guest
+        // has one request in flight at a time), the guest saw exactly those errors, and its loop went on being served.
         var after = await QueueOf(agent);
         output.WriteLine($"queue after the failover: {after}; guest loop: {loopOps} ops in {loop.Groups[2].Value} s");
         Assert.Equal(software, after.DeviceId);
         Assert.InRange(after.Errors, 0, 1);
-        Assert.True(after.Ops >= loopOps + 4, $"the AC counted {after.Ops} ops, the guest ran {loopOps} + 4 KATs");
+        Assert.Equal(after.Errors, guestErrors);
+        Assert.True(after.Ops >= loopOps + guestErrors + 4, $"the AC counted {after.Ops} ops, the guest ran {loopOps} (+{guestErrors} failed) + 4 KATs");
+        Assert.True(after.Ops - atFault.Ops >= 50, $"only {after.Ops - atFault.Ops} requests were served after the fault");
         var seconds = double.Parse(loop.Groups[2].Value, CultureInfo.InvariantCulture);
-        Assert.True(after.Errors == 1 || seconds >= 20, $"the guest's loop ended after {seconds} s with {after.Errors} errors counted by the AC");
+        Assert.True(seconds >= 10, $"the guest's loop ended after {seconds} s, before its 10 s"); 
 
         var stopped = await Ask<VmStopped>(agent, new StopVm("vm-vfo", true, NewId()), s_bound);
         Assert.Equal(["arq-vfo"], stopped.Attachments);
