@@ -158,7 +158,8 @@ internal static partial class VmBench
     /// <summary>The image's kernel and initrd: the folder given, built by scripts/guest-image.sh when it is the repo's data/guest.</summary>
     private static (string? Kernel, string? Initrd, string? Error) GuestImage(string folder, TextWriter log)
     {
-        var script = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(folder))!, "..", "scripts", "guest-image.sh");
+        // Normalized by GetFullPath: the kernel cannot resolve "data/.." while data/ does not exist yet.
+        var script = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(folder))!, "..", "scripts", "guest-image.sh"));
         var (image, error) = Fabric.Node.Vm.GuestImage.In(folder).Image is { } built
             ? (built, null)
             : Fabric.Node.Vm.GuestImage.Build(folder, script, log);
