@@ -23,9 +23,11 @@ public sealed class CmdFabric : IAsyncLifetime
 
     public string Folder => _fabric.Folder;
 
-    // Secure, as fabric-node is by default: fabric-cmd finds the client certificate in the data folder.
+    // Secure, as fabric-node is by default: fabric-cmd finds the client certificate in the data folder. With the
+    // fault-injecting device, for the failover drill commands.
     public async Task InitializeAsync() =>
-        _fabric = await OneHostFabric.StartAsync("cmd", "ops-host", tls: true, registerWithin: TimeSpan.FromSeconds(60));
+        _fabric = await OneHostFabric.StartAsync("cmd", "ops-host", tls: true, registerWithin: TimeSpan.FromSeconds(60),
+            extraHocon: "fabric.node.fault-injection-device = on");
 
     /// <summary>Runs fabric-cmd in this process against the fabric.</summary>
     public Task<CmdResult> Cmd(params string[] args) => CmdResult.Run(["--contact", Contact, "--data", Folder, .. args]);

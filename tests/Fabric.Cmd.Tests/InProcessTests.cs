@@ -67,6 +67,41 @@ public sealed class InProcessTests(CmdFabric fabric) : IClassFixture<CmdFabric>
     }
 
     [Fact]
+    public async Task A_failover_drill_makes_the_fault_injecting_device_fail_until_it_is_repaired()
+    {
+        var device = $"{fabric.Host}/fault-injecting-crypto-0";
+        try
+        {
+            var thrown = await fabric.Cmd("devices", "fault", device, "throw", "--json");
+            Assert.True(thrown.ExitCode == 0, thrown.ToString());
+            Assert.Equal(device, thrown.Json.GetProperty("device_id").GetString());
+            Assert.Equal("running, fault 'Throw' injected", thrown.Json.GetProperty("supervision").GetString());
+            var switched = await fabric.Cmd("devices", "fault", device, "corrupt");
+            Assert.True(switched.ExitCode == 0, switched.ToString());
+            Assert.Contains($"{device}: running, fault 'Corrupt' injected", switched.Stdout);
+        }
+        finally
+        {
+            var repaired = await fabric.Cmd("devices", "repair", device);
+            Assert.True(repaired.ExitCode == 0, repaired.ToString());
+            Assert.Contains($"{device}: running", repaired.Stdout);
+        }
+
+        // Only a fault-injecting device takes a drill; an unknown host, a bad kind and an id without a node are refused.
+        var plain = await fabric.Cmd("devices", "fault", $"{fabric.Host}/sw-crypto-0", "hang", "--json");
+        Assert.Equal(1, plain.ExitCode);
+        Assert.Equal("InvalidArgument", plain.Json.GetProperty("error").GetString());
+        Assert.Contains("has no fault injection", plain.Json.GetProperty("message").GetString());
+        var noHost = await fabric.Cmd("devices", "fault", "no-such-host/sw-crypto-0", "throw");
+        Assert.Equal(1, noHost.ExitCode);
+        Assert.Contains("compute nodes: ops-host", noHost.Stderr);
+        var noNode = await fabric.Cmd("devices", "repair", "sw-crypto-0");
+        Assert.Equal(1, noNode.ExitCode);
+        Assert.Contains("is not node/device", noNode.Stderr);
+        Assert.Equal(2, (await fabric.Cmd("devices", "fault", device, "explode")).ExitCode);
+    }
+
+    [Fact]
     public async Task Attachments_and_their_pipelines_are_listed_and_shown()
     {
         await using var vim = await Vim();

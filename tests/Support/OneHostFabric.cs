@@ -32,13 +32,14 @@ internal sealed class OneHostFabric : IAsyncDisposable
 
     /// <param name="suite">names the temporary folder (fabric-SUITE-tests).</param>
     /// <param name="tls">secure, as fabric-node is by default: TLS with the data folder's own CA.</param>
-    public static async Task<OneHostFabric> StartAsync(string suite, string host, bool tls, TimeSpan registerWithin)
+    /// <param name="extraHocon">settings over the defaults (e.g. <c>fabric.node.fault-injection-device = on</c>).</param>
+    public static async Task<OneHostFabric> StartAsync(string suite, string host, bool tls, TimeSpan registerWithin, string? extraHocon = null)
     {
         var folder = Path.Combine(Path.GetTempPath(), $"fabric-{suite}-tests", Guid.NewGuid().ToString("N"));
         var node = await FabricNode.StartAsync(new FabricOptions
         {
             Port = 0, NodeName = host, Database = Path.Combine(folder, "fabric.db"), LogLevel = "WARNING",
-            TlsCertificate = tls ? LocalTls.EnsureNode(folder, out _).Path : null,
+            TlsCertificate = tls ? LocalTls.EnsureNode(folder, out _).Path : null, ExtraHocon = extraHocon ?? "",
         }, TimeSpan.FromSeconds(30));
         var fabric = new OneHostFabric(node, folder);
         try

@@ -1,17 +1,19 @@
 using System.CommandLine;
 using Fabric.Messages.Devices;
+using Fabric.Messages.Node;
 using Fabric.Messages.Vim;
 using Fabric.Vim.Cli;
 using Fabric.Vim.Client;
+using Spectre.Console;
 
 namespace Fabric.Cmd.Cli;
 
-/// <summary>The <c>devices</c> palette: list, show, take a device out of (or back into) service for maintenance, set its traits.</summary>
+/// <summary>The <c>devices</c> palette: list, show, take a device out of (or back into) service for maintenance, set its traits, fault drills.</summary>
 public static class DevicesCommands
 {
     public static Command Create(CmdContext cmd)
     {
-        var devices = new Command("devices", "accelerator devices: list, show, disable and enable for maintenance, traits");
+        var devices = new Command("devices", "accelerator devices: list, show, disable and enable for maintenance, traits, fault drills");
 
         var node = new Option<string?>("--node") { Description = "only this host's devices" };
         var list = new Command("list", "every registered device with its health, state and use") { node };
@@ -43,6 +45,8 @@ public static class DevicesCommands
         devices.Subcommands.Add(Toggle(cmd, "disable", false, "take no new attachments (maintenance); what it holds keeps running"));
         devices.Subcommands.Add(Toggle(cmd, "enable", true, "take new attachments again"));
         devices.Subcommands.Add(Traits(cmd));
+        devices.Subcommands.Add(Fault(cmd));
+        devices.Subcommands.Add(Repair(cmd));
         return devices;
     }
 
@@ -76,6 +80,48 @@ public static class DevicesCommands
             return ExitCodes.Ok;
         }, ct));
         return command;
+    }
+
+    /// <summary>
+    /// Failover drills: the device's node makes its g-driver fail until repaired; the node's supervision then resets it
+    /// and moves its queues as for a real fault. Only a fault-injecting device takes it (<c>fabric.node.fault-injection-device = on</c>).
+    /// </summary>
+    private static Command Fault(CmdContext cmd)
+    {
+        var id = DeviceId();
+        var kind = new Argument<string>("kind") { Description = "throw (every op fails), hang (ops never complete), corrupt (wrong output)" };
+        kind.AcceptOnlyFromAmong("throw", "hang", "corrupt");
+        var command = new Command("fault", "failover drill: make a fault-injecting device fail until 'devices repair'") { id, kind };
+        command.SetAction((parse, ct) => cmd.Run(parse, async (fabric, json) =>
+        {
+            ShowOnNode(cmd, json, await fabric.Request<NodeDevice>(new InjectDeviceFault(parse.GetValue(id)!, parse.GetValue(kind)!, FabricVimClient.NewRequestId()), ct));
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+
+    private static Command Repair(CmdContext cmd)
+    {
+        var id = DeviceId();
+        var command = new Command("repair", "end a drill: the device stops failing and is healthy again once its probe passes") { id };
+        command.SetAction((parse, ct) => cmd.Run(parse, async (fabric, json) =>
+        {
+            ShowOnNode(cmd, json, await fabric.Request<NodeDevice>(new RepairDevice(parse.GetValue(id)!, FabricVimClient.NewRequestId()), ct));
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+
+    private static void ShowOnNode(CmdContext cmd, bool json, NodeDevice device)
+    {
+        if (json)
+        {
+            cmd.WriteJson(device);
+        }
+        else
+        {
+            cmd.Out.WriteLine($"{device.DeviceId}: {device.Supervision} ({device.Backing})");
+        }
     }
 
     private static void Show(CmdContext cmd, bool json, DeviceView device)

@@ -6,6 +6,7 @@ using Fabric.Messages;
 using Fabric.Messages.Attachments;
 using Fabric.Messages.Devices;
 using Fabric.Messages.Errors;
+using Fabric.Messages.Node;
 using Fabric.Messages.Operator;
 using Fabric.Messages.Pipelines;
 using Fabric.Messages.Vim;
@@ -15,7 +16,7 @@ namespace Fabric.Control.Gateway;
 /// <summary>
 /// The door of the fabric for operators (fabric-cmd), on every control node, registered with the cluster client
 /// receptionist at <c>/user/operator-gateway</c>. It answers what an operator inspects and steers: membership (show,
-/// leave, down, a stream of changes), sharding, devices (show, disable, enable), attachments, pipelines and the
+/// leave, down, a stream of changes), sharding, devices (show, disable, enable; fault drills through the device's node agent), attachments, pipelines and the
 /// dataplane of a node (asked of that node's agent). A VIM's commands (bind, spawn, ...) are not accepted here:
 /// they belong to the VIM gateway, and everything else is refused with a typed <see cref="Rejected"/>.
 /// Views are <see cref="ClusterViews"/>, gathering queries <see cref="OperatorQueries"/>, hand-offs <see cref="GatewayRequests"/>.
@@ -59,6 +60,8 @@ public sealed class OperatorGateway : ReceiveActor
         Receive<ListPipelines>(q => Reply(GatewayLists.Pipelines(_control, _control.PipelineIndex!, q, _budget, Timeout), "pipelines"));
         Receive<GetShardingStats>(_ => Reply(OperatorQueries.ShardingStats(_control, Timeout), "sharding stats"));
         Receive<GetNodeStatusOf>(NodeStatusOf);
+        Receive<InjectDeviceFault>(m => ToNodeOf(m.DeviceId, m));
+        Receive<RepairDevice>(m => ToNodeOf(m.DeviceId, m));
         Receive<GetMetrics>(Metrics);
 
         Receive<ClusterEvent.IMemberEvent>(e => _subscribers.Publish(ClusterViews.MemberEvent(e)));
@@ -116,6 +119,22 @@ public sealed class OperatorGateway : ReceiveActor
         OperatorQueries.NodeStatus(Context.ActorSelection(NodeAgentPath.Of(address)), Timeout).PipeTo(
             GatewayRequests.Pending(Context, nameof(GetNodeStatusOf)), failure: ex => new Rejected(RejectReason.Timeout,
             $"the node agent of '{query.Host}' did not answer within {Timeout.TotalSeconds:0}s ({ex.GetBaseException().GetType().Name}); is the node overloaded or leaving?"));
+    }
+
+    /// <summary>Fault drills: the device's own node agent (a device id is node/device) switches its fault injection and answers.</summary>
+    private void ToNodeOf(string deviceId, IFabricCommand command)
+    {
+        var nodes = ComputeNodes();
+        var host = deviceId.Split('/', 2)[0];
+        if (!deviceId.Contains('/') || !nodes.TryGetValue(host, out var address))
+        {
+            Sender.Tell(deviceId.Contains('/')
+                ? ClusterViews.UnknownHost(host, nodes.Keys, "is up in the cluster")
+                : new Rejected(RejectReason.InvalidArgument, $"device id '{deviceId}' is not node/device"));
+            return;
+        }
+
+        Context.ActorSelection(NodeAgentPath.Of(address)).Tell(command, GatewayRequests.Pending(Context, command.GetType().Name));
     }
 
     /// <summary>Every Up member's own metrics (or one member's, by node name or address), gathered off the actor's thread.</summary>
