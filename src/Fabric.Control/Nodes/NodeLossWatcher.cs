@@ -22,7 +22,6 @@ public sealed class NodeLossWatcher : ReceiveActor, IWithTimers
     public const string NodeRolePrefix = "node:";
 
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan ReconcileEvery = TimeSpan.FromSeconds(15);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ControlPlane _control;
@@ -70,10 +69,25 @@ public sealed class NodeLossWatcher : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberRemoved), typeof(ClusterEvent.MemberUp));
-        Timers.StartPeriodicTimer(Reconcile.Instance, Reconcile.Instance, ReconcileEvery, ReconcileEvery);
+        if (ReconcileEvery(Context.System.Settings.Config) is { } every)
+        {
+            Timers.StartPeriodicTimer(Reconcile.Instance, Reconcile.Instance, every, every);
+        }
     }
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
+
+    /// <summary><c>fabric.control.node-loss.reconcile-every</c> (hocon/fabric.conf): 15 s by default; <c>off</c>: never (tests that register devices of made-up hosts).</summary>
+    public static TimeSpan? ReconcileEvery(Akka.Configuration.Config config)
+    {
+        const string path = "fabric.control.node-loss.reconcile-every";
+        if (!config.HasPath(path))
+        {
+            return TimeSpan.FromSeconds(15);
+        }
+
+        return config.GetString(path) is "off" or "false" ? null : config.GetTimeSpan(path);
+    }
 
     private bool IsMember(string node) =>
         _cluster.State.Members.Any(m => m.Status is MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Up && NodeNameOf(m) == node);

@@ -49,4 +49,14 @@ public sealed class NodeLossesTests
         Assert.NotEqual(earlier.RequestPrefix, later.RequestPrefix);
         Assert.Equal("is not a member of the cluster", earlier.How);
     }
+
+    [Fact]
+    public void The_reconcile_interval_is_configured_and_can_be_turned_off()
+    {
+        static TimeSpan? Of(string hocon) => NodeLossWatcher.ReconcileEvery(Akka.Configuration.ConfigurationFactory.ParseString(hocon));
+
+        Assert.Equal(TimeSpan.FromSeconds(15), Of(""));
+        Assert.Equal(TimeSpan.FromSeconds(5), Of("fabric.control.node-loss.reconcile-every = 5s"));
+        Assert.Null(Of("fabric.control.node-loss.reconcile-every = off"));
+    }
 }
