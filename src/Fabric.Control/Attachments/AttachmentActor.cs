@@ -23,7 +23,12 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
     /// <summary>Tag of attachment creations and deletions: the attachment index (by VM) follows it.</summary>
     public const string IndexTag = "attachment-index";
 
-    private static readonly IReadOnlySet<string> IndexTags = new HashSet<string> { IndexTag };
+    // An attachment lives from create to delete through a handful of events (a few more per rebind): replaying them is
+    // cheaper than the snapshot query every new attachment would otherwise make at start.
+    private static readonly EntityShape<AttachmentState> Shape = new(
+        EntityTypes.Attachment, (state, _) => state.ToView(), EntityShape<AttachmentState>.Only(IndexTag, e => e is AttachmentCreated or AttachmentDeleted),
+        TakesSnapshots: false);
+
     private static readonly TimeSpan ReleaseRetryDelay = TimeSpan.FromSeconds(5);
 
     private readonly SagaAsks _asks;
@@ -34,7 +39,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
     private BindTiming _bindTiming = BindTiming.Resumed;
 
     public AttachmentActor(string attachmentId, AttachmentDependencies deps)
-        : base(EntityTypes.Attachment, attachmentId, AttachmentState.Empty(attachmentId))
+        : base(Shape, attachmentId, AttachmentState.Empty(attachmentId))
     {
         _asks = new SagaAsks(deps, Self);
         Ready();
@@ -44,23 +49,6 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 
     public static Props Props(string attachmentId, AttachmentDependencies deps) =>
         Akka.Actor.Props.Create<AttachmentActor>(attachmentId, deps);
-
-    /// <summary>
-    /// An attachment lives from create to delete through a handful of events (a few more per rebind): replaying
-    /// them is cheaper than the snapshot query every new attachment would otherwise make at start.
-    /// </summary>
-    protected override bool TakesSnapshots => false;
-
-    protected override AttachmentState Apply(AttachmentState state, IFabricEvent e) => state.Apply(e);
-
-    protected override RequestLog RequestsOf(AttachmentState state) => state.Requests;
-
-    protected override AttachmentState WithRequests(AttachmentState state, RequestLog requests) => state with { Requests = requests };
-
-    protected override object ReplyFor(AttachmentState state, IFabricEvent e) => state.ToView();
-
-    protected override IReadOnlySet<string> TagsOf(IFabricEvent e) =>
-        e is AttachmentCreated or AttachmentDeleted ? IndexTags : base.TagsOf(e);
 
     protected override void OnPersisted(IFabricEvent e)
     {
@@ -116,7 +104,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
     {
         if (!AnsweredBefore(cmd))
         {
-            Carry(decision, ReplyView);
+            Answer(decision, state => state.ToView());
         }
     }
 
@@ -133,7 +121,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
     {
         if (opening.Answer is { } answer)
         {
-            Carry(answer, ReplyView);
+            Answer(answer, state => state.ToView());
         }
         else if (opening.Start is { } first)
         {
@@ -213,8 +201,6 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         _requester = ActorRefs.Nobody;
         Finish();
     }
-
-    private void ReplyView() => Sender.Tell(State.ToView());
 
     private void ReplyQuery() => Sender.Tell(State.Exists
         ? State.ToView()

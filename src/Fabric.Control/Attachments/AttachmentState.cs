@@ -33,7 +33,7 @@ public sealed partial record AttachmentState(
     RequestLog Requests,
     BindRequest? BindRequest = null,
     string? Project = null,
-    ServiceLevel? Level = null) : IFabricMessage
+    ServiceLevel? Level = null) : IFabricMessage, IEntityState<AttachmentState>
 {
     public static AttachmentState Empty(string attachmentId) => new(
         attachmentId, false, "", "", [], AttachmentStatus.Initial, null, null, [], null, null, null,
@@ -268,6 +268,8 @@ public sealed partial record AttachmentState(
             _ => Decision.Persist(new AttachmentDeleted(AttachmentId, cmd.RequestId)),
         };
     }
+
+    public AttachmentState WithRequests(RequestLog requests) => this with { Requests = requests };
 
     public AttachmentState Apply(IFabricEvent e) => e switch
     {
