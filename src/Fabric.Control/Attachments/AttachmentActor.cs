@@ -73,7 +73,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 
     private void Ready()
     {
-        Command<GetAttachment>(_ => ReplyQuery());
+        Command<GetAttachment>(_ => Sender.Tell(State.Query()));
         Command<CreateAttachment>(cmd => Open(cmd, SagaOpenings.Create));
         Command<BindAttachment>(cmd => Open(cmd, SagaOpenings.Bind));
         Command<RebindAttachment>(cmd => Open(cmd, SagaOpenings.Rebind));
@@ -90,12 +90,8 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
     /// <summary>The behaviour while a saga runs: outcomes of its asks, queries; everything else waits.</summary>
     private void Working()
     {
-        Command<GetAttachment>(_ => ReplyQuery());
-        Command<ProfileLookedUp>(msg => Run(AttachmentSaga.Profiled(State, _placement, msg)));
-        Command<CandidatesFound>(msg => Run(AttachmentSaga.Found(State, _placement, msg, _requestId)));
-        Command<ReserveOutcome>(msg => Run(AttachmentSaga.Reserved(State, _placement, msg, _requestId)));
-        Command<ReleaseOutcome>(msg => Run(AttachmentSaga.Released(State, _placement, msg, _requestId)));
-        Command<RatesOutcome>(msg => Run(AttachmentSaga.Rated(State, _placement, msg)));
+        Command<GetAttachment>(_ => Sender.Tell(State.Query()));
+        Command<ISagaOutcome>(msg => Run(AttachmentSaga.After(State, _placement, msg, _requestId)));
         Command<ResumeSaga>(_ => { });
         CommandAny(_ => Stash.Stash());
     }
@@ -181,7 +177,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         _placement = _placement.Ended();
         Behave(Ready);
         Stash.UnstashAll();
-        if (State.Status == AttachmentStatus.Deleted && State.ReleasePending.IsEmpty)
+        if (State.Gone)
         {
             // Nothing more happens to a deleted attachment: give its memory back. A later query (or a retried
             // delete) starts it again from the journal and gets the same answer.
@@ -201,8 +197,4 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         _requester = ActorRefs.Nobody;
         Finish();
     }
-
-    private void ReplyQuery() => Sender.Tell(State.Exists
-        ? State.ToView()
-        : new Rejected(RejectReason.NotFound, $"attachment {EntityId} does not exist"));
 }

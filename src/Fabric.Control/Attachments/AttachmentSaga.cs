@@ -15,6 +15,17 @@ namespace Fabric.Control.Attachments;
 /// </summary>
 internal static class AttachmentSaga
 {
+    /// <summary>The step an answer from another entity leads to.</summary>
+    public static SagaStep After(AttachmentState state, BindPlacement placement, ISagaOutcome outcome, string requestId) => outcome switch
+    {
+        ProfileLookedUp p => Profiled(state, placement, p),
+        CandidatesFound c => Found(state, placement, c, requestId),
+        ReserveOutcome r => Reserved(state, placement, r, requestId),
+        ReleaseOutcome r => Released(state, placement, r, requestId),
+        RatesOutcome r => Rated(state, placement, r),
+        _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "not a saga outcome"),
+    };
+
     /// <summary>The next step the journaled state calls for: finish a bind, carry out an owed release, or end.</summary>
     public static SagaStep Continue(AttachmentState state, BindPlacement placement, string requestId)
     {

@@ -50,6 +50,12 @@ public sealed partial record AttachmentState(
         AttachmentId, VmId, Profile, Status, Groups.ToArray(), DeviceId, Host, DeviceFunctions.ToArray(), Handle,
         FailureReason, FailureMessage, BindRequest, Project, Level);
 
+    /// <summary>A query's answer: the view, or NotFound for an attachment never created.</summary>
+    public object Query() => Exists ? ToView() : new Rejected(RejectReason.NotFound, $"attachment {AttachmentId} does not exist");
+
+    /// <summary>Deleted with nothing owed to a device: nothing more happens to it.</summary>
+    public bool Gone => Status == AttachmentStatus.Deleted && ReleasePending.IsEmpty;
+
     /// <summary>The device a reservation is held on (or may be, mid-bind): the one that must commit a changed level's rates.</summary>
     public string? HeldDevice => Status is AttachmentStatus.Bound or AttachmentStatus.Attached or AttachmentStatus.Detached or AttachmentStatus.Failed
         ? DeviceId
