@@ -4,38 +4,44 @@ using Akka.Event;
 using Fabric.Control.Entities;
 using Fabric.Control.Events;
 using Fabric.Control.Metrics;
-using Fabric.Messages.Vim;
 using Fabric.Messages;
 using Fabric.Messages.Attachments;
-using Fabric.Messages.Devices;
 using Fabric.Messages.Errors;
-using Fabric.Messages.Placement;
-using Fabric.Messages.Profiles;
 using Fabric.Messages.Sharding;
 
 namespace Fabric.Control.Attachments;
 
 /// <summary>
-/// The <c>Attachment</c> entity. Plain commands are decided by <see cref="AttachmentState"/>; binding, rebinding
-/// and deleting are short sagas with <c>Device</c> entities: candidates come from the capacity read model, the
-/// device accepts or refuses the reservation, a refusal moves on to the next candidate. While a saga runs, other
-/// commands wait in the stash; queries are answered at once.
+/// The <c>Attachment</c> entity. Plain commands are decided by <see cref="AttachmentState"/>; creating, binding,
+/// rebinding, changing a bound level and deleting are short sagas with other entities, opened by
+/// <see cref="SagaOpenings"/> and stepped by <see cref="AttachmentSaga"/> (both pure): this actor journals each step's
+/// events, then has <see cref="SagaAsks"/> ask and pipe the answer back. While a saga runs, other commands wait in the
+/// stash; queries are answered at once.
 /// </summary>
 public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 {
+    /// <summary>Tag of attachment creations and deletions: the attachment index (by VM) follows it.</summary>
+    public const string IndexTag = "attachment-index";
+
+    // An attachment lives from create to delete through a handful of events (a few more per rebind): replaying them is
+    // cheaper than the snapshot query every new attachment would otherwise make at start.
+    private static readonly EntityShape<AttachmentState> Shape = new(
+        EntityTypes.Attachment, (state, _) => state.ToView(), EntityShape<AttachmentState>.Only(IndexTag, e => e is AttachmentCreated or AttachmentDeleted),
+        TakesSnapshots: false);
+
     private static readonly TimeSpan ReleaseRetryDelay = TimeSpan.FromSeconds(5);
 
-    private readonly AttachmentDependencies _deps;
+    private readonly SagaAsks _asks;
+    private readonly BindMetrics _binds = FabricMetrics.Get(Context.System).Binds;
     private IActorRef _requester = ActorRefs.Nobody;
     private string _requestId = "";
     private BindPlacement _placement = BindPlacement.Start;
-    private readonly BindMetrics _binds = FabricMetrics.Get(Context.System).Binds;
     private BindTiming _bindTiming = BindTiming.Resumed;
 
     public AttachmentActor(string attachmentId, AttachmentDependencies deps)
-        : base(EntityTypes.Attachment, attachmentId, AttachmentState.Empty(attachmentId))
+        : base(Shape, attachmentId, AttachmentState.Empty(attachmentId))
     {
-        _deps = deps;
+        _asks = new SagaAsks(deps, Self);
         Ready();
     }
 
@@ -43,28 +49,6 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 
     public static Props Props(string attachmentId, AttachmentDependencies deps) =>
         Akka.Actor.Props.Create<AttachmentActor>(attachmentId, deps);
-
-    /// <summary>
-    /// An attachment lives from create to delete through a handful of events (a few more per rebind): replaying
-    /// them is cheaper than the snapshot query every new attachment would otherwise make at start.
-    /// </summary>
-    protected override bool TakesSnapshots => false;
-
-    protected override AttachmentState Apply(AttachmentState state, IFabricEvent e) => state.Apply(e);
-
-    protected override RequestLog RequestsOf(AttachmentState state) => state.Requests;
-
-    protected override AttachmentState WithRequests(AttachmentState state, RequestLog requests) => state with { Requests = requests };
-
-    protected override object ReplyFor(AttachmentState state, IFabricEvent e) => state.ToView();
-
-    /// <summary>Tag of attachment creations and deletions: the attachment index (by VM) follows it.</summary>
-    public const string IndexTag = "attachment-index";
-
-    private static readonly IReadOnlySet<string> IndexTags = new HashSet<string> { IndexTag };
-
-    protected override IReadOnlySet<string> TagsOf(IFabricEvent e) =>
-        e is AttachmentCreated or AttachmentDeleted ? IndexTags : base.TagsOf(e);
 
     protected override void OnPersisted(IFabricEvent e)
     {
@@ -81,7 +65,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         base.OnReplaySuccess();
 
         // Restarted in the middle of a bind or with releases owed: finish them before taking commands.
-        if (State.Binding || !State.ReleasePending.IsEmpty)
+        if (SagaOpenings.Resume(State).Start is not null)
         {
             Self.Tell(ResumeSaga.Instance);
         }
@@ -89,293 +73,97 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
 
     private void Ready()
     {
-        Command<GetAttachment>(_ => ReplyQuery());
-        Command<CreateAttachment>(cmd =>
-        {
-            if (AnsweredBefore(cmd))
-            {
-                return;
-            }
-
-            var validation = State.Validate(cmd);
-            if (validation.IsRejected || State.Exists)
-            {
-                Carry(validation, ReplyView);
-                return;
-            }
-
-            StartSaga(cmd.RequestId);
-            _deps.Profiles.Ask<object>(new GetProfile(cmd.Profile), _deps.AskTimeout)
-                .PipeTo(Self, success: r => new ProfileLookedUp(cmd, r), failure: ex => new ProfileLookedUp(cmd, TimedOut("profile " + cmd.Profile, ex)));
-        });
-        Command<BindAttachment>(cmd =>
-        {
-            if (AnsweredBefore(cmd))
-            {
-                return;
-            }
-
-            if (State.CanBind(cmd) is { } rejected)
-            {
-                Sender.Tell(rejected);
-                return;
-            }
-
-            StartSaga(cmd.RequestId);
-            _bindTiming = BindTiming.Start(_binds, BindMetrics.Bind);
-            FindCandidates(cmd.Host);
-        });
-        Command<RebindAttachment>(cmd =>
-        {
-            if (AnsweredBefore(cmd))
-            {
-                return;
-            }
-
-            if (State.CanRebind(cmd) is { } rejected)
-            {
-                Sender.Tell(rejected);
-                return;
-            }
-
-            StartSaga(cmd.RequestId);
-            _bindTiming = BindTiming.Start(_binds, BindMetrics.Rebind);
-            PersistEvents([new AttachmentRebindStarted(EntityId, cmd.Host, cmd.Reason ?? "", cmd.RequestId)], Continue);
-        });
-        Command<SetAttachmentServiceLevel>(SetServiceLevel);
+        Command<GetAttachment>(_ => Sender.Tell(State.Query()));
+        Command<CreateAttachment>(cmd => Open(cmd, SagaOpenings.Create));
+        Command<BindAttachment>(cmd => Open(cmd, SagaOpenings.Bind));
+        Command<RebindAttachment>(cmd => Open(cmd, SagaOpenings.Rebind));
+        Command<SetAttachmentServiceLevel>(cmd => Open(cmd, SagaOpenings.ServiceLevel));
+        Command<DeleteAttachment>(cmd => Open(cmd, SagaOpenings.Delete));
         Command<MarkAttached>(cmd => Decide(cmd, State.Decide(cmd)));
         Command<DetachAttachment>(cmd => Decide(cmd, State.Decide(cmd)));
         Command<FailAttachment>(cmd => Decide(cmd, State.Decide(cmd)));
         Command<RequestBind>(cmd => Decide(cmd, State.Decide(cmd)));
         Command<MarkBindReported>(cmd => Decide(cmd, State.Decide(cmd)));
-        Command<DeleteAttachment>(cmd =>
-        {
-            if (AnsweredBefore(cmd))
-            {
-                return;
-            }
-
-            var decision = State.Decide(cmd);
-            if (decision.IsRejected || decision.Events.Count == 0)
-            {
-                Carry(decision, ReplyView);
-                return;
-            }
-
-            StartSaga(cmd.RequestId);
-            PersistEvents(decision.Events, Continue);
-        });
-        Command<ResumeSaga>(_ =>
-        {
-            if (State.Binding || !State.ReleasePending.IsEmpty)
-            {
-                StartSaga(State.Requests.Order.LastOrDefault() ?? "resume");
-                _requester = ActorRefs.Nobody;
-                Continue();
-            }
-        });
+        Command<ResumeSaga>(_ => Start(SagaOpenings.Resume(State), State.Requests.Order.LastOrDefault() ?? "resume", ActorRefs.Nobody));
     }
 
-    /// <summary>A bound attachment's device commits the new rates first (it refuses to oversell); then the level is journaled.</summary>
-    private void SetServiceLevel(SetAttachmentServiceLevel cmd)
+    /// <summary>The behaviour while a saga runs: outcomes of its asks, queries; everything else waits.</summary>
+    private void Working()
     {
-        if (AnsweredBefore(cmd))
-        {
-            return;
-        }
-
-        var decision = State.Decide(cmd);
-        if (decision.IsRejected || decision.Events.Count == 0 || State.HeldDevice is not { } deviceId)
-        {
-            Carry(decision, ReplyView);
-            return;
-        }
-
-        StartSaga(cmd.RequestId);
-        var commit = new CommitRates(deviceId, EntityId, cmd.Level.CommittedOpsPerSecond, cmd.Level.CommittedBytesPerSecond, $"{cmd.RequestId}:rates:{deviceId}");
-        _deps.Devices.Ask<object>(commit, _deps.AskTimeout)
-            .PipeTo(Self, success: r => new RatesOutcome(decision, r), failure: ex => new RatesOutcome(decision, TimedOut("device " + deviceId, ex)));
+        Command<GetAttachment>(_ => Sender.Tell(State.Query()));
+        Command<ISagaOutcome>(msg => Run(AttachmentSaga.After(State, _placement, msg, _requestId)));
+        Command<ResumeSaga>(_ => { });
+        CommandAny(_ => Stash.Stash());
     }
 
     private void Decide(IFabricCommand cmd, Decision decision)
     {
         if (!AnsweredBefore(cmd))
         {
-            Carry(decision, ReplyView);
+            Answer(decision, state => state.ToView());
         }
     }
 
-    private void ReplyView() => Sender.Tell(State.ToView());
-
-    private void ReplyQuery() => Sender.Tell(State.Exists
-        ? State.ToView()
-        : new Rejected(RejectReason.NotFound, $"attachment {EntityId} does not exist"));
-
-    private void StartSaga(string requestId)
+    private void Open<TCommand>(TCommand cmd, Func<AttachmentState, TCommand, SagaOpening> open)
+        where TCommand : IFabricCommand
     {
-        _requester = Sender;
-        _requestId = requestId;
-        _placement = BindPlacement.Start;
-        Behave(Working);
+        if (!AnsweredBefore(cmd))
+        {
+            Start(open(State, cmd), cmd.RequestId, Sender);
+        }
     }
 
-    /// <summary>The behaviour while a saga runs: outcomes of the asks, queries; everything else waits.</summary>
-    private void Working()
+    private void Start(SagaOpening opening, string requestId, IActorRef requester)
     {
-        Command<GetAttachment>(_ => ReplyQuery());
-        Command<ProfileLookedUp>(msg =>
+        if (opening.Answer is { } answer)
         {
-            if (msg.Reply is ProfileView { Exists: true } profile)
-            {
-                PersistEvents(State.Decide(msg.Command, profile).Events, Finish);
-                return;
-            }
+            Answer(answer, state => state.ToView());
+        }
+        else if (opening.Start is { } first)
+        {
+            (_requester, _requestId, _placement) = (requester, requestId, BindPlacement.Start);
+            _bindTiming = opening.BindKind is { } kind ? BindTiming.Start(_binds, kind) : _bindTiming;
+            Behave(Working);
+            Run(first);
+        }
+    }
 
-            var rejected = msg.Reply as Rejected
-                ?? new Rejected(RejectReason.NotFound, $"profile {msg.Command.Profile} does not exist");
-            _requester.Tell(rejected.Reason == RejectReason.NotFound
-                ? new Rejected(RejectReason.NotFound, $"attachment {EntityId}: profile {msg.Command.Profile} does not exist; create it first")
-                : rejected);
+    /// <summary>Carry out one step: tell placement, answer early if the step says so, journal, then go on.</summary>
+    private void Run(SagaStep step)
+    {
+        _placement = step.Placement;
+        _asks.Tell(step.ToPlacement);
+        if (step.ToRequester is { } answer)
+        {
+            _requester.Tell(answer);
             _requester = ActorRefs.Nobody;
-            Finish();
-        });
-        Command<CandidatesFound>(msg =>
-        {
-            _placement = _placement.Found(msg.DeviceIds, msg.NoneBecause);
-            TryNextCandidate(msg.Host);
-        });
-        Command<ReserveOutcome>(msg =>
-        {
-            if (msg.Reply is CapacityReserved reserved)
-            {
-                _deps.Placement.Tell(new CapacityObserved(reserved.Device));
-                PersistEvents(
-                    [new AttachmentBound(EntityId, msg.DeviceId, reserved.Device.Node, reserved.Device.Functions.ToArray(), _requestId)],
-                    Continue);
-                return;
-            }
-
-            var refusal = msg.Reply as Rejected ?? new Rejected(RejectReason.Timeout, $"unexpected answer {msg.Reply.GetType().Name}");
-            _deps.Placement.Tell(new DeviceRefused(msg.DeviceId, refusal.Reason));
-            _placement = _placement.Refused(msg.DeviceId, refusal);
-            if (refusal.Reason == RejectReason.Timeout)
-            {
-                // The device may have taken the reservation after all (its answer lost with a node, say): its release
-                // is owed, journaled, and carried out after the bind like any owed release, retried until answered.
-                PersistEvents([new AttachmentReservationUnconfirmed(EntityId, msg.DeviceId, _requestId)], NextCandidate);
-                return;
-            }
-
-            NextCandidate();
-        });
-        Command<ReleaseOutcome>(msg =>
-        {
-            if (msg.Reply is CapacityReleased || msg.Reply is Rejected { Reason: RejectReason.NotFound })
-            {
-                if (msg.Reply is CapacityReleased released)
-                {
-                    _deps.Placement.Tell(new CapacityObserved(released.Device));
-                }
-
-                PersistEvents([new AttachmentDeviceReleased(EntityId, msg.DeviceId, _requestId)], Continue);
-                return;
-            }
-
-            Log.Warning("{0}: release of {1} failed ({2}); retrying in {3}", PersistenceId, msg.DeviceId, msg.Reply, ReleaseRetryDelay);
-            Timers.StartSingleTimer(ResumeSaga.Instance, ResumeSaga.Instance, ReleaseRetryDelay);
-            Finish();
-        });
-        Command<RatesOutcome>(msg =>
-        {
-            if (msg.Reply is DeviceView device)
-            {
-                _deps.Placement.Tell(new CapacityObserved(device));
-                PersistEvents(msg.Decision.Events, Finish);
-                return;
-            }
-
-            var refusal = msg.Reply as Rejected ?? new Rejected(RejectReason.Timeout, $"unexpected answer {msg.Reply.GetType().Name}");
-            _requester.Tell(new Rejected(refusal.Reason, $"attachment {EntityId}: the service level was not changed: {refusal.Message}"));
-            _requester = ActorRefs.Nobody;
-            Finish();
-        });
-        Command<ResumeSaga>(_ => { });
-        CommandAny(_ => Stash.Stash());
-    }
-
-    /// <summary>Take the next step the state calls for, or finish.</summary>
-    private void Continue()
-    {
-        if (State.Binding)
-        {
-            if (State.PendingDevice is { } pending)
-            {
-                Reserve(pending);
-            }
-            else
-            {
-                FindCandidates(State.TargetHost);
-            }
-
-            return;
         }
 
-        if (!State.ReleasePending.IsEmpty)
-        {
-            var deviceId = State.ReleasePending[0];
-            _deps.Devices.Ask<object>(new ReleaseCapacity(deviceId, EntityId, $"{_requestId}:release:{deviceId}"), _deps.AskTimeout)
-                .PipeTo(Self, success: r => new ReleaseOutcome(deviceId, r), failure: ex => new ReleaseOutcome(deviceId, TimedOut("device " + deviceId, ex)));
-            return;
-        }
-
-        Finish();
+        PersistEvents(step.Events, () => Next(step.Then));
     }
 
-    private void NextCandidate()
+    private void Next(SagaNext next)
     {
-        if (_placement.Candidates is null)
+        switch (next)
         {
-            // Resumed after a restart: no candidate list yet.
-            FindCandidates(State.TargetHost);
-            return;
+            case SagaNext.Decide:
+                Run(AttachmentSaga.Continue(State, _placement, _requestId));
+                break;
+            case SagaNext.TryCandidate:
+                Run(AttachmentSaga.NextCandidate(State, _placement, _requestId));
+                break;
+            case SagaNext.RetryRelease retry:
+                Log.Warning("{0}: release of {1} failed ({2}); retrying in {3}", PersistenceId, retry.DeviceId, retry.Reply, ReleaseRetryDelay);
+                Timers.StartSingleTimer(ResumeSaga.Instance, ResumeSaga.Instance, ReleaseRetryDelay);
+                Finish();
+                break;
+            case SagaNext.Finish:
+                Finish();
+                break;
+            default:
+                _asks.Carry(next);
+                break;
         }
-
-        TryNextCandidate(State.TargetHost);
-    }
-
-    private void FindCandidates(string? host)
-    {
-        var exclude = _placement.Exclusions(State);
-        var level = State.Level ?? ServiceLevel.BestEffort;
-        var query = new FindCandidates(State.Functions, State.QueuePairs, host, exclude, State.Groups, level.CommittedOpsPerSecond, level.CommittedBytesPerSecond);
-        _deps.Placement.Ask<Candidates>(query, _deps.AskTimeout)
-            .PipeTo(Self, success: c => new CandidatesFound(c.DeviceIds, host, c.NoneBecause), failure: _ => new CandidatesFound([], host, null));
-    }
-
-    private void TryNextCandidate(string? host)
-    {
-        _placement = _placement.Next(out var deviceId);
-        if (deviceId is not null)
-        {
-            PersistEvents([new AttachmentDeviceChosen(EntityId, deviceId, host, _requestId)], () => Reserve(deviceId));
-            return;
-        }
-
-        if (_placement.MayAskAgain)
-        {
-            _placement = _placement.AskAgain();
-            FindCandidates(host);
-            return;
-        }
-
-        PersistEvents([new AttachmentBindFailed(EntityId, RejectReason.NoCapacity, _placement.NoDevice(State, host), _requestId)], Continue);
-    }
-
-    private void Reserve(string deviceId)
-    {
-        var reserve = State.Reservation(deviceId, $"{_requestId}:reserve:{deviceId}");
-        _deps.Devices.Ask<object>(reserve, _deps.AskTimeout)
-            .PipeTo(Self, success: r => new ReserveOutcome(deviceId, r), failure: ex => new ReserveOutcome(deviceId, TimedOut("device " + deviceId, ex)));
     }
 
     private void Finish()
@@ -389,7 +177,7 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         _placement = _placement.Ended();
         Behave(Ready);
         Stash.UnstashAll();
-        if (State.Status == AttachmentStatus.Deleted && State.ReleasePending.IsEmpty)
+        if (State.Gone)
         {
             // Nothing more happens to a deleted attachment: give its memory back. A later query (or a retried
             // delete) starts it again from the journal and gets the same answer.
@@ -409,7 +197,4 @@ public sealed class AttachmentActor : FabricEntity<AttachmentState>, IWithTimers
         _requester = ActorRefs.Nobody;
         Finish();
     }
-
-    private static Rejected TimedOut(string what, Exception ex) =>
-        new(RejectReason.Timeout, $"{what} did not answer in time ({ex.GetType().Name})");
 }

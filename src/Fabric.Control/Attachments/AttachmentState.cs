@@ -33,7 +33,7 @@ public sealed partial record AttachmentState(
     RequestLog Requests,
     BindRequest? BindRequest = null,
     string? Project = null,
-    ServiceLevel? Level = null) : IFabricMessage
+    ServiceLevel? Level = null) : IFabricMessage, IEntityState<AttachmentState>
 {
     public static AttachmentState Empty(string attachmentId) => new(
         attachmentId, false, "", "", [], AttachmentStatus.Initial, null, null, [], null, null, null,
@@ -49,6 +49,12 @@ public sealed partial record AttachmentState(
     public AttachmentView ToView() => new(
         AttachmentId, VmId, Profile, Status, Groups.ToArray(), DeviceId, Host, DeviceFunctions.ToArray(), Handle,
         FailureReason, FailureMessage, BindRequest, Project, Level);
+
+    /// <summary>A query's answer: the view, or NotFound for an attachment never created.</summary>
+    public object Query() => Exists ? ToView() : new Rejected(RejectReason.NotFound, $"attachment {AttachmentId} does not exist");
+
+    /// <summary>Deleted with nothing owed to a device: nothing more happens to it.</summary>
+    public bool Gone => Status == AttachmentStatus.Deleted && ReleasePending.IsEmpty;
 
     /// <summary>The device a reservation is held on (or may be, mid-bind): the one that must commit a changed level's rates.</summary>
     public string? HeldDevice => Status is AttachmentStatus.Bound or AttachmentStatus.Attached or AttachmentStatus.Detached or AttachmentStatus.Failed
@@ -268,6 +274,8 @@ public sealed partial record AttachmentState(
             _ => Decision.Persist(new AttachmentDeleted(AttachmentId, cmd.RequestId)),
         };
     }
+
+    public AttachmentState WithRequests(RequestLog requests) => this with { Requests = requests };
 
     public AttachmentState Apply(IFabricEvent e) => e switch
     {

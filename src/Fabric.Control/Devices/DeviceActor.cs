@@ -20,7 +20,7 @@ public sealed class DeviceActor : FabricEntity<DeviceState>
     private readonly DeviceRates _rates;
 
     public DeviceActor(string deviceId, DeviceRates rates)
-        : base(EntityTypes.Device, deviceId, DeviceState.Empty(deviceId))
+        : base(Shape(rates), deviceId, DeviceState.Empty(deviceId))
     {
         _rates = rates;
         Command<RegisterDevice>(cmd => Decide(cmd, State.Decide(cmd), View));
@@ -44,7 +44,15 @@ public sealed class DeviceActor : FabricEntity<DeviceState>
     /// Every bind and delete reserves or releases here, so requests queue at a device: they are decided while earlier
     /// writes are in flight, and a journal write carries all that arrived meanwhile.
     /// </summary>
-    protected override bool PipelinesWrites => true;
+    private static EntityShape<DeviceState> Shape(DeviceRates rates) => new(
+        EntityTypes.Device, (state, e) => ReplyFor(state, e, rates), _ => Tags, PipelinesWrites: true);
+
+    private static object ReplyFor(DeviceState state, IFabricEvent e, DeviceRates rates) => e switch
+    {
+        DeviceCapacityReserved r => new CapacityReserved(r.AttachmentId, r.QueuePairs, View(state, rates)),
+        DeviceCapacityReleased r => new CapacityReleased(r.AttachmentId, r.QueuePairs, View(state, rates)),
+        _ => View(state, rates),
+    };
 
     private void Decide(IFabricCommand cmd, Decision decision, Func<DeviceState, object> reply)
     {
@@ -61,9 +69,9 @@ public sealed class DeviceActor : FabricEntity<DeviceState>
     /// <summary>What this device can commit (by its type and functions, which a registration may change).</summary>
     private RateCapacity Rates => State.RatesOf(_rates);
 
-    private DeviceView View(DeviceState state) => state.ToView(state.RatesOf(_rates));
+    private DeviceView View(DeviceState state) => View(state, _rates);
 
-    protected override DeviceState Apply(DeviceState state, IFabricEvent e) => state.Apply(e);
+    private static DeviceView View(DeviceState state, DeviceRates rates) => state.ToView(state.RatesOf(rates));
 
     /// <summary>
     /// The revision is the journal's sequence number, also for a device whose snapshot predates revisions (it counted
@@ -78,17 +86,4 @@ public sealed class DeviceActor : FabricEntity<DeviceState>
             FabricEventBus.Publish(Context.System, new DeviceHealthEvent(EntityId, State.Node, h.Health, h.Reason));
         }
     }
-
-    protected override RequestLog RequestsOf(DeviceState state) => state.Requests;
-
-    protected override DeviceState WithRequests(DeviceState state, RequestLog requests) => state with { Requests = requests };
-
-    protected override object ReplyFor(DeviceState state, IFabricEvent e) => e switch
-    {
-        DeviceCapacityReserved r => new CapacityReserved(r.AttachmentId, r.QueuePairs, View(state)),
-        DeviceCapacityReleased r => new CapacityReleased(r.AttachmentId, r.QueuePairs, View(state)),
-        _ => View(state),
-    };
-
-    protected override IReadOnlySet<string> TagsOf(IFabricEvent e) => Tags;
 }

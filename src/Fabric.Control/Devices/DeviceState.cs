@@ -27,7 +27,7 @@ public record DeviceState(
     RequestLog Requests,
     bool Enabled = true,
     string DisabledReason = "",
-    long Revision = 0) : IFabricMessage
+    long Revision = 0) : IFabricMessage, IEntityState<DeviceState>
 {
     /// <summary>What the host reported of the hardware; a <see cref="TraitedDeviceState"/> holds them (snapshots keep this record's shape).</summary>
     public virtual ImmutableSortedSet<string>? HostTraits => null;
@@ -318,6 +318,8 @@ public record DeviceState(
         : Holders.TryGetValue(cmd.AttachmentId, out var held)
             ? Decision.Persist(new DeviceCapacityReleased(DeviceId, cmd.AttachmentId, held, cmd.RequestId))
             : Decision.Unchanged;
+
+    public DeviceState WithRequests(RequestLog requests) => this with { Requests = requests };
 
     public DeviceState Apply(IFabricEvent e) => Change(e) with { Revision = Revision + 1 };
 

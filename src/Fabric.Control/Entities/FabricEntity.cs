@@ -5,50 +5,27 @@ using Fabric.Messages.Errors;
 namespace Fabric.Control.Entities;
 
 /// <summary>
-/// The shape every AML entity shares: state as an immutable record with pure decide/apply functions, commands
-/// answered from the request log when retried, events persisted then applied, a snapshot every
-/// <see cref="SnapshotEvery"/> events, and a journal failure answered with <see cref="RejectReason.PersistenceFailed"/>
-/// (the actor then stops and recovers its last persisted state on the next message); a failed recovery answers the
-/// commands that waited for it with the same reason.
+/// The shape every AML entity shares: state as an immutable record with pure decide/apply functions
+/// (<see cref="IEntityState{TState}"/>), commands answered from the request log when retried, events persisted then
+/// applied, a snapshot every <see cref="SnapshotEvery"/> events, and a journal failure answered with
+/// <see cref="RejectReason.PersistenceFailed"/> (the actor then stops and recovers its last persisted state on the next
+/// message); a failed recovery answers the commands that waited for it with the same reason. What differs between
+/// entity types is an <see cref="EntityShape{TState}"/>; an entity reaches its base only through the few members below.
 /// </summary>
 public abstract class FabricEntity<TState> : JournaledEntity<TState>
-    where TState : class
+    where TState : class, IEntityState<TState>
 {
     public const int SnapshotEvery = 100;
 
-    protected static readonly IReadOnlySet<string> NoTags = EventTags.None;
-
+    private readonly EntityShape<TState> _shape;
     private WriteLedger _writes = WriteLedger.Empty;
     private IActorRef _persistingFor = ActorRefs.Nobody;
 
-    protected FabricEntity(string entityType, string entityId, TState empty)
-        : base(entityType, entityId, empty)
+    protected FabricEntity(EntityShape<TState> shape, string entityId, TState empty)
+        : base(shape.Type, entityId, empty, shape.TakesSnapshots)
     {
+        _shape = shape;
     }
-
-    /// <summary>
-    /// Whether commands are decided while earlier writes are still in flight. An entity that many requests queue at
-    /// (a device: every bind and delete reserves or releases on one) otherwise takes one command per journal round
-    /// trip. Pipelined, each decision is applied to the state at once, its events join the entity's next journal
-    /// write, and every answer (also a refusal, a retried request's, a query's) is sent only once what it was decided
-    /// on is in the journal. A failed or rejected write stops the entity, which then recovers what is in the journal;
-    /// the requesters of every write in flight are told.
-    /// </summary>
-    protected virtual bool PipelinesWrites => false;
-
-    /// <summary>The event applied to the state (pure).</summary>
-    protected abstract TState Apply(TState state, IFabricEvent e);
-
-    /// <summary>The request log inside the state.</summary>
-    protected abstract RequestLog RequestsOf(TState state);
-
-    protected abstract TState WithRequests(TState state, RequestLog requests);
-
-    /// <summary>The answer a command that wrote <paramref name="e"/> gives, from the state after it.</summary>
-    protected abstract object ReplyFor(TState state, IFabricEvent e);
-
-    /// <summary>Journal tags of an event (for read models); none by default.</summary>
-    protected virtual IReadOnlySet<string> TagsOf(IFabricEvent e) => NoTags;
 
     /// <summary>Called once per event after it is persisted and applied (not on recovery): tell the world.</summary>
     protected virtual void OnPersisted(IFabricEvent e)
@@ -66,7 +43,7 @@ public abstract class FabricEntity<TState> : JournaledEntity<TState>
     /// <summary>A retry of a request already answered: answer it again and skip the command.</summary>
     protected bool AnsweredBefore(IFabricCommand command)
     {
-        if (!RequestsOf(State).TryGet(command.RequestId, out var reply))
+        if (!State.Requests.TryGet(command.RequestId, out var reply))
         {
             return false;
         }
@@ -99,11 +76,11 @@ public abstract class FabricEntity<TState> : JournaledEntity<TState>
         {
             ReplyWhenDurable(rejected);
         }
-        else if (!PipelinesWrites || decision.Events.Count == 0)
+        else if (!_shape.PipelinesWrites || decision.Events.Count == 0)
         {
             PersistEvents(decision.Events, () => ReplyWhenDurable(reply(State)));
         }
-        else if (TakesSnapshots && _writes.MustDrainFirst(SnapshotEvery))
+        else if (_shape.TakesSnapshots && _writes.MustDrainFirst(SnapshotEvery))
         {
             // Only with nothing in flight is the state exactly what the journal holds: the last write takes the
             // snapshot, then this command comes again.
@@ -113,18 +90,6 @@ public abstract class FabricEntity<TState> : JournaledEntity<TState>
         {
             Pipeline(decision.Events, reply);
         }
-    }
-
-    /// <summary>Carry out a decision: refuse, or persist its events and then run <paramref name="then"/>.</summary>
-    protected void Carry(Decision decision, Action then)
-    {
-        if (decision.Rejection is { } rejected)
-        {
-            Sender.Tell(rejected);
-            return;
-        }
-
-        PersistEvents(decision.Events, then);
     }
 
     /// <summary>Persist events; <paramref name="then"/> runs once, after the last one is applied.</summary>
@@ -138,10 +103,10 @@ public abstract class FabricEntity<TState> : JournaledEntity<TState>
 
         _persistingFor = Sender;
         var remaining = events.Count;
-        PersistAll(EventTags.Tag(events, TagsOf), persisted =>
+        PersistAll(EventTags.Tag(events, _shape.Tags), persisted =>
         {
             var e = EventTags.Untag(persisted);
-            State = ApplyAndLog(State, e);
+            State = Replay(State, e);
             OnPersisted(e);
             _writes = _writes.Persisted(1);
             SnapshotIfDue();
@@ -161,12 +126,12 @@ public abstract class FabricEntity<TState> : JournaledEntity<TState>
         _writes = _writes.Waiting(sender);
         foreach (var e in events)
         {
-            State = ApplyAndLog(State, e);
+            State = Replay(State, e);
         }
 
         var answer = reply(State);
         var remaining = events.Count;
-        PersistAllAsync(EventTags.Tag(events, TagsOf), persisted =>
+        PersistAllAsync(EventTags.Tag(events, _shape.Tags), persisted =>
         {
             OnPersisted(EventTags.Untag(persisted));
             if (--remaining == 0)
@@ -193,19 +158,18 @@ public abstract class FabricEntity<TState> : JournaledEntity<TState>
     /// <summary>Only with nothing in flight is the state exactly what the journal holds: callers make sure.</summary>
     private void SnapshotIfDue()
     {
-        if (TakesSnapshots && _writes.SnapshotDue(SnapshotEvery))
+        if (_shape.TakesSnapshots && _writes.SnapshotDue(SnapshotEvery))
         {
             _writes = _writes.SnapshotTaken();
             SaveSnapshot(State);
         }
     }
 
-    protected sealed override TState Replay(TState state, IFabricEvent e) => ApplyAndLog(state, e);
-
-    private TState ApplyAndLog(TState state, IFabricEvent e)
+    /// <summary>The event applied, and the answer its command gives logged for retries.</summary>
+    protected sealed override TState Replay(TState state, IFabricEvent e)
     {
-        var next = Apply(state, e);
-        return WithRequests(next, RequestsOf(next).Record(e.RequestId, ReplyFor(next, e)));
+        var next = state.Apply(e);
+        return next.WithRequests(next.Requests.Record(e.RequestId, _shape.ReplyFor(next, e)));
     }
 
     protected sealed override void PersistenceFailed(Rejected rejected)

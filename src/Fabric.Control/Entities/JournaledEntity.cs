@@ -16,18 +16,20 @@ namespace Fabric.Control.Entities;
 public abstract class JournaledEntity<TState> : ReceivePersistentActor
     where TState : class
 {
+    private readonly bool _takesSnapshots;
     private Exception? _recoveryFailure;
 
-    protected JournaledEntity(string entityType, string entityId, TState empty)
+    protected JournaledEntity(string entityType, string entityId, TState empty, bool takesSnapshots)
     {
         EntityId = entityId;
         PersistenceId = $"{entityType}-{entityId}";
         State = empty;
+        _takesSnapshots = takesSnapshots;
 
         // An entity without snapshots starts against Akka's no-op snapshot store. Even with no snapshot wanted, recovery
         // first asks the snapshot store, and the SQL one answers in turn with the snapshots other entities save: under
-        // load a new attachment waited 100-450 ms there. (TakesSnapshots is a constant of each entity type.)
-        if (!TakesSnapshots)
+        // load a new attachment waited 100-450 ms there.
+        if (!takesSnapshots)
         {
             SnapshotPluginId = "akka.persistence.no-snapshot-store";
         }
@@ -41,17 +43,11 @@ public abstract class JournaledEntity<TState> : ReceivePersistentActor
 
     public override string PersistenceId { get; }
 
-    public override Recovery Recovery => TakesSnapshots ? base.Recovery : new Recovery(SnapshotSelectionCriteria.None);
+    public override Recovery Recovery => _takesSnapshots ? base.Recovery : new Recovery(SnapshotSelectionCriteria.None);
 
     protected string EntityId { get; }
 
     protected TState State { get; set; }
-
-    /// <summary>
-    /// Whether this entity keeps snapshots. An entity with a short journal by nature is cheaper without: starting
-    /// it then skips the snapshot store's query altogether.
-    /// </summary>
-    protected virtual bool TakesSnapshots => true;
 
     /// <summary>The state after a replayed event (recovery).</summary>
     protected abstract TState Replay(TState state, IFabricEvent e);

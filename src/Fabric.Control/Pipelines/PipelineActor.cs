@@ -15,8 +15,14 @@ public sealed class PipelineActor : FabricEntity<PipelineState>
     private readonly TimeSpan _askTimeout;
     private IActorRef _requester = ActorRefs.Nobody;
 
+    /// <summary>Tag of pipeline definitions and deletions: the pipeline index (by attachment) follows it.</summary>
+    public const string IndexTag = "pipeline-index";
+
+    private static readonly EntityShape<PipelineState> Shape = new(
+        EntityTypes.Pipeline, (state, _) => state.ToView(), EntityShape<PipelineState>.Only(IndexTag, e => e is PipelineDefined or PipelineDeleted));
+
     public PipelineActor(string pipelineId, IActorRef attachments, TimeSpan askTimeout)
-        : base(EntityTypes.Pipeline, pipelineId, PipelineState.Empty(pipelineId))
+        : base(Shape, pipelineId, PipelineState.Empty(pipelineId))
     {
         _attachments = attachments;
         _askTimeout = askTimeout;
@@ -64,7 +70,7 @@ public sealed class PipelineActor : FabricEntity<PipelineState>
                 return;
             }
 
-            Carry(decision, () => Sender.Tell(State.ToView()));
+            Answer(decision, state => state.ToView());
         });
     }
 
@@ -97,22 +103,6 @@ public sealed class PipelineActor : FabricEntity<PipelineState>
     private void ReplyView() => Sender.Tell(State.Exists
         ? State.ToView()
         : new Rejected(RejectReason.NotFound, $"pipeline {EntityId} does not exist"));
-
-    protected override PipelineState Apply(PipelineState state, IFabricEvent e) => state.Apply(e);
-
-    protected override RequestLog RequestsOf(PipelineState state) => state.Requests;
-
-    protected override PipelineState WithRequests(PipelineState state, RequestLog requests) => state with { Requests = requests };
-
-    protected override object ReplyFor(PipelineState state, IFabricEvent e) => state.ToView();
-
-    /// <summary>Tag of pipeline definitions and deletions: the pipeline index (by attachment) follows it.</summary>
-    public const string IndexTag = "pipeline-index";
-
-    private static readonly IReadOnlySet<string> IndexTags = new HashSet<string> { IndexTag };
-
-    protected override IReadOnlySet<string> TagsOf(IFabricEvent e) =>
-        e is PipelineDefined or PipelineDeleted ? IndexTags : base.TagsOf(e);
 
     private sealed record AttachmentLookedUp(DefinePipeline Command, object Reply);
 }

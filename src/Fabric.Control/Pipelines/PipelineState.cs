@@ -19,7 +19,7 @@ public sealed record PipelineState(
     string AttachmentId,
     ImmutableArray<string> Stages,
     string DeviceId,
-    RequestLog Requests) : IFabricMessage
+    RequestLog Requests) : IFabricMessage, IEntityState<PipelineState>
 {
     public const int MaxStages = 8;
 
@@ -88,6 +88,8 @@ public sealed record PipelineState(
 
     public Decision Decide(DeletePipeline cmd) =>
         Exists ? Decision.Persist(new PipelineDeleted(PipelineId, cmd.RequestId)) : Decision.Unchanged;
+
+    public PipelineState WithRequests(RequestLog requests) => this with { Requests = requests };
 
     public PipelineState Apply(IFabricEvent e) => e switch
     {

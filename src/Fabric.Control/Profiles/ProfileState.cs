@@ -17,7 +17,7 @@ public sealed partial record ProfileState(
     ImmutableArray<ProfileGroup> Groups,
     RequestLog Requests,
     string? Project = null,
-    ServiceLevel? Level = null) : IFabricMessage
+    ServiceLevel? Level = null) : IFabricMessage, IEntityState<ProfileState>
 {
     public const int MaxGroups = 16;
     public const int MaxQueuePairsPerGroup = 64;
@@ -132,6 +132,8 @@ public sealed partial record ProfileState(
     public Decision Decide(DeleteProfile cmd) =>
         Exists ? Decision.Persist(new ProfileDeleted(Name, cmd.RequestId))
         : Decision.Reject(RejectReason.NotFound, $"profile {Name} does not exist");
+
+    public ProfileState WithRequests(RequestLog requests) => this with { Requests = requests };
 
     public ProfileState Apply(IFabricEvent e) => e switch
     {
