@@ -26,6 +26,12 @@ public sealed unsafe class DeflateDriver : KeylessDriver, IAsyncGDriver
     /// </summary>
     public const int DefaultSliceBytes = 1024;
 
+    /// <summary>Smallest slice: below it a call into zlib costs more than the work it does.</summary>
+    public const int MinSliceBytes = 256;
+
+    /// <summary>Largest slice: the driver takes at most <see cref="MaxQueuedBytes"/> at once, so a larger slice is one call per op anyway.</summary>
+    public const int MaxSliceBytes = MaxQueuedBytes;
+
     /// <summary>Most ops held at once (queued or finished, not yet polled back).</summary>
     public const int Capacity = 32;
 
@@ -73,7 +79,10 @@ public sealed unsafe class DeflateDriver : KeylessDriver, IAsyncGDriver
         {
             throw new ArgumentOutOfRangeException(nameof(level), level, "deflate level must be in [0, 9]");
         }
-        ArgumentOutOfRangeException.ThrowIfLessThan(sliceBytes, 256);
+        if (SliceBytesProblem(sliceBytes) is { } problem)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sliceBytes), sliceBytes, problem);
+        }
         _level = level;
         _sliceBytes = sliceBytes;
         _inflate = (ZlibNative.ZStream*)NativeMemory.AllocZeroed((nuint)sizeof(ZlibNative.ZStream));
@@ -89,6 +98,12 @@ public sealed unsafe class DeflateDriver : KeylessDriver, IAsyncGDriver
         _deflate = (ZlibNative.ZStream*)NativeMemory.AllocZeroed((nuint)sizeof(ZlibNative.ZStream));
         _empty = (byte*)NativeMemory.AllocZeroed(16);
     }
+
+    /// <summary>Why <paramref name="sliceBytes"/> cannot be a slice size, or null when it can (node settings refuse it at start with this).</summary>
+    public static string? SliceBytesProblem(int sliceBytes) =>
+        sliceBytes is >= MinSliceBytes and <= MaxSliceBytes
+            ? null
+            : $"the deflate slice must be {MinSliceBytes}..{MaxSliceBytes} bytes of input per poll, not {sliceBytes} (default {DefaultSliceBytes}; docs/service-levels.md has the figures)";
 
     public override string Function => "deflate";
 
