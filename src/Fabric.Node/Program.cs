@@ -174,7 +174,18 @@ async Task<(FabricNode? Node, int Refused)> Start(ParseResult parse, Cancellatio
         narrative.Fact("metrics", endpoint is null ? "fabric-cmd metrics (no scrape endpoint; --metrics-port N serves one)" : endpoint.Url);
         if (options.HasRole("compute"))
         {
-            var settings = ComputeSettings.From(node.System.Settings.Config);
+            ComputeSettings settings;
+            try
+            {
+                settings = ComputeSettings.From(node.System.Settings.Config);
+            }
+            catch (ArgumentException bad)
+            {
+                // A bad fabric.node setting (it names itself): refused at start like a bad option, not a crash.
+                await node.DisposeAsync();
+                throw new FabricConfigurationException(bad.Message, bad);
+            }
+
             var dpdk = DpdkDevices.Start(DpdkNodeSettings.From(node.System.Settings.Config));
             // After the AC has stopped (with the actor system): every driver holds a reference on its device.
             node.System.RegisterOnTermination(dpdk.Dispose);
@@ -186,8 +197,8 @@ async Task<(FabricNode? Node, int Refused)> Start(ParseResult parse, Cancellatio
             }
 
             var devices = VhostAttach.Offer(ComputeRole.Devices(options.NodeName, hio, settings, dpdk.Devices), dpdk.Running);
-            ComputeRole.Start(node, devices, settings, ComputeRole.Drivers(dpdk));
-            narrative.Fact("compute", $"node agent serving {string.Join(", ", devices.Select(d => d.Name))} with {settings.Workers} AC worker(s)");
+            ComputeRole.Start(node, devices, settings, ComputeRole.Drivers(dpdk, settings.DeflateSliceBytes));
+            narrative.Fact("compute", $"node agent serving {string.Join(", ", devices.Select(d => d.Name))} with {settings.Workers} AC worker(s), deflate in {settings.DeflateSliceBytes} B slices");
         }
 
         return (node, 0);
