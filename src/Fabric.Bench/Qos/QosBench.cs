@@ -100,6 +100,7 @@ internal static class QosBench
             {
                 ["slice_bytes"] = slice,
                 ["throughput"] = throughput,
+                ["victim_p50_with_qos_us"] = tail["victim_p50_with_qos_us"]!.GetValue<double>(),
                 ["victim_p99_alone_us"] = tail["victim_p99_alone_us"]!.GetValue<double>(),
                 ["victim_p99_with_hog_us"] = tail["victim_p99_with_hog_us"]!.GetValue<double>(),
                 ["victim_p99_with_qos_us"] = tail["victim_p99_with_qos_us"]!.GetValue<double>(),

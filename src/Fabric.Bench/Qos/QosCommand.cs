@@ -48,7 +48,7 @@ internal static class QosCommand
             {
                 if (!int.TryParse(item, out var size) || Fabric.Dataplane.Drivers.DeflateDriver.SliceBytesProblem(size) is not null)
                 {
-                    Console.Error.WriteLine($"--slice-sweep: '{item}': {Fabric.Dataplane.Drivers.DeflateDriver.SliceBytesProblem(int.TryParse(item, out var n) ? n : 0)}");
+                    Console.Error.WriteLine($"--slice-sweep: '{item}': {Fabric.Dataplane.Drivers.DeflateDriver.SliceBytesRule}");
                     return 2;
                 }
                 sizes.Add(size);

@@ -62,7 +62,7 @@ public sealed record ComputeSettings(
 
         var problem = int.TryParse(value.Trim(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var bytes)
             ? Fabric.Dataplane.Drivers.DeflateDriver.SliceBytesProblem(bytes)
-            : $"'{value}' is not a whole number of bytes; " + Fabric.Dataplane.Drivers.DeflateDriver.SliceBytesProblem(0);
+            : $"'{value}' is not a whole number of bytes: {Fabric.Dataplane.Drivers.DeflateDriver.SliceBytesRule}";
         return problem is null ? bytes : throw new ArgumentException($"fabric.node.ac.deflate-slice-bytes: {problem}");
     }
 
