@@ -76,12 +76,32 @@ demo.SetAction(async (parse, cancellation) =>
         return 2;
     }
 
-    // The demo breaks a device on purpose: it needs the fault-injecting one.
+    // SIGTERM/SIGINT cancel the demo at whatever step it is: it stops its guests and QEMU, the node leaves, exit 130/143.
+    using var signals = new DemoSignals(cancellation);
+    int Interrupted()
+    {
+        Console.Error.WriteLine(signals.Message);
+        return signals.ExitCode;
+    }
+
+    // The demo breaks a device on purpose: it needs the fault-injecting one. A one-node fabric has no one to hand its
+    // shards to: a region still waiting for its shards' homes (a signal during start-up) is not waited for 10 s.
     var qemu = parse.GetValue(demoVm) == "qemu";
-    var (node, refused) = await Start(parse, cancellation, "fabric.node.fault-injection-device = on" + (qemu ? "\nfabric.node.dpdk.enabled = on" : ""));
+    FabricNode? node;
+    int refused;
+    try
+    {
+        (node, refused) = await Start(parse, signals.Token, "fabric.node.fault-injection-device = on\nakka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 2s"
+            + (qemu ? "\nfabric.node.dpdk.enabled = on" : ""));
+    }
+    catch (OperationCanceledException) when (signals.Interrupted)
+    {
+        return Interrupted();
+    }
+
     if (node is null)
     {
-        return refused;
+        return signals.Interrupted ? Interrupted() : refused;
     }
 
     if (!node.Options.HasRole("compute"))
@@ -91,23 +111,32 @@ demo.SetAction(async (parse, cancellation) =>
         return 1;
     }
 
+    var folders = DemoFolders.Of(node.System.Settings.Config, node.Options.NodeName, node.Address.Port ?? 0);
     await using (node)
     {
         try
         {
-            var agent = await node.Services.GetRequiredService<IRequiredActor<NodeAgentActor>>().GetAsync(cancellation);
+            var agent = await node.Services.GetRequiredService<IRequiredActor<NodeAgentActor>>().GetAsync(signals.Token);
             var contact = $"{node.Address.Host}:{node.Address.Port}";
             narrative.NextSteps([$"While the demo runs, watch it from another shell: {NextSteps.Command("fabric-cmd", "Fabric.Cmd")} --contact {contact} dataplane stats --watch", ""]);
             DemoResult result;
-            await using (var vim = await FabricVimClient.ConnectAsync(contact, TimeSpan.FromSeconds(10), FabricConfig.Tls(node.Options), cancellation: cancellation))
+            await using (var vim = await FabricVimClient.ConnectAsync(contact, TimeSpan.FromSeconds(10), FabricConfig.Tls(node.Options), cancellation: signals.Token))
             {
-                result = await new FabricDemo(node, agent, vim, AnsiConsole.Console, TimeSpan.FromSeconds(seconds), qemu).RunAsync();
+                result = await new FabricDemo(node, agent, vim, AnsiConsole.Console, TimeSpan.FromSeconds(seconds), qemu).RunAsync(signals.Token);
             }
 
             // The node stops before the summary, so that the summary is the last thing printed.
             await node.DisposeAsync();
+            DemoFolders.RemoveEmpty(folders);
             result.Print(AnsiConsole.Console);
             return result.Success ? 0 : 1;
+        }
+        catch (OperationCanceledException) when (signals.Interrupted)
+        {
+            // The guests and QEMU are stopped already; the node leaves (its AC drains what is left) before the line.
+            await node.DisposeAsync();
+            DemoFolders.RemoveEmpty(folders);
+            return Interrupted();
         }
         catch (Exception ex) when (ex is DemoFailedException or AskTimeoutException or FabricRejectedException or FabricUnreachableException or TimeoutException)
         {
@@ -118,10 +147,10 @@ demo.SetAction(async (parse, cancellation) =>
 });
 root.Subcommands.Add(demo);
 
-// The node itself (no subcommand) handles SIGINT/SIGTERM as a graceful leave; for the demo they cancel it.
+// SIGINT/SIGTERM are taken by the actions themselves: the node (no subcommand) leaves the cluster gracefully, the demo
+// cancels itself (DemoSignals). System.CommandLine's own handling (cancel a token, then wait up to a timeout) is off.
 var parsed = root.Parse(args);
-var signals = parsed.CommandResult.Command == root ? null : (TimeSpan?)TimeSpan.FromSeconds(30);
-return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = signals });
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
 
 // The node, or null and the exit code of the refusal (README: start-up refusals).
 async Task<(FabricNode? Node, int Refused)> Start(ParseResult parse, CancellationToken cancellation, string extraHocon = "")
@@ -145,7 +174,18 @@ async Task<(FabricNode? Node, int Refused)> Start(ParseResult parse, Cancellatio
         narrative.Fact("metrics", endpoint is null ? "fabric-cmd metrics (no scrape endpoint; --metrics-port N serves one)" : endpoint.Url);
         if (options.HasRole("compute"))
         {
-            var settings = ComputeSettings.From(node.System.Settings.Config);
+            ComputeSettings settings;
+            try
+            {
+                settings = ComputeSettings.From(node.System.Settings.Config);
+            }
+            catch (ArgumentException bad)
+            {
+                // A bad fabric.node setting (it names itself): refused at start like a bad option, not a crash.
+                await node.DisposeAsync();
+                throw new FabricConfigurationException(bad.Message, bad);
+            }
+
             var dpdk = DpdkDevices.Start(DpdkNodeSettings.From(node.System.Settings.Config));
             // After the AC has stopped (with the actor system): every driver holds a reference on its device.
             node.System.RegisterOnTermination(dpdk.Dispose);
@@ -157,8 +197,8 @@ async Task<(FabricNode? Node, int Refused)> Start(ParseResult parse, Cancellatio
             }
 
             var devices = VhostAttach.Offer(ComputeRole.Devices(options.NodeName, hio, settings, dpdk.Devices), dpdk.Running);
-            ComputeRole.Start(node, devices, settings, ComputeRole.Drivers(dpdk));
-            narrative.Fact("compute", $"node agent serving {string.Join(", ", devices.Select(d => d.Name))} with {settings.Workers} AC worker(s)");
+            ComputeRole.Start(node, devices, settings, ComputeRole.Drivers(dpdk, settings.DeflateSliceBytes));
+            narrative.Fact("compute", $"node agent serving {string.Join(", ", devices.Select(d => d.Name))} with {settings.Workers} AC worker(s), deflate in {settings.DeflateSliceBytes} B slices");
         }
 
         return (node, 0);

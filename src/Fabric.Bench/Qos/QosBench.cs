@@ -19,7 +19,9 @@ namespace Fabric.Bench.Qos;
 /// </summary>
 internal static class QosBench
 {
-    public sealed record Settings(TimeSpan Phase, int VictimRate, double HogPeakFraction);
+    /// <param name="DeflateSliceBytes">the deflate hog's slice (input its driver compresses per poll).</param>
+    /// <param name="SliceSweep">slice sizes to measure deflate's throughput and the victim's tail at (empty: none).</param>
+    public sealed record Settings(TimeSpan Phase, int VictimRate, double HogPeakFraction, int DeflateSliceBytes = DeflateDriver.DefaultSliceBytes, int[]? SliceSweep = null);
 
     private sealed record Hog(string Name, string Function, int Size);
 
@@ -37,6 +39,7 @@ internal static class QosBench
         progress.WriteLine("qos: total throughput, weighted 3:1 vs round-robin");
         var total = await RunTotal(settings);
         var first = cases[0]!.AsObject();
+        var slices = settings.SliceSweep is { Length: > 0 } sweep ? await RunSlices(sweep, settings, progress) : null;
         return new JsonObject
         {
             ["bench"] = "qos",
@@ -67,14 +70,56 @@ internal static class QosBench
                 ["hog_within_5_percent_of_peak"] = "0.95 <= hog_rate_vs_peak <= 1.05",
                 ["total_at_least_0.95x"] = "total_vs_round_robin >= 0.95",
             },
+            ["deflate_slice_bytes"] = settings.DeflateSliceBytes,
             ["cases"] = cases,
             ["total"] = total,
+            ["deflate_slices"] = slices,
+        };
+    }
+
+    /// <summary>
+    /// Per slice size: deflate's throughput fed in slices against one call (level 6 and 1, 64 KiB ops, the driver called
+    /// directly on the AC's core), and the victim's tail behind the 64 KiB deflate hog with service levels at that slice.
+    /// </summary>
+    private static async Task<JsonObject> RunSlices(int[] sweep, Settings settings, TextWriter progress)
+    {
+        var rows = new JsonArray();
+        var hog = Hogs.Single(h => h.Function == "deflate");
+        foreach (var slice in sweep)
+        {
+            var throughput = new JsonArray();
+            foreach (var level in (int[])[6, 1])
+            {
+                var t = Pinned.Run(Pinned.Cores.Ac, () => DeflateSliceBench.Measure(level, slice, settings.Phase * 2), out _);
+                progress.WriteLine($"qos: deflate level {level}, slice {slice} B: {t["sliced_mb_per_second"]} MB/s sliced vs {t["one_shot_mb_per_second"]} one-shot ({t["sliced_vs_one_shot"]}x; median of op pairs {t["sliced_vs_one_shot_median_of_pairs"]}x)");
+                throughput.Add(t);
+            }
+            progress.WriteLine($"qos: {hog.Name}, slice {slice} B");
+            var tail = await RunCase(hog, settings with { DeflateSliceBytes = slice }, progress);
+            rows.Add(new JsonObject
+            {
+                ["slice_bytes"] = slice,
+                ["throughput"] = throughput,
+                ["victim_p50_with_qos_us"] = tail["victim_p50_with_qos_us"]!.GetValue<double>(),
+                ["victim_p99_alone_us"] = tail["victim_p99_alone_us"]!.GetValue<double>(),
+                ["victim_p99_with_hog_us"] = tail["victim_p99_with_hog_us"]!.GetValue<double>(),
+                ["victim_p99_with_qos_us"] = tail["victim_p99_with_qos_us"]!.GetValue<double>(),
+                ["victim_p99_with_qos_vs_alone"] = tail["victim_p99_with_qos_vs_alone"]!.GetValue<double>(),
+                ["hog_rate_vs_peak"] = tail["hog_rate_vs_peak"]!.GetValue<double>(),
+                ["victim_p99_with_qos_explanation"] = tail["victim_p99_with_qos_explanation"]!.GetValue<string>(),
+            });
+        }
+        return new JsonObject
+        {
+            ["op_bytes"] = DeflateSliceBench.OpBytes,
+            ["rule"] = "default: the smallest slice whose sliced throughput stays >= 0.95x one-shot",
+            ["rows"] = rows,
         };
     }
 
     private static async Task<JsonObject> RunCase(Hog hog, Settings settings, TextWriter progress)
     {
-        await using var rig = await Rig.Start(hog);
+        await using var rig = await Rig.Start(hog, settings.DeflateSliceBytes);
         var alone = rig.Measure(settings, hogRunning: false);
         progress.WriteLine($"  alone: p50 {alone.P50:F1} us, p99 {alone.P99:F1} us");
         var roundRobin = rig.Measure(settings, hogRunning: true);
@@ -134,7 +179,7 @@ internal static class QosBench
     private static async Task<JsonObject> RunTotal(Settings settings)
     {
         var hog = Hogs[0];
-        await using var rig = await Rig.Start(hog, secondHog: true);
+        await using var rig = await Rig.Start(hog, settings.DeflateSliceBytes, secondHog: true);
         var roundRobin = rig.Saturate(settings.Phase);
         await rig.Engine.SetServiceLevel("hog", QueueServiceLevel.BestEffort with { Weight = 3 });
         await rig.Engine.SetServiceLevel("victim", QueueServiceLevel.BestEffort with { Weight = 1 });
@@ -268,7 +313,7 @@ internal static class QosBench
 
         public AccelerationEngine Engine { get; }
 
-        public static async Task<Rig> Start(Hog hog, bool secondHog = false)
+        public static async Task<Rig> Start(Hog hog, int deflateSliceBytes, bool secondHog = false)
         {
             // A generous op deadline: on a loaded shared machine a 64 KiB deflate behind a burst of them can take long.
             var engine = new AccelerationEngine(new EngineOptions
@@ -283,8 +328,8 @@ internal static class QosBench
             var victimPath = rig.NewPath();
             var hogPath = rig.NewPath();
             await engine.AddQueue("victim", ChannelFile.Create(victimPath, secondHog ? hogGeometry : new ChannelGeometry(8, 8, 4, 4096)),
-                GDriverCatalog.Create(secondHog ? hog.Function : "aes-256-gcm"), worker: 0);
-            await engine.AddQueue("hog", ChannelFile.Create(hogPath, hogGeometry), GDriverCatalog.Create(hog.Function), worker: 0);
+                GDriverCatalog.Create(secondHog ? hog.Function : "aes-256-gcm", deflateSliceBytes: deflateSliceBytes), worker: 0);
+            await engine.AddQueue("hog", ChannelFile.Create(hogPath, hogGeometry), GDriverCatalog.Create(hog.Function, deflateSliceBytes: deflateSliceBytes), worker: 0);
             var timeout = TimeSpan.FromSeconds(10);
             rig._victim = GuestChannel.Open(victimPath);
             rig._hogGuest = GuestChannel.Open(hogPath);

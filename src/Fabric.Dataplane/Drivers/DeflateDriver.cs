@@ -20,11 +20,18 @@ namespace Fabric.Dataplane.Drivers;
 public sealed unsafe class DeflateDriver : KeylessDriver, IAsyncGDriver
 {
     /// <summary>
-    /// Input fed to zlib per <see cref="Poll"/> by default: at level 6 about 20 us of work on a quiet core, the most a
-    /// latency-class neighbour waits for it. A 64 KiB op in 64 slices took as long as in one call (2,301 vs 2,311 us,
-    /// best of 34, on a loaded machine): a call costs zlib little next to compressing a kilobyte.
+    /// Input fed to zlib per <see cref="Poll"/> by default (the node's <c>fabric.node.ac.deflate-slice-bytes</c>): the
+    /// smallest slice that keeps deflate within 5 % of one call. 64 KiB ops, sliced vs one call, fastest op of each
+    /// (fabric-bench qos --slice-sweep, two runs): 256 B 0.94x, 512 B 0.97x, 1 KiB 0.98x, 4 KiB 1.0x at level 6 (51 MB/s,
+    /// so a 512 B slice is about 10 us, the most a latency-class neighbour waits for it); the same within 2 % at level 1.
     /// </summary>
-    public const int DefaultSliceBytes = 1024;
+    public const int DefaultSliceBytes = 512;
+
+    /// <summary>Smallest slice: below it a call into zlib costs more than the work it does.</summary>
+    public const int MinSliceBytes = 256;
+
+    /// <summary>Largest slice: the driver takes at most <see cref="MaxQueuedBytes"/> at once, so a larger slice is one call per op anyway.</summary>
+    public const int MaxSliceBytes = MaxQueuedBytes;
 
     /// <summary>Most ops held at once (queued or finished, not yet polled back).</summary>
     public const int Capacity = 32;
@@ -73,7 +80,10 @@ public sealed unsafe class DeflateDriver : KeylessDriver, IAsyncGDriver
         {
             throw new ArgumentOutOfRangeException(nameof(level), level, "deflate level must be in [0, 9]");
         }
-        ArgumentOutOfRangeException.ThrowIfLessThan(sliceBytes, 256);
+        if (SliceBytesProblem(sliceBytes) is { } problem)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sliceBytes), sliceBytes, problem);
+        }
         _level = level;
         _sliceBytes = sliceBytes;
         _inflate = (ZlibNative.ZStream*)NativeMemory.AllocZeroed((nuint)sizeof(ZlibNative.ZStream));
@@ -89,6 +99,14 @@ public sealed unsafe class DeflateDriver : KeylessDriver, IAsyncGDriver
         _deflate = (ZlibNative.ZStream*)NativeMemory.AllocZeroed((nuint)sizeof(ZlibNative.ZStream));
         _empty = (byte*)NativeMemory.AllocZeroed(16);
     }
+
+    /// <summary>What a slice size may be, for refusals.</summary>
+    public static string SliceBytesRule =>
+        $"the deflate slice is {MinSliceBytes}..{MaxSliceBytes} bytes of input per poll (default {DefaultSliceBytes}; docs/service-levels.md has the figures)";
+
+    /// <summary>Why <paramref name="sliceBytes"/> cannot be a slice size, or null when it can (node settings refuse it at start with this).</summary>
+    public static string? SliceBytesProblem(int sliceBytes) =>
+        sliceBytes is >= MinSliceBytes and <= MaxSliceBytes ? null : $"{sliceBytes} is out of range: {SliceBytesRule}";
 
     public override string Function => "deflate";
 

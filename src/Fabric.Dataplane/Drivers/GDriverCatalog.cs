@@ -20,7 +20,8 @@ public static class GDriverCatalog
     /// A driver for one function ("aes-256-gcm"), or a pipeline when stages are joined by "->"
     /// ("deflate->aes-256-gcm->sha256"). Throws <see cref="ArgumentException"/> naming the known functions.
     /// </summary>
-    public static IGDriver Create(string function, int pipelineScratchCapacity = 256 * 1024)
+    /// <param name="deflateSliceBytes">input a deflate driver compresses per poll (<see cref="DeflateDriver.SliceBytes"/>).</param>
+    public static IGDriver Create(string function, int pipelineScratchCapacity = 256 * 1024, int deflateSliceBytes = DeflateDriver.DefaultSliceBytes)
     {
         if (function.Contains("->", StringComparison.Ordinal))
         {
@@ -34,7 +35,7 @@ public static class GDriverCatalog
                     {
                         throw new ArgumentException($"'{name}' cannot be a pipeline stage (its IV is the whole param, its input unpadded blocks); use it alone", nameof(function));
                     }
-                    stages.Add(CreateSingle(name));
+                    stages.Add(CreateSingle(name, deflateSliceBytes));
                 }
             }
             catch
@@ -47,10 +48,10 @@ public static class GDriverCatalog
             }
             return new PipelineDriver(stages, pipelineScratchCapacity);
         }
-        return CreateSingle(function.Trim());
+        return CreateSingle(function.Trim(), deflateSliceBytes);
     }
 
-    private static IGDriver CreateSingle(string name) => name switch
+    private static IGDriver CreateSingle(string name, int deflateSliceBytes) => name switch
     {
         "aes-256-gcm" => new AesGcmDriver(),
         "aes-128-gcm" => new AesGcmDriver(only128: true),
@@ -58,7 +59,7 @@ public static class GDriverCatalog
         "sha256" => new Sha256Driver(),
         "hmac-sha256" => new HmacSha256Driver(),
         "crc32c" => new Crc32CDriver(),
-        "deflate" => new DeflateDriver(),
+        "deflate" => new DeflateDriver(sliceBytes: deflateSliceBytes),
         "brotli" => new BrotliDriver(),
         "aes-128-cbc" => new AesCbcDriver(16),
         "aes-256-cbc" => new AesCbcDriver(32),

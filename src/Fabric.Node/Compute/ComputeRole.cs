@@ -70,6 +70,6 @@ public static class ComputeRole
         new HioScanner(settings.SysfsRoot, dpdkPci).Discover(settings.SoftwareQueuePairs);
 
     /// <summary>The driver factory of a node whose EAL opened <paramref name="dpdk"/>: software, and DPDK devices by name.</summary>
-    public static DriverFactory Drivers(DpdkDevices dpdk) =>
-        dpdk.Devices.Count == 0 ? DriverFactory.Default : DriverFactory.Default.With(DeviceBackings.Dpdk, (device, chain) => dpdk.CreateDriver(device.Name, chain));
+    public static DriverFactory Drivers(DpdkDevices dpdk, int deflateSliceBytes = Fabric.Dataplane.Drivers.DeflateDriver.DefaultSliceBytes) =>
+        dpdk.Devices.Count == 0 ? DriverFactory.Software(deflateSliceBytes) : DriverFactory.Software(deflateSliceBytes).With(DeviceBackings.Dpdk, (device, chain) => dpdk.CreateDriver(device.Name, chain));
 }

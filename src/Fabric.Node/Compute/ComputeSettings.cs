@@ -22,7 +22,8 @@ public sealed record ComputeSettings(
     TimeSpan AskTimeout,
     bool ChannelPathMode = false,
     string? ChannelRoot = null,
-    bool PciPassthrough = true)
+    bool PciPassthrough = true,
+    int DeflateSliceBytes = Fabric.Dataplane.Drivers.DeflateDriver.DefaultSliceBytes)
 {
     public static ComputeSettings From(Config config)
     {
@@ -47,7 +48,22 @@ public sealed record ComputeSettings(
             AskTimeout: node.GetTimeSpan("ask-timeout", TimeSpan.FromSeconds(10)),
             ChannelPathMode: ChannelMode(node.GetString("channels.mode", "sealed")),
             ChannelRoot: node.GetString("channels.directory", "") is { Length: > 0 } root ? root : null,
-            PciPassthrough: node.GetBoolean("pci-passthrough", true));
+            PciPassthrough: node.GetBoolean("pci-passthrough", true),
+            DeflateSliceBytes: SliceBytes(node.GetString("ac.deflate-slice-bytes", "")));
+    }
+
+    /// <summary>fabric.node.ac.deflate-slice-bytes: refused at start with the range and the default when it cannot be a slice.</summary>
+    private static int SliceBytes(string value)
+    {
+        if (value.Trim().Length == 0)
+        {
+            return Fabric.Dataplane.Drivers.DeflateDriver.DefaultSliceBytes;
+        }
+
+        var problem = int.TryParse(value.Trim(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var bytes)
+            ? Fabric.Dataplane.Drivers.DeflateDriver.SliceBytesProblem(bytes)
+            : $"'{value}' is not a whole number of bytes: {Fabric.Dataplane.Drivers.DeflateDriver.SliceBytesRule}";
+        return problem is null ? bytes : throw new ArgumentException($"fabric.node.ac.deflate-slice-bytes: {problem}");
     }
 
     private static bool ChannelMode(string mode) => mode.Trim().ToLowerInvariant() switch

@@ -14,8 +14,11 @@ public sealed class DriverFactory
     private DriverFactory(ImmutableDictionary<string, Func<DeviceSpec, string, IGDriver>> makers) => _makers = makers;
 
     /// <summary>Software devices only.</summary>
-    public static DriverFactory Default { get; } = new(ImmutableDictionary.Create<string, Func<DeviceSpec, string, IGDriver>>(StringComparer.Ordinal)
-        .Add(DeviceBackings.Software, (_, chain) => GDriverCatalog.Create(chain)));
+    public static DriverFactory Default { get; } = Software(DeflateDriver.DefaultSliceBytes);
+
+    /// <summary>Software devices only, deflate compressing <paramref name="deflateSliceBytes"/> per poll (fabric.node.ac.deflate-slice-bytes).</summary>
+    public static DriverFactory Software(int deflateSliceBytes) => new(ImmutableDictionary.Create<string, Func<DeviceSpec, string, IGDriver>>(StringComparer.Ordinal)
+        .Add(DeviceBackings.Software, (_, chain) => GDriverCatalog.Create(chain, deflateSliceBytes: deflateSliceBytes)));
 
     /// <summary>This factory, also making drivers for devices of <paramref name="backing"/>.</summary>
     public DriverFactory With(string backing, Func<DeviceSpec, string, IGDriver> maker) => new(_makers.SetItem(backing, maker));

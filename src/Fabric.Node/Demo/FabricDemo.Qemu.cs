@@ -29,12 +29,13 @@ public sealed partial class FabricDemo
 
         // An operator's profile: virtio-crypto over vhost-user, never on the fault-injecting device (its guest is not the one that fails over here).
         await vim.CreateProfile(profile, [new ConstrainedGroup(AccelerationFunctions.AesCbc, 1, null, null,
-            [DeviceTraits.OfType("fault-injecting-crypto")], DeviceTraits.VhostUserAttach)]);
-        await vim.CreateAttachment($"arq-{vm}", vm, profile);
+            [DeviceTraits.OfType("fault-injecting-crypto")], DeviceTraits.VhostUserAttach)]).WaitAsync(_cancellation);
+        await vim.CreateAttachment($"arq-{vm}", vm, profile).WaitAsync(_cancellation);
         var seconds = Math.Max(1, (int)(duration.TotalSeconds / 3));
         var realized = await vim.SpawnVm(vm, _host, [new VmAccelerator($"arq-{vm}", null)],
-            machine: new VmMachine("qemu", 256, 1, imageDir, [$"fabric.seconds={seconds}", "fabric.hold=1"]));
+            machine: new VmMachine("qemu", 256, 1, imageDir, [$"fabric.seconds={seconds}", "fabric.hold=1"])).WaitAsync(_cancellation);
         var m = realized.Machine!;
+        _qemuPid = m.Pid;
         console.MarkupLine($"   {vm}: QEMU pid {m.Pid} ({m.Accelerator}), virtio-crypto on vhost-user {Markup.Escape(realized.Attachments[0].Handle?.VhostUserSocket ?? "?")} of {Markup.Escape(realized.Attachments[0].DeviceId ?? "?")}");
         console.MarkupLine($"   its console: {Markup.Escape(m.ConsoleLog)}");
         return (vm, m.ConsoleLog);
@@ -52,7 +53,7 @@ public sealed partial class FabricDemo
                 throw new DemoFailedException($"the QEMU guest {vm} did not finish within {s_guestBound.TotalSeconds:0} s; see {log}");
             }
 
-            await Task.Delay(500);
+            await Task.Delay(500, _cancellation);
         }
 
         var lines = Text().Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("FABRIC-KAT ", StringComparison.Ordinal) || l.StartsWith("FABRIC-THROUGHPUT", StringComparison.Ordinal)).ToArray();
@@ -61,7 +62,8 @@ public sealed partial class FabricDemo
             console.MarkupLine($"   {vm}: {Markup.Escape(line)}");
         }
 
-        await vim.DeleteVm(vm, _host);
+        await vim.DeleteVm(vm, _host).WaitAsync(_cancellation);
+        _qemuPid = null;
         return lines.Any(l => l.StartsWith("FABRIC-KAT ", StringComparison.Ordinal) && l.EndsWith("failed=0", StringComparison.Ordinal));
     }
 }

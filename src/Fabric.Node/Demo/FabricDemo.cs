@@ -28,8 +28,59 @@ public sealed partial class FabricDemo(FabricNode node, IActorRef agent, FabricV
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly ControlPlane _control = node.Control;
     private readonly string _host = node.Options.NodeName;
+    private readonly List<string> _started = [];
+    private int? _qemuPid;
+    private CancellationToken _cancellation;
 
-    public async Task<DemoResult> RunAsync()
+    /// <summary>
+    /// Runs the demo. Cancelled (SIGTERM, SIGINT: <see cref="DemoSignals"/>), it stops what it started at once, the
+    /// guest processes and the QEMU VM by pid, and throws <see cref="OperationCanceledException"/>: every wait of the
+    /// demo takes the token, so it ends within moments whatever step it was at.
+    /// </summary>
+    public async Task<DemoResult> RunAsync(CancellationToken cancellation = default)
+    {
+        _cancellation = cancellation;
+        try
+        {
+            return await Run();
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            StopChildren();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The guests (fabric-guest processes) and QEMU this demo started, killed by pid. The node would stop QEMU as it
+    /// leaves too (its VM actor kills it), but a guest process is not the node's: without this it ran on for its duration.
+    /// </summary>
+    private void StopChildren()
+    {
+        foreach (var vm in _started)
+        {
+            GuestProcesses.Stop(vm);
+        }
+
+        if (_qemuPid is { } pid)
+        {
+            try
+            {
+                using var qemu = Process.GetProcessById(pid);
+                if (!qemu.HasExited && qemu.ProcessName.StartsWith("qemu", StringComparison.Ordinal))
+                {
+                    qemu.Kill();
+                    qemu.WaitForExit(TimeSpan.FromSeconds(2));
+                }
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            {
+                // Already gone.
+            }
+        }
+    }
+
+    private async Task<DemoResult> Run()
     {
         var run = Guid.NewGuid().ToString("N")[..6];
         var faulty = $"{_host}/{ComputeRole.FaultInjectingDeviceName}";
@@ -41,10 +92,10 @@ public sealed partial class FabricDemo(FabricNode node, IActorRef agent, FabricV
 
         Step(2, "A device profile: AES-256-GCM then SHA-256, one queue pair each (through the VIM gateway)");
         var profile = $"seal-and-hash-{run}";
-        await vim.CreateProfile(profile, [new ProfileGroup(AccelerationFunctions.Aes256Gcm, 1), new ProfileGroup(AccelerationFunctions.Sha256, 1)]);
+        await vim.CreateProfile(profile, [new ProfileGroup(AccelerationFunctions.Aes256Gcm, 1), new ProfileGroup(AccelerationFunctions.Sha256, 1)]).WaitAsync(_cancellation);
         try
         {
-            await vim.CreateProfile($"broken-{run}", [new ProfileGroup("rot13", 1)]);
+            await vim.CreateProfile($"broken-{run}", [new ProfileGroup("rot13", 1)]).WaitAsync(_cancellation);
         }
         catch (FabricRejectedException ex)
         {
@@ -60,8 +111,10 @@ public sealed partial class FabricDemo(FabricNode node, IActorRef agent, FabricV
         foreach (var vm in vms)
         {
             var id = $"arq-{vm}";
-            await vim.CreateAttachment(id, vm, profile);
-            var realized = await vim.SpawnVm(vm, _host, [new VmAccelerator(id, null)]);
+            await vim.CreateAttachment(id, vm, profile).WaitAsync(_cancellation);
+            var realized = await vim.SpawnVm(vm, _host, [new VmAccelerator(id, null)]).WaitAsync(_cancellation);
+            _cancellation.ThrowIfCancellationRequested();
+            _started.Add(vm);
             var pid = GuestProcesses.Start(vm, id, realized.Attachments[0].Handle!.ChannelPath, "roundtrip", $"{duration.TotalSeconds:0}s");
             console.MarkupLine($"   {vm}: fabric-guest pid {pid} on {Markup.Escape(realized.Attachments[0].Handle!.ChannelPath)}");
         }
@@ -91,7 +144,7 @@ public sealed partial class FabricDemo(FabricNode node, IActorRef agent, FabricV
         long lost = 0, failures = 0, ok = 0, errors = 0;
         foreach (var vm in vms)
         {
-            var result = await GuestProcesses.AwaitSummary(vm, $"arq-{vm}", duration + Timeout);
+            var result = await GuestProcesses.AwaitSummary(vm, $"arq-{vm}", duration + Timeout).WaitAsync(_cancellation);
             long Get(string name) => result.GetProperty(name).GetInt64();
             lost += Get("ops_lost");
             failures += Get("integrity_failures");
@@ -99,7 +152,7 @@ public sealed partial class FabricDemo(FabricNode node, IActorRef agent, FabricV
             errors += Get("ops_error");
             summary.AddRow(vm, $"{Get("ops_submitted"):N0}", $"{Get("ops_ok"):N0}", $"{Get("ops_error"):N0}",
                 Get("ops_lost") == 0 ? "0" : $"[red]{Get("ops_lost")}[/]", Get("integrity_failures") == 0 ? "0" : $"[red]{Get("integrity_failures")}[/]");
-            await vim.DeleteVm(vm, _host);
+            await vim.DeleteVm(vm, _host).WaitAsync(_cancellation);
         }
 
         var vmPassed = machine is null || await FinishQemuVm(machine.Value.Vm, machine.Value.Console);
@@ -141,7 +194,7 @@ public sealed partial class FabricDemo(FabricNode node, IActorRef agent, FabricV
             {
                 while (DateTime.UtcNow < end)
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(1));
+                    await Task.Delay(TimeSpan.FromSeconds(1), _cancellation);
                     live.UpdateTarget(Render(await Ask<NodeStatus>(agent, GetNodeStatus.Instance)));
                 }
             });
@@ -149,14 +202,14 @@ public sealed partial class FabricDemo(FabricNode node, IActorRef agent, FabricV
         else
         {
             Render(await Ask<NodeStatus>(agent, GetNodeStatus.Instance));
-            await Task.Delay(time);
+            await Task.Delay(time, _cancellation);
             console.Write(Render(await Ask<NodeStatus>(agent, GetNodeStatus.Instance)));
         }
     }
 
     private async Task<IReadOnlyList<DeviceView>> ShowDevices()
     {
-        var snapshot = await _control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, Timeout);
+        var snapshot = await _control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, Timeout, _cancellation);
         var ids = snapshot.Devices.Where(d => d.Node == _host).Select(d => d.DeviceId).Order().ToArray();
         var devices = await Task.WhenAll(ids.Select(id => Ask<DeviceView>(_control.Devices, new GetDevice(id))));
         var table = new Table().AddColumns("device", "type", "health", "queue pairs used", "functions");
@@ -185,9 +238,9 @@ public sealed partial class FabricDemo(FabricNode node, IActorRef agent, FabricV
         Task.WhenAll(vms.Select(vm => Ask<AttachmentView>(_control.Attachments, new GetAttachment($"arq-{vm}"))));
 
     private async Task AwaitPlacement(Func<CapacitySnapshot, bool> condition) =>
-        await Until(async () => condition(await _control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, Timeout)));
+        await Until(async () => condition(await _control.Placement!.Ask<CapacitySnapshot>(GetCapacity.Instance, Timeout, _cancellation)));
 
-    private static async Task Until(Func<Task<bool>> condition)
+    private async Task Until(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow + Timeout;
         while (!await condition())
@@ -197,13 +250,13 @@ public sealed partial class FabricDemo(FabricNode node, IActorRef agent, FabricV
                 throw new DemoFailedException("a step did not complete within 30 s");
             }
 
-            await Task.Delay(20);
+            await Task.Delay(20, _cancellation);
         }
     }
 
-    private static async Task<T> Ask<T>(IActorRef target, object message)
+    private async Task<T> Ask<T>(IActorRef target, object message)
     {
-        var reply = await target.Ask<object>(message, Timeout);
+        var reply = await target.Ask<object>(message, Timeout, _cancellation);
         return reply switch
         {
             T typed => typed,

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Fabric.Node.Vm;
 using Xunit;
@@ -10,6 +11,51 @@ namespace Fabric.Node.Tests.Demo;
 /// </summary>
 public sealed class DemoQemuProcessTests
 {
+    /// <summary>SIGTERM while the guest boots (QEMU up, its kernel under way): QEMU is stopped by pid, its socket and folder go.</summary>
+    [Fact]
+    public async Task SIGTERM_while_the_QEMU_guest_boots_stops_QEMU_and_ends_the_demo_promptly()
+    {
+        Assert.True(QemuMachine.Find() is not null, "qemu-system-x86_64 not found (./test.sh installs it: apt-get install qemu-system-x86)");
+        var root = GuestImage.RepoRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException("Fabric.sln not found");
+        var (image, error) = GuestImage.Build(Path.Combine(root, "data", "guest"), Path.Combine(root, "scripts", "guest-image.sh"));
+        Assert.True(image is not null, error);
+        var folder = Path.Combine(Path.GetTempPath(), "fabric-demo-vm", Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(folder);
+        try
+        {
+            await using var demo = RunningProcess.Dotnet("fabric-node", folder, "demo", "--vm", "qemu", "--duration", "60", "--port", "0", "--node-name", "demo-vm-signal");
+            var line = await demo.Line(l => Regex.IsMatch(l, @"QEMU pid \d+ ") ? l : null, TimeSpan.FromMinutes(3), "the QEMU VM's pid");
+            var match = Regex.Match(line, @"QEMU pid (?<pid>\d+) .* virtio-crypto on vhost-user (?<socket>\S+) of ");
+            var qemu = int.Parse(match.Groups["pid"].Value);
+            var socket = match.Groups["socket"].Value;
+            Assert.True(DemoInterruptProcessTests.Alive(qemu, "qemu-system"), $"QEMU pid {qemu} runs before the signal");
+
+            var clock = Stopwatch.StartNew();
+            Assert.Equal(0, DemoInterruptProcessTests.Kill(demo.Process.Id, 15));
+            using (var bound = new CancellationTokenSource(DemoInterruptProcessTests.ExitBound))
+            {
+                await demo.Process.WaitForExitAsync(bound.Token);
+            }
+
+            demo.Process.WaitForExit();
+            Assert.True(demo.Process.ExitCode == 143, $"exit code {demo.Process.ExitCode} after {clock.Elapsed.TotalSeconds:0.0} s:\n{demo.Output}");
+            Assert.Contains("fabric-node demo: interrupted by SIGTERM", demo.Output);
+            Assert.False(DemoInterruptProcessTests.Alive(qemu, "qemu-system"), $"QEMU pid {qemu} still runs after the demo exited");
+            Assert.False(File.Exists(socket), $"the vhost-user socket {socket} is left");
+            Assert.False(Directory.Exists(Path.GetDirectoryName(socket)), $"{Path.GetDirectoryName(socket)} is left");
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
     [Fact]
     public async Task The_demo_with_a_QEMU_VM_shows_the_guest_s_known_answers_passed_and_finishes_with_nothing_lost()
     {
