@@ -65,7 +65,7 @@ internal static class DpdkZeroCopyBench
                     {
                         var index = rows.Count;
                         rows.Add(new DpdkChannelBench.Row(batch.Function, batch.Size, pmd, batch.Case, () =>
-                            made[index] = batch.Function == "deflate" ? new DpdkGDriver(devices[pmd], "deflate", 1, mode) : new DpdkGDriver(devices[pmd], batch.Function, zeroCopy: mode)));
+                            made[index] = batch.Function == "deflate" ? new DpdkGDriver(devices[pmd], "deflate", 1, mode, zeroCopyFrom: 0) : new DpdkGDriver(devices[pmd], batch.Function, zeroCopy: mode, zeroCopyFrom: 0)));
                     }
                 }
                 var figures = await DpdkChannelBench.ChannelAsync(rows, guestCore, acCore, perCase, log);

@@ -101,7 +101,7 @@ public partial class DpdkGDriver
             n.UserTag = tag;
             n.Output = (byte*)r.Output;
             n.OutputCapacity = (uint)r.OutputCapacity;
-            n.Region = _region;
+            n.Region = (uint)r.InputLength < _zeroCopyFrom ? 0 : _region; // small ops: the copy is cheaper
             n.Flags = _requestFlags;
             n.Pad = 0;
             slots[count++] = index;

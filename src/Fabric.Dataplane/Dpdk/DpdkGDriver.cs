@@ -47,9 +47,11 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth, IArenaDriver
     /// <param name="function">One of <see cref="Functions"/>; the device must offer it (else <see cref="DpdkException"/>).</param>
     /// <param name="level">deflate's level (1 fastest .. 9 smallest), as <see cref="DeflateDriver"/>'s.</param>
     /// <param name="zeroCopy">How channel buffers reach the device once the AC names the channel (<see cref="UseArena"/>).</param>
-    public DpdkGDriver(DpdkDevice device, string function, int level = 6, DpdkZeroCopy zeroCopy = DpdkZeroCopy.Input)
+    /// <param name="zeroCopyFrom">Ops whose input is shorter are copied whatever the mode (<see cref="DefaultZeroCopyFrom"/>; 0: none).</param>
+    public DpdkGDriver(DpdkDevice device, string function, int level = 6, DpdkZeroCopy zeroCopy = DpdkZeroCopy.Input, int zeroCopyFrom = DefaultZeroCopyFrom)
     {
         _zeroCopyMode = zeroCopy;
+        _zeroCopyFrom = (uint)Math.Max(0, zeroCopyFrom);
         ArgumentNullException.ThrowIfNull(device);
         _algo = function switch
         {
@@ -327,7 +329,7 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth, IArenaDriver
             request.UserTag = tag;
             request.Output = outPtr;
             request.OutputCapacity = (uint)output.Length;
-            request.Region = _region; // the shim copies unless both spans lie in the channel's arena
+            request.Region = (uint)input.Length < _zeroCopyFrom ? 0 : _region; // the shim copies unless both spans lie in the channel's arena
             request.Flags = _requestFlags;
             request.Pad = 0;
             while (true)
