@@ -47,9 +47,11 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth, IArenaDriver
     /// <param name="function">One of <see cref="Functions"/>; the device must offer it (else <see cref="DpdkException"/>).</param>
     /// <param name="level">deflate's level (1 fastest .. 9 smallest), as <see cref="DeflateDriver"/>'s.</param>
     /// <param name="zeroCopy">How channel buffers reach the device once the AC names the channel (<see cref="UseArena"/>).</param>
-    public DpdkGDriver(DpdkDevice device, string function, int level = 6, DpdkZeroCopy zeroCopy = DpdkZeroCopy.Input)
+    /// <param name="zeroCopyFrom">Ops whose input is shorter are copied whatever the mode (<see cref="DefaultZeroCopyFrom"/>; 0: none).</param>
+    public DpdkGDriver(DpdkDevice device, string function, int level = 6, DpdkZeroCopy zeroCopy = DpdkZeroCopy.Input, int zeroCopyFrom = DefaultZeroCopyFrom)
     {
         _zeroCopyMode = zeroCopy;
+        _zeroCopyFrom = (uint)Math.Max(0, zeroCopyFrom);
         ArgumentNullException.ThrowIfNull(device);
         _algo = function switch
         {
@@ -327,7 +329,7 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth, IArenaDriver
             request.UserTag = tag;
             request.Output = outPtr;
             request.OutputCapacity = (uint)output.Length;
-            request.Region = _region; // the shim copies unless both spans lie in the channel's arena
+            request.Region = (uint)input.Length < _zeroCopyFrom ? 0 : _region; // the shim copies unless both spans lie in the channel's arena
             request.Flags = _requestFlags;
             request.Pad = 0;
             while (true)
@@ -397,9 +399,43 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth, IArenaDriver
     private unsafe OpStatus Complete(ref DpdkNative.AeadDone d, byte* output, int outLength, bool inverse, out int written)
     {
         written = 0;
-        if (d.Status != DpdkNative.OpOk)
+        var status = Verdict(ref d, outLength, inverse);
+        if (status != OpStatus.Ok)
         {
             FreeOp(d.Op);
+            return status;
+        }
+        var length = (int)d.OutputLength;
+        int rc;
+        if (_compress)
+        {
+            rc = DpdkNative.CompTake(d.Op, output, (uint)length);
+        }
+        else
+        {
+            // Through the queue pair's caches, as Poll's bursts.
+            DpdkNative.Take take;
+            take.Op = d.Op;
+            take.Output = output;
+            take.Capacity = (uint)length;
+            take.Flags = 0;
+            take.Result = DpdkNative.ErrArgs;
+            take.Pad = 0;
+            rc = DpdkNative.AeadTakeBurst(_deviceHandle, _queuePair, &take, 1) == DpdkNative.Ok ? take.Result : DpdkNative.ErrArgs;
+        }
+        if (rc != DpdkNative.Ok)
+        {
+            return OpStatus.DriverFault;
+        }
+        written = length;
+        return OpStatus.Ok;
+    }
+
+    /// <summary>A done op's answer before its output is taken: Ok when the output is to be taken (d.OutputLength bytes).</summary>
+    private OpStatus Verdict(ref DpdkNative.AeadDone d, int outLength, bool inverse)
+    {
+        if (d.Status != DpdkNative.OpOk)
+        {
             return d.Status switch
             {
                 DpdkNative.OpAuthFailed => OpStatus.AuthFailed,
@@ -413,18 +449,7 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth, IArenaDriver
         {
             _zeroCopied++;
         }
-        if (_compress ? length > outLength : length != outLength)
-        {
-            FreeOp(d.Op);
-            return OpStatus.DriverFault;
-        }
-        var rc = _compress ? DpdkNative.CompTake(d.Op, output, (uint)length) : DpdkNative.AeadTake(d.Op, output, (uint)length);
-        if (rc != DpdkNative.Ok)
-        {
-            return OpStatus.DriverFault;
-        }
-        written = length;
-        return OpStatus.Ok;
+        return (_compress ? length > outLength : length != outLength) ? OpStatus.DriverFault : OpStatus.Ok;
     }
 
     // Both go through the device's gate: while a reset has the device stopped they take and return nothing (busy).

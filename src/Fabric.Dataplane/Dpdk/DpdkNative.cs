@@ -165,6 +165,27 @@ internal static unsafe partial class DpdkNative
     [LibraryImport(Library, EntryPoint = "fd_aead_take")]
     public static partial int AeadTake(nint op, byte* output, uint capacity);
 
+    /// <summary>fd_take: one done op for <see cref="AeadTakeBurst"/>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Take
+    {
+        public nint Op;
+        public byte* Output;
+        public uint Capacity;
+        /// <summary><see cref="TakeFreeOnly"/>.</summary>
+        public uint Flags;
+        /// <summary>What fd_aead_take would have returned for this op.</summary>
+        public int Result;
+        public uint Pad;
+    }
+
+    /// <summary>FD_TAKE_FREE_ONLY: free the op without touching its output (an op given up on, or failed).</summary>
+    public const uint TakeFreeOnly = 1;
+
+    /// <summary>fd_aead_take for a burst dequeued from one queue pair, by its thread: one call, the ops freed through the queue pair's caches.</summary>
+    [LibraryImport(Library, EntryPoint = "fd_aead_take_burst")]
+    public static partial int AeadTakeBurst(nint device, ushort queuePair, Take* items, ushort count);
+
     [LibraryImport(Library, EntryPoint = "fd_op_free")]
     [SuppressGCTransition]
     public static partial void OpFree(nint op);

@@ -30,7 +30,7 @@ internal sealed unsafe class ArenaRunner : IDisposable
     /// <summary>A driver on <paramref name="device"/>, bound to this channel unless <paramref name="zeroCopy"/> is Off.</summary>
     public DpdkGDriver Make(DpdkDevice device, string function, DpdkZeroCopy zeroCopy, int level = 6)
     {
-        var driver = new DpdkGDriver(device, function, level, zeroCopy);
+        var driver = new DpdkGDriver(device, function, level, zeroCopy, zeroCopyFrom: 0);
         driver.UseArena(Channel.LeaseArena());
         return driver;
     }

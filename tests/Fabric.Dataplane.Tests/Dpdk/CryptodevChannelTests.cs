@@ -19,7 +19,7 @@ public class CryptodevChannelTests(DpdkFixture dpdk, ITestOutputHelper output)
     [InlineData("crypto_aesni_gcm0", DpdkZeroCopy.Off)]
     public void Bursts_keep_many_ops_in_the_device_and_come_back_in_order_equal_to_the_NET_driver_without_allocating(string pmd, DpdkZeroCopy mode)
     {
-        var driver = new DpdkGDriver(dpdk.Device(pmd), "aes-256-gcm", zeroCopy: mode);
+        var driver = new DpdkGDriver(dpdk.Device(pmd), "aes-256-gcm", zeroCopy: mode, zeroCopyFrom: 0);
         using var rig = new Rig(driver, new ChannelGeometry(256, 256, 42, 4096));
         using var reference = new AesGcmDriver();
         var g = rig.Guest;

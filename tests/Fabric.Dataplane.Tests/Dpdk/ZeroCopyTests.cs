@@ -33,7 +33,7 @@ public sealed class ZeroCopyTests(DpdkFixture dpdk, ITestOutputHelper output)
             {
                 var path = NewChannelPath();
                 var channel = ChannelFile.Create(path, new ChannelGeometry(64, 64, 8, 64 * 1024));
-                var driver = new DpdkGDriver(dpdk.Device(pmd), "aes-256-gcm", zeroCopy: mode);
+                var driver = new DpdkGDriver(dpdk.Device(pmd), "aes-256-gcm", zeroCopy: mode, zeroCopyFrom: 0);
                 drivers.Add(driver);
                 await engine.AddQueue("q", channel, driver).WaitAsync(Patience);
                 using (var guest = Fabric.Dataplane.Guest.GuestChannel.Open(path))
@@ -98,6 +98,36 @@ public sealed class ZeroCopyTests(DpdkFixture dpdk, ITestOutputHelper output)
         driver.CloseSession(session);
     }
 
+    [Theory]
+    [InlineData(DpdkZeroCopy.Input)]
+    [InlineData(DpdkZeroCopy.Full)]
+    public void By_default_ops_below_the_threshold_are_copied_and_larger_ones_go_zero_copy(DpdkZeroCopy mode)
+    {
+        using var arena = new ArenaRunner();
+        using var driver = new DpdkGDriver(dpdk.Device("crypto_aesni_gcm0"), "aes-256-gcm", zeroCopy: mode);
+        driver.UseArena(arena.Channel.LeaseArena());
+        Assert.True(driver.ZeroCopyActive);
+        Assert.Equal(DpdkGDriver.DefaultZeroCopyFrom, driver.ZeroCopyFrom);
+        using var reference = new AesGcmDriver();
+        var session = Drivers.DriverHarness.Open(driver, Key);
+        var referenceSession = Drivers.DriverHarness.Open(reference, Key);
+        var copied = 0;
+        foreach (var size in new[] { 64, DpdkGDriver.DefaultZeroCopyFrom - 1, DpdkGDriver.DefaultZeroCopyFrom, 16 * 1024 })
+        {
+            var input = Drivers.KnownAnswerTests.RandomBytes(size, seed: size);
+            var expected = Drivers.DriverHarness.Run(reference, OpCode.Forward, referenceSession, input, Nonce).Output;
+            var before = driver.ZeroCopyOps;
+            var sealed_ = arena.Run(driver, OpCode.Forward, session, input, Nonce);
+            Assert.Equal(OpStatus.Ok, sealed_.Status);
+            Assert.Equal(expected, sealed_.Output);
+            var zeroCopied = driver.ZeroCopyOps - before;
+            Assert.Equal(size >= DpdkGDriver.DefaultZeroCopyFrom ? 1 : 0, zeroCopied);
+            copied += 1 - (int)zeroCopied;
+        }
+        Assert.Equal(2, copied);
+        driver.CloseSession(session);
+    }
+
     [Fact]
     public unsafe void A_driver_keeps_its_channel_mapped_until_it_is_disposed()
     {
@@ -145,7 +175,7 @@ public sealed class ZeroCopyTests(DpdkFixture dpdk, ITestOutputHelper output)
     [Fact]
     public void A_hostile_guest_gets_errors_for_descriptors_outside_the_arena_and_the_queue_goes_on_zero_copy()
     {
-        var driver = new DpdkGDriver(dpdk.Device("crypto_aesni_mb0"), "aes-256-gcm", zeroCopy: DpdkZeroCopy.Full);
+        var driver = new DpdkGDriver(dpdk.Device("crypto_aesni_mb0"), "aes-256-gcm", zeroCopy: DpdkZeroCopy.Full, zeroCopyFrom: 0);
         using var rig = new Rig(driver, new ChannelGeometry(64, 64, 8, 4096));
         var g = rig.Guest;
         var session = g.OpenSession(Key, 0, Patience);

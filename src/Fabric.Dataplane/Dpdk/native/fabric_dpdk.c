@@ -39,11 +39,24 @@
 #define FD_SESSIONS_PER_DEVICE 2048
 /* An AEAD op larger than one mbuf (lengths are 16-bit) is a chain of up to this many, on PMDs with in-place SGL. */
 #define FD_MAX_SEGMENTS 4
+/* Objects a queue pair's own cache of the op and mbuf pools keeps (at most half its depth). */
+#define FD_QP_CACHE 32
 
 /* Zero copy: guest regions registered as external memory (fd_region_add). A channel is one region. */
 #define FD_MAX_REGIONS 256
 /* QAT-like PMDs (FD_ZC_AAD_COPY) get the AAD copied into the op; a longer AAD takes the copy path. */
 #define FD_AAD_COPY_MAX 256
+
+/* A queue pair's own caches of the device's op and mbuf pools. Pools are shared by every queue pair (and the .NET
+ * threads that drive them are not EAL lcores, so the pools' per-lcore caches do not apply): without these, each op
+ * costs about six atomic ring operations (op, two mbufs, each taken and given back), most of the driver's time at
+ * 64 B. One queue pair is driven by one thread at a time (its g-driver), so its caches need no lock; an op freed by
+ * another thread (a reset, fd_op_free) goes straight back to its pool, which is always allowed. */
+struct fd_qp_cache
+{
+    struct rte_mempool_cache *ops;
+    struct rte_mempool_cache *mbufs;
+};
 
 struct fd_op_meta
 {
@@ -84,6 +97,7 @@ struct fd_cryptodev
     struct rte_mempool *op_pool;
     struct rte_mempool *mbuf_pool;
     struct rte_mempool *session_pool;
+    struct fd_qp_cache *caches; /* cryptodev: one per queue pair (NULL for a compressdev) */
     char name[RTE_CRYPTODEV_NAME_MAX_LEN];
 };
 
@@ -244,10 +258,38 @@ static void extbuf_free(void *addr, void *opaque)
 }
 
 /* An mbuf whose data is [va, va + length) of guest memory; shinfo lives in the op (preallocated). */
-static struct rte_mbuf *attach_guest(struct rte_mempool *pool, struct rte_mbuf_ext_shared_info *shinfo, uint8_t *va,
-                                     uint32_t length)
+/* rte_pktmbuf_alloc through a queue pair's cache (NULL: the pool itself). */
+static inline struct rte_mbuf *mbuf_get(struct rte_mempool *pool, struct rte_mempool_cache *cache)
 {
-    struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+    void *m;
+    if (unlikely(rte_mempool_generic_get(pool, &m, 1, cache) < 0))
+    {
+        return NULL;
+    }
+    rte_pktmbuf_reset((struct rte_mbuf *)m);
+    return (struct rte_mbuf *)m;
+}
+
+/* rte_pktmbuf_free through a queue pair's cache: each segment detached (a guest slot's shared info drops to 0,
+ * nothing freed) and, when it is ours to give back, put in the cache. */
+static inline void mbuf_put(struct rte_mbuf *m, struct rte_mempool *pool, struct rte_mempool_cache *cache)
+{
+    while (m != NULL)
+    {
+        struct rte_mbuf *next = m->next;
+        struct rte_mbuf *seg = rte_pktmbuf_prefree_seg(m);
+        if (seg != NULL)
+        {
+            rte_mempool_generic_put(seg->pool, (void **)&seg, 1, seg->pool == pool ? cache : NULL);
+        }
+        m = next;
+    }
+}
+
+static struct rte_mbuf *attach_guest(struct rte_mempool *pool, struct rte_mempool_cache *cache,
+                                     struct rte_mbuf_ext_shared_info *shinfo, uint8_t *va, uint32_t length)
+{
+    struct rte_mbuf *m = mbuf_get(pool, cache);
     if (m == NULL)
     {
         return NULL;
@@ -405,6 +447,30 @@ static void release(fd_cryptodev *dev)
     {
         rte_compressdev_close(dev->dev_id); /* frees its queue pairs; the device can be configured again */
     }
+    if (dev->caches != NULL)
+    {
+        /* What the caches hold goes back to the pools before they are freed. */
+        for (uint16_t qp = 0; qp < dev->queue_pairs; qp++)
+        {
+            if (dev->caches[qp].ops != NULL)
+            {
+                if (dev->op_pool != NULL)
+                {
+                    rte_mempool_cache_flush(dev->caches[qp].ops, dev->op_pool);
+                }
+                rte_mempool_cache_free(dev->caches[qp].ops);
+            }
+            if (dev->caches[qp].mbufs != NULL)
+            {
+                if (dev->mbuf_pool != NULL)
+                {
+                    rte_mempool_cache_flush(dev->caches[qp].mbufs, dev->mbuf_pool);
+                }
+                rte_mempool_cache_free(dev->caches[qp].mbufs);
+            }
+        }
+        free(dev->caches);
+    }
     rte_mempool_free(dev->op_pool);
     rte_mempool_free(dev->mbuf_pool);
     rte_mempool_free(dev->session_pool);
@@ -472,13 +538,38 @@ FD_EXPORT int fd_cryptodev_open(const char *name, uint16_t queue_pairs, uint32_t
     snprintf(dev->name, sizeof(dev->name), "%s", name);
     decide_crypto_zero_copy(dev, &info);
 
-    uint32_t ops = (uint32_t)queue_pairs * depth * 2;
+    /* Each queue pair's caches may hold up to 1.5 x their size (the flush threshold), at most 0.75 x its depth. The
+     * op pool (small objects) gets that much more, so what sits in one queue pair's cache never starves another; the
+     * mbuf pool (up to 64 KiB each) keeps 2 x depth per queue pair: one queue pair at its depth (two mbufs per op)
+     * still always fits beside the others' caches, and when every queue pair is at its depth at once an enqueue may
+     * find none, FD_ERR_NO_MEMORY, taken as busy and retried once ops come back. */
+    uint32_t cache_size = depth / 2 < FD_QP_CACHE ? (depth / 2 > 0 ? depth / 2 : 1) : FD_QP_CACHE;
+    uint32_t mbufs = (uint32_t)queue_pairs * depth * 2;
+    uint32_t ops = (uint32_t)queue_pairs * (depth * 2 + cache_size + cache_size / 2 + 1);
+    dev->caches = calloc(queue_pairs, sizeof(*dev->caches));
+    if (dev->caches == NULL)
+    {
+        free(dev);
+        return fail(err, err_length, FD_ERR_NO_MEMORY, "out of memory");
+    }
+    for (uint16_t qp = 0; qp < queue_pairs; qp++)
+    {
+        dev->caches[qp].ops = rte_mempool_cache_create(cache_size, socket);
+        dev->caches[qp].mbufs = rte_mempool_cache_create(cache_size, socket);
+        if (dev->caches[qp].ops == NULL || dev->caches[qp].mbufs == NULL)
+        {
+            int e = rte_errno;
+            release(dev);
+            return fail(err, err_length, FD_ERR_NO_MEMORY, "cannot create the queue pair caches of cryptodev %s: %s",
+                        name, rte_strerror(e));
+        }
+    }
     char pool_name[RTE_MEMPOOL_NAMESIZE];
     snprintf(pool_name, sizeof(pool_name), "fd_op_%u", id);
     dev->op_pool = rte_crypto_op_pool_create(pool_name, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops, 0,
                                              FD_OP_PRIVATE_SIZE, socket);
     snprintf(pool_name, sizeof(pool_name), "fd_mbuf_%u", id);
-    dev->mbuf_pool = rte_pktmbuf_pool_create(pool_name, ops, 0, 0,
+    dev->mbuf_pool = rte_pktmbuf_pool_create(pool_name, mbufs, 0, 0,
                                              (uint16_t)(max_op_bytes + RTE_PKTMBUF_HEADROOM), socket);
     snprintf(pool_name, sizeof(pool_name), "fd_sess_%u", id);
     dev->session_pool = rte_cryptodev_sym_session_pool_create(
@@ -792,6 +883,29 @@ static void free_op(struct rte_crypto_op *op)
     rte_crypto_op_free(op);
 }
 
+/* free_op through a queue pair's caches (the queue pair's own thread only). */
+static inline void free_op_cached(const fd_cryptodev *dev, const struct fd_qp_cache *c, struct rte_crypto_op *op)
+{
+    mbuf_put(op->sym->m_src, dev->mbuf_pool, c->mbufs);
+    mbuf_put(op->sym->m_dst, dev->mbuf_pool, c->mbufs);
+    op->sym->m_src = NULL;
+    op->sym->m_dst = NULL;
+    rte_mempool_generic_put(op->mempool, (void **)&op, 1, op->mempool == dev->op_pool ? c->ops : NULL);
+}
+
+/* rte_crypto_op_alloc through a queue pair's cache. */
+static inline struct rte_crypto_op *op_get(const fd_cryptodev *dev, const struct fd_qp_cache *c)
+{
+    void *o;
+    if (unlikely(rte_mempool_generic_get(dev->op_pool, &o, 1, c->ops) < 0))
+    {
+        return NULL;
+    }
+    struct rte_crypto_op *op = o;
+    __rte_crypto_op_reset(op, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
+    return op;
+}
+
 static struct rte_mbuf_ext_shared_info *op_shinfo(struct rte_crypto_op *op, int which)
 {
     return rte_crypto_op_ctod_offset(op, struct rte_mbuf_ext_shared_info *, FD_SHINFO_OFFSET) + which;
@@ -813,7 +927,7 @@ static const struct fd_region *zero_copy_region(const fd_cryptodev *dev, const f
     return region;
 }
 
-static int prepare_digest(fd_cryptodev *dev, const fd_aead_req *r, struct rte_crypto_op **out)
+static int prepare_digest(fd_cryptodev *dev, const struct fd_qp_cache *c, const fd_aead_req *r, struct rte_crypto_op **out)
 {
     uint32_t tag = r->reserved;
     if ((r->input == NULL && r->input_length > 0) || r->aad_length != 0 || tag == 0 || tag > FD_DIGEST_LENGTH ||
@@ -831,7 +945,7 @@ static int prepare_digest(fd_cryptodev *dev, const fd_aead_req *r, struct rte_cr
     {
         return FD_ERR_UNSUPPORTED;
     }
-    struct rte_crypto_op *op = rte_crypto_op_alloc(dev->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
+    struct rte_crypto_op *op = op_get(dev, c);
     if (op == NULL)
     {
         return FD_ERR_NO_MEMORY;
@@ -839,11 +953,11 @@ static int prepare_digest(fd_cryptodev *dev, const fd_aead_req *r, struct rte_cr
     /* Zero copy reads the data in place; the digest still lands in the op and is copied out (up to 32 bytes): a
      * truncated HMAC tag's slot may be shorter than the digest the PMD writes. */
     int zero_copy = zero_copy_region(dev, r, 0) != NULL;
-    struct rte_mbuf *m = zero_copy ? attach_guest(dev->mbuf_pool, op_shinfo(op, 0), (uint8_t *)(uintptr_t)r->input, data_length)
-                                   : rte_pktmbuf_alloc(dev->mbuf_pool);
+    struct rte_mbuf *m = zero_copy ? attach_guest(dev->mbuf_pool, c->mbufs, op_shinfo(op, 0), (uint8_t *)(uintptr_t)r->input, data_length)
+                                   : mbuf_get(dev->mbuf_pool, c->mbufs);
     if (m == NULL)
     {
-        rte_crypto_op_free(op);
+        free_op_cached(dev, c, op);
         return FD_ERR_NO_MEMORY;
     }
     if (!zero_copy)
@@ -881,10 +995,10 @@ static int prepare_digest(fd_cryptodev *dev, const fd_aead_req *r, struct rte_cr
 /* An AEAD op on the guest's slots (zero_copy_region said yes): the body is read from the input slot and written to
  * the output slot, the AAD read where it is (copied into the op for FD_ZC_AAD_COPY), the seal's tag written right
  * after the body in the output slot, the open's expected tag read from the input. */
-static int prepare_aead_zero_copy(fd_cryptodev *dev, const fd_aead_req *r, void *session, uint32_t body, int full,
-                                  struct rte_crypto_op **out)
+static int prepare_aead_zero_copy(fd_cryptodev *dev, const struct fd_qp_cache *c, const fd_aead_req *r, void *session,
+                                  uint32_t body, int full, struct rte_crypto_op **out)
 {
-    struct rte_crypto_op *op = rte_crypto_op_alloc(dev->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
+    struct rte_crypto_op *op = op_get(dev, c);
     if (op == NULL)
     {
         return FD_ERR_NO_MEMORY;
@@ -895,8 +1009,8 @@ static int prepare_aead_zero_copy(fd_cryptodev *dev, const fd_aead_req *r, void 
     struct rte_mbuf *dst = NULL;
     if (!full)
     {
-        src = attach_guest(dev->mbuf_pool, op_shinfo(op, 0), in_body, body);
-        dst = src != NULL ? rte_pktmbuf_alloc(dev->mbuf_pool) : NULL;
+        src = attach_guest(dev->mbuf_pool, c->mbufs, op_shinfo(op, 0), in_body, body);
+        dst = src != NULL ? mbuf_get(dev->mbuf_pool, c->mbufs) : NULL;
         if (dst != NULL && body > 0)
         {
             rte_pktmbuf_append(dst, (uint16_t)body); /* body <= max_op_bytes: one mbuf's room */
@@ -904,8 +1018,8 @@ static int prepare_aead_zero_copy(fd_cryptodev *dev, const fd_aead_req *r, void 
     }
     else if ((dev->zero_copy & FD_ZC_OUT_OF_PLACE) != 0)
     {
-        src = attach_guest(dev->mbuf_pool, op_shinfo(op, 0), in_body, body);
-        dst = src != NULL ? attach_guest(dev->mbuf_pool, op_shinfo(op, 1), r->output, body) : NULL;
+        src = attach_guest(dev->mbuf_pool, c->mbufs, op_shinfo(op, 0), in_body, body);
+        dst = src != NULL ? attach_guest(dev->mbuf_pool, c->mbufs, op_shinfo(op, 1), r->output, body) : NULL;
     }
     else
     {
@@ -914,13 +1028,13 @@ static int prepare_aead_zero_copy(fd_cryptodev *dev, const fd_aead_req *r, void 
         {
             memmove(r->output, in_body, body);
         }
-        src = attach_guest(dev->mbuf_pool, op_shinfo(op, 0), r->output, body);
+        src = attach_guest(dev->mbuf_pool, c->mbufs, op_shinfo(op, 0), r->output, body);
         dst = src; /* only to pass the check below */
     }
     if (src == NULL || dst == NULL)
     {
-        rte_pktmbuf_free(src);
-        rte_crypto_op_free(op);
+        mbuf_put(src, dev->mbuf_pool, c->mbufs);
+        free_op_cached(dev, c, op);
         return FD_ERR_NO_MEMORY;
     }
     struct rte_crypto_sym_op *sym = op->sym;
@@ -965,7 +1079,7 @@ static int prepare_aead_zero_copy(fd_cryptodev *dev, const fd_aead_req *r, void 
     return FD_OK;
 }
 
-static int prepare(fd_cryptodev *dev, const fd_aead_req *r, struct rte_crypto_op **out)
+static int prepare(fd_cryptodev *dev, const struct fd_qp_cache *c, const fd_aead_req *r, struct rte_crypto_op **out)
 {
     if (r->session == NULL || r->session->dev != dev)
     {
@@ -973,7 +1087,7 @@ static int prepare(fd_cryptodev *dev, const fd_aead_req *r, struct rte_crypto_op
     }
     if (!is_aead(r->session->algo))
     {
-        return prepare_digest(dev, r, out);
+        return prepare_digest(dev, c, r, out);
     }
     if (r->iv == NULL || (r->input == NULL && r->input_length > 0) || r->aad_length > r->input_length)
     {
@@ -1008,17 +1122,17 @@ static int prepare(fd_cryptodev *dev, const fd_aead_req *r, struct rte_crypto_op
                                zero_copy_region(dev, r, 0) != NULL;
     if (zero_copy && ((dev->zero_copy & FD_ZC_AAD_COPY) == 0 || r->aad_length <= FD_AAD_COPY_MAX))
     {
-        return prepare_aead_zero_copy(dev, r, session, body, full, out);
+        return prepare_aead_zero_copy(dev, c, r, session, body, full, out);
     }
-    struct rte_crypto_op *op = rte_crypto_op_alloc(dev->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
+    struct rte_crypto_op *op = op_get(dev, c);
     if (op == NULL)
     {
         return FD_ERR_NO_MEMORY;
     }
-    struct rte_mbuf *m = rte_pktmbuf_alloc(dev->mbuf_pool);
+    struct rte_mbuf *m = mbuf_get(dev->mbuf_pool, c->mbufs);
     if (m == NULL)
     {
-        rte_crypto_op_free(op);
+        free_op_cached(dev, c, op);
         return FD_ERR_NO_MEMORY;
     }
     /* Copy in: the AAD and the body side by side; past one mbuf's room, chained mbufs (in-place SGL PMDs only). */
@@ -1031,19 +1145,19 @@ static int prepare(fd_cryptodev *dev, const fd_aead_req *r, struct rte_crypto_op
     for (uint32_t copied = first; copied < in_mbuf;)
     {
         uint32_t part = in_mbuf - copied < dev->max_op_bytes ? in_mbuf - copied : dev->max_op_bytes;
-        struct rte_mbuf *segment = rte_pktmbuf_alloc(dev->mbuf_pool);
+        struct rte_mbuf *segment = mbuf_get(dev->mbuf_pool, c->mbufs);
         if (segment == NULL)
         {
-            rte_pktmbuf_free(m);
-            rte_crypto_op_free(op);
+            mbuf_put(m, dev->mbuf_pool, c->mbufs);
+            free_op_cached(dev, c, op);
             return FD_ERR_NO_MEMORY;
         }
         rte_memcpy(rte_pktmbuf_append(segment, (uint16_t)part), r->input + copied, part);
         if (rte_pktmbuf_chain(m, segment) != 0) /* adds the segment's length to the head's pkt_len */
         {
-            rte_pktmbuf_free(segment);
-            rte_pktmbuf_free(m);
-            rte_crypto_op_free(op);
+            mbuf_put(segment, dev->mbuf_pool, c->mbufs);
+            mbuf_put(m, dev->mbuf_pool, c->mbufs);
+            free_op_cached(dev, c, op);
             return FD_ERR_NO_MEMORY;
         }
         copied += part;
@@ -1086,11 +1200,12 @@ FD_EXPORT int fd_aead_enqueue(fd_cryptodev *dev, uint16_t queue_pair, const fd_a
     {
         count = FD_MAX_BURST;
     }
+    const struct fd_qp_cache *c = &dev->caches[queue_pair];
     uint16_t prepared = 0;
     int first_error = FD_OK;
     for (; prepared < count; prepared++)
     {
-        int rc = prepare(dev, &reqs[prepared], &ops[prepared]);
+        int rc = prepare(dev, c, &reqs[prepared], &ops[prepared]);
         if (rc != FD_OK)
         {
             first_error = rc;
@@ -1100,7 +1215,7 @@ FD_EXPORT int fd_aead_enqueue(fd_cryptodev *dev, uint16_t queue_pair, const fd_a
     uint16_t taken = prepared > 0 ? rte_cryptodev_enqueue_burst(dev->dev_id, queue_pair, ops, prepared) : 0;
     for (uint16_t i = taken; i < prepared; i++)
     {
-        free_op(ops[i]);
+        free_op_cached(dev, c, ops[i]);
     }
     if (taken == 0 && first_error != FD_OK)
     {
@@ -1166,43 +1281,35 @@ FD_EXPORT int fd_aead_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_do
     return n;
 }
 
-FD_EXPORT int fd_aead_take(void *handle, uint8_t *output, uint32_t capacity)
+/* Copies a done op's output out (capacity checked); the caller frees the op. */
+static int take_output(struct rte_crypto_op *op, uint8_t *output, uint32_t capacity)
 {
-    struct rte_crypto_op *op = handle;
-    if (op == NULL)
-    {
-        return FD_ERR_ARGS;
-    }
     struct fd_op_meta *meta = rte_crypto_op_ctod_offset(op, struct fd_op_meta *, FD_META_OFFSET);
     if (!is_aead(meta->algo))
     {
         uint32_t tag = meta->encrypt ? meta->tag_length : 0;
         if (tag > capacity || (output == NULL && tag > 0))
         {
-            free_op(op);
             return FD_ERR_TOO_LARGE;
         }
         if (tag > 0)
         {
             memcpy(output, rte_crypto_op_ctod_offset(op, uint8_t *, FD_TAG_OFFSET), tag);
         }
-        free_op(op);
         return FD_OK;
     }
     uint32_t length = meta->body_length + (meta->encrypt ? FD_TAG_LENGTH : 0);
     if (meta->zero_copy == 2)
     {
-        free_op(op); /* the output is in the guest's slot already */
+        /* the output is in the guest's slot already */
         return length <= capacity ? FD_OK : FD_ERR_TOO_LARGE;
     }
     if (output == NULL && length > 0)
     {
-        free_op(op);
         return FD_ERR_ARGS;
     }
     if (length > capacity)
     {
-        free_op(op);
         return FD_ERR_TOO_LARGE;
     }
     /* Out of place (input zero copy), the body is in the destination mbuf. */
@@ -1213,7 +1320,6 @@ FD_EXPORT int fd_aead_take(void *handle, uint8_t *output, uint32_t capacity)
         const void *body = rte_pktmbuf_read(m, op->sym->aead.data.offset, meta->body_length, output);
         if (body == NULL)
         {
-            free_op(op);
             return FD_ERR_ARGS;
         }
         if (body != output)
@@ -1225,7 +1331,43 @@ FD_EXPORT int fd_aead_take(void *handle, uint8_t *output, uint32_t capacity)
     {
         memcpy(output + meta->body_length, op->sym->aead.digest.data, FD_TAG_LENGTH);
     }
+    return FD_OK;
+}
+
+
+FD_EXPORT int fd_aead_take(void *handle, uint8_t *output, uint32_t capacity)
+{
+    struct rte_crypto_op *op = handle;
+    if (op == NULL)
+    {
+        return FD_ERR_ARGS;
+    }
+    int rc = take_output(op, output, capacity);
     free_op(op);
+    return rc;
+}
+
+FD_EXPORT int fd_aead_take_burst(fd_cryptodev *dev, uint16_t queue_pair, fd_take *items, uint16_t count)
+{
+    if (dev == NULL || items == NULL || queue_pair >= dev->queue_pairs || dev->kind != FD_KIND_CRYPTO ||
+        count > FD_MAX_BURST)
+    {
+        return FD_ERR_ARGS;
+    }
+    const struct fd_qp_cache *c = &dev->caches[queue_pair];
+    for (uint16_t i = 0; i < count; i++)
+    {
+        fd_take *t = &items[i];
+        struct rte_crypto_op *op = t->op;
+        if (op == NULL)
+        {
+            t->result = FD_ERR_ARGS;
+            continue;
+        }
+        t->result = (t->flags & FD_TAKE_FREE_ONLY) != 0 ? FD_OK : take_output(op, t->output, t->capacity);
+        free_op_cached(dev, c, op);
+        t->op = NULL;
+    }
     return FD_OK;
 }
 
@@ -1531,10 +1673,10 @@ static int prepare_comp(fd_cryptodev *dev, const fd_aead_req *r, struct rte_comp
      * room from the destination's data length, so they never write past `capacity` bytes of it). */
     int full = (r->flags & FD_REQ_ZERO_COPY_OUTPUT) != 0;
     int zero_copy = zero_copy_region(dev, r, full ? capacity : 0) != NULL && (!full || capacity > 0);
-    struct rte_mbuf *src = zero_copy ? attach_guest(dev->mbuf_pool, comp_shinfo(op, 0), (uint8_t *)(uintptr_t)r->input, r->input_length)
+    struct rte_mbuf *src = zero_copy ? attach_guest(dev->mbuf_pool, NULL, comp_shinfo(op, 0), (uint8_t *)(uintptr_t)r->input, r->input_length)
                                      : rte_pktmbuf_alloc(dev->mbuf_pool);
     struct rte_mbuf *dst = src == NULL ? NULL
-                           : zero_copy && full ? attach_guest(dev->mbuf_pool, comp_shinfo(op, 1), r->output, capacity)
+                           : zero_copy && full ? attach_guest(dev->mbuf_pool, NULL, comp_shinfo(op, 1), r->output, capacity)
                                                : rte_pktmbuf_alloc(dev->mbuf_pool);
     if (dst == NULL)
     {

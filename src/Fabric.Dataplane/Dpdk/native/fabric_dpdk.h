@@ -142,6 +142,25 @@ int fd_aead_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_done *done, 
 int fd_aead_take(void *op, uint8_t *output, uint32_t capacity);
 void fd_op_free(void *op);
 
+/* One done op for fd_aead_take_burst: its output copied to `output` (capacity checked) as fd_aead_take does, or,
+ * with FD_TAKE_FREE_ONLY, nothing copied (an op given up on). `result` is what fd_aead_take would have returned. */
+typedef struct fd_take
+{
+    void *op;
+    uint8_t *output;
+    uint32_t capacity;
+    uint32_t flags; /* FD_TAKE_* */
+    int32_t result;
+    uint32_t pad;
+} fd_take;
+
+#define FD_TAKE_FREE_ONLY 1
+
+/* fd_aead_take for a burst of ops dequeued from `queue_pair`, by the thread that drives it: one call, and the ops
+ * and mbufs go back through the queue pair's caches. Every op with a non-NULL `op` is freed (and `op` set to NULL);
+ * returns FD_OK, or FD_ERR_ARGS (nothing taken or freed) for a bad device, queue pair, or count > 64. */
+int fd_aead_take_burst(fd_cryptodev *dev, uint16_t queue_pair, fd_take *items, uint16_t count);
+
 /* The same on a compressdev (ops are rte_comp_ops: give them back through these). */
 int fd_comp_enqueue(fd_cryptodev *dev, uint16_t queue_pair, const fd_aead_req *reqs, uint16_t count);
 int fd_comp_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_done *done, uint16_t count);
