@@ -95,6 +95,8 @@ public sealed class NodeAgent : ReceiveActor
         _vmCommands = Context.ActorOf(VmCommands.Props(_node, _control, _settings, _vms), VmCommands.Name);
         _effects = Context.ActorOf(ComputeEffectsActor.Props(_node, _core, _control, _settings, _drivers), ComputeEffectsActor.Name);
         Context.ActorOf(DeviceRegistrar.Props(_node, _devices, _control, _settings.RegisterRetry), DeviceRegistrar.Name);
+        var (node, log) = (_node, _log);
+        Task.Run(() => ComputeRehearsal.Run(node)).ContinueWith(t => log.Error(t.Exception, "the fault rehearsal failed"), TaskContinuationOptions.OnlyOnFaulted);
     }
 
     protected override void PostStop() => _log.Info("node stopping: {0} queue(s) end with the AC {1}", _state.Queues.Count, string.Join(" ", _state.Queues.Keys));
