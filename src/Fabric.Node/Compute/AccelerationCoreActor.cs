@@ -157,22 +157,8 @@ public sealed class AccelerationCoreActor : ReceiveActor
         ChannelServer? server = null;
         try
         {
-            ChannelDirectory.Ensure(_placement.Folder);
-            string handlePath;
-            if (_placement.PathMode)
-            {
-                handlePath = ChannelDirectory.FilePath(_placement.Folder, cmd.QueueId);
-                channel = ChannelFile.Create(handlePath, cmd.Geometry);
-            }
-            else
-            {
-                handlePath = ChannelDirectory.SocketPath(_placement.Folder, cmd.QueueId);
-                channel = ChannelFile.CreateSealed(cmd.QueueId, cmd.Geometry);
-                var queueId = cmd.QueueId;
-                var log = _log;
-                server = ChannelServer.Start(handlePath, channel, problem => log.Warning("attachment {0}: {1}", queueId, problem));
-            }
-
+            var (queueId, log) = (cmd.QueueId, _log);
+            (var handlePath, channel, server) = _placement.Open(queueId, cmd.Geometry, problem => log.Warning("attachment {0}: {1}", queueId, problem));
             var adding = _engine.AddQueue(cmd.QueueId, channel, cmd.Driver);
             if (server is not null)
             {
@@ -231,10 +217,3 @@ public sealed class AccelerationCoreActor : ReceiveActor
     /// <param name="Reply">A <see cref="QueueAdded"/> (its worker filled in here) or a <see cref="QueueNotAdded"/>.</param>
     private sealed record Added(object Reply, IActorRef ReplyTo);
 }
-
-/// <summary>
-/// Where and how the AC makes channels: <paramref name="Folder"/> is this node's own channel folder
-/// (<see cref="ChannelDirectory.ForNode"/>); <paramref name="PathMode"/> makes plain channel files instead of
-/// sealed memfds (debugging only: a guest could truncate the file and crash the node).
-/// </summary>
-public sealed record ChannelPlacement(string Folder, bool PathMode);
