@@ -7,7 +7,6 @@ using Fabric.Dataplane.Engine;
 using Fabric.Dataplane.Handoff;
 using Fabric.Messages.Attachments;
 using Fabric.Messages.Node;
-using Fabric.Node.Metrics;
 using Fabric.Node.Vm;
 
 namespace Fabric.Node.Compute;
@@ -17,14 +16,14 @@ namespace Fabric.Node.Compute;
 /// the host's <see cref="ComputeState"/> and of the Acceleration Core. It decides on the driver faults the AC pushes
 /// (reset, or move the failed device's queues at once and tell the AML after) and serves the queues its VM sagas ask
 /// for; its children do the rest: <see cref="DeviceRegistrar"/>, <see cref="VmCommands"/> (the sagas),
-/// <see cref="ComputeEffectsActor"/> (what its decisions mean for the AC, the AML and the probers). It never waits.
+/// <see cref="ComputeEffectsActor"/> (what its decisions mean for the AC, the AML and the probers),
+/// <see cref="QueueRequestsActor"/> (the AC asked for the sagas' queues). It never waits.
 /// </summary>
 public sealed class NodeAgent : ReceiveActor
 {
     public const string Name = Fabric.Control.Nodes.NodeAgentPath.Name;
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly DataplaneMetrics _metrics = DataplaneMetrics.Get(Context.System);
     private readonly string _node;
     private readonly IReadOnlyList<DeviceSpec> _devices;
     private readonly ControlPlane _control;
@@ -109,11 +108,6 @@ public sealed class NodeAgent : ReceiveActor
 
     private void Serve(QueueServed served)
     {
-        if (served.Reply is QueueAdded added)
-        {
-            _metrics.Track(added.QueueId, served.Open.DeviceId, added.Counters);
-        }
-
         (_state, var effects, var answer) = QueueService.Served(_state, served.Open, served.Reply);
         Carry(effects);
         served.Saga.Tell(answer);
@@ -133,11 +127,6 @@ public sealed class NodeAgent : ReceiveActor
 
     private void AfterClose(QueueRemovedFor closed)
     {
-        if (closed.Completed >= 0)
-        {
-            _metrics.Retire(closed.QueueId);
-        }
-
         (_state, var effects, var answer) = QueueService.Closed(_state, closed.QueueId, closed.Completed, _core.Path.Name);
         Carry(effects);
         closed.Saga.Tell(answer);

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Fabric.Dataplane.Channel;
 using Fabric.Dataplane.Drivers;
 using Fabric.Messages.Errors;
+using Fabric.Node.Metrics;
 
 namespace Fabric.Node.Compute;
 
@@ -17,6 +18,8 @@ public sealed class QueueRequestsActor : ReceiveActor
     public QueueRequestsActor(IActorRef core, DriverFactory drivers, ComputeSettings settings)
     {
         var agent = Context.Parent;
+        // The metrics follow a queue from the AC's answer on, before the agent (and then the saga) hears of it.
+        var metrics = DataplaneMetrics.Get(Context.System);
         Receive<ServeQueue>(serve =>
         {
             var (open, saga) = (serve.Open, Sender);
@@ -32,14 +35,26 @@ public sealed class QueueRequestsActor : ReceiveActor
             }
 
             object add = open.VhostSocket is { } socket ? new AddVhostQueue(open.QueueId, driver, socket) : new AddQueue(open.QueueId, driver, ChannelGeometry.Default);
-            core.Ask<object>(add, settings.AskTimeout).PipeTo(agent, success: reply => new QueueServed(open, reply, saga),
+            core.Ask<object>(add, settings.AskTimeout).PipeTo(agent, success: reply =>
+                {
+                    if (reply is QueueAdded added)
+                    {
+                        metrics.Track(added.QueueId, open.DeviceId, added.Counters);
+                    }
+
+                    return new QueueServed(open, reply, saga);
+                },
                 failure: _ => new QueueServed(open, new Rejected(RejectReason.Timeout, $"{core.Path.Name} did not answer {add.GetType().Name}"), saga));
         });
         Receive<CloseQueue>(close =>
         {
             var (id, saga) = (close.QueueId, Sender);
             core.Ask<QueueRemoved>(new RemoveQueue(id, settings.DrainTimeout), settings.AskTimeout).PipeTo(agent,
-                success: removed => new QueueRemovedFor(id, removed.Removal.CompletedWhileDraining, saga), failure: _ => new QueueRemovedFor(id, -1, saga));
+                success: removed =>
+                {
+                    metrics.Retire(id);
+                    return new QueueRemovedFor(id, removed.Removal.CompletedWhileDraining, saga);
+                }, failure: _ => new QueueRemovedFor(id, -1, saga));
         });
     }
 
