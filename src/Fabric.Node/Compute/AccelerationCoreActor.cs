@@ -12,7 +12,7 @@ namespace Fabric.Node.Compute;
 /// Engine calls are asynchronous and piped back, so the actor never blocks on the dataplane. It also hands the
 /// channels to the guests: by default each is a sealed memfd served on a socket of its own (<see cref="ChannelServer"/>).
 /// </summary>
-public sealed class AccelerationCoreActor : ReceiveActor
+public sealed partial class AccelerationCoreActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly EngineOptions _options;
@@ -26,6 +26,7 @@ public sealed class AccelerationCoreActor : ReceiveActor
         _placement = placement;
         Receive<AddQueue>(Add);
         Receive<AddVhostQueue>(AddVhost);
+        ReceiveDriverChanges();
         Receive<RemoveQueue>(cmd =>
         {
             // No new guest gets the channel from now on; guests that mapped it keep it while it drains.
@@ -44,43 +45,6 @@ public sealed class AccelerationCoreActor : ReceiveActor
                 .PipeTo(Sender, success: r => new QueueRemoved(cmd.QueueId, r),
                     failure: ex => new QueueRemoved(cmd.QueueId, new QueueRemoval(cmd.QueueId, 0, 0, ex.Message)));
         });
-        Receive<SwapDriver>(cmd =>
-        {
-            var replyTo = Sender;
-            try
-            {
-                // The outcome comes back to this actor: only its own thread touches the engine.
-                _engine.SwapDriverAsync(cmd.QueueId, cmd.Driver)
-                    .PipeTo(Self, success: old => new Swapped(cmd.QueueId, old, replyTo), failure: ex => new SwapFailed(cmd.QueueId, ex, replyTo));
-            }
-            catch (Exception ex) when (ex is KeyNotFoundException or ObjectDisposedException)
-            {
-                cmd.Driver.Dispose();
-                replyTo.Tell(new DriverNotSwapped(cmd.QueueId, ex.Message));
-            }
-        });
-        Receive<Swapped>(swapped =>
-        {
-            swapped.Old.Dispose();
-            swapped.ReplyTo.Tell(new DriverSwapped(swapped.QueueId, _engine.GetStats(swapped.QueueId)?.DriverGeneration ?? 0));
-        });
-        Receive<ArmStandby>(cmd =>
-        {
-            try
-            {
-                // Disposals off the actor's thread touch drivers the worker no longer holds, never the engine.
-                _engine.ArmStandbyAsync(cmd.QueueId, cmd.Driver, cmd.DeviceId).ContinueWith(t =>
-                {
-                    (t.IsCompletedSuccessfully ? t.Result : cmd.Driver)?.Dispose();
-                }, TaskScheduler.Default);
-            }
-            catch (Exception ex) when (ex is KeyNotFoundException or ObjectDisposedException)
-            {
-                cmd.Driver?.Dispose();
-            }
-        });
-        Receive<RetireDriver>(retired => retired.Driver.Dispose());
-        Receive<SwapFailed>(failed => failed.ReplyTo.Tell(new DriverNotSwapped(failed.QueueId, failed.Cause.Message)));
         Receive<Added>(added => added.ReplyTo.Tell(added.Reply is QueueAdded a ? a with { Worker = _engine.GetStats(a.QueueId)?.Worker ?? -1 } : added.Reply));
         Receive<GetQueueStats>(_ => Sender.Tell(new QueueStatsReport(_engine.GetAllStats())));
         Receive<Fabric.Messages.Node.SetQueueServiceLevel>(cmd =>
@@ -157,22 +121,8 @@ public sealed class AccelerationCoreActor : ReceiveActor
         ChannelServer? server = null;
         try
         {
-            ChannelDirectory.Ensure(_placement.Folder);
-            string handlePath;
-            if (_placement.PathMode)
-            {
-                handlePath = ChannelDirectory.FilePath(_placement.Folder, cmd.QueueId);
-                channel = ChannelFile.Create(handlePath, cmd.Geometry);
-            }
-            else
-            {
-                handlePath = ChannelDirectory.SocketPath(_placement.Folder, cmd.QueueId);
-                channel = ChannelFile.CreateSealed(cmd.QueueId, cmd.Geometry);
-                var queueId = cmd.QueueId;
-                var log = _log;
-                server = ChannelServer.Start(handlePath, channel, problem => log.Warning("attachment {0}: {1}", queueId, problem));
-            }
-
+            var (queueId, log) = (cmd.QueueId, _log);
+            (var handlePath, channel, server) = _placement.Open(queueId, cmd.Geometry, problem => log.Warning("attachment {0}: {1}", queueId, problem));
             var adding = _engine.AddQueue(cmd.QueueId, channel, cmd.Driver);
             if (server is not null)
             {
@@ -194,47 +144,6 @@ public sealed class AccelerationCoreActor : ReceiveActor
         }
     }
 
-    private void AddVhost(AddVhostQueue cmd)
-    {
-        try
-        {
-            if (_engine.GetStats(cmd.QueueId) is not null)
-            {
-                throw new InvalidOperationException($"queue '{cmd.QueueId}' is served already; remove it first");
-            }
-
-            // The folder is this node's alone (named by its cluster port, mode 0700): a socket found there is a stale one.
-            ChannelDirectory.Ensure(Path.GetDirectoryName(cmd.SocketPath)!);
-            File.Delete(cmd.SocketPath);
-            var adding = _engine.AddVhostQueue(cmd.QueueId, cmd.SocketPath, cmd.Driver);
-            var counters = _engine.GetCounters(cmd.QueueId)!;
-            var replyTo = Sender;
-            // The geometry is the AC's private channel's: the guest sees a virtio-crypto device, not a channel.
-            adding.PipeTo(Self, success: () => new Added(new QueueAdded(cmd.QueueId, cmd.SocketPath, ChannelGeometry.Default, -1, counters), replyTo),
-                failure: ex => new Added(new QueueNotAdded(cmd.QueueId, ex.Message), replyTo));
-        }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException
-            or Fabric.Dataplane.Dpdk.DpdkException or PlatformNotSupportedException)
-        {
-            cmd.Driver.Dispose();
-            _log.Warning("vhost-user queue {0} not added: {1}", cmd.QueueId, ex.Message);
-            Sender.Tell(new QueueNotAdded(cmd.QueueId, ex.Message));
-        }
-    }
-
-    private sealed record RetireDriver(IGDriver Driver);
-
-    private sealed record Swapped(string QueueId, IGDriver Old, IActorRef ReplyTo);
-
-    private sealed record SwapFailed(string QueueId, Exception Cause, IActorRef ReplyTo);
-
     /// <param name="Reply">A <see cref="QueueAdded"/> (its worker filled in here) or a <see cref="QueueNotAdded"/>.</param>
     private sealed record Added(object Reply, IActorRef ReplyTo);
 }
-
-/// <summary>
-/// Where and how the AC makes channels: <paramref name="Folder"/> is this node's own channel folder
-/// (<see cref="ChannelDirectory.ForNode"/>); <paramref name="PathMode"/> makes plain channel files instead of
-/// sealed memfds (debugging only: a guest could truncate the file and crash the node).
-/// </summary>
-public sealed record ChannelPlacement(string Folder, bool PathMode);

@@ -3,13 +3,10 @@ using Akka.Cluster;
 using Akka.Event;
 using Fabric.Control;
 using Fabric.Dataplane.Channel;
-using Fabric.Dataplane.Drivers;
 using Fabric.Dataplane.Engine;
 using Fabric.Dataplane.Handoff;
 using Fabric.Messages.Attachments;
-using Fabric.Messages.Errors;
 using Fabric.Messages.Node;
-using Fabric.Node.Metrics;
 using Fabric.Node.Vm;
 
 namespace Fabric.Node.Compute;
@@ -19,14 +16,14 @@ namespace Fabric.Node.Compute;
 /// the host's <see cref="ComputeState"/> and of the Acceleration Core. It decides on the driver faults the AC pushes
 /// (reset, or move the failed device's queues at once and tell the AML after) and serves the queues its VM sagas ask
 /// for; its children do the rest: <see cref="DeviceRegistrar"/>, <see cref="VmCommands"/> (the sagas),
-/// <see cref="ComputeEffectsActor"/> (what its decisions mean for the AC, the AML and the probers). It never waits.
+/// <see cref="ComputeEffectsActor"/> (what its decisions mean for the AC, the AML and the probers),
+/// <see cref="QueueRequestsActor"/> (the AC asked for the sagas' queues). It never waits.
 /// </summary>
 public sealed class NodeAgent : ReceiveActor
 {
     public const string Name = Fabric.Control.Nodes.NodeAgentPath.Name;
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly DataplaneMetrics _metrics = DataplaneMetrics.Get(Context.System);
     private readonly string _node;
     private readonly IReadOnlyList<DeviceSpec> _devices;
     private readonly ControlPlane _control;
@@ -36,6 +33,7 @@ public sealed class NodeAgent : ReceiveActor
     private IActorRef _vms = ActorRefs.Nobody;
     private IActorRef _vmCommands = ActorRefs.Nobody;
     private IActorRef _effects = ActorRefs.Nobody;
+    private IActorRef _queues = ActorRefs.Nobody;
     private ComputeState _state;
 
     public NodeAgent(string node, IReadOnlyList<DeviceSpec> devices, ControlPlane control, ComputeSettings settings, DriverFactory? drivers)
@@ -43,17 +41,14 @@ public sealed class NodeAgent : ReceiveActor
         (_node, _devices, _control, _settings, _drivers) = (node, devices, control, settings, drivers ?? DriverFactory.Default);
         _state = ComputeState.Of(node, devices, ResetPolicy.From(settings));
 
-        Receive<SpawnVm>(m => _vmCommands.Forward(m));
-        Receive<AddVmAccelerator>(m => _vmCommands.Forward(m));
-        Receive<StopVm>(m => _vmCommands.Forward(m));
-        Receive<ReleaseDeadVm>(m => _vmCommands.Forward(m));
+        Receive<object>(m => m is SpawnVm or AddVmAccelerator or StopVm or ReleaseDeadVm, m => _vmCommands.Forward(m));
         Receive<SagaStateWanted>(w => Sender.Tell(new StateForSaga(w.VmId, _state)));
         Receive<OpenQueue>(Open);
-        Receive<Served>(Serve);
+        Receive<QueueServed>(Serve);
         Receive<ClaimVf>(c => Reply(Decide(new TakeVf(c.QueueId, c.VmId, c.DeviceId, c.Held, c.RequestId)),
             d => new VfClaimed(c.QueueId, (PciAttachHandle)((VfTaken)d.Events[0]).Handle)));
         Receive<CloseQueue>(Close);
-        Receive<Closed>(AfterClose);
+        Receive<QueueRemovedFor>(AfterClose);
         Receive<QueuesOfRequest>(q => Sender.Tell(new RequestQueues(_state.Queues.Values.Where(e => e.RequestId == q.RequestId).Select(e => e.QueueId).ToArray())));
         Receive<DriverFaultSignal>(signal =>
         {
@@ -70,13 +65,12 @@ public sealed class NodeAgent : ReceiveActor
         Receive<DeviceFailedOnAml>(f => Carry(ComputeEffects.ServedAgain(_state, f.DeviceId)));
         Receive<InjectDeviceFault>(cmd => Reply(Decide(new SwitchFault(cmd.DeviceId, cmd.Fault)), _ => NodeStatusView.Device(_state, _state.Devices[cmd.DeviceId])));
         Receive<RepairDevice>(cmd => Reply(Decide(new SwitchFault(cmd.DeviceId, null)), _ => NodeStatusView.Device(_state, _state.Devices[cmd.DeviceId])));
-        Receive<GetNodeStatus>(_ => Status());
+        Receive<GetNodeStatus>(_ => Context.ActorOf(NodeStatusQuery.Props(_state, _vms, _core, _settings.AskTimeout, Sender)));
         // The node leaves: every AC queue drains (guests' posted work completes) and goes; the AML is not asked.
         Receive<DrainNode>(_ =>
         {
-            var queues = _state.Queues.Values.Where(q => q.Vf is null).Select(q => q.QueueId).ToArray();
-            _state = queues.Aggregate(_state, (state, id) => state.Apply(new QueueReleased(id)));
-            _effects.Forward(new DrainQueues(queues));
+            (_state, var drain) = QueueService.Drained(_state);
+            _effects.Forward(drain);
         });
         Receive<QueueFaulted>(f => Carry(ComputeEffects.ChannelFaulted(_state, f.QueueId, f.Reason)));
         Receive<ApplyServiceLevel>(m => Carry(ComputeEffects.ServiceLevelChanged(_state, m)));
@@ -94,7 +88,10 @@ public sealed class NodeAgent : ReceiveActor
         _vms = Context.ActorOf(VmMachines.Props(_node, VmSettings.From(Context.System.Settings.Config)), VmMachines.Name);
         _vmCommands = Context.ActorOf(VmCommands.Props(_node, _control, _settings, _vms), VmCommands.Name);
         _effects = Context.ActorOf(ComputeEffectsActor.Props(_node, _core, _control, _settings, _drivers), ComputeEffectsActor.Name);
+        _queues = Context.ActorOf(QueueRequestsActor.Props(_core, _drivers, _settings), QueueRequestsActor.Name);
         Context.ActorOf(DeviceRegistrar.Props(_node, _devices, _control, _settings.RegisterRetry), DeviceRegistrar.Name);
+        var (node, log) = (_node, _log);
+        Task.Run(() => ComputeRehearsal.Run(node)).ContinueWith(t => log.Error(t.Exception, "the fault rehearsal failed"), TaskContinuationOptions.OnlyOnFaulted);
     }
 
     protected override void PostStop() => _log.Info("node stopping: {0} queue(s) end with the AC {1}", _state.Queues.Count, string.Join(" ", _state.Queues.Keys));
@@ -103,82 +100,36 @@ public sealed class NodeAgent : ReceiveActor
 
     private void Open(OpenQueue open)
     {
-        var device = _state.Devices[open.DeviceId];
-        IGDriver driver;
-        try
-        {
-            driver = _drivers.Create(device.Spec, open.Chain, device.Injected);
-        }
-        catch (ArgumentException ex)
-        {
-            Sender.Tell(new Rejected(RejectReason.IllegalState, ex.Message));
-            return;
-        }
-
         // Placed before the AC serves it: a fault of its very first op already counts.
+        var device = _state.Devices[open.DeviceId];
         Record(new QueuePlaced(open.QueueId, open.VmId, open.DeviceId, open.Chain, open.RequestId));
-        var saga = Sender;
-        object add = open.VhostSocket is { } socket ? new AddVhostQueue(open.QueueId, driver, socket) : new AddQueue(open.QueueId, driver, ChannelGeometry.Default);
-        _core.Ask<object>(add, _settings.AskTimeout)
-            .PipeTo(Self, success: reply => new Served(open, reply, saga),
-                failure: _ => new Served(open, new Rejected(RejectReason.Timeout, $"{_core.Path.Name} did not answer {add.GetType().Name}"), saga));
+        _queues.Forward(new ServeQueue(open, device.Spec, device.Injected));
     }
 
-    private void Serve(Served served)
+    private void Serve(QueueServed served)
     {
-        var id = served.Open.QueueId;
-        if (served.Reply is not QueueAdded added)
-        {
-            Record(new QueueReleased(id));
-            served.Saga.Tell(served.Reply as Rejected ?? new Rejected(RejectReason.IllegalState, (served.Reply as QueueNotAdded)?.Reason ?? $"unexpected answer {served.Reply.GetType().Name}"));
-            return;
-        }
-
-        _metrics.Track(id, served.Open.DeviceId, added.Counters);
-        _core.Tell(new SetQueueServiceLevel(id, served.Open.Level ?? ServiceLevel.BestEffort));
-        var g = added.Geometry;
-        var handle = served.Open.VhostSocket is not null ? new VhostUserAttachHandle(_node, added.ChannelPath)
-            : new AttachHandle(_node, added.ChannelPath, (int)ChannelLayout.AbiVersion, g.SqEntries, g.CqEntries, g.SlotCount, g.SlotSize);
-        Settle(new QueueAttached(id, handle));
-        served.Saga.Tell(new QueueOpened(id, handle));
+        (_state, var effects, var answer) = QueueService.Served(_state, served.Open, served.Reply);
+        Carry(effects);
+        served.Saga.Tell(answer);
     }
 
     private void Close(CloseQueue close)
     {
-        var id = close.QueueId;
-        if (_state.Queues.TryGetValue(id, out var entry) && entry.Vf is not null)
+        if (QueueService.ClosedAtOnce(_state, close.QueueId) is (ComputeState state, QueueClosed answer))
         {
-            // A VF has no queue here: the VM gives it back.
-            Record(new QueueReleased(id));
-            Sender.Tell(new QueueClosed(id, 0));
+            _state = state;
+            Sender.Tell(answer);
             return;
         }
 
-        var saga = Sender;
-        _core.Ask<QueueRemoved>(new RemoveQueue(id, _settings.DrainTimeout), _settings.AskTimeout)
-            .PipeTo(Self, success: removed => new Closed(id, removed.Removal.CompletedWhileDraining, saga), failure: _ => new Closed(id, -1, saga));
+        _queues.Forward(close);
     }
 
-    private void AfterClose(Closed closed)
+    private void AfterClose(QueueRemovedFor closed)
     {
-        if (closed.Completed < 0)
-        {
-            closed.Saga.Tell(new Rejected(RejectReason.Timeout, $"{_core.Path.Name} did not answer RemoveQueue for {closed.QueueId}"));
-            return;
-        }
-
-        _metrics.Retire(closed.QueueId);
-        Record(new QueueReleased(closed.QueueId));
-        closed.Saga.Tell(new QueueClosed(closed.QueueId, closed.Completed));
-    }
-
-    private void Status()
-    {
-        var (state, replyTo) = (_state, Sender);
-        var machines = _vms.Ask<MachineList>(GetMachines.Instance, _settings.AskTimeout);
-        var stats = _core.Ask<QueueStatsReport>(GetQueueStats.Instance, _settings.AskTimeout);
-        Task.WhenAll(machines, stats).ContinueWith(_ => NodeStatusView.Of(state, stats.IsCompletedSuccessfully ? stats.Result.Queues : [],
-            machines.IsCompletedSuccessfully ? machines.Result.Machines : null), TaskScheduler.Default).PipeTo(replyTo);
+        (_state, var effects, var answer) = QueueService.Closed(_state, closed.QueueId, closed.Completed, _core.Path.Name);
+        Carry(effects);
+        closed.Saga.Tell(answer);
     }
 
     // ---- device faults: decided here at once, carried out by the effects actor, confirmed to the AML after -------
@@ -214,8 +165,4 @@ public sealed class NodeAgent : ReceiveActor
             _effects.Tell(effect);
         }
     }
-
-    private sealed record Served(OpenQueue Open, object Reply, IActorRef Saga);
-
-    private sealed record Closed(string QueueId, long Completed, IActorRef Saga);
 }

@@ -102,7 +102,7 @@ public sealed partial class VmSaga : ReceiveActor
         return new VmStopped(cmd.VmId, _node, ids.Concat(await ForgetReleased(machine, ids, cmd)).ToArray(), drained);
     }
 
-    /// <summary>Bind (or re-bind here), have the agent serve a queue on the bound device, report the handle.</summary>
+    /// <summary>Bind (or re-bind here), have the agent serve a queue on the bound device, report the handle (<see cref="AttachmentRealization"/> decides).</summary>
     private async Task<AttachmentView> Realize(string vmId, VmAccelerator accelerator, string requestId)
     {
         var id = accelerator.AttachmentId;
@@ -112,61 +112,20 @@ public sealed partial class VmSaga : ReceiveActor
             throw Refuse(RejectReason.IllegalState, $"attachment {id} belongs to VM {view.VmId}, not {vmId}");
         }
 
-        if (_state.Queues.TryGetValue(id, out var existing) && existing.Handle is not null && view.Status == AttachmentStatus.Attached)
+        if (AttachmentRealization.ServedHandle(view, _state) is { } served)
         {
-            return view with { Handle = existing.Handle };
+            return view with { Handle = served };
         }
 
-        view = view.Status switch
+        if (AttachmentRealization.BindCommand(view, vmId, _node, _state, requestId) is { } bind)
         {
-            AttachmentStatus.Initial or AttachmentStatus.BindFailed =>
-                await Ask<AttachmentView>(_control.Attachments, new BindAttachment(id, _node, $"{requestId}:bind:{id}"), "the AML"),
-            AttachmentStatus.Bound or AttachmentStatus.Attached or AttachmentStatus.Detached or AttachmentStatus.Failed when view.Host != _node || !_state.Devices.ContainsKey(view.DeviceId ?? "") =>
-                await Ask<AttachmentView>(_control.Attachments, new RebindAttachment(id, _node, $"VM {vmId} runs on {_node}", $"{requestId}:rebind:{id}"), "the AML"),
-            _ => view,
-        };
-        if (view.Status != AttachmentStatus.Bound && view.Status != AttachmentStatus.Attached && view.Status != AttachmentStatus.Detached)
-        {
-            throw Refuse(view.FailureReason ?? RejectReason.NoCapacity, $"attachment {id} could not be bound on {_node}: {view.FailureMessage ?? view.Status.ToString()}");
+            view = await Ask<AttachmentView>(_control.Attachments, bind, "the AML");
         }
 
-        var deviceId = view.DeviceId!;
-        if (!_state.Devices.TryGetValue(deviceId, out var device))
-        {
-            throw Refuse(RejectReason.IllegalState, $"attachment {id} is bound to {deviceId}, which this node does not serve");
-        }
-
-        AttachHandle handle;
-        if (device.Spec.PciFunctions is not null)
-        {
-            // Cyborg's model: a free VF of the bound device is the VM's, reported as a PCI attach handle (Nova attaches it).
-            handle = (await Ask<VfClaimed>(Context.Parent, new ClaimVf(id, vmId, deviceId, view.Handle?.PciAddress, requestId), "the node agent")).Handle;
-            _log.Info("VM {0}: attachment {1} realized as VF {2} of {3} (PCI attach handle)", vmId, id, handle.PciAddress, deviceId);
-        }
-        else
-        {
-            // A group of Cyborg's own profiles names no function: its queue runs the device's first.
-            var named = view.Groups.Select(g => g.Function).Where(f => f.Length > 0).Distinct().ToArray();
-            string chain;
-            string? socket = null;
-            if (WantsVhost(view))
-            {
-                (chain, socket) = VhostRealization(id, named, device, accelerator);
-            }
-            else
-            {
-                chain = accelerator.Pipeline ?? (named.Length > 0 ? string.Join("->", named) : device.Spec.Functions[0]);
-                var missing = chain.Split("->", StringSplitOptions.TrimEntries).Where(s => !device.Spec.Functions.Contains(s)).ToArray();
-                if (missing.Length > 0)
-                {
-                    throw Refuse(RejectReason.FunctionNotSupported, $"device {deviceId} does not run {string.Join(", ", missing)} (chain {chain})");
-                }
-            }
-
-            handle = (await Ask<QueueOpened>(Context.Parent, new OpenQueue(id, vmId, deviceId, chain, requestId, view.Level, socket), "the node agent")).Handle;
-            _log.Info("VM {0}: attachment {1} realized on {2} ({3}) at {4}{5}", vmId, id, deviceId, chain, socket ?? handle.ChannelPath, socket is null ? "" : " (vhost-user)");
-        }
-
+        var (device, refusal) = AttachmentRealization.BoundDevice(view, _node, _state);
+        var handle = device is null ? throw new SagaException(refusal!) : device.Spec.PciFunctions is not null
+            ? await ClaimVf(view, device, requestId)
+            : await OpenQueue(view, device, accelerator, requestId);
         return await Ask<AttachmentView>(_control.Attachments, new MarkAttached(id, handle, $"{requestId}:attach:{id}"), "the AML");
     }
 
@@ -188,34 +147,6 @@ public sealed partial class VmSaga : ReceiveActor
         }
 
         return closed.CompletedWhileDraining;
-    }
-
-    private async Task<T> Ask<T>(IActorRef to, object message, string who, TimeSpan? timeout = null)
-    {
-        object reply;
-        var within = timeout ?? _settings.AskTimeout;
-        try
-        {
-            reply = await to.Ask<object>(message, within);
-        }
-        catch (AskTimeoutException)
-        {
-            throw Refuse(RejectReason.Timeout, $"{who} did not answer {message.GetType().Name} within {within.TotalSeconds:0.#}s");
-        }
-
-        return reply switch
-        {
-            T typed => typed,
-            Rejected rejected => throw new SagaException(rejected),
-            _ => throw Refuse(RejectReason.IllegalState, $"unexpected answer {reply.GetType().Name} to {message.GetType().Name}"),
-        };
-    }
-
-    private static SagaException Refuse(RejectReason reason, string message) => new(new Rejected(reason, message));
-
-    private sealed class SagaException(Rejected rejected) : Exception(rejected.Message)
-    {
-        public Rejected Rejected { get; } = rejected;
     }
 
     private sealed record Go
