@@ -11,9 +11,8 @@ namespace Fabric.Node.Tests.Demo;
 /// </summary>
 public sealed class DemoQemuProcessTests
 {
-    /// <summary>SIGTERM while the guest boots (QEMU up, its kernel under way): QEMU is stopped by pid, its socket and folder go.</summary>
-    [Fact]
-    public async Task SIGTERM_while_the_QEMU_guest_boots_stops_QEMU_and_ends_the_demo_promptly()
+    /// <summary>QEMU found, the guest image built (once per checkout), and a fresh folder for the demo's data.</summary>
+    private static string ImageAndFolder()
     {
         Assert.True(QemuMachine.Find() is not null, "qemu-system-x86_64 not found (./test.sh installs it: apt-get install qemu-system-x86)");
         var root = GuestImage.RepoRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException("Fabric.sln not found");
@@ -21,6 +20,14 @@ public sealed class DemoQemuProcessTests
         Assert.True(image is not null, error);
         var folder = Path.Combine(Path.GetTempPath(), "fabric-demo-vm", Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    /// <summary>SIGTERM while the guest boots (QEMU up, its kernel under way): QEMU is stopped by pid, its socket and folder go.</summary>
+    [Fact]
+    public async Task SIGTERM_while_the_QEMU_guest_boots_stops_QEMU_and_ends_the_demo_promptly()
+    {
+        var folder = ImageAndFolder();
         try
         {
             await using var demo = RunningProcess.Dotnet("fabric-node", folder, "demo", "--vm", "qemu", "--duration", "60", "--port", "0", "--node-name", "demo-vm-signal");
@@ -59,12 +66,7 @@ public sealed class DemoQemuProcessTests
     [Fact]
     public async Task The_demo_with_a_QEMU_VM_shows_the_guest_s_known_answers_passed_and_finishes_with_nothing_lost()
     {
-        Assert.True(QemuMachine.Find() is not null, "qemu-system-x86_64 not found (./test.sh installs it: apt-get install qemu-system-x86)");
-        var root = GuestImage.RepoRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException("Fabric.sln not found");
-        var (image, error) = GuestImage.Build(Path.Combine(root, "data", "guest"), Path.Combine(root, "scripts", "guest-image.sh"));
-        Assert.True(image is not null, error);
-        var folder = Path.Combine(Path.GetTempPath(), "fabric-demo-vm", Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(folder);
+        var folder = ImageAndFolder();
         try
         {
             // TCG boot under load plus the demo's 15 s: QEMU's start and the guest's end are bounded by the demo itself.
