@@ -17,15 +17,17 @@ public sealed class ServiceLevelCommandTests(CmdFabric fabric) : IClassFixture<C
     public async Task A_bound_attachments_level_is_changed_refused_when_it_would_oversell_and_shown_with_the_devices_commitments()
     {
         var id = $"sl-{Guid.NewGuid():N}"[..12];
+        string device;
         await using (var vim = await FabricVimClient.ConnectAsync(fabric.Contact, Timeout, fabric.ClientTls))
         {
             await vim.CreateProfile(id, [new ProfileGroup("aes-256-gcm", 1)], level: new ServiceLevel(2, 100_000, 0, 0, 0, ServiceClass.Bulk));
             await vim.CreateAttachment(id, "vm-" + id, id);
             var bound = await vim.Bind(id, fabric.Host);
             Assert.Equal(AttachmentStatus.Bound, bound.Status);
+            // The fabric has two crypto devices (sw-crypto-0 and the fault-injecting one for the drills): placement picks.
+            device = bound.DeviceId!;
         }
 
-        var device = $"{fabric.Host}/sw-crypto-0";
         var oversold = await fabric.Cmd("attachments", "set-service-level", id, "--committed-ops", "5000000", "--json");
         Assert.True(oversold.ExitCode == 1, oversold.ToString());
         Assert.Equal("NoCapacity", oversold.Json.GetProperty("error").GetString());
