@@ -162,9 +162,6 @@ internal static unsafe partial class DpdkNative
     [LibraryImport(Library, EntryPoint = "fd_aead_dequeue")]
     public static partial int AeadDequeue(nint device, ushort queuePair, AeadDone* done, ushort count);
 
-    [LibraryImport(Library, EntryPoint = "fd_aead_take")]
-    public static partial int AeadTake(nint op, byte* output, uint capacity);
-
     /// <summary>fd_take: one done op for <see cref="AeadTakeBurst"/>.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct Take
@@ -174,7 +171,7 @@ internal static unsafe partial class DpdkNative
         public uint Capacity;
         /// <summary><see cref="TakeFreeOnly"/>.</summary>
         public uint Flags;
-        /// <summary>What fd_aead_take would have returned for this op.</summary>
+        /// <summary>Ok, or the error of this op's copy (<see cref="ErrTooLarge"/>: the output did not fit).</summary>
         public int Result;
         public uint Pad;
     }
@@ -182,7 +179,7 @@ internal static unsafe partial class DpdkNative
     /// <summary>FD_TAKE_FREE_ONLY: free the op without touching its output (an op given up on, or failed).</summary>
     public const uint TakeFreeOnly = 1;
 
-    /// <summary>fd_aead_take for a burst dequeued from one queue pair, by its thread: one call, the ops freed through the queue pair's caches.</summary>
+    /// <summary>Takes a burst dequeued from one queue pair, by its thread: one call, outputs copied, the ops freed through the queue pair's caches.</summary>
     [LibraryImport(Library, EntryPoint = "fd_aead_take_burst")]
     public static partial int AeadTakeBurst(nint device, ushort queuePair, Take* items, ushort count);
 

@@ -1335,18 +1335,6 @@ static int take_output(struct rte_crypto_op *op, uint8_t *output, uint32_t capac
 }
 
 
-FD_EXPORT int fd_aead_take(void *handle, uint8_t *output, uint32_t capacity)
-{
-    struct rte_crypto_op *op = handle;
-    if (op == NULL)
-    {
-        return FD_ERR_ARGS;
-    }
-    int rc = take_output(op, output, capacity);
-    free_op(op);
-    return rc;
-}
-
 FD_EXPORT int fd_aead_take_burst(fd_cryptodev *dev, uint16_t queue_pair, fd_take *items, uint16_t count)
 {
     if (dev == NULL || items == NULL || queue_pair >= dev->queue_pairs || dev->kind != FD_KIND_CRYPTO ||

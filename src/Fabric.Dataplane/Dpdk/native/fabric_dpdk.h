@@ -74,7 +74,7 @@ typedef struct fd_aead_session fd_aead_session;
 
 /* One op for fd_aead_enqueue / fd_comp_enqueue; input is copied, unless zero copy applies: `region` names a region
  * (fd_region_add) holding input and output wholly, and the device does zero copy (fd_zero_copy_mode). Else the op
- * takes the copy path, and `output` is only where fd_aead_take copies to.
+ * takes the copy path, and `output` is only where fd_aead_take_burst copies to.
  * AEAD: input is aad || body (seal, encrypt 1) or aad || body || tag (open, encrypt 0).
  * Digest: input is data (encrypt 1: output the first `reserved` bytes of the digest) or data || tag (encrypt 0:
  * verify `reserved` bytes, no output). Deflate: encrypt 1 compresses, 0 decompresses; `reserved` is the output
@@ -97,11 +97,11 @@ typedef struct fd_aead_req
 } fd_aead_req;
 
 /* Zero copy of the output too: the device writes the guest's output slot itself (else the output lands in an mbuf
- * and fd_aead_take copies it out). The caller must then accept that an op it gave up on may still be written by the
+ * and fd_aead_take_burst copies it out). The caller must then accept that an op it gave up on may still be written by the
  * device until the device returns it or its queue pair is reset. */
 #define FD_REQ_ZERO_COPY_OUTPUT 1
 
-/* One dequeued op. `op` must be given back through fd_aead_take or fd_op_free. */
+/* One dequeued op. `op` must be given back through fd_aead_take_burst or fd_op_free. */
 typedef struct fd_aead_done
 {
     uint64_t user_tag;
@@ -138,12 +138,10 @@ void fd_aead_session_free(fd_aead_session *session);
 int fd_aead_enqueue(fd_cryptodev *dev, uint16_t queue_pair, const fd_aead_req *reqs, uint16_t count);
 /* Returns how many ops were dequeued into done (0..count). */
 int fd_aead_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_done *done, uint16_t count);
-/* Copies a done op's output into `output` (capacity checked) and frees the op. */
-int fd_aead_take(void *op, uint8_t *output, uint32_t capacity);
 void fd_op_free(void *op);
 
-/* One done op for fd_aead_take_burst: its output copied to `output` (capacity checked) as fd_aead_take does, or,
- * with FD_TAKE_FREE_ONLY, nothing copied (an op given up on). `result` is what fd_aead_take would have returned. */
+/* One done op for fd_aead_take_burst: its output copied to `output` (capacity checked: FD_ERR_TOO_LARGE), or, with
+ * FD_TAKE_FREE_ONLY, nothing copied (an op given up on). `result` is FD_OK or the FD_ERR_* of that op's copy. */
 typedef struct fd_take
 {
     void *op;
@@ -156,7 +154,7 @@ typedef struct fd_take
 
 #define FD_TAKE_FREE_ONLY 1
 
-/* fd_aead_take for a burst of ops dequeued from `queue_pair`, by the thread that drives it: one call, and the ops
+/* Takes a burst of ops dequeued from `queue_pair`, by the thread that drives it: one call, and the ops
  * and mbufs go back through the queue pair's caches. Every op with a non-NULL `op` is freed (and `op` set to NULL);
  * returns FD_OK, or FD_ERR_ARGS (nothing taken or freed) for a bad device, queue pair, or count > 64. */
 int fd_aead_take_burst(fd_cryptodev *dev, uint16_t queue_pair, fd_take *items, uint16_t count);
