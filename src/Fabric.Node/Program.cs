@@ -111,7 +111,6 @@ demo.SetAction(async (parse, cancellation) =>
         return 1;
     }
 
-    var folders = DemoFolders.Of(node.System.Settings.Config, node.Options.NodeName, node.Address.Port ?? 0);
     await using (node)
     {
         try
@@ -127,7 +126,6 @@ demo.SetAction(async (parse, cancellation) =>
 
             // The node stops before the summary, so that the summary is the last thing printed.
             await node.DisposeAsync();
-            DemoFolders.RemoveEmpty(folders);
             result.Print(AnsiConsole.Console);
             return result.Success ? 0 : 1;
         }
@@ -135,7 +133,6 @@ demo.SetAction(async (parse, cancellation) =>
         {
             // The guests and QEMU are stopped already; the node leaves (its AC drains what is left) before the line.
             await node.DisposeAsync();
-            DemoFolders.RemoveEmpty(folders);
             return Interrupted();
         }
         catch (Exception ex) when (ex is DemoFailedException or AskTimeoutException or FabricRejectedException or FabricUnreachableException or TimeoutException)

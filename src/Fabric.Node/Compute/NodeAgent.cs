@@ -94,7 +94,12 @@ public sealed class NodeAgent : ReceiveActor
         Task.Run(() => ComputeRehearsal.Run(node)).ContinueWith(t => log.Error(t.Exception, "the fault rehearsal failed"), TaskContinuationOptions.OnlyOnFaulted);
     }
 
-    protected override void PostStop() => _log.Info("node stopping: {0} queue(s) end with the AC {1}", _state.Queues.Count, string.Join(" ", _state.Queues.Keys));
+    protected override void PostStop()
+    {
+        _log.Info("node stopping: {0} queue(s) end with the AC {1}", _state.Queues.Count, string.Join(" ", _state.Queues.Keys));
+        // The AC and the VMs (children) have stopped: their channels and sockets are gone, so are the folders if empty.
+        NodeFolders.RemoveEmpty(NodeFolders.Of(Context.System.Settings.Config, _node, Cluster.Get(Context.System).SelfAddress.Port ?? 0));
+    }
 
     // ---- the queues the VM sagas ask for ---------------------------------------------------------------------
 

@@ -1,16 +1,15 @@
 using Akka.Configuration;
 using Fabric.Dataplane.Handoff;
-using Fabric.Node.Compute;
 using Fabric.Node.Vm;
 
-namespace Fabric.Node.Demo;
+namespace Fabric.Node.Compute;
 
 /// <summary>
-/// The demo node's own folders, once it has stopped: its channel folder (&lt;root&gt;/&lt;node&gt;-&lt;port&gt;) and its
-/// vhost-user folder. The node removes the channels and sockets in them as their queues go, but not the folders, so
-/// every demo run (each on a fresh port) left one empty folder per run in /dev/shm.
+/// A compute node's own folders: its channel folder (&lt;root&gt;/&lt;node&gt;-&lt;port&gt;) and its vhost-user folder. The node
+/// removes the channels and sockets in them as their queues go, and the folders once its agent has stopped (every
+/// node, or demo, started on a fresh port used to leave one empty folder behind in /dev/shm).
 /// </summary>
-public static class DemoFolders
+public static class NodeFolders
 {
     /// <summary>Where the node of <paramref name="config"/> named <paramref name="node"/> at <paramref name="port"/> kept its channels and vhost-user sockets.</summary>
     public static IReadOnlyList<string> Of(Config config, string node, int port) =>
