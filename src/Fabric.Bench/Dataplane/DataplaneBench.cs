@@ -204,18 +204,20 @@ internal sealed class DataplaneBench(TimeSpan perCase, TextWriter log)
     }
 
     /// <summary>Only the DPDK section (<c>--only dpdk</c>).</summary>
-    public async Task<JsonObject> RunDpdkOnlyAsync(bool zeroCopy = false)
+    public async Task<JsonObject> RunDpdkOnlyAsync(bool zeroCopy = false, DpdkSelection? selection = null)
     {
         var (guestCore, acCore) = Pinned.Cores;
         var loadBefore = LoadAverage();
         var result = zeroCopy
-            ? await DpdkZeroCopyBench.RunAsync(guestCore, acCore, perCase, log)
-            : await DpdkChannelBench.RunAsync(guestCore, acCore, perCase, log);
+            ? await DpdkZeroCopyBench.RunAsync(guestCore, acCore, perCase, log, selection)
+            : await DpdkChannelBench.RunAsync(guestCore, acCore, perCase, log, selection);
         return new JsonObject
         {
             ["topic"] = "dataplane",
             ["only"] = zeroCopy ? "dpdk-zero-copy" : "dpdk",
             ["seconds_per_case"] = perCase.TotalSeconds,
+            ["sizes"] = new JsonArray([.. (selection ?? DpdkSelection.All).Sizes.Select(s => (JsonNode?)s)]),
+            ["drivers"] = new JsonArray([.. ((selection ?? DpdkSelection.All).Drivers ?? DpdkSelection.AllDrivers).Select(d => (JsonNode?)d)]),
             ["machine"] = new JsonObject
             {
                 ["processors"] = Environment.ProcessorCount,

@@ -22,15 +22,17 @@ internal static class DpdkChannelBench
 
     private static readonly (string Vdev, string Pmd)[] s_compress = [("compress_isal0", "compress_isal"), ("compress_zlib0", "compress_zlib")];
 
-    private static readonly int[] s_sizes = [64, 1024, 16 * 1024];
-
     private const int DeflateSize = 16 * 1024;
     private const int DeflateLevel = 1;
 
     internal sealed record Row(string Function, int Size, string Driver, BenchCase Case, Func<IGDriver> Create);
 
-    public static async Task<JsonObject> RunAsync(int guestCore, int acCore, TimeSpan perCase, TextWriter log)
+    public static async Task<JsonObject> RunAsync(int guestCore, int acCore, TimeSpan perCase, TextWriter log, DpdkSelection? selection = null)
     {
+        selection ??= DpdkSelection.All;
+        var cryptoPmds = selection.Pick(s_crypto);
+        var compressPmds = selection.RunsDeflate ? selection.Pick(s_compress) : [];
+        var sizes = selection.Sizes;
         var options = new DpdkEalOptions
         {
             Vdevs = [.. s_crypto.Select(c => c.Vdev), .. s_compress.Select(c => c.Vdev)],
@@ -43,49 +45,55 @@ internal static class DpdkChannelBench
             return new JsonObject { ["available"] = false, ["reason"] = reason };
         }
         var devices = new Dictionary<string, DpdkDevice>();
-        foreach (var (vdev, pmd) in s_crypto)
+        foreach (var (vdev, pmd) in cryptoPmds)
         {
             // A queue pair per channel row (3 sizes), one for direct; mbufs of 20 KiB (the largest op is 16 KiB + its tag), as the zero-copy bench.
             devices[pmd] = Cryptodev.Open(vdev, queuePairs: 4, depth: 256, maxOpBytes: 20 * 1024);
         }
-        foreach (var (vdev, pmd) in s_compress)
+        foreach (var (vdev, pmd) in compressPmds)
         {
             devices[pmd] = Compressdev.Open(vdev, queuePairs: 2, depth: 64);
         }
         try
         {
             var rows = new List<Row>();
-            foreach (var size in s_sizes)
+            foreach (var size in sizes)
             {
                 var c = BenchCase.All.First(b => b.Function == "aes-256-gcm" && b.Size == size);
-                rows.Add(new Row("aes-256-gcm", size, "dotnet", c, () => new AesGcmDriver()));
-                foreach (var (_, pmd) in s_crypto)
+                if (selection.Runs("dotnet"))
+                {
+                    rows.Add(new Row("aes-256-gcm", size, "dotnet", c, () => new AesGcmDriver()));
+                }
+                foreach (var (_, pmd) in cryptoPmds)
                 {
                     rows.Add(new Row("aes-256-gcm", size, pmd, c, () => new DpdkGDriver(devices[pmd], "aes-256-gcm")));
                 }
             }
             var deflate = new BenchCase("deflate/16KiB", "deflate", DeflateSize, 32);
-            rows.Add(new Row("deflate", DeflateSize, "dotnet", deflate, () => new DeflateDriver(DeflateLevel)));
-            foreach (var (_, pmd) in s_compress)
+            if (selection.RunsDeflate && selection.Runs("dotnet"))
+            {
+                rows.Add(new Row("deflate", DeflateSize, "dotnet", deflate, () => new DeflateDriver(DeflateLevel)));
+            }
+            foreach (var (_, pmd) in compressPmds)
             {
                 rows.Add(new Row("deflate", DeflateSize, pmd, deflate, () => new DpdkGDriver(devices[pmd], "deflate", DeflateLevel)));
             }
 
             // 1. References first, while no AC thread polls: the tools' main lcore on the guest core, their worker on the AC's.
             var cryptoPerf = new Dictionary<string, Dictionary<int, double>>();
-            foreach (var (vdev, pmd) in s_crypto)
+            foreach (var (vdev, pmd) in cryptoPmds)
             {
-                cryptoPerf[pmd] = DpdkReference.CryptoPerf(pmd, vdev, s_sizes, guestCore, acCore, log);
+                cryptoPerf[pmd] = DpdkReference.CryptoPerf(pmd, vdev, sizes, guestCore, acCore, log);
                 log.WriteLine($"ref      dpdk-test-crypto-perf {pmd,-18} " + string.Join("  ", cryptoPerf[pmd].Select(kv => $"{kv.Key} B {kv.Value:N0} ops/s")));
             }
             var openssl = new Dictionary<int, double?>();
-            foreach (var size in s_sizes)
+            foreach (var size in sizes)
             {
                 openssl[size] = DpdkReference.OpensslSpeed(size, acCore, log);
                 log.WriteLine($"ref      openssl speed aes-256-gcm {size,6} B {openssl[size] ?? 0:N0} ops/s");
             }
             var compressPerf = new Dictionary<string, double?>();
-            foreach (var (vdev, pmd) in s_compress)
+            foreach (var (vdev, pmd) in compressPmds)
             {
                 compressPerf[pmd] = DpdkReference.CompressPerf(pmd, vdev, DeflateSize, DeflateLevel, guestCore, acCore, log);
                 log.WriteLine($"ref      dpdk-test-compress-perf {pmd,-16} {compressPerf[pmd] ?? 0:N0} segments/s");

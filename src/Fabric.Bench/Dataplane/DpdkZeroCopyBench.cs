@@ -19,16 +19,17 @@ internal static class DpdkZeroCopyBench
 
     private static readonly (string Vdev, string Pmd)[] s_compress = [("compress_isal0", "compress_isal"), ("compress_zlib0", "compress_zlib")];
 
-    private static readonly int[] s_sizes = [64, 1024, 16 * 1024];
-
     private static readonly DpdkZeroCopy[] s_modes = [DpdkZeroCopy.Off, DpdkZeroCopy.Input, DpdkZeroCopy.Full];
 
     /// <summary>The driver-alone loop's modes: the three pure ones and the default (input zero copy from 1 KiB, copy below).</summary>
     private static readonly (string Name, DpdkZeroCopy Mode, int From)[] s_loopModes =
         [("copy", DpdkZeroCopy.Off, 0), ("input", DpdkZeroCopy.Input, 0), ("full", DpdkZeroCopy.Full, 0), ("default", DpdkZeroCopy.Input, DpdkGDriver.DefaultZeroCopyFrom)];
 
-    public static async Task<JsonObject> RunAsync(int guestCore, int acCore, TimeSpan perCase, TextWriter log)
+    public static async Task<JsonObject> RunAsync(int guestCore, int acCore, TimeSpan perCase, TextWriter log, DpdkSelection? selection = null)
     {
+        selection ??= DpdkSelection.All;
+        var cryptoPmds = selection.Pick(s_crypto);
+        var compressPmds = selection.RunsDeflate ? selection.Pick(s_compress) : [];
         var options = new DpdkEalOptions
         {
             Vdevs = [.. s_crypto.Select(c => c.Vdev), .. s_compress.Select(c => c.Vdev)],
@@ -43,21 +44,24 @@ internal static class DpdkZeroCopyBench
         var devices = new Dictionary<string, DpdkDevice>();
         try
         {
-            foreach (var (vdev, pmd) in s_crypto)
+            foreach (var (vdev, pmd) in cryptoPmds)
             {
                 // One queue pair per mode of a size; mbufs of 20 KiB (the largest op is 16 KiB + its tag) keep the pools in -m 512.
                 devices[pmd] = Cryptodev.Open(vdev, queuePairs: 3, depth: 128, maxOpBytes: 20 * 1024);
             }
-            foreach (var (vdev, pmd) in s_compress)
+            foreach (var (vdev, pmd) in compressPmds)
             {
                 devices[pmd] = Compressdev.Open(vdev, queuePairs: 3, depth: 64, maxOpBytes: 20 * 1024);
             }
             var batches = new List<(string Function, int Size, BenchCase Case, (string Vdev, string Pmd)[] Pmds, string Level)>();
-            foreach (var size in s_sizes)
+            foreach (var size in cryptoPmds.Length > 0 ? selection.Sizes : [])
             {
-                batches.Add(("aes-256-gcm", size, BenchCase.All.First(b => b.Function == "aes-256-gcm" && b.Size == size), s_crypto, ""));
+                batches.Add(("aes-256-gcm", size, BenchCase.All.First(b => b.Function == "aes-256-gcm" && b.Size == size), cryptoPmds, ""));
             }
-            batches.Add(("deflate", 16 * 1024, new BenchCase("deflate/16KiB", "deflate", 16 * 1024, 32), s_compress, "level 1"));
+            if (compressPmds.Length > 0)
+            {
+                batches.Add(("deflate", 16 * 1024, new BenchCase("deflate/16KiB", "deflate", 16 * 1024, 32), compressPmds, "level 1"));
+            }
             var entries = new JsonArray();
             foreach (var batch in batches)
             {

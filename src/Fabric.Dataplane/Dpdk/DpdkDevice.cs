@@ -50,6 +50,19 @@ public abstract class DpdkDevice : IDisposable
     /// <summary>The zero-copy mode in words, e.g. "out of place: mbufs attached to the guest's input and output slots".</summary>
     public string ZeroCopy { get; }
 
+    /// <summary>
+    /// The software PMDs, which process an op only inside the caller's enqueue or dequeue call (no hardware, no thread of
+    /// their own): an op such a device holds cannot be written while no one calls it. crypto_scheduler is not one (its
+    /// workers may be hardware).
+    /// </summary>
+    private static readonly HashSet<string> s_callersThreadPmds = new(StringComparer.Ordinal)
+    {
+        "crypto_aesni_gcm", "crypto_aesni_mb", "crypto_chacha20_poly1305", "crypto_openssl", "crypto_null", "compress_isal", "compress_zlib",
+    };
+
+    /// <summary>True when the device does its work only inside the AC's own calls (a software PMD): see <see cref="DpdkZeroCopy.Auto"/>.</summary>
+    public bool WorksInCallersThread => s_callersThreadPmds.Contains(DriverName);
+
     public bool DoesZeroCopy => (ZeroCopyMode & (DpdkNative.ZeroCopyOutOfPlace | DpdkNative.ZeroCopyInPlaceOut)) != 0;
 
     /// <summary>Device name as EAL knows it, e.g. crypto_openssl0 or a PCI address.</summary>

@@ -28,18 +28,13 @@ public partial class DpdkGDriver
         public bool Used;
         public bool Abandoned;
         public bool Inverse;
+        /// <summary>The device writes the output in the guest's slot (output zero copy).</summary>
+        public bool WritesGuest;
     }
 
     public int MaxInFlight => _table.Length;
 
-    private long _lastProgress;
     private long _faults;
-
-    /// <summary>Ops in flight: the device holds work (the abandoned ops included until they surface).</summary>
-    int IDeviceHealth.Pending => Volatile.Read(ref _inFlight);
-
-    /// <summary>When the device last handed back an op, or started holding one while idle (Stopwatch timestamp).</summary>
-    public long LastProgressTimestamp => Volatile.Read(ref _lastProgress);
 
     /// <summary>Ops the device completed with an error status (DriverFault).</summary>
     public long Faults => Volatile.Read(ref _faults);
@@ -102,7 +97,8 @@ public partial class DpdkGDriver
             n.Output = (byte*)r.Output;
             n.OutputCapacity = (uint)r.OutputCapacity;
             n.Region = (uint)r.InputLength < _zeroCopyFrom ? 0 : _region; // small ops: the copy is cheaper
-            n.Flags = _requestFlags;
+            n.Flags = r.Code == OpCode.Forward ? _sealFlags : _requestFlags;
+            slot.WritesGuest = n.Region != 0 && (n.Flags & DpdkNative.RequestZeroCopyOutput) != 0;
             n.Pad = 0;
             slots[count++] = index;
         }
@@ -115,10 +111,6 @@ public partial class DpdkGDriver
         for (var i = 0; i < taken; i++)
         {
             _table[slots[i]].Used = true;
-        }
-        if (_inFlight == 0 && taken > 0)
-        {
-            Volatile.Write(ref _lastProgress, System.Diagnostics.Stopwatch.GetTimestamp()); // the wait starts now
         }
         _inFlight += taken;
         if (_inFlight > _peakInFlight)
@@ -185,10 +177,6 @@ public partial class DpdkGDriver
         var want = Math.Min(completions.Length - n, MaxSubmitBurst);
         var done = stackalloc DpdkNative.AeadDone[MaxSubmitBurst];
         var got = Dequeue(done, want);
-        if (got > 0)
-        {
-            Volatile.Write(ref _lastProgress, System.Diagnostics.Stopwatch.GetTimestamp());
-        }
         if (!_compress)
         {
             n = TakeBurst(done, got, completions, n);
@@ -317,6 +305,10 @@ public partial class DpdkGDriver
             {
                 slot.Abandoned = true;
                 _abandoned++;
+                if (slot.WritesGuest)
+                {
+                    Forget(slot.UserTag);
+                }
                 return;
             }
         }

@@ -24,8 +24,12 @@ public partial class DpdkGDriver
     private uint _region;
     /// <summary>Keeps the channel mapped while the device may still touch it (released after the queue pair's reset).</summary>
     private ChannelArenaLease? _lease;
+    /// <summary>The shim's request flags of opens and the other ops, and of AEAD seals (<see cref="DpdkZeroCopy.Auto"/>).</summary>
     private uint _requestFlags;
+    private uint _sealFlags;
+    private long _forgotten;
     private long _zeroCopied;
+    private long _outputZeroCopied;
 
     /// <summary>Input length from which an op goes zero copy (shorter ones are copied).</summary>
     public int ZeroCopyFrom => (int)_zeroCopyFrom;
@@ -39,8 +43,17 @@ public partial class DpdkGDriver
     /// <summary>Why the channel's ops are copied after all (the device's mode, a registration failure); null when not.</summary>
     public string? ZeroCopyProblem { get; private set; }
 
+    /// <summary>
+    /// Ops given up on while the device held them and would have written their output in the guest's slot, whose
+    /// output the device was made to write to a scratch buffer instead (<see cref="Forget"/>).
+    /// </summary>
+    public long Forgotten => Volatile.Read(ref _forgotten);
+
     /// <summary>Ops the device read (and in <see cref="DpdkZeroCopy.Full"/> wrote) in the guest's slots.</summary>
     public long ZeroCopyOps => Volatile.Read(ref _zeroCopied);
+
+    /// <summary>Of <see cref="ZeroCopyOps"/>, those whose output the device wrote in the guest's slot itself (no copy out).</summary>
+    public long OutputZeroCopyOps => Volatile.Read(ref _outputZeroCopied);
 
     public unsafe void UseArena(ChannelArenaLease? lease)
     {
@@ -65,7 +78,7 @@ public partial class DpdkGDriver
             return;
         }
         var a = lease.Arena;
-        if (!_device.DoesZeroCopy || (_zeroCopyMode == DpdkZeroCopy.Input && (_device.ZeroCopyMode & DpdkNative.ZeroCopyOutOfPlace) == 0 && Kind == DriverKind.Aead))
+        if (!_device.DoesZeroCopy || (_zeroCopyMode is DpdkZeroCopy.Input or DpdkZeroCopy.Auto && (_device.ZeroCopyMode & DpdkNative.ZeroCopyOutOfPlace) == 0 && Kind == DriverKind.Aead))
         {
             ZeroCopyProblem = $"{_device.Name} copies: {_device.ZeroCopy}";
             lease.Dispose();
@@ -88,7 +101,29 @@ public partial class DpdkGDriver
         }
         _lease = lease;
         _requestFlags = _zeroCopyMode == DpdkZeroCopy.Full ? DpdkNative.RequestZeroCopyOutput : 0;
+        _sealFlags = _zeroCopyMode == DpdkZeroCopy.Full || (_zeroCopyMode == DpdkZeroCopy.Auto && Kind == DriverKind.Aead && _device.WorksInCallersThread)
+            ? DpdkNative.RequestZeroCopyOutput
+            : 0;
         Volatile.Write(ref _region, id);
+    }
+
+    /// <summary>
+    /// The AC gave up on an op (user tag <paramref name="userTag"/>) whose output the device writes in the guest's slot:
+    /// on a device that works only inside the AC's calls (a software PMD), the op still inside it is pointed at a
+    /// scratch buffer, so when it runs nothing is written where the guest may already have put something else. A
+    /// hardware device has the op's addresses already: there the risk stays, which is why only
+    /// <see cref="DpdkZeroCopy.Full"/>, chosen by the operator, writes guest slots on hardware.
+    /// </summary>
+    private void Forget(ulong userTag)
+    {
+        if (_compress || !_device.WorksInCallersThread)
+        {
+            return;
+        }
+        if (DpdkNative.AeadForget(_deviceHandle, _queuePair, userTag) == DpdkNative.Ok)
+        {
+            Volatile.Write(ref _forgotten, _forgotten + 1);
+        }
     }
 
     /// <summary>Drops the registration (the device holds none of this driver's ops any more, or never will again).</summary>

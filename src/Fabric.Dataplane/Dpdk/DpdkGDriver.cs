@@ -16,7 +16,7 @@ namespace Fabric.Dataplane.Dpdk;
 /// queue depth in flight. <see cref="Execute"/> (one op, polled until done or its deadline) remains for direct callers.
 /// An op given up at its deadline stays in the device; its late completion is freed without touching its output.
 /// </summary>
-public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth, IArenaDriver
+public partial class DpdkGDriver : IAsyncGDriver, IArenaDriver
 {
     /// <summary>The functions a DPDK device can serve, by Fabric's names.</summary>
     public static readonly IReadOnlyList<string> Functions = ["aes-256-gcm", "chacha20-poly1305", "sha256", "hmac-sha256", "deflate", "aes-128-gcm"];
@@ -48,7 +48,7 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth, IArenaDriver
     /// <param name="level">deflate's level (1 fastest .. 9 smallest), as <see cref="DeflateDriver"/>'s.</param>
     /// <param name="zeroCopy">How channel buffers reach the device once the AC names the channel (<see cref="UseArena"/>).</param>
     /// <param name="zeroCopyFrom">Ops whose input is shorter are copied whatever the mode (<see cref="DefaultZeroCopyFrom"/>; 0: none).</param>
-    public DpdkGDriver(DpdkDevice device, string function, int level = 6, DpdkZeroCopy zeroCopy = DpdkZeroCopy.Input, int zeroCopyFrom = DefaultZeroCopyFrom)
+    public DpdkGDriver(DpdkDevice device, string function, int level = 6, DpdkZeroCopy zeroCopy = DpdkZeroCopy.Auto, int zeroCopyFrom = DefaultZeroCopyFrom)
     {
         _zeroCopyMode = zeroCopy;
         _zeroCopyFrom = (uint)Math.Max(0, zeroCopyFrom);
@@ -368,6 +368,10 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth, IArenaDriver
                 {
                     _abandoned++;
                     _strays++;
+                    if ((request.Flags & DpdkNative.RequestZeroCopyOutput) != 0 && request.Region != 0)
+                    {
+                        Forget(tag);
+                    }
                     return OpStatus.DeadlineExceeded;
                 }
                 var n = Dequeue(done, PollBurst);
@@ -448,6 +452,7 @@ public partial class DpdkGDriver : IAsyncGDriver, IDeviceHealth, IArenaDriver
         if (d.ZeroCopy != 0)
         {
             _zeroCopied++;
+            _outputZeroCopied += d.ZeroCopy == 2 ? 1 : 0;
         }
         return (_compress ? length > outLength : length != outLength) ? OpStatus.DriverFault : OpStatus.Ok;
     }

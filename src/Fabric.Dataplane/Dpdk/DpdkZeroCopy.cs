@@ -17,9 +17,20 @@ public enum DpdkZeroCopy
 
     /// <summary>
     /// The device also writes the guest's output slot itself: no copy at all (PMDs without out-of-place buffers: the
-    /// body copied once into the output slot and processed in place there). The cost: an op given up at its deadline
-    /// may still be written by the device until the device returns it or its queue pair is reset, so a guest that
-    /// reuses that slot at once may see it overwritten with the late answer.
+    /// body copied once into the output slot and processed in place there). Opens too: a failed open's slot is wiped.
+    /// The cost, on hardware only: an op given up at its deadline may still be written by the device until the device
+    /// returns it or its queue pair is reset, so a guest that reuses that slot at once may see it overwritten with the
+    /// late answer (a software PMD's given-up op is pointed at a scratch buffer first: <see cref="DpdkGDriver.Forgotten"/>).
     /// </summary>
     Full,
+
+    /// <summary>
+    /// The default: <see cref="Input"/>, and on a PMD that does its work inside the AC's own calls
+    /// (<see cref="DpdkDevice.WorksInCallersThread"/>: the software PMDs) the device also writes the output slot of AEAD
+    /// seals, as <see cref="Full"/>. Opens keep their output in an mbuf until the tag is verified, so no unverified
+    /// plaintext reaches the guest. The late write <see cref="Full"/> risks cannot happen: such a device writes only while
+    /// the AC calls it, and an op the AC gives up on is pointed at a scratch buffer before that
+    /// (<see cref="DpdkGDriver.Forgotten"/>).
+    /// </summary>
+    Auto,
 }

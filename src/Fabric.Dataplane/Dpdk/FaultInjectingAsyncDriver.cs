@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Fabric.Dataplane.Channel;
 using Fabric.Dataplane.Drivers;
 
@@ -9,7 +8,7 @@ namespace Fabric.Dataplane.Dpdk;
 /// (it keeps taking ops, none come back: a hung device) or fail every op it completes (a PMD error): the drills and
 /// tests of DPDK supervision. <see cref="Arm"/> may be called from any thread while a worker runs it.
 /// </summary>
-public sealed class FaultInjectingAsyncDriver : IAsyncGDriver, IDeviceHealth, IArenaDriver
+public sealed class FaultInjectingAsyncDriver : IAsyncGDriver, IArenaDriver
 {
     public enum Fault
     {
@@ -23,7 +22,6 @@ public sealed class FaultInjectingAsyncDriver : IAsyncGDriver, IDeviceHealth, IA
     private readonly IAsyncGDriver _inner;
     private int _fault;
     private int _pending;
-    private long _lastProgress;
     private long _faults;
 
     public FaultInjectingAsyncDriver(IAsyncGDriver inner)
@@ -60,8 +58,6 @@ public sealed class FaultInjectingAsyncDriver : IAsyncGDriver, IDeviceHealth, IA
 
     public int Pending => Volatile.Read(ref _pending);
 
-    public long LastProgressTimestamp => Volatile.Read(ref _lastProgress);
-
     public long Faults => Volatile.Read(ref _faults);
 
     public OpStatus OpenSession(ReadOnlySpan<byte> key, out object? session) => _inner.OpenSession(key, out session);
@@ -74,10 +70,6 @@ public sealed class FaultInjectingAsyncDriver : IAsyncGDriver, IDeviceHealth, IA
     public int Submit(ReadOnlySpan<DriverRequest> requests)
     {
         var taken = _inner.Submit(requests);
-        if (_pending == 0 && taken > 0)
-        {
-            Volatile.Write(ref _lastProgress, Stopwatch.GetTimestamp());
-        }
         Volatile.Write(ref _pending, _pending + taken);
         return taken;
     }
@@ -105,7 +97,6 @@ public sealed class FaultInjectingAsyncDriver : IAsyncGDriver, IDeviceHealth, IA
             Interlocked.Add(ref _faults, n);
         }
         Volatile.Write(ref _pending, Math.Max(0, _pending - n));
-        Volatile.Write(ref _lastProgress, Stopwatch.GetTimestamp());
         return n;
     }
 

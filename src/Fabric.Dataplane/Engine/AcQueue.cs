@@ -190,9 +190,10 @@ internal sealed unsafe partial class AcQueue
         work += taken;
         if (_window.Unsubmitted != 0)
         {
-            SubmitPending();
+            // An asynchronous driver's burst starts now (this visit's one clock read); a synchronous one times each op.
+            SubmitPending(_port is SyncDriverAdapter ? Stopwatch.GetTimestamp() : now);
         }
-        work += Retire(Stopwatch.GetTimestamp(), force: true);
+        work += Retire(now, force: true); // forced: the time only dates the publication
         if (_failoverDue)
         {
             FailOver();
@@ -404,11 +405,10 @@ internal sealed unsafe partial class AcQueue
     /// answer is collected right away, so each op's service time and deadline are its own and finished ops reach the
     /// guest every couple of microseconds; an asynchronous one gets bursts.
     /// </summary>
-    private void SubmitPending()
+    private void SubmitPending(long now)
     {
         var synchronous = _port is SyncDriverAdapter;
         var chunk = synchronous ? 1 : MaxBurst;
-        var now = Stopwatch.GetTimestamp();
         while (_window.Unsubmitted != 0)
         {
             // Never more than the driver says it can hold.

@@ -56,6 +56,13 @@ struct fd_qp_cache
 {
     struct rte_mempool_cache *ops;
     struct rte_mempool_cache *mbufs;
+    /* The ops the device holds, by user tag (tag & held_mask; the driver never has two inside under one index):
+     * what fd_aead_forget finds an op by. Set at enqueue, cleared at dequeue and reset. */
+    struct rte_crypto_op **held;
+    uint32_t held_mask;
+    /* Where a forgotten op's output goes instead of the guest's slot: one mbuf, its whole room as data, shared by
+     * every forgotten op of the queue pair (a reference each; the queue pair holds one). */
+    struct rte_mbuf *scratch;
 };
 
 struct fd_op_meta
@@ -460,6 +467,11 @@ static void release(fd_cryptodev *dev)
                 }
                 rte_mempool_cache_free(dev->caches[qp].ops);
             }
+            if (dev->caches[qp].scratch != NULL)
+            {
+                rte_pktmbuf_free(dev->caches[qp].scratch);
+            }
+            free(dev->caches[qp].held);
             if (dev->caches[qp].mbufs != NULL)
             {
                 if (dev->mbuf_pool != NULL)
@@ -544,7 +556,7 @@ FD_EXPORT int fd_cryptodev_open(const char *name, uint16_t queue_pairs, uint32_t
      * still always fits beside the others' caches, and when every queue pair is at its depth at once an enqueue may
      * find none, FD_ERR_NO_MEMORY, taken as busy and retried once ops come back. */
     uint32_t cache_size = depth / 2 < FD_QP_CACHE ? (depth / 2 > 0 ? depth / 2 : 1) : FD_QP_CACHE;
-    uint32_t mbufs = (uint32_t)queue_pairs * depth * 2;
+    uint32_t mbufs = (uint32_t)queue_pairs * (depth * 2 + 1); /* + each queue pair's scratch */
     uint32_t ops = (uint32_t)queue_pairs * (depth * 2 + cache_size + cache_size / 2 + 1);
     dev->caches = calloc(queue_pairs, sizeof(*dev->caches));
     if (dev->caches == NULL)
@@ -556,7 +568,14 @@ FD_EXPORT int fd_cryptodev_open(const char *name, uint16_t queue_pairs, uint32_t
     {
         dev->caches[qp].ops = rte_mempool_cache_create(cache_size, socket);
         dev->caches[qp].mbufs = rte_mempool_cache_create(cache_size, socket);
-        if (dev->caches[qp].ops == NULL || dev->caches[qp].mbufs == NULL)
+        uint32_t held = 2;
+        while (held < depth)
+        {
+            held <<= 1;
+        }
+        dev->caches[qp].held = calloc(held, sizeof(struct rte_crypto_op *));
+        dev->caches[qp].held_mask = held - 1;
+        if (dev->caches[qp].ops == NULL || dev->caches[qp].mbufs == NULL || dev->caches[qp].held == NULL)
         {
             int e = rte_errno;
             release(dev);
@@ -581,6 +600,17 @@ FD_EXPORT int fd_cryptodev_open(const char *name, uint16_t queue_pairs, uint32_t
         return fail(err, err_length, FD_ERR_NO_MEMORY,
                     "cannot create the mempools of cryptodev %s (%u ops of %u bytes): %s; give EAL more memory (-m)",
                     name, ops, max_op_bytes, rte_strerror(e));
+    }
+    for (uint16_t qp = 0; qp < queue_pairs; qp++)
+    {
+        struct rte_mbuf *scratch = rte_pktmbuf_alloc(dev->mbuf_pool);
+        if (scratch == NULL)
+        {
+            release(dev);
+            return fail(err, err_length, FD_ERR_NO_MEMORY, "cannot take the scratch mbufs of cryptodev %s", name);
+        }
+        rte_pktmbuf_append(scratch, rte_pktmbuf_tailroom(scratch));
+        dev->caches[qp].scratch = scratch;
     }
     struct rte_cryptodev_config config = {.socket_id = socket, .nb_queue_pairs = queue_pairs};
     int rc = rte_cryptodev_configure(dev->dev_id, &config);
@@ -1213,6 +1243,11 @@ FD_EXPORT int fd_aead_enqueue(fd_cryptodev *dev, uint16_t queue_pair, const fd_a
         }
     }
     uint16_t taken = prepared > 0 ? rte_cryptodev_enqueue_burst(dev->dev_id, queue_pair, ops, prepared) : 0;
+    for (uint16_t i = 0; i < taken; i++)
+    {
+        const struct fd_op_meta *meta = rte_crypto_op_ctod_offset(ops[i], struct fd_op_meta *, FD_META_OFFSET);
+        c->held[meta->user_tag & c->held_mask] = ops[i];
+    }
     for (uint16_t i = taken; i < prepared; i++)
     {
         free_op_cached(dev, c, ops[i]);
@@ -1228,6 +1263,46 @@ FD_EXPORT int fd_aead_enqueue(fd_cryptodev *dev, uint16_t queue_pair, const fd_a
     return taken;
 }
 
+FD_EXPORT int fd_aead_forget(fd_cryptodev *dev, uint16_t queue_pair, uint64_t user_tag)
+{
+    if (dev == NULL || queue_pair >= dev->queue_pairs || dev->kind != FD_KIND_CRYPTO)
+    {
+        return FD_ERR_ARGS;
+    }
+    const struct fd_qp_cache *c = &dev->caches[queue_pair];
+    struct rte_crypto_op *op = c->held[user_tag & c->held_mask];
+    if (op == NULL)
+    {
+        return FD_OK; /* the device handed it back already */
+    }
+    struct fd_op_meta *meta = rte_crypto_op_ctod_offset(op, struct fd_op_meta *, FD_META_OFFSET);
+    if (meta->user_tag != user_tag || meta->zero_copy != 2)
+    {
+        return FD_OK; /* not that op, or its output lands in an mbuf anyway */
+    }
+    struct rte_crypto_sym_op *sym = op->sym;
+    rte_mbuf_refcnt_update(c->scratch, 1);
+    if (sym->m_dst != NULL)
+    {
+        mbuf_put(sym->m_dst, dev->mbuf_pool, c->mbufs); /* out of place: the guest's output slot */
+        sym->m_dst = c->scratch;
+    }
+    else
+    {
+        /* In place on the guest's output slot: the op runs on the scratch instead; its result is not used. */
+        mbuf_put(sym->m_src, dev->mbuf_pool, c->mbufs);
+        sym->m_src = c->scratch;
+    }
+    if (meta->encrypt)
+    {
+        sym->aead.digest.data = rte_crypto_op_ctod_offset(op, uint8_t *, FD_TAG_OFFSET);
+        sym->aead.digest.phys_addr = rte_crypto_op_ctophys_offset(op, FD_TAG_OFFSET);
+    }
+    meta->zero_copy = 1; /* nothing of the guest's is written, nor wiped, when it comes back */
+    meta->output = NULL;
+    return FD_OK;
+}
+
 FD_EXPORT int fd_aead_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_done *done, uint16_t count)
 {
     if (dev == NULL || done == NULL || queue_pair >= dev->queue_pairs || dev->kind != FD_KIND_CRYPTO)
@@ -1240,10 +1315,16 @@ FD_EXPORT int fd_aead_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_do
         count = FD_MAX_BURST;
     }
     uint16_t n = rte_cryptodev_dequeue_burst(dev->dev_id, queue_pair, ops, count);
+    const struct fd_qp_cache *c = &dev->caches[queue_pair];
     for (uint16_t i = 0; i < n; i++)
     {
         struct rte_crypto_op *op = ops[i];
         struct fd_op_meta *meta = rte_crypto_op_ctod_offset(op, struct fd_op_meta *, FD_META_OFFSET);
+        struct rte_crypto_op **held = &c->held[meta->user_tag & c->held_mask];
+        if (*held == op)
+        {
+            *held = NULL;
+        }
         done[i].user_tag = meta->user_tag;
         done[i].op = op;
         done[i].status = op->status == RTE_CRYPTO_OP_STATUS_SUCCESS       ? FD_OP_OK
@@ -1849,6 +1930,11 @@ FD_EXPORT int fd_queue_pair_reset(fd_cryptodev *dev, uint16_t queue_pair, char *
         {
             break;
         }
+    }
+    if (!compress)
+    {
+        /* Nothing of the previous driver's is inside any more (or, from a hung device, ever comes back). */
+        memset(dev->caches[queue_pair].held, 0, (dev->caches[queue_pair].held_mask + 1) * sizeof(struct rte_crypto_op *));
     }
     /* Queue pairs can only be set up on a stopped device; the other queue pairs keep their rings and the ops in
      * them (their drivers are paused by the caller around this call). */

@@ -97,8 +97,9 @@ typedef struct fd_aead_req
 } fd_aead_req;
 
 /* Zero copy of the output too: the device writes the guest's output slot itself (else the output lands in an mbuf
- * and fd_aead_take_burst copies it out). The caller must then accept that an op it gave up on may still be written by the
- * device until the device returns it or its queue pair is reset. */
+ * and fd_aead_take_burst copies it out). An op the caller gives up on must be forgotten (fd_aead_forget) before the
+ * caller lets the guest reuse its slot; on hardware, which has the op's addresses already, the device may still write
+ * it until it returns it or its queue pair is reset. */
 #define FD_REQ_ZERO_COPY_OUTPUT 1
 
 /* One dequeued op. `op` must be given back through fd_aead_take_burst or fd_op_free. */
@@ -137,6 +138,12 @@ void fd_aead_session_free(fd_aead_session *session);
  * that could not be prepared (no request after it is enqueued). */
 int fd_aead_enqueue(fd_cryptodev *dev, uint16_t queue_pair, const fd_aead_req *reqs, uint16_t count);
 /* Returns how many ops were dequeued into done (0..count). */
+/* The AC gave up on the op of `user_tag`, which the device still holds: if the device would write its output into
+ * the guest's slot (FD_REQ_ZERO_COPY_OUTPUT), the output (and a seal's tag) goes to a private scratch buffer instead,
+ * so nothing is written to the guest when it runs. Effective for a PMD that processes ops inside the caller's
+ * enqueue or dequeue (the software PMDs); hardware has the op's addresses already. FD_OK when done or not needed. */
+int fd_aead_forget(fd_cryptodev *dev, uint16_t queue_pair, uint64_t user_tag);
+
 int fd_aead_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_done *done, uint16_t count);
 void fd_op_free(void *op);
 
