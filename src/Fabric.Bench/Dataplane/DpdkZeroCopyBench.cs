@@ -21,9 +21,9 @@ internal static class DpdkZeroCopyBench
 
     private static readonly DpdkZeroCopy[] s_modes = [DpdkZeroCopy.Off, DpdkZeroCopy.Input, DpdkZeroCopy.Full];
 
-    /// <summary>The driver-alone loop's modes: the three pure ones and the default (input zero copy from 1 KiB, copy below).</summary>
+    /// <summary>The driver-alone loop's modes: the three pure ones and the default (Auto from 1 KiB: input zero copy, seals on software PMDs full; copy below).</summary>
     private static readonly (string Name, DpdkZeroCopy Mode, int From)[] s_loopModes =
-        [("copy", DpdkZeroCopy.Off, 0), ("input", DpdkZeroCopy.Input, 0), ("full", DpdkZeroCopy.Full, 0), ("default", DpdkZeroCopy.Input, DpdkGDriver.DefaultZeroCopyFrom)];
+        [("copy", DpdkZeroCopy.Off, 0), ("input", DpdkZeroCopy.Input, 0), ("full", DpdkZeroCopy.Full, 0), ("default", DpdkZeroCopy.Auto, DpdkGDriver.DefaultZeroCopyFrom)];
 
     public static async Task<JsonObject> RunAsync(int guestCore, int acCore, TimeSpan perCase, TextWriter log, DpdkSelection? selection = null)
     {
@@ -123,7 +123,7 @@ internal static class DpdkZeroCopyBench
             {
                 ["available"] = true,
                 ["eal"] = string.Join(' ', options.ToArguments().Skip(1)),
-                ["driver_loop"] = "the driver alone on the AC's core, no guest: bursts of 32 seals on a channel's arena, Submit then Poll until back; cpu_ns_per_op is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID) per op, little disturbed by other load; default = input zero copy from DpdkGDriver.DefaultZeroCopyFrom, copy below",
+                ["driver_loop"] = "the driver alone on the AC's core, no guest: bursts of 32 seals on a channel's arena, Submit then Poll until back; cpu_ns_per_op is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID) per op, little disturbed by other load; default = Auto (input zero copy, seals full on software PMDs) from DpdkGDriver.DefaultZeroCopyFrom, copy below",
                 ["modes"] = "copy: every op copied into an mbuf and its output back; zero_copy_input: the device reads the guest's input slot (an mbuf attached to it), the output is copied out; zero_copy_full: the device also writes the output slot (no copy); zero_copy_ops: ops that went zero copy per mode (copy, input, full)",
                 ["rows"] = entries,
             };
