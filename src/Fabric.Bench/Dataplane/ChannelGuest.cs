@@ -30,6 +30,7 @@ internal static class ChannelGuest
     /// <summary>Runs every spec in turn and writes one JSON line per spec to stdout.</summary>
     public static int Run(IReadOnlyList<string> specs, double seconds, int core)
     {
+        ParentWatch.Start();
         var pin = Pinned.PinHere(core);
         Console.Error.WriteLine("guest " + pin);
         for (var i = 0; i < specs.Count; i++)

@@ -19,6 +19,7 @@ internal static class UdsSidecar
     /// <summary>Sidecar process: serves connections one after another until killed.</summary>
     public static int Serve(string socketPath, int core)
     {
+        ParentWatch.Start();
         Console.Error.WriteLine("sidecar " + Pinned.PinHere(core));
         File.Delete(socketPath);
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
