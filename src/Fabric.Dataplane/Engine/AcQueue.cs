@@ -38,7 +38,6 @@ internal sealed unsafe partial class AcQueue
     private readonly SubmissionDescriptor* _burst;
     private readonly SubmissionDescriptor[] _burstBuffer;
     private readonly InFlightWindow _window;
-    private readonly DriverRequest[] _batch = new DriverRequest[MaxBurst];
     private readonly DriverCompletion[] _completions = new DriverCompletion[MaxBurst];
     private static readonly long PublishTicks = Stopwatch.Frequency / 500_000; // 2 us
     private static readonly double s_nanosPerTick = 1_000_000_000.0 / Stopwatch.Frequency;
@@ -417,29 +416,28 @@ internal sealed unsafe partial class AcQueue
             {
                 break;
             }
-            var seq = _window.SubmitNext < _window.Head ? _window.Head : _window.SubmitNext;
-            var count = 0;
-            for (; seq != _window.Tail && count < room; seq++)
+            var first = _window.SubmitNext < _window.Head ? _window.Head : _window.SubmitNext;
+            while (first != _window.Tail && _window.At(first).State != InFlightWindow.EntryState.Unsubmitted)
             {
-                ref var e = ref _window.At(seq);
-                if (e.State != InFlightWindow.EntryState.Unsubmitted)
-                {
-                    continue;
-                }
-                e.Start = now;
-                ref var r = ref _window.RequestAt(seq);
-                r.DeadlineTimestamp = now + _deadlineTicks;
-                _batch[count++] = r;
+                first++;
             }
+            // A run of waiting ops side by side in the window: the driver reads their requests in place.
+            var count = _window.WaitingRun(first, room);
             if (count == 0)
             {
-                _window.SubmitNext = seq;
+                _window.SubmitNext = first;
                 break;
+            }
+            for (var i = 0; i < count; i++)
+            {
+                var seq = first + (ulong)i;
+                _window.At(seq).Start = now;
+                _window.RequestAt(seq).DeadlineTimestamp = now + _deadlineTicks;
             }
             int accepted;
             try
             {
-                accepted = Math.Clamp(_port.Submit(new ReadOnlySpan<DriverRequest>(_batch, 0, count)), 0, count);
+                accepted = Math.Clamp(_port.Submit(_window.Requests(first, count)), 0, count);
             }
             catch (Exception ex)
             {
@@ -447,22 +445,19 @@ internal sealed unsafe partial class AcQueue
                 NoteDriverException(ex);
                 for (var i = 0; i < count; i++)
                 {
-                    Finish(ref _window.At(_batch[i].Token), OpStatus.DriverFault, 0, now);
+                    Finish(ref _window.At(first + (ulong)i), OpStatus.DriverFault, 0, now);
                     _window.Unsubmitted--;
                 }
-                Array.Clear(_batch, 0, count);
-                _window.SubmitNext = seq;
+                _window.SubmitNext = first + (ulong)count;
                 continue;
             }
             for (var i = 0; i < accepted; i++)
             {
-                _window.At(_batch[i].Token).State = InFlightWindow.EntryState.InFlight;
+                _window.At(first + (ulong)i).State = InFlightWindow.EntryState.InFlight;
             }
             _window.Unsubmitted -= accepted;
             _window.InFlight += accepted;
-            _window.SubmitNext = accepted == count ? seq : _batch[accepted].Token;
-            // The copies must not keep a closed session's state reachable.
-            Array.Clear(_batch, 0, count);
+            _window.SubmitNext = first + (ulong)accepted;
             if (synchronous)
             {
                 now = Stopwatch.GetTimestamp();

@@ -55,6 +55,22 @@ internal sealed class InFlightWindow
 
     public bool Contains(ulong seq) => seq >= Head && seq < Tail;
 
+    /// <summary>How many ops from <paramref name="seq"/> on (at most <paramref name="max"/>) wait for the driver in a row, within one stretch of the arrays (no wrap).</summary>
+    public int WaitingRun(ulong seq, int max)
+    {
+        var start = (int)(seq & _mask);
+        var limit = (int)Math.Min((ulong)Math.Min(max, _entries.Length - start), Tail - seq);
+        var n = 0;
+        while (n < limit && _entries[start + n].State == EntryState.Unsubmitted)
+        {
+            n++;
+        }
+        return n;
+    }
+
+    /// <summary>The requests of a <see cref="WaitingRun"/>, in place: the driver reads them where they are, no copy.</summary>
+    public ReadOnlySpan<DriverRequest> Requests(ulong seq, int count) => new(_requests, (int)(seq & _mask), count);
+
     internal enum EntryState : byte
     {
         Done = 1,
