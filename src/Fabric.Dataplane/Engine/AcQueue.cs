@@ -41,6 +41,7 @@ internal sealed unsafe partial class AcQueue
     private readonly DriverCompletion[] _completions = new DriverCompletion[MaxBurst];
     private static readonly long PublishTicks = Stopwatch.Frequency / 500_000; // 2 us
     private static readonly double s_nanosPerTick = 1_000_000_000.0 / Stopwatch.Frequency;
+    private static readonly bool s_ticksAreNanos = Stopwatch.Frequency == 1_000_000_000;
 
     private ulong _sqHeadLocal;
     private ulong _cqTailLocal;
@@ -575,6 +576,7 @@ internal sealed unsafe partial class AcQueue
     private int Retire(long now, bool force)
     {
         var count = 0;
+        long okOps = 0, okBytesIn = 0, okBytesOut = 0;
         while (_window.Head != _window.Tail)
         {
             ref var e = ref _window.At(_window.Head);
@@ -582,7 +584,7 @@ internal sealed unsafe partial class AcQueue
             {
                 break;
             }
-            var nanos = (long)((e.End - e.Start) * s_nanosPerTick);
+            var nanos = s_ticksAreNanos ? e.End - e.Start : (long)((e.End - e.Start) * s_nanosPerTick);
             CompletionEntry c;
             c.Tag = e.Tag;
             c.Status = e.Status;
@@ -592,9 +594,19 @@ internal sealed unsafe partial class AcQueue
             Unsafe.WriteUnaligned(_cq + (long)((_cqTailLocal & _cqMask) * ChannelLayout.CompletionEntrySize), c);
             _cqTailLocal++;
             // Input bytes count only for the ops that read their input (the key of OpenSession, the data of Forward
-            // and Inverse): a Nop or CloseSession ignores in_length, whatever the guest put there.
-            var ok = e.Status == OpStatus.Ok;
-            Counters.Record(e.Status, ok && e.Op is OpCode.OpenSession or OpCode.Forward or OpCode.Inverse ? e.InLength : 0, e.Written, nanos);
+            // and Inverse): a Nop or CloseSession ignores in_length, whatever the guest put there. Ok ops are counted
+            // once for the visit, below.
+            if (e.Status == OpStatus.Ok)
+            {
+                okOps++;
+                okBytesIn += e.Op is OpCode.OpenSession or OpCode.Forward or OpCode.Inverse ? e.InLength : 0;
+                okBytesOut += e.Written;
+                Counters.Latency.Record(nanos);
+            }
+            else
+            {
+                Counters.Record(e.Status, 0, 0, nanos);
+            }
             if (e.Status is OpStatus.DriverFault or OpStatus.DeadlineExceeded)
             {
                 SignalDriverFault(e.Status);
@@ -605,6 +617,10 @@ internal sealed unsafe partial class AcQueue
             }
             _window.Head++;
             count++;
+        }
+        if (okOps != 0)
+        {
+            Counters.RecordOk(okOps, okBytesIn, okBytesOut);
         }
         if (_cqTailPublished != _cqTailLocal && (force || now - _published >= PublishTicks))
         {
