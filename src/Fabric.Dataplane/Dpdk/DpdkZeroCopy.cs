@@ -18,7 +18,7 @@ public enum DpdkZeroCopy
     /// <summary>
     /// The device also writes the guest's output slot itself: no copy at all (PMDs without out-of-place buffers: the
     /// body copied once into the output slot and processed in place there). Opens too: a failed open's slot is wiped.
-    /// The cost, on hardware only: an op given up at its deadline may still be written by the device until the device
+    /// The cost, on hardware and for deflate: an op given up at its deadline may still be written by the device until the device
     /// returns it or its queue pair is reset, so a guest that reuses that slot at once may see it overwritten with the
     /// late answer (a software PMD's given-up op is pointed at a scratch buffer first: <see cref="DpdkGDriver.Forgotten"/>).
     /// </summary>
