@@ -120,7 +120,7 @@ public partial class DpdkGDriver
         {
             return;
         }
-        if (DpdkNative.AeadForget(_deviceHandle, _queuePair, userTag) == DpdkNative.Ok)
+        if (DpdkNative.AeadForget(_deviceHandle, _queuePair, userTag) == 1)
         {
             Volatile.Write(ref _forgotten, _forgotten + 1);
         }

@@ -183,7 +183,7 @@ internal static unsafe partial class DpdkNative
     [LibraryImport(Library, EntryPoint = "fd_aead_take_burst")]
     public static partial int AeadTakeBurst(nint device, ushort queuePair, Take* items, ushort count);
 
-    /// <summary>An op given up on: if the device would write the guest's output slot, it writes a scratch buffer instead (software PMDs).</summary>
+    /// <summary>An op given up on: if the device would write the guest's output slot, it writes a scratch buffer instead (software PMDs); 1 when redirected, <see cref="Ok"/> when nothing was to do.</summary>
     [LibraryImport(Library, EntryPoint = "fd_aead_forget")]
     [SuppressGCTransition]
     public static partial int AeadForget(nint device, ushort queuePair, ulong userTag);

@@ -1300,7 +1300,7 @@ FD_EXPORT int fd_aead_forget(fd_cryptodev *dev, uint16_t queue_pair, uint64_t us
     }
     meta->zero_copy = 1; /* nothing of the guest's is written, nor wiped, when it comes back */
     meta->output = NULL;
-    return FD_OK;
+    return 1;
 }
 
 FD_EXPORT int fd_aead_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_done *done, uint16_t count)

@@ -141,7 +141,8 @@ int fd_aead_enqueue(fd_cryptodev *dev, uint16_t queue_pair, const fd_aead_req *r
 /* The AC gave up on the op of `user_tag`, which the device still holds: if the device would write its output into
  * the guest's slot (FD_REQ_ZERO_COPY_OUTPUT), the output (and a seal's tag) goes to a private scratch buffer instead,
  * so nothing is written to the guest when it runs. Effective for a PMD that processes ops inside the caller's
- * enqueue or dequeue (the software PMDs); hardware has the op's addresses already. FD_OK when done or not needed. */
+ * enqueue or dequeue (the software PMDs); hardware has the op's addresses already. 1 when the op was redirected,
+ * FD_OK when there was nothing to do (the device handed it back already, or its output lands in an mbuf). */
 int fd_aead_forget(fd_cryptodev *dev, uint16_t queue_pair, uint64_t user_tag);
 
 int fd_aead_dequeue(fd_cryptodev *dev, uint16_t queue_pair, fd_aead_done *done, uint16_t count);
