@@ -98,7 +98,7 @@ public partial class DpdkGDriver
             n.OutputCapacity = (uint)r.OutputCapacity;
             n.Region = (uint)r.InputLength < _zeroCopyFrom ? 0 : _region; // small ops: the copy is cheaper
             n.Flags = r.Code == OpCode.Forward ? _sealFlags : _requestFlags;
-            slot.WritesGuest = n.Region != 0 && (n.Flags & DpdkNative.RequestZeroCopyOutput) != 0;
+            slot.WritesGuest = WritesGuest(n);
             n.Pad = 0;
             slots[count++] = index;
         }

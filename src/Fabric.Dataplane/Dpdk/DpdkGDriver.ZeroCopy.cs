@@ -126,6 +126,9 @@ public partial class DpdkGDriver
         }
     }
 
+    /// <summary>Whether the device writes this request's output in the guest's slot (output zero copy on a registered region).</summary>
+    private static bool WritesGuest(in DpdkNative.AeadRequest n) => n.Region != 0 && (n.Flags & DpdkNative.RequestZeroCopyOutput) != 0;
+
     /// <summary>Drops the registration (the device holds none of this driver's ops any more, or never will again).</summary>
     private void ReleaseArena()
     {

@@ -368,7 +368,7 @@ public partial class DpdkGDriver : IAsyncGDriver, IArenaDriver
                 {
                     _abandoned++;
                     _strays++;
-                    if ((request.Flags & DpdkNative.RequestZeroCopyOutput) != 0 && request.Region != 0)
+                    if (WritesGuest(request))
                     {
                         Forget(tag);
                     }

@@ -605,7 +605,7 @@ internal sealed unsafe partial class AcQueue
             }
             else
             {
-                Counters.Record(e.Status, 0, 0, nanos);
+                Counters.RecordFailed(e.Status, nanos);
             }
             if (e.Status is OpStatus.DriverFault or OpStatus.DeadlineExceeded)
             {
@@ -729,7 +729,7 @@ internal sealed unsafe partial class AcQueue
             c.Status = OpStatus.QueueClosing;
             Unsafe.WriteUnaligned(_cq + (long)((_cqTailLocal & _cqMask) * ChannelLayout.CompletionEntrySize), c);
             Volatile.Write(ref *_cqTail, ++_cqTailLocal);
-            Counters.Record(OpStatus.QueueClosing, 0, 0, 0);
+            Counters.RecordFailed(OpStatus.QueueClosing, 0);
         }
         Volatile.Write(ref *_sqHead, _sqHeadLocal);
         return available - n;

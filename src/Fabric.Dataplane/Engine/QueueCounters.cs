@@ -49,19 +49,11 @@ public sealed class QueueCounters
 
     public long CountOf(OpStatus status) => (uint)status < StatusCount ? Volatile.Read(ref _byStatus[(int)status]) : 0;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void Record(OpStatus status, long bytesIn, long bytesOut, long nanos)
+    /// <summary>One op answered with an error <paramref name="status"/> (Ok ops: <see cref="RecordOk"/>).</summary>
+    internal void RecordFailed(OpStatus status, long nanos)
     {
         Volatile.Write(ref _hot.Ops, _hot.Ops + 1);
-        if (status == OpStatus.Ok)
-        {
-            Volatile.Write(ref _hot.BytesIn, _hot.BytesIn + bytesIn);
-            Volatile.Write(ref _hot.BytesOut, _hot.BytesOut + bytesOut);
-        }
-        else
-        {
-            Volatile.Write(ref _hot.Errors, _hot.Errors + 1);
-        }
+        Volatile.Write(ref _hot.Errors, _hot.Errors + 1);
         ref var s = ref _byStatus[(uint)status < StatusCount ? (int)status : 0];
         Volatile.Write(ref s, s + 1);
         Latency.Record(nanos);
